@@ -1,0 +1,3 @@
+from concord.cli.app import main
+
+main()

@@ -1,0 +1,40 @@
+"""Bad input ends a command with one clear line on stderr and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, NoReturn
+
+INPUT_ERROR_EXIT = 2
+
+
+def input_error_types() -> tuple[type[BaseException], ...]:
+    from concord.engine.analysis import AnalysisParameterError
+    from concord.engine.votes import VoteDataError
+    from concord.formats.errors import InputFileError
+
+    return (InputFileError, VoteDataError, AnalysisParameterError)
+
+
+def fail(message: str) -> NoReturn:
+    print(f"concord: error: {message}", file=sys.stderr)
+    raise SystemExit(INPUT_ERROR_EXIT)
+
+
+def run_safely(command: Callable[..., Any], *args: Any) -> Any:
+    """Run a command, turning known input errors, unreadable files and memory exhaustion into a message."""
+    try:
+        return command(*args)
+    except input_error_types() as error:
+        fail(str(error))
+    except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as error:
+        fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
+    except UnicodeDecodeError as error:
+        fail(f"a file is not UTF-8 text ({error.reason})")
+    except MemoryError:
+        fail("not enough memory for this conversation")
+    except KeyboardInterrupt:
+        print("concord: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+    except BrokenPipeError:
+        raise SystemExit(0) from None

@@ -1,0 +1,179 @@
+"""The sparse participants × statements vote matrix.
+
+Votes use the export sign convention: agree = +1, disagree = −1, pass = 0; a missing cell means the
+participant never saw (never voted on) the statement. Pass is a real vote and must stay distinct from
+"missing", so the matrix keeps its own CSR arrays instead of a scipy matrix (scipy drops explicit zeros
+in arithmetic). Derived scipy matrices (seen / agree / disagree masks, centred values) are built on
+demand by the modules that need them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+AGREE, PASS, DISAGREE = 1, 0, -1
+DENSE_CELL_LIMIT = 4000000  # below this many cells, linear algebra runs on dense arrays
+
+
+class VoteDataError(ValueError):
+    """Votes that cannot form a matrix (unknown vote values, mismatched lengths, nothing to analyse)."""
+
+
+@dataclass(frozen=True)
+class VoteMatrix:
+    """Latest vote per (participant, statement) in CSR form.
+
+    Rows are participants sorted by id, columns statements sorted by id, so two exports of the same
+    conversation give the same matrix whatever the order of their files' rows.
+    """
+
+    participant_ids: np.ndarray  # int64, sorted, shape (n,)
+    statement_ids: np.ndarray  # int64, sorted, shape (m,)
+    indptr: np.ndarray  # int64, shape (n + 1,)
+    indices: np.ndarray  # int32 column index per vote, sorted within each row
+    values: np.ndarray  # int8 vote per stored cell: +1, 0, −1
+    moderated_out: np.ndarray = field(default=None)  # bool, shape (m,): left out of the analysis
+
+    def __post_init__(self) -> None:
+        if self.moderated_out is None:
+            object.__setattr__(self, "moderated_out", np.zeros(len(self.statement_ids), dtype=bool))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.participant_ids), len(self.statement_ids)
+
+    @property
+    def n_votes(self) -> int:
+        return int(len(self.values))
+
+    def row_of_each_vote(self) -> np.ndarray:
+        """Participant index of every stored vote (the COO row array)."""
+        return np.repeat(np.arange(self.shape[0], dtype=np.int32), np.diff(self.indptr))
+
+    def votes_per_participant(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    def linear_operator(self, data: np.ndarray, rows: np.ndarray | None = None, columns: np.ndarray | None = None):
+        """An n × m matrix holding ``data`` at the given cells (default: every stored vote), for matrix
+        products. Small conversations get a dense array: faster to multiply, and it spares the
+        0.12 s import of scipy.sparse, a quarter of the start-up budget of ``concord analyze``. Both kinds
+        support ``@``, ``.T`` and ``.sum(axis=…)``.
+        """
+        rows = self.row_of_each_vote() if rows is None else rows
+        columns = self.indices if columns is None else columns
+        n, m = self.shape
+        if n * m <= DENSE_CELL_LIMIT:
+            dense = np.zeros((n, m))
+            dense[rows, columns] = data
+            return dense
+        from scipy.sparse import csr_matrix
+
+        return csr_matrix((data, (rows, columns)), shape=(n, m))
+
+    def select_participants(self, rows: np.ndarray) -> "VoteMatrix":
+        """The sub-matrix of the given participant rows (sorted index array)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        counts = np.diff(self.indptr)[rows]
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        take = np.repeat(self.indptr[:-1][rows] - indptr[:-1], counts) + np.arange(indptr[-1])
+        return VoteMatrix(
+            self.participant_ids[rows], self.statement_ids, indptr,
+            self.indices[take], self.values[take], self.moderated_out,
+        )
+
+
+def index_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct ids and the position of each input id among them.
+
+    Pol.is ids are small non-negative integers, so a lookup table is used when it fits (linear time);
+    otherwise a sort.
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    if len(ids) == 0:
+        return ids, ids.astype(np.int32)
+    low, high = int(ids.min()), int(ids.max())
+    if low >= 0 and high < 4 * len(ids) + (1 << 20):
+        present = np.zeros(high + 1, dtype=bool)
+        present[ids] = True
+        distinct = np.flatnonzero(present).astype(np.int64)
+        position = np.cumsum(present, dtype=np.int32) - 1
+        return distinct, position[ids]
+    distinct, inverse = np.unique(ids, return_inverse=True)
+    return distinct, inverse.astype(np.int32)
+
+
+def build_vote_matrix(
+    participant: np.ndarray,
+    statement: np.ndarray,
+    vote: np.ndarray,
+    time: np.ndarray | None = None,
+    moderated_out_ids: np.ndarray | None = None,
+) -> VoteMatrix:
+    """Vote events → matrix, keeping each participant's latest vote on each statement.
+
+    Events are ordered by ``time`` (stably, so file order breaks ties); without times, file order is
+    the event order. Pol.is reads votes ordered by creation, so the last vote per cell wins.
+    """
+    participant = np.asarray(participant, dtype=np.int64)
+    statement = np.asarray(statement, dtype=np.int64)
+    vote = np.asarray(vote)
+    if not (len(participant) == len(statement) == len(vote)):
+        raise VoteDataError("participant, statement and vote columns have different lengths")
+    if len(vote) == 0:
+        raise VoteDataError("there are no votes to analyse")
+    unknown = ~np.isin(vote, (AGREE, PASS, DISAGREE))
+    if unknown.any():
+        bad = vote[np.flatnonzero(unknown)[0]]
+        raise VoteDataError(f"unknown vote value {bad!r}: votes must be 1 (agree), -1 (disagree) or 0 (pass)")
+    vote = vote.astype(np.int8)
+
+    if time is not None:
+        time = np.asarray(time)
+        if len(time) != len(vote):
+            raise VoteDataError("the time column has a different length from the votes")
+        if len(time) > 1 and np.any(time[1:] < time[:-1]):
+            order = np.argsort(time, kind="stable")
+            participant, statement, vote = participant[order], statement[order], vote[order]
+
+    participant_ids, row = index_ids(participant)
+    statement_ids, col = index_ids(statement)
+    n, m = len(participant_ids), len(statement_ids)
+
+    cell = row.astype(np.int64) * m + col
+    latest = _last_event_per_cell(cell)
+    cell, kept_vote = cell[latest], vote[latest]  # sorted by cell = (row, col)
+    rows = (cell // m).astype(np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+
+    moderated_out = np.zeros(m, dtype=bool)
+    if moderated_out_ids is not None and len(moderated_out_ids):
+        moderated_out = np.isin(statement_ids, np.asarray(moderated_out_ids, dtype=np.int64))
+    return VoteMatrix(
+        participant_ids, statement_ids, indptr, (cell % m).astype(np.int32), kept_vote, moderated_out
+    )
+
+
+def _last_event_per_cell(cell: np.ndarray) -> np.ndarray:
+    """Index of the last event of each distinct cell, in cell order.
+
+    The event index is packed under the cell key so one unstable sort orders by (cell, event); that is
+    about twice as fast as a stable argsort on ten million votes.
+    """
+    n_events = len(cell)
+    event_bits = max(1, int(n_events - 1).bit_length())
+    cell_bits = max(1, int(cell.max()).bit_length())
+    if event_bits + cell_bits <= 63:
+        packed = (cell << event_bits) | np.arange(n_events, dtype=np.int64)
+        packed.sort()
+        sorted_cell = packed >> event_bits
+        event = packed & ((1 << event_bits) - 1)
+    else:
+        event = np.lexsort((np.arange(n_events), cell))
+        sorted_cell = cell[event]
+    is_last = np.ones(n_events, dtype=bool)
+    is_last[:-1] = sorted_cell[1:] != sorted_cell[:-1]
+    return event[is_last]
