@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from concord.engine.votes import VoteDataError, VoteMatrix, build_vote_matrix
+from concord.engine.votes import VoteDataError, VoteMatrix, build_vote_matrix, index_ids
 from concord.formats.errors import InputFileError
 
 VOTES = "votes.csv"
@@ -281,13 +281,10 @@ def _sign_looks_flipped(statement: np.ndarray, vote: np.ndarray, statements: dic
     ids = np.array([s.id for s in known], dtype=np.int64)
     agrees = np.array([s.agrees for s in known], dtype=np.int64)
     disagrees = np.array([s.disagrees for s in known], dtype=np.int64)
-    order = np.argsort(ids)
-    ids, agrees, disagrees = ids[order], agrees[order], disagrees[order]
-    where = np.searchsorted(ids, statement)
-    where = np.clip(where, 0, len(ids) - 1)
-    matched = ids[where] == statement
-    plus = np.bincount(where[matched & (vote == 1)], minlength=len(ids))
-    minus = np.bincount(where[matched & (vote == -1)], minlength=len(ids))
+    distinct, position = index_ids(np.concatenate([ids, statement]))
+    listed, voted = position[: len(ids)], position[len(ids) :]
+    plus = np.bincount(voted[vote == 1], minlength=len(distinct))[listed]
+    minus = np.bincount(voted[vote == -1], minlength=len(distinct))[listed]
     as_is = np.abs(plus - agrees).sum() + np.abs(minus - disagrees).sum()
     flipped = np.abs(plus - disagrees).sum() + np.abs(minus - agrees).sum()
     return bool(flipped < as_is)
