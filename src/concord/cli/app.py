@@ -69,7 +69,7 @@ def _analyze(path, json_output, html, groups_file, dimensions, max_groups, seed,
     analysis = run_analysis(matrix, params, declared, progress=reporter.stage_done)
     texts = {sid: s.text for sid, s in export.statements.items()}
     results = results_dict(analysis, texts, topic=export.topic, notes=notes)
-    results["timings"] = {"read": reporter.first_stage_seconds, **results["timings"]}
+    results["timings"] = {**{k: round(v, 4) for k, v in export.timings.items()}, **results["timings"]}
     if html is not None:
         from concord.report.html import render_html
 

@@ -10,7 +10,6 @@ class StageReporter:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._clock = time.perf_counter()
-        self.first_stage_seconds = 0.0
 
     def _print(self, text: str) -> None:
         if self.enabled:
@@ -21,8 +20,7 @@ class StageReporter:
         self._print(f"{name} …")
 
     def done(self, detail: str) -> None:
-        self.first_stage_seconds = time.perf_counter() - self._clock
-        self._print(f"  {detail} ({self.first_stage_seconds:.2f} s)")
+        self._print(f"  {detail} ({time.perf_counter() - self._clock:.2f} s)")
         self._clock = time.perf_counter()
 
     def stage_done(self, name: str) -> None:

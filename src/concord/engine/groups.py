@@ -5,6 +5,8 @@
    its silhouette run on at most 100 weighted points whatever the conversation's size.
 3. The base centres are grouped by size-weighted k-means for every k in 2 … min(5, 2 + ⌊#base / 12⌋),
    and the k with the best silhouette (computed on the base centres) wins; ties go to the larger k.
+   Unlike Pol.is, a group must hold at least 3 participants when any run allows it: a lone outlier is
+   a person, not an opinion group, and its "representative statements" would describe one voter.
 
 Everything is deterministic and independent of input order: points are de-duplicated and sorted by
 position before any seeded step, and groups are numbered by size.
@@ -23,6 +25,7 @@ MIN_CLUSTERED = 15  # ... topped up with the heaviest voters until at least 15 a
 BASE_CLUSTERS = 100  # §1.7 base-k
 MAX_GROUPS = 5  # §1.8: k in 2 … 5
 BASE_CLUSTERS_PER_EXTRA_GROUP = 12  # §1.8: k ≤ 2 + ⌊#base clusters / 12⌋
+MIN_GROUP_SIZE = 3  # not in Pol.is, which can report a one-person "group" (red-dwarf issue #97)
 POSITION_DECIMALS = 9  # positions are rounded so floating-point summation order cannot change a result
 
 
@@ -108,7 +111,7 @@ def _group_base_clusters(
     silhouettes: dict[int, float] = {}
     best_labels, best_score = None, -np.inf
     for k in candidates:
-        labels = best_kmeans(centers, weights, k, seed, restarts).labels
+        labels = best_kmeans(centers, weights, k, seed, restarts, min_cluster_weight=MIN_GROUP_SIZE).labels
         score = silhouette(centers, labels)
         silhouettes[k] = score
         if score >= best_score - 1e-12:  # ties go to the larger k, as in Pol.is

@@ -23,17 +23,21 @@ class Clustering:
     inertia: float  # weighted sum of squared distances to the assigned centre
 
 
-def nearest_center(points: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of and squared distance to the nearest centre, for every point (ties → lower index)."""
+def nearest_center(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre for every point (ties → lower index).
+
+    ‖p − c‖² = ‖p‖² − 2p·c + ‖c‖², and ‖p‖² is the same for every centre, so it is left out.
+    """
     labels = np.empty(len(points), dtype=np.int64)
-    distances = np.empty(len(points))
     center_norms = (centers * centers).sum(axis=1)
     for start in range(0, len(points), _CHUNK):
         block = points[start : start + _CHUNK]
-        squared = center_norms[None, :] - 2.0 * (block @ centers.T)
-        labels[start : start + _CHUNK] = np.argmin(squared, axis=1)
-        distances[start : start + _CHUNK] = squared.min(axis=1) + (block * block).sum(axis=1)
-    return labels, np.maximum(distances, 0.0)
+        labels[start : start + _CHUNK] = np.argmin(center_norms[None, :] - 2.0 * (block @ centers.T), axis=1)
+    return labels
+
+
+def squared_distances(points: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return ((points - centers[labels]) ** 2).sum(axis=1)
 
 
 def kmeans_plus_plus(points: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -56,7 +60,7 @@ def lloyd(
     """Pol.is's Lloyd iterations: assign, drop empty clusters, move centres to weighted means."""
     centers = centers.copy()
     for _ in range(max_iterations):
-        labels, _ = nearest_center(points, centers)
+        labels = nearest_center(points, centers)
         mass = np.bincount(labels, weights=weights, minlength=len(centers))
         kept = mass > 0
         sums = np.stack(
@@ -71,14 +75,15 @@ def lloyd(
         centers = moved
         if kept.all() and shift < CONVERGENCE_SHIFT:
             break
-    labels, distances = nearest_center(points, centers)
-    return Clustering(centers, labels, float((weights * distances).sum()))
+    labels = nearest_center(points, centers)
+    return Clustering(centers, labels, float(weights @ squared_distances(points, centers, labels)))
 
 
 def best_kmeans(
-    points: np.ndarray, weights: np.ndarray, k: int, seed: int, restarts: int
+    points: np.ndarray, weights: np.ndarray, k: int, seed: int, restarts: int, min_cluster_weight: float = 0.0
 ) -> Clustering:
-    """The lowest-inertia of several seeded k-means++ runs.
+    """The lowest-inertia of several seeded k-means++ runs, preferring runs whose every cluster weighs
+    at least ``min_cluster_weight``.
 
     Pol.is starts from the first k points in an arbitrary order and then follows its own update history
     (warm starts); a stateless analysis instead takes the best of a few seeded runs, so its answer does
@@ -86,11 +91,15 @@ def best_kmeans(
     """
     rng = np.random.default_rng(seed)
     best: Clustering | None = None
+    best_admissible: Clustering | None = None
     for _ in range(restarts):
         run = lloyd(points, weights, kmeans_plus_plus(points, weights, k, rng))
         if best is None or run.inertia < best.inertia - 1e-12:
             best = run
-    return best
+        lightest = np.bincount(run.labels, weights=weights, minlength=len(run.centers)).min()
+        if lightest >= min_cluster_weight and (best_admissible is None or run.inertia < best_admissible.inertia - 1e-12):
+            best_admissible = run
+    return best_admissible or best
 
 
 def silhouette(points: np.ndarray, labels: np.ndarray) -> float:

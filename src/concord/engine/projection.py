@@ -133,4 +133,4 @@ def _votes_on(matrix: VoteMatrix, columns: np.ndarray) -> np.ndarray:
     if not columns.any():
         return np.zeros(matrix.shape[0], dtype=np.int64)
     flagged = columns[matrix.indices]
-    return np.bincount(matrix.row_of_each_vote()[flagged], minlength=matrix.shape[0])
+    return np.bincount(matrix.vote_rows[flagged], minlength=matrix.shape[0])

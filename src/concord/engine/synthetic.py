@@ -32,8 +32,7 @@ def planted_conversation(
     seed: int = 0,
     group_shares: np.ndarray | None = None,
 ) -> SyntheticConversation:
-    """A conversation of about ``votes`` votes (slightly fewer: a participant's repeated draws of the
-    same statement count once)."""
+    """A conversation of ``votes`` votes (fewer only if every participant has voted on everything)."""
     if participants < 1 or statements < 1 or groups < 1 or votes < 1:
         raise ValueError("participants, statements, votes and groups must all be positive")
     rng = np.random.default_rng(seed)
@@ -41,14 +40,13 @@ def planted_conversation(
     planted = rng.choice(groups, size=participants, p=shares / shares.sum())
     agree_probability = rng.uniform(0.1, 0.9, size=(groups, statements))
 
-    mean_votes = votes / participants
+    mean_votes = min(votes / participants, statements)
     per_participant = np.clip(
         np.round(rng.uniform(0.5, 1.5, size=participants) * mean_votes), 1, statements
     ).astype(np.int64)
-    participant = np.repeat(np.arange(participants, dtype=np.int64), per_participant)
-    statement = rng.integers(0, statements, size=len(participant), dtype=np.int64)
-    cell = participant * statements + statement
-    cell = np.unique(cell)  # a participant votes once per statement; also sorts by participant
+    cell = _distinct_cells(rng, per_participant, statements)
+    if len(cell) > votes:  # rounding overshoot: drop a random few
+        cell = np.sort(rng.choice(cell, size=votes, replace=False))
     participant, statement = cell // statements, cell % statements
 
     agree = agree_probability[planted[participant], statement]
@@ -58,3 +56,17 @@ def planted_conversation(
     return SyntheticConversation(
         participant[order], statement[order], vote[order], planted, agree_probability
     )
+
+
+def _distinct_cells(rng: np.random.Generator, per_participant: np.ndarray, statements: int) -> np.ndarray:
+    """Sorted distinct (participant · statements + statement) cells, ``per_participant[i]`` of them for
+    participant i: statements drawn at random, redrawing the few that repeat."""
+    participant = np.repeat(np.arange(len(per_participant), dtype=np.int64), per_participant)
+    cell = np.unique(participant * statements + rng.integers(0, statements, size=len(participant)))
+    for _ in range(20):
+        missing = per_participant - np.bincount(cell // statements, minlength=len(per_participant))
+        if not missing.any():
+            break
+        extra = np.repeat(np.arange(len(per_participant), dtype=np.int64), missing)
+        cell = np.union1d(cell, extra * statements + rng.integers(0, statements, size=len(extra)))
+    return cell

@@ -34,7 +34,7 @@ def tally(matrix: VoteMatrix, labels: np.ndarray, n_groups: int | None = None) -
     labels = np.asarray(labels, dtype=np.int64)
     k = int(labels.max()) + 1 if n_groups is None else n_groups
     m = matrix.shape[1]
-    group_of_vote = labels[matrix.row_of_each_vote()]
+    group_of_vote = labels[matrix.vote_rows]
     counted = group_of_vote >= 0
     cell = group_of_vote[counted] * m + matrix.indices[counted]
     values = matrix.values[counted]

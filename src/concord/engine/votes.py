@@ -10,6 +10,7 @@ demand by the modules that need them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -48,8 +49,9 @@ class VoteMatrix:
     def n_votes(self) -> int:
         return int(len(self.values))
 
-    def row_of_each_vote(self) -> np.ndarray:
-        """Participant index of every stored vote (the COO row array)."""
+    @cached_property
+    def vote_rows(self) -> np.ndarray:
+        """Participant index of every stored vote (the COO row array), computed once."""
         return np.repeat(np.arange(self.shape[0], dtype=np.int32), np.diff(self.indptr))
 
     def votes_per_participant(self) -> np.ndarray:
@@ -133,8 +135,11 @@ def build_vote_matrix(
         raise VoteDataError("there are no votes to analyse")
     unknown = (vote < DISAGREE) | (vote > AGREE)
     if unknown.any():
-        bad = vote[np.flatnonzero(unknown)[0]]
-        raise VoteDataError(f"unknown vote value {bad!r}: votes must be 1 (agree), -1 (disagree) or 0 (pass)")
+        at = int(np.flatnonzero(unknown)[0])
+        raise VoteDataError(
+            f"unknown vote value {int(vote[at])} (vote number {at + 1}): "
+            "votes must be 1 (agree), -1 (disagree) or 0 (pass)"
+        )
     vote = vote.astype(np.int8)
 
     if time is not None:

@@ -8,6 +8,7 @@ the topic. Everything read from disk is validated here, so the engine only ever 
 from __future__ import annotations
 
 import csv
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,7 @@ class PolisExport:
     topic: str = ""
     description: str = ""
     notes: list[str] = field(default_factory=list)  # what the reader noticed and corrected
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: "parse" (CSV), "matrix"
 
     def statement_text(self, statement_id: int) -> str:
         found = self.statements.get(int(statement_id))
@@ -66,28 +68,31 @@ def read_export(folder: str | Path) -> PolisExport:
             f"{folder}: neither {VOTES} nor {PARTICIPANTS_VOTES} found; "
             "point to a Pol.is export folder"
         )
+    started = time.perf_counter()
     notes: list[str] = []
     statements = read_comments(folder / COMMENTS) if (folder / COMMENTS).is_file() else {}
     if not statements:
         notes.append(f"no {COMMENTS}: statements have no text and no moderation state")
 
     if has_votes:
-        participant, statement, vote, time = _read_vote_events(folder / VOTES)
+        participant, statement, vote, times = _read_vote_events(folder / VOTES)
     else:
         participant, statement, vote = _read_participants_votes(folder / PARTICIPANTS_VOTES)
-        time = None
+        times = None
 
     if statements and _sign_looks_flipped(statement, vote, statements):
         vote = -vote
         notes.append("votes use agree = -1 (Pol.is database sign); flipped to agree = +1")
 
+    parsed = time.perf_counter()
     rejected = [s.id for s in statements.values() if s.moderated == -1]
     try:
-        matrix = build_vote_matrix(participant, statement, vote, time, moderated_out_ids=rejected)
+        matrix = build_vote_matrix(participant, statement, vote, times, moderated_out_ids=rejected)
     except VoteDataError as error:
         raise InputFileError(f"{folder}: {error}") from None
     topic, description = read_summary(folder / SUMMARY)
-    return PolisExport(matrix, statements, topic, description, notes)
+    timings = {"parse": parsed - started, "matrix": time.perf_counter() - parsed}
+    return PolisExport(matrix, statements, topic, description, notes, timings)
 
 
 def read_polis_groups(folder: str | Path) -> dict[int, int]:
@@ -152,6 +157,12 @@ def _read_vote_events(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
         if not present.all():
             raise InputFileError(f"{path}: column '{name}' has {int((~present).sum())} empty cells")
         columns[name] = values
+    unknown = np.flatnonzero((columns["vote"] < -1) | (columns["vote"] > 1))
+    if len(unknown):
+        raise InputFileError(
+            f"{path}, line {int(unknown[0]) + 2}: unknown vote value {int(columns['vote'][unknown[0]])}; "
+            "votes must be 1 (agree), -1 (disagree) or 0 (pass)"
+        )
     return columns["voter-id"], columns["comment-id"], columns["vote"], columns["timestamp"]
 
 
@@ -178,6 +189,12 @@ def _read_participants_votes(path: Path) -> tuple[np.ndarray, np.ndarray, np.nda
         values, present = _int64_column(table.column(name))
         if not present.any():
             continue
+        unknown = np.flatnonzero(present & ((values < -1) | (values > 1)))
+        if len(unknown):
+            raise InputFileError(
+                f"{path}, line {int(unknown[0]) + 2}, comment {name}: unknown vote value "
+                f"{int(values[unknown[0]])}; votes must be 1, -1, 0 or empty"
+            )
         rows.append(participants[present])
         statements.append(np.full(int(present.sum()), int(name), dtype=np.int64))
         votes.append(values[present])

@@ -114,7 +114,7 @@ def _write_participants_votes(path: Path, matrix, statements: list[Statement], g
 
     n, m = matrix.shape
     dense = np.full((n, m), 2, dtype=np.int8)  # 2 marks "not voted"
-    dense[matrix.row_of_each_vote(), matrix.indices] = matrix.values
+    dense[matrix.vote_rows, matrix.indices] = matrix.values
     authored = np.zeros(n, dtype=np.int64)
     author_counts: dict[int, int] = {}
     for s in statements:
