@@ -7,8 +7,8 @@ import pytest
 
 from concord.engine.analysis import analyze
 from concord.formats.errors import InputFileError
-from concord.formats.polis import Statement, read_export
-from concord.formats.polis_writer import VoteEvents, write_export
+from concord.formats.polis import Statement, VoteEvents, read_export
+from concord.formats.polis_writer import write_export
 from conftest import POLIS_DATA
 
 HEADER = "timestamp,datetime,comment-id,voter-id,vote\n"

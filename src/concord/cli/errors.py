@@ -13,7 +13,13 @@ def input_error_types() -> tuple[type[BaseException], ...]:
     from concord.engine.votes import VoteDataError
     from concord.formats.errors import InputFileError
 
-    return (InputFileError, VoteDataError, AnalysisParameterError)
+    errors: tuple[type[BaseException], ...] = (InputFileError, VoteDataError, AnalysisParameterError)
+    if "concord.service.errors" in sys.modules:  # server commands: service errors are input errors too
+        from concord.service.errors import ServiceError
+        from concord.store.database import DatabaseError
+
+        errors += (ServiceError, DatabaseError)
+    return errors
 
 
 def fail(message: str) -> NoReturn:

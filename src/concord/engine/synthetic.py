@@ -44,6 +44,7 @@ def planted_conversation(
     per_participant = np.clip(
         np.round(rng.uniform(0.5, 1.5, size=participants) * mean_votes), 1, statements
     ).astype(np.int64)
+    _adjust_total(rng, per_participant, min(votes, participants * statements), statements)
     cell = _distinct_cells(rng, per_participant, statements)
     if len(cell) > votes:  # rounding overshoot: drop a random few
         cell = np.sort(rng.choice(cell, size=votes, replace=False))
@@ -58,12 +59,21 @@ def planted_conversation(
     )
 
 
+def _adjust_total(rng: np.random.Generator, counts: np.ndarray, total: int, ceiling: int) -> None:
+    """Add or remove single votes at random participants (within 1 … ceiling) until the counts sum to
+    ``total``; rounding each participant's count leaves the sum a little off."""
+    while (gap := total - int(counts.sum())) != 0:
+        room = np.flatnonzero(counts < ceiling) if gap > 0 else np.flatnonzero(counts > 1)
+        chosen = rng.choice(room, size=min(abs(gap), len(room)), replace=False)
+        counts[chosen] += 1 if gap > 0 else -1
+
+
 def _distinct_cells(rng: np.random.Generator, per_participant: np.ndarray, statements: int) -> np.ndarray:
     """Sorted distinct (participant · statements + statement) cells, ``per_participant[i]`` of them for
     participant i: statements drawn at random, redrawing the few that repeat."""
     participant = np.repeat(np.arange(len(per_participant), dtype=np.int64), per_participant)
     cell = np.unique(participant * statements + rng.integers(0, statements, size=len(participant)))
-    for _ in range(20):
+    for _ in range(1000):  # a participant who votes on nearly everything needs many redraws
         missing = per_participant - np.bincount(cell // statements, minlength=len(per_participant))
         if not missing.any():
             break

@@ -38,6 +38,16 @@ class Statement:
     timestamp: int | None = None
 
 
+@dataclass(frozen=True)
+class VoteEvents:
+    """Every vote as cast, oldest first (a participant may vote again; the latest counts)."""
+
+    participant: np.ndarray
+    statement: np.ndarray
+    vote: np.ndarray
+    timestamp: np.ndarray  # milliseconds since the epoch
+
+
 @dataclass
 class PolisExport:
     """One conversation as exported by Pol.is."""
@@ -48,14 +58,19 @@ class PolisExport:
     description: str = ""
     notes: list[str] = field(default_factory=list)  # what the reader noticed and corrected
     timings: dict[str, float] = field(default_factory=dict)  # seconds: "parse" (CSV), "matrix"
+    events: VoteEvents | None = None  # every vote event, when asked for (imports keep vote history)
 
     def statement_text(self, statement_id: int) -> str:
         found = self.statements.get(int(statement_id))
         return found.text if found else ""
 
 
-def read_export(folder: str | Path) -> PolisExport:
-    """Read a Pol.is export folder; raise :class:`InputFileError` with a readable message if it is bad."""
+def read_export(folder: str | Path, keep_events: bool = False) -> PolisExport:
+    """Read a Pol.is export folder; raise :class:`InputFileError` with a readable message if it is bad.
+
+    ``keep_events`` also returns every vote event in time order (an import keeps the vote history);
+    participants-votes.csv carries no history, so its events are the latest votes, at time 0.
+    """
     folder = Path(folder)
     if not folder.exists():
         raise InputFileError(f"{folder}: no such folder")
@@ -92,7 +107,13 @@ def read_export(folder: str | Path) -> PolisExport:
         raise InputFileError(f"{folder}: {error}") from None
     topic, description = read_summary(folder / SUMMARY)
     timings = {"parse": parsed - started, "matrix": time.perf_counter() - parsed}
-    return PolisExport(matrix, statements, topic, description, notes, timings)
+    events = None
+    if keep_events:
+        if times is None:
+            times = np.zeros(len(vote), dtype=np.int64)
+        order = np.argsort(times, kind="stable")
+        events = VoteEvents(participant[order], statement[order], vote[order].astype(np.int64), times[order])
+    return PolisExport(matrix, statements, topic, description, notes, timings, events)
 
 
 def read_polis_groups(folder: str | Path) -> dict[int, int]:

@@ -5,26 +5,15 @@ notebooks, Concord itself) can analyse them: ``votes.csv``, ``comments.csv``,
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
 
 from concord.engine.votes import AGREE, DISAGREE, build_vote_matrix
-from concord.formats.polis import COMMENTS, PARTICIPANTS_VOTES, SUMMARY, VOTES, Statement
+from concord.formats.polis import COMMENTS, PARTICIPANTS_VOTES, SUMMARY, VOTES, Statement, VoteEvents
 
 WIDE_CELL_LIMIT = 50_000_000  # participants × statements above which participants-votes.csv is skipped
-
-
-@dataclass(frozen=True)
-class VoteEvents:
-    """Every vote as it was cast, oldest first (a participant may vote again; the latest counts)."""
-
-    participant: np.ndarray
-    statement: np.ndarray
-    vote: np.ndarray
-    timestamp: np.ndarray  # milliseconds since the epoch
 
 
 def write_export(

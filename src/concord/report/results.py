@@ -74,22 +74,32 @@ def results_dict(
             for j, score in bridging.ranked(eligible)
         ]
     if analysis.declared is not None:
-        declared = analysis.declared
         result["declared_groups"] = {
-            "groups": [
-                {
-                    "name": name,
-                    "size": int(size),
-                    "representative": [
-                        _representative(r, statement_ids, text) for r in declared.representative[g]
-                    ],
-                }
-                for g, (name, size) in enumerate(zip(declared.names, declared.sizes))
-            ],
-            "consensus": _consensus(declared, eligible, statement_ids, text),
+            **comparison_dict(analysis, analysis.declared, texts),
             "participants_without_votes": analysis.unknown_declared_participants,
         }
     return result
+
+
+def comparison_dict(analysis: Analysis, comparison: GroupComparison, texts: Mapping[int, str]) -> dict[str, Any]:
+    """Groups (name, size, representative statements) and consensus across one partition of
+    participants, e.g. a declared attribute such as region."""
+    statement_ids = analysis.matrix.statement_ids
+
+    def text(column: int) -> str:
+        return texts.get(int(statement_ids[column]), "")
+
+    return {
+        "groups": [
+            {
+                "name": name,
+                "size": int(size),
+                "representative": [_representative(r, statement_ids, text) for r in comparison.representative[g]],
+            }
+            for g, (name, size) in enumerate(zip(comparison.names, comparison.sizes))
+        ],
+        "consensus": _consensus(comparison, analysis.eligible, statement_ids, text),
+    }
 
 
 def _representative(r: RepresentativeStatement, statement_ids: np.ndarray, text) -> dict[str, Any]:

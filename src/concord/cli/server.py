@@ -1,0 +1,145 @@
+"""``concord serve`` and the operator's commands around it: accounts, imports and exports."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from concord.cli.errors import run_safely
+
+DATABASE_HELP = "Database URL (default: $CONCORD_DATABASE_URL, else sqlite:///concord.db in this folder)."
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0 for every interface)."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    database: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+    demo: bool = typer.Option(True, "--demo/--no-demo", help="On an empty database, create the demo conversation."),
+    secure_cookies: bool = typer.Option(False, help="Mark cookies Secure (when served over HTTPS)."),
+) -> None:
+    """Run the server: API (/docs, /openapi.json) and web app, with live analysis."""
+    run_safely(_serve, host, port, database, demo, secure_cookies)
+
+
+def _serve(host: str, port: int, database: str | None, demo: bool, secure_cookies: bool) -> None:
+    import uvicorn
+
+    from concord.service.demo import ensure_demo
+    from concord.store.database import database_url
+    from concord.web.app import create_app
+
+    app = create_app(database, secure_cookies=secure_cookies)
+    state = app.state.concord
+    if demo:
+        created = ensure_demo(state.sessions)
+        if created is not None:
+            print("created the demo conversation (a real Pol.is export, CC BY 4.0); analysing it …", file=sys.stderr)
+            state.live.analyse_now(created)
+    print(f"Concord on http://{host}:{port}/  (database: {_without_password(database_url(database))})", file=sys.stderr)
+    # No access log: it would write participants' IP addresses, which Concord never keeps.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sessions(database: str | None):
+    from concord.store.database import migrate, open_database, session_factory
+
+    engine = open_database(database)
+    migrate(engine)
+    return session_factory(engine)
+
+
+def add_user(
+    username: str = typer.Argument(..., help="Login name."),
+    admin: bool = typer.Option(False, "--admin", help="Administrator: may create top-level spaces and act everywhere."),
+    space: Optional[str] = typer.Option(None, help="Also make the user moderator of this space path, e.g. /afghanistan."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+    database: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Create a moderator account (the password is asked for, hashed with Argon2id)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    run_safely(_add_user, username, password, admin, space, database)
+
+
+def _add_user(username: str, password: str, admin: bool, space: str | None, database: str | None) -> None:
+    from concord.service import accounts, spaces
+
+    with _sessions(database).begin() as session:
+        user = accounts.create_user(session, username, password, is_admin=admin)
+        if space:
+            accounts.grant(session, user, spaces.space_by_path(session, space))
+    role = "administrator" if admin else "user"
+    print(f"created {role} {username}" + (f", moderator of {space}" if space else ""))
+
+
+def grant_role(
+    username: str = typer.Argument(...),
+    space: str = typer.Argument(..., help="Space path, e.g. /afghanistan/herat."),
+    database: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Make a user moderator of a space (and of every space below it)."""
+    run_safely(_grant, username, space, database)
+
+
+def _grant(username: str, space: str, database: str | None) -> None:
+    from concord.service import accounts, spaces
+
+    with _sessions(database).begin() as session:
+        accounts.grant(session, accounts.find_user(session, username), spaces.space_by_path(session, space))
+    print(f"{username} now moderates {space}")
+
+
+def import_conversation(
+    folder: Path = typer.Argument(..., help="A Pol.is export folder."),
+    space: str = typer.Option(..., help="Space path to import into, e.g. /demo."),
+    topic: Optional[str] = typer.Option(None, help="Topic (default: the export's)."),
+    database: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Import a Pol.is export as a new conversation."""
+    run_safely(_import, folder, space, topic, database)
+
+
+def _import(folder: Path, space: str, topic: str | None, database: str | None) -> None:
+    from concord.service.accounts import system_actor
+    from concord.service.exchange import import_polis_folder
+    from concord.service.live_analysis import LiveAnalysis
+    from concord.service.spaces import space_by_path
+
+    sessions = _sessions(database)
+    with sessions.begin() as session:
+        imported = import_polis_folder(session, system_actor(), space_by_path(session, space), folder, topic)
+        conversation_id, public_id = imported.conversation.id, imported.conversation.public_id
+    LiveAnalysis(sessions).analyse_now(conversation_id)
+    print(f"imported {imported.participants:,} participants, {imported.statements:,} statements and "
+          f"{imported.vote_events:,} vote events as conversation {public_id}")
+
+
+def export_conversation(
+    conversation: str = typer.Argument(..., help="Conversation id (as in its link)."),
+    folder: Path = typer.Argument(..., help="Folder to write the export to."),
+    database: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Export a conversation in Pol.is format (plus conversation.json)."""
+    run_safely(_export, conversation, folder, database)
+
+
+def _export(conversation: str, folder: Path, database: str | None) -> None:
+    from concord.service.conversations import conversation_by_public_id
+    from concord.service.exchange import export_polis_folder
+
+    with _sessions(database).begin() as session:
+        names = export_polis_folder(session, conversation_by_public_id(session, conversation), folder)
+    print(f"wrote {', '.join(names)} to {folder}")
+
+

@@ -1,0 +1,129 @@
+"""Conversations in a space: their settings, and opening and closing them."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from concord.service.clock import now_ms
+from concord.service.errors import Invalid, NotFound
+from concord.service.spaces import require_moderator, validate_language
+from concord.store.models import Conversation, Space, User
+
+MODERATION_MODES = ("pre", "post")
+ACCESS_MODES = ("link", "invite", "xid")
+STATEMENT_LENGTH_RANGE = (20, 1000)  # Pol.is uses 140
+
+
+@dataclass
+class ConversationSettings:
+    """What a moderator chooses; every field is validated before anything is stored."""
+
+    topic: str = ""
+    description: str = ""
+    language: str = "en"
+    moderation: str = "post"
+    participants_can_write: bool = True
+    access: str = "link"
+    max_statement_length: int = 140
+    attributes: list | None = None
+
+    def validated(self) -> "ConversationSettings":
+        self.topic = (self.topic or "").strip()
+        if not 1 <= len(self.topic) <= 300:
+            raise Invalid("a conversation needs a topic of 1–300 characters")
+        if len(self.description or "") > 10_000:
+            raise Invalid("the description is limited to 10,000 characters")
+        validate_language(self.language)
+        if self.moderation not in MODERATION_MODES:
+            raise Invalid("moderation must be 'pre' (statements wait for a moderator) or 'post' (shown at once)")
+        if self.access not in ACCESS_MODES:
+            raise Invalid("access must be 'link', 'invite' (one-time codes) or 'xid' (an id from an embedding site)")
+        low, high = STATEMENT_LENGTH_RANGE
+        if not isinstance(self.max_statement_length, int) or not low <= self.max_statement_length <= high:
+            raise Invalid(f"max_statement_length must be a whole number from {low} to {high}")
+        self.attributes = validate_attributes(self.attributes or [])
+        return self
+
+
+def validate_attributes(attributes: Any) -> list[dict]:
+    """Declared attributes: [{"name": "region", "options": ["north", "south"]}, …]; each becomes a
+    declared group partition in the analysis."""
+    if not isinstance(attributes, list) or len(attributes) > 5:
+        raise Invalid("attributes must be a list of at most 5 {name, options} objects")
+    cleaned, names = [], set()
+    for attribute in attributes:
+        if not isinstance(attribute, dict):
+            raise Invalid("each attribute must be an object with 'name' and 'options'")
+        name = str(attribute.get("name", "")).strip()
+        options = attribute.get("options")
+        if not name or len(name) > 40 or name in names:
+            raise Invalid("each attribute needs a distinct name of 1–40 characters")
+        if not isinstance(options, list) or not 2 <= len(options) <= 50:
+            raise Invalid(f"attribute {name!r} needs a list of 2–50 options")
+        options = [str(option).strip() for option in options]
+        if any(not option or len(option) > 80 for option in options) or len(set(options)) != len(options):
+            raise Invalid(f"the options of {name!r} must be distinct texts of 1–80 characters")
+        names.add(name)
+        cleaned.append({"name": name, "options": options})
+    return cleaned
+
+
+def create_conversation(session: Session, user: User | None, space: Space, settings: ConversationSettings) -> Conversation:
+    require_moderator(session, user, space)
+    settings = settings.validated()
+    conversation = Conversation(
+        public_id=secrets.token_urlsafe(8).replace("-", "x").replace("_", "y"),
+        space_id=space.id,
+        created_ms=now_ms(),
+        is_open=True,
+        next_statement_number=0,
+        next_participant_number=0,
+        **{f.name: getattr(settings, f.name) for f in fields(settings)},
+    )
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+def update_settings(session: Session, user: User | None, conversation: Conversation, changes: dict) -> Conversation:
+    require_moderator(session, user, conversation.space)
+    known = {f.name for f in fields(ConversationSettings)}
+    unknown = set(changes) - known
+    if unknown:
+        raise Invalid(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    current = ConversationSettings(**{name: getattr(conversation, name) for name in known})
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.validated()
+    for name in known:
+        setattr(conversation, name, getattr(current, name))
+    return conversation
+
+
+def set_open(session: Session, user: User | None, conversation: Conversation, is_open: bool) -> Conversation:
+    require_moderator(session, user, conversation.space)
+    conversation.is_open = is_open
+    conversation.closed_ms = None if is_open else now_ms()
+    return conversation
+
+
+def conversation_by_public_id(session: Session, public_id: str) -> Conversation:
+    conversation = session.scalar(select(Conversation).where(Conversation.public_id == public_id))
+    if conversation is None:
+        raise NotFound(f"no conversation {public_id!r}")
+    return conversation
+
+
+def take_number(session: Session, conversation: Conversation, counter: str) -> int:
+    """The next per-conversation number (statement or participant), atomically: one UPDATE …
+    RETURNING, so concurrent writers never get the same number."""
+    column = getattr(Conversation, counter)
+    number = session.execute(
+        update(Conversation).where(Conversation.id == conversation.id).values({column: column + 1}).returning(column)
+    ).scalar_one()
+    return number - 1

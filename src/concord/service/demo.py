@@ -1,0 +1,34 @@
+"""The living example a new install starts with: a demo space holding a real conversation (shipped in
+``concord/demo`` with its CC BY 4.0 attribution), open for anyone to join and vote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from concord.service.accounts import system_actor
+from concord.service.exchange import import_polis_folder
+from concord.service.spaces import create_space
+from concord.store.models import Space
+
+DEMO_EXPORT = Path(__file__).resolve().parents[1] / "demo" / "scoop-hivemind.taxes"
+DEMO_DESCRIPTION = (
+    "A real conversation from New Zealand (Scoop HiveMind on taxes, 2018), imported from the Computational "
+    "Democracy Project's open data (CC BY 4.0, compdemocracy.org/case-studies/2018-scoop-hivemind-taxes). "
+    "Join in: your votes are added to those already cast."
+)
+
+
+def ensure_demo(sessions: sessionmaker) -> int | None:
+    """On an empty database, create the demo space and conversation; return its conversation id."""
+    with sessions.begin() as session:
+        if session.scalar(select(func.count()).select_from(Space)):
+            return None
+        actor = system_actor()
+        space = create_space(session, actor, parent_path=None, slug="demo", name="Demo",
+                             description="A space to try Concord with a real conversation.")
+        imported = import_polis_folder(session, actor, space, DEMO_EXPORT)
+        imported.conversation.description = DEMO_DESCRIPTION + "\n\n" + imported.conversation.description
+        return imported.conversation.id

@@ -1,0 +1,190 @@
+"""Moving conversations in and out in the Pol.is export format, so analysis outside Concord is always
+possible: a conversation exported and imported again gives the same analysis.
+
+Imported participants keep their Pol.is participant ids as numbers and statements their comment ids;
+every vote event is kept with its time. Imported participants have no token, so nobody can vote as them.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import numpy as np
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from concord.formats.errors import InputFileError
+from concord.formats.polis import Statement as ExportedStatement, VoteEvents, read_export
+from concord.formats.polis_writer import write_export
+from concord.service.clock import now_ms
+from concord.service.conversations import ConversationSettings, create_conversation
+from concord.service.errors import Invalid
+from concord.service.statements import normalised
+from concord.store.models import AnalysisRecord, Conversation, Participant, Space, Statement, User, Vote, VoteEvent
+
+STATUS_OF_MODERATED = {1: "accepted", 0: "accepted", -1: "rejected"}  # Pol.is shows unmoderated (0) ones
+MODERATED_OF_STATUS = {"accepted": 1, "pending": 0, "rejected": -1}
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class Imported:
+    conversation: Conversation
+    participants: int
+    statements: int
+    vote_events: int
+
+
+def import_polis_folder(session: Session, user: User | None, space: Space, folder: str | Path,
+                        topic: str | None = None) -> Imported:
+    export = read_export(folder, keep_events=True)
+    events = export.events
+    settings = ConversationSettings(
+        topic=(topic or export.topic or Path(folder).name)[:300],
+        description=export.description[:10_000],
+        max_statement_length=max(140, min(1000, max((len(s.text) for s in export.statements.values()), default=0))),
+    )
+    conversation = create_conversation(session, user, space, settings)
+    now = now_ms()
+
+    participant_numbers = set(export.votes.participant_ids.tolist())
+    participant_numbers |= {s.author_id for s in export.statements.values() if s.author_id is not None}
+    session.execute(insert(Participant), [
+        {"conversation_id": conversation.id, "number": int(number), "token_hash": None, "xid": None,
+         "attributes": {}, "created_ms": now}
+        for number in sorted(participant_numbers)
+    ])
+    participant_id = dict(session.execute(
+        select(Participant.number, Participant.id).where(Participant.conversation_id == conversation.id)
+    ).all())
+
+    statement_numbers = sorted(set(export.statements) | set(export.votes.statement_ids.tolist()))
+    seen_texts: set[str] = set()
+    rows = []
+    for number in statement_numbers:
+        source = export.statements.get(number) or ExportedStatement(id=number, text=f"Statement {number}")
+        key = normalised(source.text) or f"#{number}"
+        if key in seen_texts:  # Pol.is allowed exact repeats; keep them apart
+            key = f"{key} #{number}"
+        seen_texts.add(key)
+        rows.append({
+            "conversation_id": conversation.id, "number": int(number), "text": source.text, "normalized": key[:700],
+            "author_id": participant_id.get(source.author_id), "is_seed": False,
+            "status": STATUS_OF_MODERATED.get(source.moderated, "accepted"),
+            "created_ms": source.timestamp or now,
+        })
+    session.execute(insert(Statement), rows)
+    statement_id = dict(session.execute(
+        select(Statement.number, Statement.id).where(Statement.conversation_id == conversation.id)
+    ).all())
+
+    pid, sid = _ids_of(participant_id, events.participant), _ids_of(statement_id, events.statement)
+    for start in range(0, len(events.vote), BATCH):
+        stop = start + BATCH
+        session.execute(insert(VoteEvent), [
+            {"conversation_id": conversation.id, "participant_id": int(p), "statement_id": int(s), "value": int(v),
+             "created_ms": int(t)}
+            for p, s, v, t in zip(pid[start:stop], sid[start:stop], events.vote[start:stop], events.timestamp[start:stop])
+        ])
+    matrix = export.votes
+    current = [
+        {"participant_id": int(p), "statement_id": int(s), "conversation_id": conversation.id, "value": int(v),
+         "updated_ms": now}
+        for p, s, v in zip(_ids_of(participant_id, matrix.participant_ids[matrix.vote_rows]),
+                           _ids_of(statement_id, matrix.statement_ids[matrix.indices]), matrix.values)
+    ]
+    for start in range(0, len(current), BATCH):
+        session.execute(insert(Vote), current[start : start + BATCH])
+    conversation.next_statement_number = max(statement_numbers, default=-1) + 1
+    conversation.next_participant_number = max(participant_numbers, default=-1) + 1
+    session.flush()
+    return Imported(conversation, len(participant_numbers), len(statement_numbers), len(events.vote))
+
+
+def _ids_of(id_by_number: dict[int, int], numbers: np.ndarray) -> np.ndarray:
+    """Database ids for an array of per-conversation numbers (vectorised lookup)."""
+    known = np.array(sorted(id_by_number), dtype=np.int64)
+    ids = np.array([id_by_number[n] for n in known.tolist()], dtype=np.int64)
+    return ids[np.searchsorted(known, numbers)]
+
+
+def import_polis_zip(session: Session, user: User | None, space: Space, data: bytes, topic: str | None = None) -> Imported:
+    """An uploaded .zip of an export folder (the files at its top level or in one folder)."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise Invalid(f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+    try:
+        archive = zipfile.ZipFile(BytesIO(data))
+    except zipfile.BadZipFile:
+        raise Invalid("the upload is not a .zip file of a Pol.is export") from None
+    with TemporaryDirectory() as tmp, archive:
+        for member in archive.infolist():
+            name = Path(member.filename).name
+            if member.is_dir() or not name.endswith(".csv"):
+                continue
+            if member.file_size > MAX_UPLOAD_BYTES:
+                raise Invalid(f"{name} is larger than {MAX_UPLOAD_BYTES // 2**20} MB once unpacked")
+            (Path(tmp) / name).write_bytes(archive.read(member))
+        try:
+            return import_polis_folder(session, user, space, tmp, topic)
+        except InputFileError as error:
+            raise Invalid(str(error).replace(tmp + "/", "").replace(tmp, "the upload")) from None
+
+
+def export_polis_folder(session: Session, conversation: Conversation, folder: str | Path) -> list[str]:
+    """Write votes.csv (every event), comments.csv, participants-votes.csv (with the latest analysis's
+    groups), summary.csv and conversation.json (settings and latest results)."""
+    rows = session.execute(
+        select(Participant.number, Statement.number, VoteEvent.value, VoteEvent.created_ms)
+        .join(Participant, Participant.id == VoteEvent.participant_id)
+        .join(Statement, Statement.id == VoteEvent.statement_id)
+        .where(VoteEvent.conversation_id == conversation.id)
+        .order_by(VoteEvent.id)
+    ).all()
+    columns = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    events = VoteEvents(columns[:, 0], columns[:, 1], columns[:, 2], columns[:, 3])
+    authors = dict(session.execute(
+        select(Participant.id, Participant.number).where(Participant.conversation_id == conversation.id)
+    ).all())
+    statements = [
+        ExportedStatement(id=s.number, text=s.text, author_id=authors.get(s.author_id),
+                          moderated=MODERATED_OF_STATUS[s.status], timestamp=s.created_ms)
+        for s in session.scalars(select(Statement).where(Statement.conversation_id == conversation.id))
+    ]
+    record = session.get(AnalysisRecord, conversation.id)
+    groups = {}
+    if record is not None:
+        for group in record.results.get("groups", []):
+            groups.update({int(p): group["id"] for p in group["participants"]})
+    written = write_export(folder, events, statements, topic=conversation.topic,
+                           description=conversation.description, groups=groups)
+    summary = {
+        "topic": conversation.topic,
+        "description": conversation.description,
+        "language": conversation.language,
+        "space": conversation.space.path,
+        "settings": {"moderation": conversation.moderation, "access": conversation.access,
+                     "participants_can_write": conversation.participants_can_write,
+                     "max_statement_length": conversation.max_statement_length,
+                     "attributes": conversation.attributes, "is_open": conversation.is_open},
+        "analysis": None if record is None else {
+            "computed_ms": record.computed_ms, "vote_count": record.vote_count, "results": record.results,
+        },
+    }
+    Path(folder, "conversation.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    return [*written, "conversation.json"]
+
+
+def export_polis_zip(session: Session, conversation: Conversation) -> bytes:
+    with TemporaryDirectory() as tmp:
+        names = export_polis_folder(session, conversation, tmp)
+        buffer = BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in names:
+                archive.write(Path(tmp) / name, f"{conversation.public_id}/{name}")
+        return buffer.getvalue()

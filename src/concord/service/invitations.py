@@ -1,0 +1,46 @@
+"""One-time invitation codes for conversations that are not open to anyone with the link.
+
+A code is shown once, when it is made; only its hash is stored, with a short hint so moderators can tell
+codes apart in the list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from concord.service.clock import now_ms
+from concord.service.errors import Invalid
+from concord.service.spaces import require_moderator
+from concord.service.tokens import new_code, token_hash
+from concord.store.models import Conversation, Invitation, User
+
+MAX_PER_REQUEST = 1000
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    code: str
+    hint: str
+    created_ms: int
+
+
+def issue_codes(session: Session, user: User | None, conversation: Conversation, count: int) -> list[IssuedCode]:
+    require_moderator(session, user, conversation.space)
+    if not isinstance(count, int) or not 1 <= count <= MAX_PER_REQUEST:
+        raise Invalid(f"ask for 1 to {MAX_PER_REQUEST} codes at a time")
+    issued, now = [], now_ms()
+    for _ in range(count):
+        code = new_code()
+        session.add(Invitation(conversation_id=conversation.id, code_hash=token_hash(code), hint=code[:3],
+                               created_ms=now))
+        issued.append(IssuedCode(code, code[:3], now))
+    session.flush()
+    return issued
+
+
+def list_codes(session: Session, user: User | None, conversation: Conversation) -> list[Invitation]:
+    require_moderator(session, user, conversation.space)
+    return list(session.scalars(select(Invitation).where(Invitation.conversation_id == conversation.id).order_by(Invitation.id)))

@@ -1,0 +1,215 @@
+"""Taking part: joining (by link, invitation code or external id), declaring attributes, voting, and
+which statement to show next."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from concord.engine.routing import priority
+from concord.service.clock import now_ms
+from concord.service.conversations import take_number
+from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
+from concord.service.ratelimit import VOTES, RateLimiter
+from concord.service.tokens import new_token, normalise_code, token_hash
+from concord.store.models import AnalysisRecord, Conversation, Invitation, Participant, Statement, Vote, VoteEvent
+
+VOTE_VALUES = {"agree": 1, "disagree": -1, "pass": 0}
+XID_MAX_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Joined:
+    participant: Participant
+    token: str  # the browser keeps it (cookie) or the client sends it (header)
+
+
+def participant_for_token(session: Session, conversation: Conversation, token: str | None) -> Participant | None:
+    if not token:
+        return None
+    return session.scalar(
+        select(Participant).where(
+            Participant.conversation_id == conversation.id, Participant.token_hash == token_hash(token)
+        )
+    )
+
+
+def join(
+    session: Session,
+    conversation: Conversation,
+    *,
+    token: str | None = None,
+    invite_code: str | None = None,
+    xid: str | None = None,
+    attributes: dict | None = None,
+) -> Joined:
+    """Return the participant this token already is, or admit a new one under the conversation's rule."""
+    existing = participant_for_token(session, conversation, token)
+    if existing is not None:
+        if attributes:
+            set_attributes(conversation, existing, attributes)
+        return Joined(existing, token)
+    if not conversation.is_open:
+        raise Conflict("this conversation is closed")
+    token = token or new_token()
+    if conversation.access == "xid":
+        xid = (xid or "").strip()
+        if not xid or len(xid) > XID_MAX_LENGTH:
+            raise Forbidden("this conversation is open to members of the site that embeds it: an external id (xid) is required")
+        known = session.scalar(
+            select(Participant).where(Participant.conversation_id == conversation.id, Participant.xid == xid)
+        )
+        if known is not None:  # the same person on a new device
+            known.token_hash = token_hash(token)
+            return Joined(known, token)
+    invitation = None
+    if conversation.access == "invite":
+        invitation = _redeemable_invitation(session, conversation, invite_code)
+    participant = Participant(
+        conversation_id=conversation.id,
+        number=take_number(session, conversation, "next_participant_number"),
+        token_hash=token_hash(token),
+        xid=xid if conversation.access == "xid" else None,
+        attributes={},
+        created_ms=now_ms(),
+    )
+    if attributes:
+        set_attributes(conversation, participant, attributes)
+    session.add(participant)
+    session.flush()
+    if invitation is not None:
+        invitation.used_ms = now_ms()
+        invitation.participant_id = participant.id
+    return Joined(participant, token)
+
+
+def _redeemable_invitation(session: Session, conversation: Conversation, code: str | None) -> Invitation:
+    if not code:
+        raise Forbidden("this conversation is by invitation: enter your invitation code")
+    invitation = session.scalar(
+        select(Invitation).where(
+            Invitation.conversation_id == conversation.id, Invitation.code_hash == token_hash(normalise_code(code))
+        )
+    )
+    if invitation is None:
+        raise Forbidden("this invitation code is not valid for this conversation")
+    if invitation.used_ms is not None:
+        raise Conflict("this invitation code has been used already")
+    return invitation
+
+
+def set_attributes(conversation: Conversation, participant: Participant, attributes: dict) -> None:
+    """Declared attributes (e.g. region), checked against the options the conversation offers."""
+    if not isinstance(attributes, dict):
+        raise Invalid("attributes must be an object such as {\"region\": \"north\"}")
+    offered = {a["name"]: a["options"] for a in conversation.attributes or []}
+    merged = dict(participant.attributes or {})
+    for name, value in attributes.items():
+        if name not in offered:
+            raise Invalid(f"this conversation does not ask for {name!r}")
+        if value not in offered[name]:
+            raise Invalid(f"{value!r} is not one of the options for {name!r}: {', '.join(offered[name])}")
+        merged[name] = value
+    participant.attributes = merged
+
+
+def record_vote(
+    session: Session,
+    conversation: Conversation,
+    participant: Participant,
+    statement_number: int,
+    vote: str,
+    limiter: RateLimiter | None = None,
+) -> int:
+    """Store one vote event and make it the participant's current vote; returns the stored value.
+
+    Both writes happen in the caller's transaction, so a vote is never stored half-way.
+    """
+    if vote not in VOTE_VALUES:
+        raise Invalid("vote must be 'agree', 'disagree' or 'pass'")
+    if not conversation.is_open:
+        raise Conflict("this conversation is closed: votes are no longer taken")
+    if limiter is not None:
+        limiter.check(VOTES, participant.id)
+    found = session.execute(
+        select(Statement.id, Statement.status).where(
+            Statement.conversation_id == conversation.id, Statement.number == statement_number
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"no statement {statement_number} in this conversation")
+    statement_id, status = found
+    if status != "accepted":
+        raise Conflict(
+            "this statement was removed by a moderator" if status == "rejected" else "this statement awaits moderation"
+        )
+    value, now = VOTE_VALUES[vote], now_ms()
+    session.add(VoteEvent(conversation_id=conversation.id, participant_id=participant.id,
+                          statement_id=statement_id, value=value, created_ms=now))
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(Vote).values(
+        participant_id=participant.id, statement_id=statement_id, conversation_id=conversation.id,
+        value=value, updated_ms=now,
+    )
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[Vote.participant_id, Vote.statement_id],
+            set_={"value": upsert.excluded.value, "updated_ms": upsert.excluded.updated_ms},
+        )
+    )
+    return value
+
+
+@dataclass(frozen=True)
+class NextStatement:
+    statement: Statement | None
+    remaining: int  # shown statements this participant has not voted on, this one included
+    voted: int
+
+
+def next_statement(
+    session: Session, conversation: Conversation, participant: Participant | None, rng: random.Random | None = None
+) -> NextStatement:
+    """A statement the participant has not voted on, drawn with probability ∝ Pol.is's priority
+    (polis-math.md §1.11): new statements get seen, and ones that tell groups apart or may unite them
+    come earlier; not a fixed order."""
+    rng = rng or random.SystemRandom()
+    shown = select(Statement).where(Statement.conversation_id == conversation.id, Statement.status == "accepted")
+    voted = 0
+    if participant is not None:
+        mine = select(Vote.statement_id).where(Vote.participant_id == participant.id)
+        voted = session.scalar(select(func.count()).select_from(mine.subquery())) or 0
+        shown = shown.where(Statement.id.not_in(mine))
+    candidates = list(session.scalars(shown.order_by(Statement.number).limit(999)))
+    if not candidates:
+        return NextStatement(None, 0, voted)
+    remaining = session.scalar(select(func.count()).select_from(shown.subquery()))
+    weights = _priorities(session, conversation, candidates)
+    chosen = rng.choices(candidates, weights=weights, k=1)[0]
+    return NextStatement(chosen, remaining, voted)
+
+
+def _priorities(session: Session, conversation: Conversation, candidates: list[Statement]) -> list[float]:
+    """Priorities from the latest analysis; statements newer than it count as unseen."""
+    record = session.get(AnalysisRecord, conversation.id)
+    known = (record.results.get("routing") or {}) if record is not None else {}
+    weights = []
+    for statement in candidates:
+        counts = known.get(str(statement.number))
+        if counts is None:
+            weights.append(priority(0, 0, 0, 0.0))
+        else:
+            weights.append(priority(counts["agree"], counts["disagree"], counts["seen"], counts["extremity"]))
+    return weights
+
+
+def my_votes(session: Session, participant: Participant) -> dict[int, int]:
+    rows = session.execute(
+        select(Statement.number, Vote.value).join(Statement, Statement.id == Vote.statement_id)
+        .where(Vote.participant_id == participant.id)
+    )
+    return {number: value for number, value in rows}

@@ -1,0 +1,50 @@
+"""Token buckets per key (participant, username, address), in memory: floods are refused with a 429
+and the time to wait. Nothing here is stored, so no address is kept."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from concord.service.errors import RateLimited
+
+
+@dataclass(frozen=True)
+class Limit:
+    burst: int  # requests allowed at once
+    per_second: float  # refill rate
+    what: str  # shown in the error message
+
+    def describe(self) -> str:
+        per_minute = self.per_second * 60
+        return f"{self.what}: at most {self.burst} at once and {per_minute:g} per minute"
+
+
+VOTES = Limit(burst=30, per_second=2.0, what="votes")
+STATEMENTS = Limit(burst=3, per_second=1 / 60, what="statements")
+JOINS = Limit(burst=60, per_second=2.0, what="new participants from one address")
+LOGINS = Limit(burst=5, per_second=1 / 30, what="login attempts")
+
+
+class RateLimiter:
+    def __init__(self, max_keys: int = 200_000) -> None:
+        self._buckets: dict[tuple[str, object], tuple[float, float]] = {}
+        self._lock = threading.Lock()
+        self._max_keys = max_keys
+        self.enabled = True
+
+    def check(self, limit: Limit, key: object) -> None:
+        """Take one token from ``key``'s bucket or raise :class:`RateLimited`."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        with self._lock:
+            tokens, then = self._buckets.get((limit.what, key), (float(limit.burst), now))
+            tokens = min(float(limit.burst), tokens + (now - then) * limit.per_second)
+            if tokens < 1.0:
+                wait = (1.0 - tokens) / limit.per_second
+                raise RateLimited(f"too many {limit.describe()}; try again in {wait:.0f} s", wait)
+            if len(self._buckets) >= self._max_keys:
+                self._buckets.clear()  # forgetting everyone is safe: limits only protect, never account
+            self._buckets[(limit.what, key)] = (tokens - 1.0, now)

@@ -1,0 +1,69 @@
+"""Opening the database: SQLite (a file, WAL mode) by default, PostgreSQL in production; schema changes
+always go through the Alembic migrations in ``migrations/``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_URL = "sqlite:///concord.db"
+DATABASE_URL_VARIABLE = "CONCORD_DATABASE_URL"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened or migrated; the message says why and what to do."""
+
+
+def database_url(explicit: str | None = None) -> str:
+    url = explicit or os.environ.get(DATABASE_URL_VARIABLE) or DEFAULT_URL
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]  # psycopg 3
+    return url
+
+
+def open_database(url: str | None = None) -> Engine:
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_settings(connection, _record) -> None:
+            cursor = connection.cursor()
+            # WAL: readers never wait for the writer; NORMAL sync is durable across application crashes
+            # and loses at most the last transactions on power loss, the usual choice with WAL.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    raise DatabaseError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://USER@HOST/DB")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (creates it on an empty database)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def has_schema(engine: Engine) -> bool:
+    return inspect(engine).has_table("conversations")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

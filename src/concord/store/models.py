@@ -1,0 +1,214 @@
+"""The tables. Storage knows rows, not math: the analysis lives in ``concord.engine``.
+
+Times are integer milliseconds since the Unix epoch (UTC), as in Pol.is exports: exact, sortable and the
+same on SQLite and PostgreSQL. Statements and participants carry a per-conversation ``number`` (Pol.is's
+comment id and participant id), so a conversation exports and re-imports with the same ids.
+
+Participants are anonymous: a participant row holds a hash of the random token the browser keeps, an
+optional external id (XID) chosen by an embedding site, and the declared attributes the conversation
+asks for. No names, e-mail addresses or IP addresses are stored anywhere.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Space(Base):
+    """A place that decides its own matters: a country, a province, a district, a city, a cooperative.
+
+    ``path`` is the slugs from the root ("/afghanistan/herat"), so "this space or any space below it" is
+    a prefix test, which is how moderation rights flow down the tree.
+    """
+
+    __tablename__ = "spaces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"), index=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(1024), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+    parent: Mapped["Space | None"] = relationship(remote_side="Space.id")
+
+
+class User(Base):
+    """A moderator or administrator account (participants never have accounts)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class SpaceRole(Base):
+    """A user's role in a space; it also covers every space below."""
+
+    __tablename__ = "space_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), default="moderator")
+
+
+class LoginSession(Base):
+    """A moderator's login: the cookie holds a random token, the table only its hash."""
+
+    __tablename__ = "login_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    expires_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)  # what links carry
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"), index=True)
+    topic: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "pre": statements wait for a moderator; "post": they appear at once and can be removed.
+    moderation: Mapped[str] = mapped_column(String(8), default="post")
+    participants_can_write: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "link": anyone with the link; "invite": one-time invitation codes; "xid": an id from an embedding site.
+    access: Mapped[str] = mapped_column(String(8), default="link")
+    max_statement_length: Mapped[int] = mapped_column(Integer, default=140)
+    # Declared attributes asked of participants, e.g. [{"name": "region", "options": ["north", "south"]}].
+    attributes: Mapped[list] = mapped_column(JSON, default=list)
+    next_statement_number: Mapped[int] = mapped_column(Integer, default=0)
+    next_participant_number: Mapped[int] = mapped_column(Integer, default=0)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    closed_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+    space: Mapped[Space] = relationship()
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "number"),
+        UniqueConstraint("conversation_id", "token_hash"),
+        UniqueConstraint("conversation_id", "xid"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    token_hash: Mapped[str | None] = mapped_column(String(64))  # None for imported participants
+    xid: Mapped[str | None] = mapped_column(String(200))
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Statement(Base):
+    __tablename__ = "statements"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "number"),
+        UniqueConstraint("conversation_id", "normalized"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(String(700))  # for refusing duplicates
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    is_seed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "accepted" (shown), "pending" (waiting for a moderator), "rejected" (hidden, left out of the analysis)
+    status: Mapped[str] = mapped_column(String(16))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class ModerationEvent(Base):
+    """Every moderation decision with its reason. The public log leaves out ``moderator_id``."""
+
+    __tablename__ = "moderation_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Invitation(Base):
+    """A one-time code; only its hash is kept, and ``used_ms`` once it has been redeemed."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(8))  # first characters, so moderators can tell codes apart
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    used_ms: Mapped[int | None] = mapped_column(BigInteger)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+
+
+class Vote(Base):
+    """The current vote of a participant on a statement (the latest event)."""
+
+    __tablename__ = "votes"
+    __table_args__ = (Index("votes_by_conversation", "conversation_id"),)
+
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    value: Mapped[int] = mapped_column(SmallInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class VoteEvent(Base):
+    """Every vote as cast, in order; exports write these, so changed votes stay visible."""
+
+    __tablename__ = "vote_events"
+    __table_args__ = (Index("vote_events_by_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    value: Mapped[int] = mapped_column(SmallInteger)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class AnalysisRecord(Base):
+    """The latest analysis of a conversation, with what it was computed from."""
+
+    __tablename__ = "analyses"
+
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
+    computed_ms: Mapped[int] = mapped_column(BigInteger)
+    last_event_id: Mapped[int] = mapped_column(BigInteger)  # vote events up to this id were included
+    vote_count: Mapped[int] = mapped_column(Integer)  # current votes analysed
+    seconds: Mapped[float] = mapped_column()
+    results: Mapped[dict] = mapped_column(JSON)  # concord.report.results shape + map positions

@@ -1,0 +1,77 @@
+"""The web application: the JSON API (documented at /openapi.json and /docs) and, in later layers, the
+participant and moderator pages — one FastAPI app over one database."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from concord.service.errors import RateLimited, ServiceError
+from concord.service.live_analysis import LiveAnalysis
+from concord.service.ratelimit import RateLimiter
+from concord.store.database import migrate, open_database, session_factory
+from concord.web.context import AppState
+
+
+def create_app(
+    database: str | Engine | None = None,
+    *,
+    live_analysis: bool = True,
+    rate_limits: bool = True,
+    debounce: float = 1.0,
+    secure_cookies: bool = False,
+) -> FastAPI:
+    engine = database if isinstance(database, Engine) else open_database(database)
+    migrate(engine)
+    sessions = session_factory(engine)
+    live = LiveAnalysis(sessions, debounce=debounce)
+    limiter = RateLimiter()
+    limiter.enabled = rate_limits
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        if live_analysis:
+            live.start()
+        yield
+        live.stop()
+
+    app = FastAPI(
+        title="Concord",
+        version="0.1.0",
+        description="Inclusive, decentralized collective decisions: spaces, conversations, anonymous voting, "
+        "moderation with public reasons, and live opinion-group analysis.",
+        lifespan=lifespan,
+    )
+    app.state.concord = AppState(sessions=sessions, live=live, limiter=limiter, secure_cookies=secure_cookies)
+    _install_error_handlers(app)
+
+    from concord.web.api import router
+
+    app.include_router(router)
+    return app
+
+
+def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(_request: Request, error: ServiceError):
+        headers = {"Retry-After": str(max(1, round(error.retry_after)))} if isinstance(error, RateLimited) else None
+        return _error(error.status, error.code, error.message, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, error: RequestValidationError):
+        problems = error.errors()
+        if any(problem.get("type") == "json_invalid" for problem in problems):
+            return _error(400, "bad_json", "the request body is not valid JSON")
+        described = []
+        for problem in problems[:5]:
+            where = ".".join(str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path"))
+            described.append(f"{where or 'body'}: {problem.get('msg', 'invalid')}")
+        return _error(422, "invalid", "; ".join(described))

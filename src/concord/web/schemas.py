@@ -1,0 +1,190 @@
+"""Request and response bodies of the JSON API (they also document it in /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(Strict):
+    username: str
+    password: str
+
+
+class LoginOut(BaseModel):
+    username: str
+    is_admin: bool
+    csrf_token: str
+
+
+class SpaceIn(Strict):
+    parent_id: int | None = Field(None, description="The space this one sits in; none for a top-level space.")
+    slug: str = Field(..., description="Short name used in paths, e.g. 'herat'.")
+    name: str
+    language: str = "en"
+    description: str = ""
+
+
+class SpaceOut(BaseModel):
+    id: int
+    parent_id: int | None
+    path: str
+    name: str
+    language: str
+    description: str
+
+
+class SpaceDetail(SpaceOut):
+    children: list[SpaceOut]
+    conversations: list["ConversationSummary"]
+    can_moderate: bool
+
+
+class ModeratorIn(Strict):
+    username: str
+
+
+class Attribute(Strict):
+    name: str
+    options: list[str]
+
+
+class ConversationIn(Strict):
+    topic: str
+    description: str = ""
+    language: str = "en"
+    moderation: Literal["pre", "post"] = Field("post", description="pre: statements wait for a moderator; post: shown at once, removable.")
+    participants_can_write: bool = True
+    access: Literal["link", "invite", "xid"] = Field("link", description="link: anyone with the link; invite: one-time codes; xid: an id passed by an embedding site.")
+    max_statement_length: int = 140
+    attributes: list[Attribute] = Field(default_factory=list, description="Declared attributes asked of participants, used as declared groups.")
+
+
+class ConversationPatch(Strict):
+    topic: str | None = None
+    description: str | None = None
+    language: str | None = None
+    moderation: Literal["pre", "post"] | None = None
+    participants_can_write: bool | None = None
+    access: Literal["link", "invite", "xid"] | None = None
+    max_statement_length: int | None = None
+    attributes: list[Attribute] | None = None
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    topic: str
+    is_open: bool
+
+
+class ConversationOut(BaseModel):
+    id: str
+    space_id: int
+    space_path: str
+    topic: str
+    description: str
+    language: str
+    is_open: bool
+    moderation: str
+    participants_can_write: bool
+    access: str
+    max_statement_length: int
+    attributes: list[Attribute]
+    statements: int
+    participants: int
+    votes: int
+
+
+class StatementIn(Strict):
+    text: str
+
+
+class StatementOut(BaseModel):
+    number: int
+    text: str
+    status: Literal["accepted", "pending", "rejected"]
+    is_seed: bool
+    created_ms: int
+
+
+class ModerationIn(Strict):
+    status: Literal["accepted", "rejected", "pending"]
+    reason: str = ""
+
+
+class LogEntryOut(BaseModel):
+    statement: int
+    status: str
+    reason: str
+    time_ms: int
+    text: str | None
+
+
+class JoinIn(Strict):
+    invite_code: str | None = None
+    xid: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+
+class ParticipantOut(BaseModel):
+    number: int
+    token: str | None = Field(None, description="Returned when joining: send it as X-Participant-Token (or keep the cookie).")
+    attributes: dict[str, str]
+    votes: dict[str, int] = Field(default_factory=dict, description="Current vote per statement number: 1, -1 or 0.")
+    csrf_token: str | None = None
+
+
+class AttributesIn(Strict):
+    attributes: dict[str, str]
+
+
+class NextOut(BaseModel):
+    statement: StatementOut | None
+    remaining: int
+    voted: int
+
+
+class VoteIn(Strict):
+    statement: int
+    vote: Literal["agree", "disagree", "pass"]
+
+
+class VoteOut(BaseModel):
+    statement: int
+    vote: int
+
+
+class InvitationsIn(Strict):
+    count: int = 1
+
+
+class InvitationOut(BaseModel):
+    hint: str
+    created_ms: int
+    used: bool
+    code: str | None = Field(None, description="Only in the response that creates it; never stored.")
+
+
+class ResultsOut(BaseModel):
+    computed_ms: int | None = Field(None, description="When this analysis ran (ms since the epoch).")
+    vote_count: int = Field(0, description="Votes it was computed from.")
+    last_event_id: int = 0
+    seconds: float | None = None
+    results: dict | None = Field(None, description="Groups, consensus, bridging, declared groups, map (see README).")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+SpaceDetail.model_rebuild()
