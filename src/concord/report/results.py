@@ -50,6 +50,7 @@ def results_dict(
             for g, size in enumerate(groups.sizes())
         ],
         "consensus": _consensus(analysis.opinion, eligible, statement_ids, text),
+        "group_votes": group_votes(analysis.opinion, statement_ids),
         "majority": {
             direction: [
                 {"statement": int(statement_ids[j]), "share": round(share, 6), "text": text(j)}
@@ -99,7 +100,15 @@ def comparison_dict(analysis: Analysis, comparison: GroupComparison, texts: Mapp
             for g, (name, size) in enumerate(zip(comparison.names, comparison.sizes))
         ],
         "consensus": _consensus(comparison, analysis.eligible, statement_ids, text),
+        "group_votes": group_votes(comparison, statement_ids),
     }
+
+
+def group_votes(comparison: GroupComparison, statement_ids: np.ndarray) -> dict[str, list[list[int]]]:
+    """Per statement id: [agree, disagree, seen] in each group, in group order — how each group voted."""
+    tallies = comparison.tallies
+    stacked = np.stack([tallies.agree, tallies.disagree, tallies.seen], axis=-1)  # (k, m, 3)
+    return {str(int(sid)): stacked[:, j, :].tolist() for j, sid in enumerate(statement_ids)}
 
 
 def _representative(r: RepresentativeStatement, statement_ids: np.ndarray, text) -> dict[str, Any]:

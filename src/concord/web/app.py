@@ -4,11 +4,13 @@ participant and moderator pages — one FastAPI app over one database."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from concord.service.errors import RateLimited, ServiceError
 from concord.service.live_analysis import LiveAnalysis
@@ -49,29 +51,50 @@ def create_app(
     app.state.concord = AppState(sessions=sessions, live=live, limiter=limiter, secure_cookies=secure_cookies)
     _install_error_handlers(app)
 
-    from concord.web.api import router
+    from fastapi.staticfiles import StaticFiles
 
-    app.include_router(router)
+    from concord.web.api import router as api
+    from concord.web.pages import router as pages
+
+    app.include_router(api)
+    app.include_router(pages)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 
-def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def _error(request: Request, status: int, code: str, message: str, headers: dict | None = None):
+    """JSON for the API; an HTML page, in the reader's language, for everything else."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+    from concord.web.rendering import render
+
+    response = render(request, "error.html.j2", status_code=status, status=status, message=message)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
-    async def service_error(_request: Request, error: ServiceError):
+    async def service_error(request: Request, error: ServiceError):
         headers = {"Retry-After": str(max(1, round(error.retry_after)))} if isinstance(error, RateLimited) else None
-        return _error(error.status, error.code, error.message, headers)
+        return _error(request, error.status, error.code, error.message, headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return _error(request, error.status_code, code, str(error.detail))
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, error: RequestValidationError):
+    async def validation_error(request: Request, error: RequestValidationError):
         problems = error.errors()
         if any(problem.get("type") == "json_invalid" for problem in problems):
-            return _error(400, "bad_json", "the request body is not valid JSON")
+            return _error(request, 400, "bad_json", "the request body is not valid JSON")
         described = []
         for problem in problems[:5]:
             where = ".".join(str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path"))
             described.append(f"{where or 'body'}: {problem.get('msg', 'invalid')}")
-        return _error(422, "invalid", "; ".join(described))
+        return _error(request, 422, "invalid", "; ".join(described))

@@ -1,0 +1,554 @@
+"""Sustained vote ingestion through the HTTP API, on SQLite and on PostgreSQL (a benchmark, not a test).
+
+    python bench/ingest.py [--duration 20] [--backends sqlite,postgresql] [--connections 8,32,64]
+
+Run it with the project's virtualenv (``. .venv/bin/activate``). For each backend it
+
+1. starts a database: a temporary SQLite file, or a throw-away PostgreSQL cluster (``initdb`` in a temp
+   folder on a free port, run as the ``postgres`` user when we are root; stopped at the end);
+2. starts the real server as a separate process, ``python -m concord serve --no-demo --port P
+   --database URL`` (uvicorn, one process, live analysis on, rate limits on);
+3. sets up one conversation: an administrator made with ``concord user add --admin --password-stdin``,
+   then through the API a login, a space, a conversation and ``--statements`` seed statements;
+   ``--participants`` participants are joined through the service layer (``participation.join``)
+   against the same database, because the API admits only 60 + 2/s new participants per address, and
+   ``--seed-votes`` votes per participant are bulk-inserted so the analysis has a full conversation to
+   work on; one HTTP vote then starts the live analysis and we wait for its first result;
+4. per connection count: a warm-up of ``--warmup`` seconds, then ``--duration`` seconds of votes from
+   a separate load process — ``wrk`` (Debian package ``wrk``) with ``bench/ingest.lua``, which cycles
+   through the participant tokens (``X-Participant-Token``, so no CSRF token) and statements so each
+   participant gets ≤ 2 votes/s, its rate limit. Without wrk it falls back to an asyncio + httpx client
+   in a separate process (and says so; it needs CPU the server would otherwise have);
+5. meanwhile a light poller (a thread of this process) GETs the results endpoint every
+   ``--poll-interval`` seconds and records its latency and the ``vote_count`` it reports.
+
+Votes/s counts 201 responses only. "errors" are all other outcomes (non-201 statuses, socket errors,
+timeouts); 429s are also shown on their own, since they mean the load pattern (not the server) is wrong.
+CPU columns are the share of one core used by the server process (all its threads) and by PostgreSQL
+(all its processes) during the measured window; this machine's core count is printed first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import table  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+LUA = HERE / "ingest.lua"
+PASSWORD = "bench-password-not-secret"
+TICKS = os.sysconf("SC_CLK_TCK")
+VOTES = ("agree", "disagree", "pass")
+
+
+def vote_for(participant: int, statement: int) -> str:
+    """Three planted opinion groups (participant mod 3); the same rule as bench/ingest.lua."""
+    return VOTES[(statement + participant % 3) % 3]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds so far of these processes (all their threads)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+# --- databases ----------------------------------------------------------------------------------
+
+
+class Postgres:
+    """A throw-away PostgreSQL cluster in a temp folder on a free port (as ``postgres`` when root)."""
+
+    def __init__(self, root: Path, bin_dir: Path) -> None:
+        self.dir = root / "pg"
+        self.bin = bin_dir
+        self.port = free_port()
+        self.started = False
+
+    def _run(self, *args: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run(prefix + list(args), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def start(self) -> str:
+        self.dir.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+        self._run(str(self.bin / "initdb"), "-D", str(self.dir / "data"), "-A", "trust", "-U", "concord")
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w",
+                  "start", "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1")
+        self.started = True
+        return f"postgresql://concord@127.0.0.1:{self.port}/postgres"
+
+    def pids(self) -> list[int]:
+        """The postmaster and its children (backends, WAL writer, checkpointer …)."""
+        try:
+            postmaster = int((self.dir / "data" / "postmaster.pid").read_text().split()[0])
+        except (FileNotFoundError, ValueError, IndexError):
+            return []
+        return [postmaster, *children(postmaster)]
+
+    def stop(self) -> None:
+        if self.started:
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+            self.started = False
+
+
+def postgres_bin() -> Path | None:
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
+    found = shutil.which("initdb")
+    return Path(found).parent if found else None
+
+
+# --- the server ---------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, database: str, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        command = [sys.executable, "-m", "concord", "serve", "--no-demo", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--database", database]
+        self._log = open(log, "w")
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited ({self.process.returncode}):\n{log.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly (live analysis stops)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+# --- setting up the conversation ----------------------------------------------------------------
+
+
+@dataclass
+class Setup:
+    conversation: str
+    tokens_file: Path
+    participants: int
+    statements: int
+    seed_votes: int
+    first_analysis_s: float
+    first_vote_count: int
+    timings: dict = field(default_factory=dict)
+
+
+def set_up(server: Server, database: str, work: Path, participants: int, statements: int, seed_votes: int) -> Setup:
+    timings = {}
+    started = time.perf_counter()
+    added = subprocess.run([sys.executable, "-m", "concord", "user", "add", "bench", "--admin", "--password-stdin",
+                            "--database", database], input=PASSWORD + "\n", text=True, capture_output=True)
+    if added.returncode != 0:
+        raise RuntimeError(f"concord user add failed: {added.stderr or added.stdout}")
+
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        login = client.post("/api/session", json={"username": "bench", "password": PASSWORD})
+        login.raise_for_status()
+        client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        space = client.post("/api/spaces", json={"slug": "bench", "name": "Ingestion benchmark"})
+        space.raise_for_status()
+        created = client.post(f"/api/spaces/{space.json()['id']}/conversations",
+                              json={"topic": "How should the town spend its budget?"})
+        created.raise_for_status()
+        conversation = created.json()["id"]
+        for number in range(statements):
+            made = client.post(f"/api/conversations/{conversation}/statements",
+                               json={"text": f"Proposal {number}: fund project number {number} this year"})
+            if made.status_code != 201:
+                raise RuntimeError(f"seed statement {number}: {made.status_code} {made.text}")
+    timings["api setup"] = time.perf_counter() - started
+
+    # Joins and seed votes through the service layer, against the same database (see the docstring).
+    started = time.perf_counter()
+    from sqlalchemy import insert, select
+
+    from concord.service import participation
+    from concord.service.clock import now_ms
+    from concord.service.conversations import conversation_by_public_id
+    from concord.store.database import open_database, session_factory
+    from concord.store.models import Statement, Vote, VoteEvent
+
+    engine = open_database(database)
+    try:
+        sessions = session_factory(engine)
+        tokens, ids = [], []
+        with sessions.begin() as session:
+            found = conversation_by_public_id(session, conversation)
+            for _ in range(participants):
+                joined = participation.join(session, found)
+                tokens.append(joined.token)
+                ids.append(joined.participant.id)
+        timings["joins (service layer)"] = time.perf_counter() - started
+        started = time.perf_counter()
+        with sessions.begin() as session:
+            found = conversation_by_public_id(session, conversation)
+            statement_ids = dict(session.execute(
+                select(Statement.number, Statement.id).where(Statement.conversation_id == found.id)).all())
+            now = now_ms()
+            events, current = [], []
+            for p, participant_id in enumerate(ids):
+                for j in range(min(seed_votes, statements)):
+                    number = (p * 7 + j * 13) % statements  # distinct unless 13 divides the count
+                    value = {"agree": 1, "disagree": -1, "pass": 0}[vote_for(p, number)]
+                    row = {"conversation_id": found.id, "participant_id": participant_id,
+                           "statement_id": statement_ids[number], "value": value}
+                    events.append({**row, "created_ms": now})
+                    current.append({**row, "updated_ms": now})
+            unique = {(r["participant_id"], r["statement_id"]): r for r in current}
+            for chunk in range(0, len(events), 10_000):
+                session.execute(insert(VoteEvent), events[chunk:chunk + 10_000])
+            rows = list(unique.values())
+            for chunk in range(0, len(rows), 10_000):
+                session.execute(insert(Vote), rows[chunk:chunk + 10_000])
+        timings["seed votes (bulk insert)"] = time.perf_counter() - started
+    finally:
+        engine.dispose()
+
+    tokens_file = work / "tokens.txt"
+    tokens_file.write_text("\n".join(tokens) + "\n")
+
+    # One HTTP vote starts the live analysis; wait for its first result.
+    started = time.perf_counter()
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        voted = client.post(f"/api/conversations/{conversation}/votes", json={"statement": 0, "vote": "agree"},
+                            headers={"X-Participant-Token": tokens[0]})
+        if voted.status_code != 201:
+            raise RuntimeError(f"first vote: {voted.status_code} {voted.text}")
+        deadline = time.monotonic() + 300
+        while True:
+            body = client.get(f"/api/conversations/{conversation}/results").json()
+            if body.get("results") is not None:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the live analysis produced no result within 300 s")
+            time.sleep(0.2)
+    timings["first analysis (wall)"] = time.perf_counter() - started
+    return Setup(conversation, tokens_file, participants, statements, seed_votes, body["seconds"],
+                 body["vote_count"], timings)
+
+
+# --- load ---------------------------------------------------------------------------------------
+
+
+def run_wrk(url: str, setup: Setup, connections: int, duration: float, start: int, threads: int) -> dict:
+    command = ["wrk", "-t", str(max(1, min(threads, connections))), "-c", str(connections), "-d", f"{duration:g}s",
+               "--timeout", "10s", "-s", str(LUA), url, "--", setup.conversation, str(setup.tokens_file),
+               str(setup.statements), str(start)]
+    return _load_process(command)
+
+
+def run_python_client(url: str, setup: Setup, connections: int, duration: float, start: int) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), "--_load-client", url, setup.conversation,
+               str(setup.tokens_file), str(setup.statements), str(start), str(connections), str(duration)]
+    return _load_process(command)
+
+
+def _load_process(command: list[str]) -> dict:
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    lines = [line for line in stdout.splitlines() if line.startswith("INGEST ")]
+    if not lines:
+        raise RuntimeError(f"the load client printed no result (status {status}):\n{stdout}\n{stderr}")
+    result = json.loads(lines[-1][len("INGEST "):])
+    result["client_cpu_s"] = usage.ru_utime + usage.ru_stime
+    result["stderr"] = stderr.strip()
+    return result
+
+
+def python_client(url: str, conversation: str, tokens_file: str, statements: int, start: int, connections: int,
+                  duration: float) -> None:
+    """The fallback load process: ``connections`` asyncio workers, each one request at a time."""
+    tokens = [line for line in Path(tokens_file).read_text().splitlines() if line]
+    path = f"/api/conversations/{conversation}/votes"
+    latencies: list[float] = []
+    counts = {"ok": 0, "limited": 0, "other": 0, "errors": 0, "sent": 0}
+    counter = [start]
+
+    async def worker(client: httpx.AsyncClient, deadline: float) -> None:
+        while time.perf_counter() < deadline:
+            k = counter[0]
+            counter[0] += 1
+            p, s = k % len(tokens), (k // len(tokens)) % statements
+            counts["sent"] += 1
+            began = time.perf_counter()
+            try:
+                response = await client.post(path, json={"statement": s, "vote": vote_for(p, s)},
+                                             headers={"X-Participant-Token": tokens[p]})
+            except httpx.HTTPError:
+                counts["errors"] += 1
+                continue
+            latencies.append(time.perf_counter() - began)
+            key = "ok" if response.status_code == 201 else "limited" if response.status_code == 429 else "other"
+            counts[key] += 1
+
+    async def main() -> float:
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=10) as client:
+            began = time.perf_counter()
+            await asyncio.gather(*(worker(client, began + duration) for _ in range(connections)))
+            return time.perf_counter() - began
+
+    elapsed = asyncio.run(main())
+    us = [x * 1e6 for x in latencies]
+    print("INGEST " + json.dumps({
+        "duration_us": int(elapsed * 1e6), "requests": len(latencies), "sent": counts["sent"], "ok": counts["ok"],
+        "limited": counts["limited"], "other": counts["other"], "connect_errors": 0, "read_errors": counts["errors"],
+        "write_errors": 0, "timeouts": 0, "p50_us": percentile(us, 50), "p90_us": percentile(us, 90),
+        "p99_us": percentile(us, 99), "max_us": max(us, default=0), "mean_us": sum(us) / max(1, len(us))}))
+
+
+class ResultsPoller(threading.Thread):
+    """GETs the results endpoint every ``interval`` seconds; records latency and ``vote_count``."""
+
+    def __init__(self, url: str, conversation: str, interval: float) -> None:
+        super().__init__(daemon=True)
+        self.path = f"/api/conversations/{conversation}/results"
+        self.url, self.interval = url, interval
+        self.samples: list[tuple[float, float, int, int, int, float]] = []  # time, latency, status, votes, computed, size
+        self.analysis_seconds: set[tuple[int, float]] = set()
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=30) as client:
+            next_at = time.perf_counter()
+            while not self._halt.is_set():
+                began = time.perf_counter()
+                try:
+                    response = client.get(self.path)
+                    latency = time.perf_counter() - began
+                    body = response.json() if response.status_code == 200 else {}
+                    self.samples.append((began, latency, response.status_code, body.get("vote_count") or 0,
+                                         body.get("computed_ms") or 0, len(response.content)))
+                    if body.get("computed_ms"):
+                        self.analysis_seconds.add((body["computed_ms"], body.get("seconds") or 0.0))
+                except httpx.HTTPError:
+                    self.samples.append((began, time.perf_counter() - began, 0, 0, 0, 0))
+                next_at += self.interval
+                self._halt.wait(max(0.0, next_at - time.perf_counter()))
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+# --- one backend --------------------------------------------------------------------------------
+
+
+def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, list, Setup]:
+    postgres = None
+    server = None
+    load_rows, results_rows = [], []
+    try:
+        if backend == "sqlite":
+            database = f"sqlite:///{work / 'ingest.db'}"
+            db_pids = lambda: []  # noqa: E731 — SQLite runs inside the server process
+        elif backend == "postgresql":
+            bin_dir = Path(args.pg_bin) if args.pg_bin else postgres_bin()
+            if bin_dir is None:
+                raise RuntimeError("PostgreSQL binaries not found (apt-get install -y postgresql, or --pg-bin)")
+            postgres = Postgres(work, bin_dir)
+            database = postgres.start()
+            db_pids = postgres.pids
+        else:
+            raise SystemExit(f"unknown backend {backend!r}: sqlite or postgresql")
+
+        server = Server(database, work / f"server-{backend}.log")
+        setup = set_up(server, database, work, args.participants, args.statements, args.seed_votes)
+        print(f"[{backend}] conversation {setup.conversation}: {setup.participants:,} participants, "
+              f"{setup.statements} statements, {setup.first_vote_count:,} votes; first analysis "
+              f"{setup.first_analysis_s:.2f} s; setup " + ", ".join(f"{k} {v:.1f} s" for k, v in setup.timings.items()),
+              file=sys.stderr)
+
+        start = 1  # pair counter across runs, so runs use fresh (participant, statement) pairs
+        for connections in args.connections:
+            def load(duration: float) -> dict:
+                if client == "wrk":
+                    return run_wrk(server.url, setup, connections, duration, start, args.wrk_threads)
+                return run_python_client(server.url, setup, connections, duration, start)
+
+            if args.warmup > 0:
+                start += load(args.warmup)["sent"]
+            poller = ResultsPoller(server.url, setup.conversation, args.poll_interval)
+            server_cpu, db_cpu = cpu_seconds([server.process.pid]), cpu_seconds(db_pids())
+            poller.start()
+            began = time.perf_counter()
+            result = load(args.duration)
+            elapsed = time.perf_counter() - began
+            poller.stop()
+            server_cpu = cpu_seconds([server.process.pid]) - server_cpu
+            db_cpu = cpu_seconds(db_pids()) - db_cpu
+            start += result["sent"]
+
+            seconds = result["duration_us"] / 1e6
+            errors = (result["requests"] - result["ok"] - result["limited"]) + result["connect_errors"] + \
+                result["read_errors"] + result["write_errors"] + result["timeouts"]
+            if result["stderr"]:
+                print(f"[{backend} c={connections}] client said: {result['stderr'][:500]}", file=sys.stderr)
+            load_rows.append([backend, connections, f"{result['ok'] / seconds:,.0f}", f"{result['p50_us'] / 1000:.1f}",
+                              f"{result['p99_us'] / 1000:.1f}", f"{result['max_us'] / 1000:.0f}", errors,
+                              result["limited"], f"{100 * server_cpu / elapsed:.0f} %",
+                              f"{100 * db_cpu / elapsed:.0f} %" if backend == "postgresql" else "–",
+                              f"{100 * result['client_cpu_s'] / elapsed:.0f} %"])
+
+            window = [s for s in poller.samples if began <= s[0] <= began + elapsed]
+            good = [s for s in window if s[2] == 200]
+            latencies = [s[1] * 1000 for s in good]
+            counts = [s[3] for s in good]
+            analyses = sorted({s[4] for s in good})
+            ran = [sec for computed, sec in poller.analysis_seconds if computed in analyses]
+            results_rows.append([
+                backend, connections, len(window), len(window) - len(good),
+                f"{percentile(latencies, 50):.1f}", f"{percentile(latencies, 99):.1f}", f"{max(latencies, default=0):.1f}",
+                f"{counts[0]:,} → {counts[-1]:,}" if counts else "–",
+                "yes" if counts and counts[-1] > counts[0] else "NO",
+                len(analyses), f"{max(ran, default=0):.2f}",
+                f"{max((s[5] for s in good), default=0) / 1024:,.0f}",
+            ])
+            print(f"[{backend} c={connections}] {result['ok'] / seconds:,.0f} votes/s, p50 "
+                  f"{result['p50_us'] / 1000:.1f} ms, p99 {result['p99_us'] / 1000:.1f} ms, errors {errors}, "
+                  f"429s {result['limited']}; results p99 {percentile(latencies, 99):.1f} ms", file=sys.stderr)
+        return load_rows, results_rows, setup
+    finally:
+        if server is not None:
+            server.stop()
+        if postgres is not None:
+            postgres.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--_load-client":
+        url, conversation, tokens, statements, start, connections, duration = argv[1:8]
+        python_client(url, conversation, tokens, int(statements), int(start), int(connections), float(duration))
+        return
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=20, help="measured seconds per connection count")
+    parser.add_argument("--warmup", type=float, default=3, help="unmeasured seconds before each measurement")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--connections", default="8,32,64", help="comma-separated connection counts")
+    parser.add_argument("--participants", type=int, default=2000)
+    parser.add_argument("--statements", type=int, default=200)
+    parser.add_argument("--seed-votes", type=int, default=20, help="votes per participant inserted before the load")
+    parser.add_argument("--poll-interval", type=float, default=0.25, help="seconds between results requests")
+    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--pg-bin", help="folder with initdb and pg_ctl (default: newest /usr/lib/postgresql/*/bin)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder (databases, server logs)")
+    args = parser.parse_args(argv)
+    args.connections = [int(c) for c in args.connections.split(",")]
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+
+    client = args.client
+    if client == "auto":
+        client = "wrk" if shutil.which("wrk") else "python"
+    if client == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install -y wrk), or use --client python")
+
+    work = Path(tempfile.mkdtemp(prefix="concord-ingest-"))
+    os.chmod(work, 0o755)  # the postgres user needs to reach its folder inside
+    cores = len(os.sched_getaffinity(0))
+    load_rows, results_rows, setups = [], [], {}
+    try:
+        for backend in backends:
+            rows, polled, setup = bench_backend(backend, args, work, client)
+            load_rows += rows
+            results_rows += polled
+            setups[backend] = setup
+    finally:
+        if args.keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+    import platform
+
+    print(f"Machine: {cores} cores ({os.cpu_count()} online), Python {platform.python_version()}, "
+          f"load client: " + ("wrk + bench/ingest.lua" if client == "wrk" else
+                              "asyncio + httpx in a separate process (wrk not installed: the client takes CPU "
+                              "from the server, so these numbers understate it)"))
+    setup = next(iter(setups.values()))
+    print(f"Conversation: {setup.participants:,} participants, {setup.statements} statements, "
+          f"{setup.seed_votes} seed votes each; {args.warmup:g} s warm-up, {args.duration:g} s measured per row.\n")
+    print("Vote ingestion (POST /api/conversations/{id}/votes):\n")
+    print(table(["backend", "connections", "votes/s", "p50 ms", "p99 ms", "max ms", "errors", "429s",
+                 "server CPU", "PostgreSQL CPU", "client CPU"], load_rows))
+    print("\nResults endpoint (GET /api/conversations/{id}/results) polled every "
+          f"{args.poll_interval:g} s during the same runs:\n")
+    print(table(["backend", "connections", "requests", "failed", "p50 ms", "p99 ms", "max ms", "vote_count seen",
+                 "increases", "analyses seen", "analysis s (max)", "response KB"], results_rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+// Concord: progressive enhancement only. Every form works without this file; with it, votes are sent
+// without reloading the page and the statement box counts characters left.
+(function () {
+  "use strict";
+  function cookie(name) {
+    var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function counter() {
+    var box = document.getElementById("text"), note = document.getElementById("text-limit");
+    if (!box || !note) return;
+    var limit = parseInt(note.getAttribute("data-limit"), 10);
+    var render = function () {
+      var left = limit - box.value.length;
+      var pattern = note.getAttribute(left === 1 ? "data-left-one" : "data-left-many");
+      note.textContent = pattern.replace("{num}", left.toLocaleString(document.documentElement.lang));
+    };
+    box.addEventListener("input", render);
+    render();
+  }
+
+  function voting() {
+    var card = document.getElementById("vote");
+    if (!card || !window.fetch) return;
+    var form = card.querySelector("form.vote");
+    if (!form) return;
+    var conversation = card.getAttribute("data-conversation");
+    var api = "/api/conversations/" + encodeURIComponent(conversation);
+    form.addEventListener("submit", function (event) {
+      var button = event.submitter;
+      if (!button) return; // old browsers: let the form post normally
+      event.preventDefault();
+      var buttons = form.querySelectorAll("button");
+      var fallback = function () { // post the form as if there were no script
+        var field = document.createElement("input");
+        field.type = "hidden"; field.name = "vote"; field.value = button.value;
+        form.appendChild(field);
+        form.submit();
+      };
+      buttons.forEach(function (b) { b.disabled = true; });
+      var statement = parseInt(form.elements.statement.value, 10);
+      var sent = fetch(api + "/votes", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": cookie("concord_csrf") },
+        body: JSON.stringify({ statement: statement, vote: button.value })
+      });
+      sent.then(function (response) {
+        if (!response.ok) throw new Error("vote");
+        return fetch(api + "/next", { credentials: "same-origin" });
+      }).then(function (response) { return response.json(); }).then(function (next) {
+        var text = card.querySelector(".statement"), left = card.querySelector(".remaining");
+        if (!next.statement) { window.location.reload(); return; } // the server renders the "all done" card
+        text.textContent = next.statement.text;
+        text.setAttribute("data-number", next.statement.number);
+        form.elements.statement.value = next.statement.number;
+        if (left) {
+          var pattern = left.getAttribute(next.remaining === 1 ? "data-one" : "data-many");
+          left.textContent = pattern.replace("{num}", next.remaining.toLocaleString(document.documentElement.lang));
+        }
+        buttons.forEach(function (b) { b.disabled = false; });
+        text.setAttribute("tabindex", "-1");
+        text.focus();
+      }).catch(fallback);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { counter(); voting(); });
+})();
