@@ -77,3 +77,14 @@ def test_bridging_scores_support_from_both_sides_above_support_from_one():
     assert bridging.intercept[20] > bridging.intercept[21] > bridging.intercept[22]
     assert abs(bridging.factor[21]) > 3 * abs(bridging.factor[20])
     assert bridging.ranked(np.ones(23, bool))[0][0] == 20
+
+
+def test_tiny_conversations_are_analysed():
+    """One statement, or votes that all agree, leave fewer independent directions than map axes."""
+    from concord.engine.analysis import analyze
+
+    for participants, statements, votes in [([0], [0], [1]), ([0, 1, 2], [0, 0, 0], [1, 1, 1]),
+                                            ([0, 1, 0, 1], [0, 0, 1, 1], [1, -1, 1, -1])]:
+        analysis = analyze(build_vote_matrix(participants, statements, votes))
+        assert analysis.projection.positions.shape == (len(set(participants)), 2)
+        assert analysis.groups.labels.max() <= 1

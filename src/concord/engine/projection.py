@@ -52,15 +52,15 @@ def principal_axes(x, n_components: int, column_energy: np.ndarray) -> tuple[np.
     largest-magnitude loading positive, so permuting participants or statements gives the same axes.
     """
     m = x.shape[1]
-    d = min(n_components, m)
     start = np.sqrt(column_energy) + 1e-12
-    values, vectors = top_eigenpairs(lambda v: x.T @ (x @ v), m, d, start)
+    values, vectors = top_eigenpairs(lambda v: x.T @ (x @ v), m, min(n_components, m), start)
     for axis in vectors:
         if axis[np.argmax(np.abs(axis))] < 0:
             axis *= -1
-    if d < n_components:  # fewer statements than axes: pad with zero axes
-        vectors = np.vstack([vectors, np.zeros((n_components - d, m))])
-        values = np.concatenate([values, np.zeros(n_components - d)])
+    missing = n_components - len(vectors)
+    if missing > 0:  # fewer statements, or fewer independent directions, than axes: pad with zero axes
+        vectors = np.vstack([vectors, np.zeros((missing, m))])
+        values = np.concatenate([values, np.zeros(missing)])
     return np.clip(values, 0.0, None), vectors
 
 

@@ -55,10 +55,11 @@ def environment(code: str) -> Environment:
 # Dari and Pashto are written with Extended Arabic-Indic digits (۰–۹) and the Arabic percent sign;
 # Babel formats the separators for the locale but leaves the digits Latin.
 EASTERN_DIGITS = str.maketrans("0123456789%", "۰۱۲۳۴۵۶۷۸۹٪")
+EASTERN_DIGIT_LOCALES = ("fa_AF", "ps")
 
 
 def localised_digits(code: str):
-    if code in ("fa_AF", "ps"):
+    if code in EASTERN_DIGIT_LOCALES:
         return lambda text: text.translate(EASTERN_DIGITS)
     return lambda text: text
 
@@ -71,6 +72,7 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
         languages=list(LANGUAGES.values()),
         csrf_field=CSRF_FIELD,
         csrf_token=token,
+        digits="0123456789".translate(EASTERN_DIGITS) if language.code in EASTERN_DIGIT_LOCALES else "0123456789",
         path=request.url.path,
         query=str(request.url.query),
         **context,

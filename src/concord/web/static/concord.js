@@ -7,6 +7,12 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
+  // Numbers in the page's own digits (the server puts them in <html data-digits>, e.g. ۰۱۲۳۴۵۶۷۸۹).
+  function localNumber(n) {
+    var digits = document.documentElement.getAttribute("data-digits") || "0123456789";
+    return String(n).replace(/[0-9]/g, function (d) { return digits.charAt(+d); });
+  }
+
   function counter() {
     var box = document.getElementById("text"), note = document.getElementById("text-limit");
     if (!box || !note) return;
@@ -14,7 +20,7 @@
     var render = function () {
       var left = limit - box.value.length;
       var pattern = note.getAttribute(left === 1 ? "data-left-one" : "data-left-many");
-      note.textContent = pattern.replace("{num}", left.toLocaleString(document.documentElement.lang));
+      note.textContent = pattern.replace("{num}", localNumber(left));
     };
     box.addEventListener("input", render);
     render();
@@ -56,7 +62,7 @@
         form.elements.statement.value = next.statement.number;
         if (left) {
           var pattern = left.getAttribute(next.remaining === 1 ? "data-one" : "data-many");
-          left.textContent = pattern.replace("{num}", next.remaining.toLocaleString(document.documentElement.lang));
+          left.textContent = pattern.replace("{num}", localNumber(next.remaining));
         }
         buttons.forEach(function (b) { b.disabled = false; });
         text.setAttribute("tabindex", "-1");

@@ -1,0 +1,266 @@
+"""The web app in a real browser: Playwright driving Debian's chromium against a real server.
+
+Each test saves screenshots under test-results/screenshots/ so a reviewer can look at the pages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from live_server import running
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-results" / "screenshots"
+# Flags for a machine without network access (shared/docs/environment.md): no background traffic.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SEEDS = ["Clean water should reach every village first", "Schools need more women teachers",
+         "Roads between provinces must be repaired", "Local councils should control their own budget",
+         "Health clinics should open in the evening", "Farmers need cheaper seeds and fertiliser",
+         "Every district needs a public library", "Mobile phone coverage should reach the mountains"]
+ADMIN = ("moderator", "a long enough password")
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        pytest.fail(f"chromium is not installed at {CHROMIUM}; .ci/run must install Debian's chromium", pytrace=False)
+    pytest.skip(f"chromium is not installed at {CHROMIUM} (apt-get install chromium); browser tests skipped",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A server with the demo (a real imported conversation) and a pre-moderated test conversation."""
+    from concord.service import accounts, conversations, spaces, statements
+    from concord.service.demo import ensure_demo
+    from concord.web.app import create_app
+
+    database = tmp_path_factory.mktemp("site") / "concord.db"
+    app = create_app(f"sqlite:///{database}", debounce=0.2)
+    live = app.state.concord
+    demo_id = ensure_demo(live.sessions)
+    live.live.analyse_now(demo_id)
+    with live.sessions.begin() as session:
+        admin = accounts.create_user(session, ADMIN[0], ADMIN[1], is_admin=True)
+        space = spaces.create_space(session, admin, parent_path=None, slug="kabul", name="Kabul")
+        test = conversations.create_conversation(
+            session, admin, space,
+            conversations.ConversationSettings(topic="How should our district spend next year?", moderation="pre"),
+        )
+        for text in SEEDS:
+            statements.add_statement(session, test, text, moderator=admin)
+        demo = session.get(conversations.Conversation, demo_id)
+        ids = {"demo": demo.public_id, "test": test.public_id}
+    with running(app) as url:
+        yield {"url": url, **ids}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+def new_page(browser, *, javascript: bool = True, locale: str = "en-US", width: int = 390):
+    context = browser.new_context(java_script_enabled=javascript, locale=locale,
+                                  viewport={"width": width, "height": 844})
+    return context.new_page()
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def current_statement(page) -> str:
+    return page.locator("#vote .statement").inner_text()
+
+
+def remaining(page) -> int:
+    return int(re.search(r"\d+", page.locator("#vote .remaining").inner_text()).group())
+
+
+def vote_five_and_write(page, site, name: str, statement_text: str) -> tuple[list[str], list[str]]:
+    """Vote five times, then write a statement; returns the statements seen and the page loads that
+    happened while voting."""
+    page.goto(f"{site['url']}/c/{site['test']}")
+    loads: list[str] = []
+    page.on("framenavigated", lambda frame: loads.append(frame.url))
+    seen = []
+    for choice in ["Agree", "Disagree", "Pass", "Agree", "Agree"]:
+        before = remaining(page)
+        seen.append(current_statement(page))
+        page.get_by_role("button", name=choice, exact=True).click()
+        page.wait_for_function(
+            "n => { const r = document.querySelector('#vote .remaining');"
+            " return r && parseInt(r.textContent.match(/\\d+/)[0], 10) === n; }",
+            arg=before - 1,
+        )
+    assert len(set(seen)) == 5, "a statement came back after it was voted on"
+    shot(page, f"{name}-after-five-votes")
+    loads_while_voting = list(loads)
+    page.get_by_label("Your statement").fill(statement_text)
+    page.get_by_role("button", name="Send statement").click()
+    page.wait_for_selector(".notice")
+    assert "once a moderator accepts it" in page.locator(".notice").inner_text()
+    shot(page, f"{name}-after-writing")
+    return seen, loads_while_voting
+
+
+def votes_of(page, site) -> dict:
+    return page.request.get(f"{site['url']}/api/conversations/{site['test']}/me").json()["votes"]
+
+
+def test_participant_votes_five_times_and_writes_a_statement(browser, site):
+    page = new_page(browser)
+    _, loads = vote_five_and_write(page, site, "participant-js", "Bus routes should reach the new hospital")
+    assert sorted(votes_of(page, site).values()) == [-1, 0, 1, 1, 1]
+    assert loads == [], "with JavaScript, voting must not reload the page"
+
+
+def test_keyboard_alone_can_vote(browser, site):
+    page = new_page(browser)
+    page.goto(f"{site['url']}/c/{site['test']}")
+    before = remaining(page)
+    agree = page.get_by_role("button", name="Agree", exact=True)
+    for _ in range(40):  # Tab until the Agree button has focus
+        page.keyboard.press("Tab")
+        if agree.evaluate("element => element === document.activeElement"):
+            break
+    else:
+        pytest.fail("the Agree button cannot be reached with the Tab key")
+    page.keyboard.press("Enter")
+    page.wait_for_function("n => parseInt(document.querySelector('#vote .remaining').textContent.match(/\\d+/)[0]) === n",
+                           arg=before - 1)
+
+
+def test_moderator_accepts_a_statement_and_the_next_participant_gets_it(browser, site):
+    writer = new_page(browser)
+    text = "Night buses should run on Fridays"
+    vote_five_and_write(writer, site, "writer", text)
+
+    moderator = new_page(browser, width=1024)
+    moderator.goto(f"{site['url']}/login?next=/c/{site['test']}/moderate")
+    moderator.get_by_label("Username").fill(ADMIN[0])
+    moderator.get_by_label("Password").fill(ADMIN[1])
+    moderator.get_by_role("button", name="Log in").click()
+    moderator.wait_for_url(re.compile(r"/moderate"))
+    queue = "section[aria-labelledby=queue-heading] li"
+    shot(moderator, "moderation-queue")
+    moderator.locator(queue, has_text=text).get_by_role("button", name="Accept").click()
+    moderator.wait_for_selector(".notice")
+    assert moderator.locator(queue, has_text=text).count() == 0
+
+    reader = new_page(browser)
+    reader.goto(f"{site['url']}/c/{site['test']}")
+    texts = []
+    while reader.locator("#vote .statement").count():
+        texts.append(current_statement(reader))
+        before = remaining(reader)
+        reader.get_by_role("button", name="Pass", exact=True).click()
+        if before == 1:
+            reader.wait_for_selector("#vote .done")
+            break
+        reader.wait_for_function(
+            "n => parseInt(document.querySelector('#vote .remaining').textContent.match(/\\d+/)[0]) === n", arg=before - 1
+        )
+    assert text in texts
+    shot(reader, "next-participant-done")
+
+
+def test_results_page_shows_groups_and_consensus_of_an_imported_conversation(browser, site):
+    page = new_page(browser, width=1024)
+    page.goto(f"{site['url']}/c/{site['demo']}/results")
+    legend = page.locator(".legend").inner_text()
+    assert "Group A: 248 participants" in legend and "Group B: 45 participants" in legend
+    consensus = page.locator("section[aria-labelledby=consensus-heading]")
+    assert "multinationals pay their fair share" in consensus.inner_text()
+    assert consensus.locator("li", has_text="multinationals").first.inner_text().count("agree") >= 2
+    assert page.locator("svg.opinion-map circle").count() >= 293
+    assert page.locator("article.group").count() == 2
+    shot(page, "results-demo")
+
+
+def visible_interface_text(page) -> str:
+    """Visible text that is interface, not content: statements, topics and names people wrote
+    ([data-content]), the product name ([translate=no]) and each language's own name in the picker
+    ([lang] other than the page's) are left out."""
+    return page.evaluate("""() => {
+      const pageLang = document.documentElement.lang;
+      const skip = el => el.closest('[data-content], [translate="no"]') ||
+                         (el.closest('[lang]') && el.closest('[lang]').getAttribute('lang') !== pageLang);
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      const parts = [];
+      while (walker.nextNode()) {
+        const node = walker.currentNode, el = node.parentElement;
+        if (!el || skip(el) || !el.checkVisibility()) continue;
+        parts.push(node.textContent);
+      }
+      document.querySelectorAll('input[type=submit], button').forEach(b => { if (!skip(b)) parts.push(b.textContent); });
+      return parts.join(' ');
+    }""")
+
+
+@pytest.mark.parametrize("locale, tag", [("fa-AF", "fa-AF"), ("ps-AF", "ps")])
+def test_dari_and_pashto_pages_are_right_to_left_and_fully_translated(browser, site, locale, tag):
+    page = new_page(browser, locale=locale)  # the browser's language picks the interface language
+    pages = {"conversation": f"/c/{site['test']}", "results": f"/c/{site['demo']}/results",
+             "moderation-log": f"/c/{site['test']}/log", "home": "/"}
+    for name, path in pages.items():
+        page.goto(site["url"] + path)
+        assert page.evaluate("document.dir") == "rtl"
+        assert page.evaluate("document.documentElement.lang") == tag
+        text = visible_interface_text(page)
+        untranslated = re.findall(r"[A-Za-z]{2,}", text)
+        assert not untranslated, f"{path}: untranslated interface text {untranslated}"
+        shot(page, f"{tag}-{name}")
+    # Mirrored layout: the first vote button sits at the right in a right-to-left page.
+    page.goto(f"{site['url']}/c/{site['test']}")
+    boxes = [page.locator(f"form.vote button >> nth={i}").bounding_box() for i in range(3)]
+    assert boxes[0]["x"] > boxes[2]["x"]
+
+
+def test_participant_flow_works_without_javascript(browser, site):
+    page = new_page(browser, javascript=False)
+    page.goto(f"{site['url']}/c/{site['test']}")
+    for choice in ["Agree", "Disagree", "Pass", "Agree", "Disagree"]:
+        before = remaining(page)
+        page.get_by_role("button", name=choice, exact=True).click()
+        page.wait_for_load_state()
+        assert "Your vote is counted." in page.locator(".notice").inner_text()
+        assert remaining(page) == before - 1
+    page.get_by_label("Your statement").fill("Teachers in villages should be paid on time")
+    page.get_by_role("button", name="Send statement").click()
+    page.wait_for_load_state()
+    assert "once a moderator accepts it" in page.locator(".notice").inner_text()
+    assert sorted(votes_of(page, site).values()) == [-1, -1, 0, 1, 1]
+    shot(page, "participant-no-js")
+
+
+def test_readable_at_320_pixels(browser, site):
+    page = new_page(browser, width=320)
+    for path in (f"/c/{site['test']}", f"/c/{site['demo']}/results"):
+        page.goto(site["url"] + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+    shot(page, "results-320px")
+
+
+def test_first_conversation_page_load_is_under_100_kb(browser, site):
+    """Every byte a new visitor's browser downloads to show a conversation page (HTML, CSS, script,
+    anything else it asks for), measured from the responses."""
+    page = new_page(browser)
+    sizes: dict[str, int] = {}
+    page.on("response", lambda response: sizes.__setitem__(response.url, len(response.body())))
+    page.goto(f"{site['url']}/c/{site['test']}", wait_until="networkidle")
+    total = sum(sizes.values())
+    print(f"first load of a conversation page: {total:,} bytes in {len(sizes)} responses: {sizes}")
+    assert all(url.startswith(site["url"]) for url in sizes), "a file was loaded from another host"
+    assert total < 100_000
