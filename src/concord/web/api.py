@@ -180,20 +180,22 @@ def change_conversation(conversation_id: str, body: schemas.ConversationPatch, r
         return conversation_out(session, conversation)
 
 
-@router.post("/conversations/{conversation_id}/close", response_model=schemas.ConversationOut, tags=["conversations"])
-def close_conversation(conversation_id: str, request: Request):
+def _set_open(request: Request, conversation_id: str, is_open: bool) -> dict:
     with transaction(request) as session:
         conversation = find_conversation(session, conversation_id)
-        conversations.set_open(session, current_user(request, session), conversation, False)
+        conversations.set_open(session, current_user(request, session), conversation, is_open)
         return conversation_out(session, conversation)
+
+
+@router.post("/conversations/{conversation_id}/close", response_model=schemas.ConversationOut, tags=["conversations"])
+def close_conversation(conversation_id: str, request: Request):
+    """Stop taking votes and statements; results stay readable."""
+    return _set_open(request, conversation_id, False)
 
 
 @router.post("/conversations/{conversation_id}/reopen", response_model=schemas.ConversationOut, tags=["conversations"])
 def reopen_conversation(conversation_id: str, request: Request):
-    with transaction(request) as session:
-        conversation = find_conversation(session, conversation_id)
-        conversations.set_open(session, current_user(request, session), conversation, True)
-        return conversation_out(session, conversation)
+    return _set_open(request, conversation_id, True)
 
 
 @router.get("/conversations/{conversation_id}/export", tags=["conversations"],

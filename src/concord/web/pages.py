@@ -227,43 +227,44 @@ async def join(request: Request, conversation_id: str):
     return response
 
 
-@router.post("/c/{conversation_id}/vote")
-def vote(request: Request, conversation_id: str, statement: int = Form(...), vote: str = Form(...)):
+def _as_participant(request: Request, conversation_id: str, act, *, anchor: str, draft: str = "") -> RedirectResponse:
+    """Run one participant action (vote, write) and come back to the conversation page
+    (Post/Redirect/Get): with a notice on success, with the error (and the unsent text) on failure."""
     base = f"/c/{conversation_id}"
     joined: list = []
     try:
         with transaction(request) as session:
             conversation = conversations.conversation_by_public_id(session, conversation_id)
             participant = _ensure_participant(request, session, conversation, joined)
-            participation.record_vote(session, conversation, participant, statement, vote, state(request).limiter)
+            notice = act(session, conversation, participant)
             conversation_db_id = conversation.id
     except ServiceError as error:
-        return see_other(f"{base}?{urlencode({'error': error.code + ':' + error.message})}")
+        query = {"error": f"{error.code}:{error.message}", **({"draft": draft[:2000]} if draft else {})}
+        return see_other(f"{base}?{urlencode(query)}#{anchor}")
     state(request).live.notify(conversation_db_id)
-    response = see_other(with_notice(base, "voted") + "#vote")
+    response = see_other(with_notice(base, notice) + f"#{anchor}")
     for found in joined:
         _join_cookie(request, response, found)
     return response
+
+
+@router.post("/c/{conversation_id}/vote")
+def vote(request: Request, conversation_id: str, statement: int = Form(...), vote: str = Form(...)):
+    def cast(session, conversation, participant):
+        participation.record_vote(session, conversation, participant, statement, vote, state(request).limiter)
+        return "voted"
+
+    return _as_participant(request, conversation_id, cast, anchor="vote")
 
 
 @router.post("/c/{conversation_id}/statements")
 def write(request: Request, conversation_id: str, text: str = Form(...)):
-    base = f"/c/{conversation_id}"
-    joined: list = []
-    try:
-        with transaction(request) as session:
-            conversation = conversations.conversation_by_public_id(session, conversation_id)
-            participant = _ensure_participant(request, session, conversation, joined)
-            state(request).limiter.check(STATEMENTS, participant.id)
-            written = statements.add_statement(session, conversation, text, author=participant)
-            status = written.status
-    except ServiceError as error:
-        query = urlencode({"error": error.code + ":" + error.message, "draft": text[:2000]})
-        return see_other(f"{base}?{query}#write")
-    response = see_other(with_notice(base, "written-pending" if status == "pending" else "written") + "#write")
-    for found in joined:
-        _join_cookie(request, response, found)
-    return response
+    def add(session, conversation, participant):
+        state(request).limiter.check(STATEMENTS, participant.id)
+        written = statements.add_statement(session, conversation, text, author=participant)
+        return "written-pending" if written.status == "pending" else "written"
+
+    return _as_participant(request, conversation_id, add, anchor="write", draft=text)
 
 
 @router.get("/c/{conversation_id}/results", response_class=HTMLResponse)
