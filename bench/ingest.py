@@ -70,14 +70,17 @@ def free_port() -> int:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds so far of these processes (all their threads)."""
+    """User + system CPU seconds so far of these processes (all their threads); for the first one also
+    its children that have exited (PostgreSQL backends of closed connections)."""
     total = 0
-    for pid in pids:
+    for index, pid in enumerate(pids):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
+        if index == 0:
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime: reaped children
     return total / TICKS
 
 

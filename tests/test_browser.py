@@ -140,6 +140,7 @@ def test_keyboard_alone_can_vote(browser, site):
     page.keyboard.press("Enter")
     page.wait_for_function("n => parseInt(document.querySelector('#vote .remaining').textContent.match(/\\d+/)[0]) === n",
                            arg=before - 1)
+    shot(page, "keyboard-vote")
 
 
 def test_moderator_accepts_a_statement_and_the_next_participant_gets_it(browser, site):
@@ -264,3 +265,85 @@ def test_first_conversation_page_load_is_under_100_kb(browser, site):
     print(f"first load of a conversation page: {total:,} bytes in {len(sizes)} responses: {sizes}")
     assert all(url.startswith(site["url"]) for url in sizes), "a file was loaded from another host"
     assert total < 100_000
+    shot(page, "first-load")
+
+
+def log_in(page, site, next_path: str = "/") -> None:
+    page.goto(f"{site['url']}/login?next={next_path}")
+    page.get_by_label("Username").fill(ADMIN[0])
+    page.get_by_label("Password").fill(ADMIN[1])
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_moderator_runs_a_space_with_pages_only(browser, site, tmp_path):
+    """Nest a space, open an invitation-only conversation with a declared attribute, seed it, make
+    codes, let a participant in with one (and refuse it the second time), import a Pol.is export,
+    download an export and close the conversation — all through the moderator pages."""
+    import zipfile
+
+    from conftest import POLIS_DATA
+
+    moderator = new_page(browser, width=1024)
+    log_in(moderator, site, "/s/kabul")
+    moderator.wait_for_url(re.compile(r"/s/kabul$"))
+    new_space = moderator.locator("section[aria-labelledby=new-space]")
+    new_space.get_by_label("Name", exact=True).fill("Paghman district")
+    new_space.get_by_label("Short name for the address").fill("paghman")
+    new_space.get_by_role("button", name="Create space").click()
+    moderator.wait_for_url(re.compile(r"/s/kabul/paghman$"))
+
+    form = moderator.locator("section[aria-labelledby=new-conversation]")
+    form.get_by_label("Topic", exact=True).fill("Where should the new well be dug?")
+    form.get_by_label("Only holders of a one-time invitation code").check()
+    form.get_by_label("Question, e.g. region").fill("village")
+    form.get_by_label("Answers, separated by commas").fill("Qala-e-Now, Chehel Tan, Sar Asyab")
+    form.get_by_role("button", name="Create conversation").click()
+    moderator.wait_for_url(re.compile(r"/moderate$"))
+    conversation = re.search(r"/c/([^/]+)/moderate", moderator.url).group(1)
+    moderator.get_by_label("One statement per line").fill("Near the school\nNear the mosque\nBy the main road")
+    moderator.get_by_role("button", name="Add", exact=True).click()
+    moderator.get_by_label("How many").fill("2")
+    moderator.get_by_role("button", name="Make codes").click()
+    codes = moderator.locator("ul.codes code").all_inner_texts()
+    assert len(codes) == 2 and all(re.fullmatch(r"[2-9A-Z]{10}", code) for code in codes)
+    shot(moderator, "moderator-new-conversation")
+
+    villager = new_page(browser)
+    villager.goto(f"{site['url']}/c/{conversation}")
+    villager.get_by_label("Invitation code").fill(codes[0])
+    villager.get_by_label("village").select_option("Chehel Tan")
+    villager.get_by_role("button", name="Join").click()
+    assert "Welcome" in villager.locator(".notice").inner_text()
+    villager.get_by_role("button", name="Agree", exact=True).click()
+    villager.wait_for_function("() => document.querySelector('#vote .remaining').textContent.startsWith('2')")
+    me = villager.request.get(f"{site['url']}/api/conversations/{conversation}/me").json()
+    assert me["attributes"] == {"village": "Chehel Tan"} and len(me["votes"]) == 1
+
+    stranger = new_page(browser)
+    stranger.goto(f"{site['url']}/c/{conversation}")
+    stranger.get_by_label("Invitation code").fill(codes[0])
+    stranger.get_by_role("button", name="Join").click()
+    assert "used already" in stranger.locator(".error").inner_text()
+    shot(stranger, "replayed-invitation")
+
+    export = tmp_path / "seattle.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        for name in ("votes.csv", "comments.csv", "summary.csv"):
+            archive.write(POLIS_DATA / "15-per-hour-seattle" / name, name)
+    moderator.goto(f"{site['url']}/s/kabul/paghman")
+    moderator.locator("section[aria-labelledby=import]").get_by_label(".zip file").set_input_files(str(export))
+    moderator.locator("section[aria-labelledby=import]").get_by_role("button", name="Import").click()
+    moderator.wait_for_url(re.compile(r"/moderate$"))
+    assert "339 participants" in moderator.locator("main").inner_text()
+
+    moderator.goto(f"{site['url']}/c/{conversation}/moderate")
+    with moderator.expect_download() as download:
+        moderator.get_by_role("link", name="Download export (Pol.is format)").click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        names = {name.split("/")[-1] for name in archive.namelist()}
+    assert {"votes.csv", "comments.csv", "participants-votes.csv", "summary.csv", "conversation.json"} <= names
+    moderator.get_by_role("button", name="Close the conversation").click()
+    moderator.wait_for_selector(".notice")
+    villager.goto(f"{site['url']}/c/{conversation}")
+    assert "This conversation is closed" in villager.locator("main").inner_text()
+    shot(villager, "closed-conversation")

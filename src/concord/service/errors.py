@@ -7,12 +7,16 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
+    """``reason`` names the precise case (e.g. "invitation_used") so that pages can show a message in
+    the reader's language; it defaults to the general ``code``."""
+
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.reason = reason or self.code
 
 
 class Invalid(ServiceError):
@@ -45,5 +49,5 @@ class RateLimited(ServiceError):
     code = "rate_limited"
 
     def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
+        super().__init__(message, "rate_limited")
         self.retry_after = retry_after

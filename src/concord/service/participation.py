@@ -54,12 +54,15 @@ def join(
             set_attributes(conversation, existing, attributes)
         return Joined(existing, token)
     if not conversation.is_open:
-        raise Conflict("this conversation is closed")
+        raise Conflict("this conversation is closed", "conversation_closed")
     token = token or new_token()
     if conversation.access == "xid":
         xid = (xid or "").strip()
         if not xid or len(xid) > XID_MAX_LENGTH:
-            raise Forbidden("this conversation is open to members of the site that embeds it: an external id (xid) is required")
+            raise Forbidden(
+                "this conversation is open to members of the site that embeds it: an external id (xid) is required",
+                "xid_required",
+            )
         known = session.scalar(
             select(Participant).where(Participant.conversation_id == conversation.id, Participant.xid == xid)
         )
@@ -89,16 +92,16 @@ def join(
 
 def _redeemable_invitation(session: Session, conversation: Conversation, code: str | None) -> Invitation:
     if not code:
-        raise Forbidden("this conversation is by invitation: enter your invitation code")
+        raise Forbidden("this conversation is by invitation: enter your invitation code", "invitation_required")
     invitation = session.scalar(
         select(Invitation).where(
             Invitation.conversation_id == conversation.id, Invitation.code_hash == token_hash(normalise_code(code))
         )
     )
     if invitation is None:
-        raise Forbidden("this invitation code is not valid for this conversation")
+        raise Forbidden("this invitation code is not valid for this conversation", "invitation_invalid")
     if invitation.used_ms is not None:
-        raise Conflict("this invitation code has been used already")
+        raise Conflict("this invitation code has been used already", "invitation_used")
     return invitation
 
 
@@ -132,7 +135,7 @@ def record_vote(
     if vote not in VOTE_VALUES:
         raise Invalid("vote must be 'agree', 'disagree' or 'pass'")
     if not conversation.is_open:
-        raise Conflict("this conversation is closed: votes are no longer taken")
+        raise Conflict("this conversation is closed: votes are no longer taken", "conversation_closed")
     if limiter is not None:
         limiter.check(VOTES, participant.id)
     found = session.execute(
@@ -145,7 +148,8 @@ def record_vote(
     statement_id, status = found
     if status != "accepted":
         raise Conflict(
-            "this statement was removed by a moderator" if status == "rejected" else "this statement awaits moderation"
+            "this statement was removed by a moderator" if status == "rejected" else "this statement awaits moderation",
+            "statement_unavailable",
         )
     value, now = VOTE_VALUES[vote], now_ms()
     session.add(VoteEvent(conversation_id=conversation.id, participant_id=participant.id,

@@ -34,9 +34,9 @@ def clean_text(text: str, limit: int) -> str:
     text = unicodedata.normalize("NFC", text).strip()
     text = _SPACE.sub(" ", text)
     if not text:
-        raise Invalid("a statement cannot be empty")
+        raise Invalid("a statement cannot be empty", "statement_empty")
     if len(text) > limit:
-        raise Invalid(f"a statement is limited to {limit} characters; this one has {len(text)}")
+        raise Invalid(f"a statement is limited to {limit} characters; this one has {len(text)}", "statement_too_long")
     if any(unicodedata.category(ch) == "Cc" for ch in text):
         raise Invalid("a statement cannot contain control characters")
     return text
@@ -56,20 +56,20 @@ def add_statement(
         require_moderator(session, moderator, conversation.space)
     else:
         if not conversation.is_open:
-            raise Conflict("this conversation is closed")
+            raise Conflict("this conversation is closed", "conversation_closed")
         if not conversation.participants_can_write:
-            raise Forbidden("participants cannot write statements in this conversation")
+            raise Forbidden("participants cannot write statements in this conversation", "writing_disabled")
         if author is None:
-            raise Forbidden("join the conversation first")
+            raise Forbidden("join the conversation first", "join_first")
     text = clean_text(text, conversation.max_statement_length)
     key = normalised(text)
     if not key:
-        raise Invalid("a statement needs at least one letter or digit")
+        raise Invalid("a statement needs at least one letter or digit", "statement_empty")
     existing = session.scalar(
         select(Statement.number).where(Statement.conversation_id == conversation.id, Statement.normalized == key)
     )
     if existing is not None:
-        raise Conflict(f"this statement is already in the conversation (statement {existing})")
+        raise Conflict(f"this statement is already in the conversation (statement {existing})", "duplicate_statement")
     status = "accepted" if moderator is not None or conversation.moderation == "post" else "pending"
     statement = Statement(
         conversation_id=conversation.id,

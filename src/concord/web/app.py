@@ -65,10 +65,12 @@ def create_app(
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def _error(request: Request, status: int, code: str, message: str, headers: dict | None = None):
+def _error(request: Request, status: int, code: str, message: str, headers: dict | None = None,
+           reason: str | None = None):
     """JSON for the API; an HTML page, in the reader's language, for everything else."""
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+        body = {"code": code, "message": message, "reason": reason or code}
+        return JSONResponse({"error": body}, status_code=status, headers=headers)
     from concord.web.rendering import render
 
     response = render(request, "error.html.j2", status_code=status, status=status, message=message)
@@ -81,7 +83,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, error: ServiceError):
         headers = {"Retry-After": str(max(1, round(error.retry_after)))} if isinstance(error, RateLimited) else None
-        return _error(request, error.status, error.code, error.message, headers)
+        return _error(request, error.status, error.code, error.message, headers, error.reason)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):

@@ -198,7 +198,7 @@ def _ensure_participant(request: Request, session: Session, conversation: Conver
     if participant is not None:
         return participant
     if conversation.access != "link":
-        raise Forbidden("join the conversation first")
+        raise Forbidden("join the conversation first", "join_first")
     state(request).limiter.check(JOINS, request.client.host if request.client else "local")
     joined = participation.join(session, conversation, token=request.cookies.get(PARTICIPANT_COOKIE))
     pending_cookie.append(joined)
@@ -221,7 +221,7 @@ async def join(request: Request, conversation_id: str):
                 attributes=attributes or None,
             )
     except ServiceError as error:
-        return see_other(f"{base}?{urlencode({'error': error.code + ':' + error.message})}")
+        return see_other(f"{base}?{urlencode({'error': error.reason})}")
     response = see_other(with_notice(base, "joined"))
     _join_cookie(request, response, joined)
     return response
@@ -239,7 +239,7 @@ def _as_participant(request: Request, conversation_id: str, act, *, anchor: str,
             notice = act(session, conversation, participant)
             conversation_db_id = conversation.id
     except ServiceError as error:
-        query = {"error": f"{error.code}:{error.message}", **({"draft": draft[:2000]} if draft else {})}
+        query = {"error": error.reason, **({"draft": draft[:2000]} if draft else {})}
         return see_other(f"{base}?{urlencode(query)}#{anchor}")
     state(request).live.notify(conversation_db_id)
     response = see_other(with_notice(base, notice) + f"#{anchor}")

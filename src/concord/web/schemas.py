@@ -179,8 +179,9 @@ class ResultsOut(BaseModel):
 
 
 class ErrorDetail(BaseModel):
-    code: str
-    message: str
+    code: str = Field(..., description="bad_request, bad_json, invalid, unauthorized, forbidden, not_found, conflict or rate_limited")
+    message: str = Field(..., description="For people, in English.")
+    reason: str = Field(..., description="The precise case, e.g. duplicate_statement or invitation_used.")
 
 
 class ErrorOut(BaseModel):
