@@ -24,8 +24,11 @@ Run it with the project's virtualenv (``. .venv/bin/activate``). For each backen
 
 Votes/s counts 201 responses only. "errors" are all other outcomes (non-201 statuses, socket errors,
 timeouts); 429s are also shown on their own, since they mean the load pattern (not the server) is wrong.
-CPU columns are the share of one core used by the server process (all its threads) and by PostgreSQL
-(all its processes) during the measured window; this machine's core count is printed first.
+CPU columns are the share of one core used during the measured window by the server process (all its
+threads, the live analysis included), by PostgreSQL (all its processes, also backends that exited) and
+by the load client; this machine's core count is printed first. The results table shows the
+``vote_count`` the endpoint reported at the start and end of each window (it must increase: the
+analysis keeps up), how many distinct analyses were seen and the longest of them.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -49,7 +51,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import table  # noqa: E402
+from measure import table
 
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "ingest.lua"
@@ -162,8 +164,8 @@ class Server:
         self.log = log
         command = [sys.executable, "-m", "concord", "serve", "--no-demo", "--host", "127.0.0.1",
                    "--port", str(self.port), "--database", database]
-        self._log = open(log, "w")
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        with open(log, "w") as output:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
         while True:
             if self.process.poll() is not None:
@@ -185,7 +187,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self._log.close()
 
 
 # --- setting up the conversation ----------------------------------------------------------------
@@ -207,7 +208,7 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
     timings = {}
     started = time.perf_counter()
     added = subprocess.run([sys.executable, "-m", "concord", "user", "add", "bench", "--admin", "--password-stdin",
-                            "--database", database], input=PASSWORD + "\n", text=True, capture_output=True)
+                            "--database", database], check=False, input=PASSWORD + "\n", text=True, capture_output=True)
     if added.returncode != 0:
         raise RuntimeError(f"concord user add failed: {added.stderr or added.stdout}")
 
@@ -329,6 +330,12 @@ def _load_process(command: list[str]) -> dict:
     return result
 
 
+def load(client: str, url: str, setup: Setup, connections: int, duration: float, start: int, threads: int) -> dict:
+    if client == "wrk":
+        return run_wrk(url, setup, connections, duration, start, threads)
+    return run_python_client(url, setup, connections, duration, start)
+
+
 def python_client(url: str, conversation: str, tokens_file: str, statements: int, start: int, connections: int,
                   duration: float) -> None:
     """The fallback load process: ``connections`` asyncio workers, each one request at a time."""
@@ -415,7 +422,7 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
     try:
         if backend == "sqlite":
             database = f"sqlite:///{work / 'ingest.db'}"
-            db_pids = lambda: []  # noqa: E731 — SQLite runs inside the server process
+            db_pids = list  # no separate database processes: SQLite runs inside the server
         elif backend == "postgresql":
             bin_dir = Path(args.pg_bin) if args.pg_bin else postgres_bin()
             if bin_dir is None:
@@ -435,18 +442,13 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
 
         start = 1  # pair counter across runs, so runs use fresh (participant, statement) pairs
         for connections in args.connections:
-            def load(duration: float) -> dict:
-                if client == "wrk":
-                    return run_wrk(server.url, setup, connections, duration, start, args.wrk_threads)
-                return run_python_client(server.url, setup, connections, duration, start)
-
             if args.warmup > 0:
-                start += load(args.warmup)["sent"]
+                start += load(client, server.url, setup, connections, args.warmup, start, args.wrk_threads)["sent"]
             poller = ResultsPoller(server.url, setup.conversation, args.poll_interval)
             server_cpu, db_cpu = cpu_seconds([server.process.pid]), cpu_seconds(db_pids())
             poller.start()
             began = time.perf_counter()
-            result = load(args.duration)
+            result = load(client, server.url, setup, connections, args.duration, start, args.wrk_threads)
             elapsed = time.perf_counter() - began
             poller.stop()
             server_cpu = cpu_seconds([server.process.pid]) - server_cpu
@@ -522,10 +524,17 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="concord-ingest-"))
     os.chmod(work, 0o755)  # the postgres user needs to reach its folder inside
     cores = len(os.sched_getaffinity(0))
-    load_rows, results_rows, setups = [], [], {}
+    load_rows, results_rows, setups, failed = [], [], {}, []
     try:
         for backend in backends:
-            rows, polled, setup = bench_backend(backend, args, work, client)
+            try:
+                rows, polled, setup = bench_backend(backend, args, work, client)
+            except (RuntimeError, OSError, subprocess.CalledProcessError, httpx.HTTPError) as error:
+                stderr = getattr(error, "stderr", None)
+                print(f"[{backend}] FAILED: {error}" + (f"\n{stderr.decode(errors='replace')}" if stderr else ""),
+                      file=sys.stderr)
+                failed.append(backend)
+                continue
             load_rows += rows
             results_rows += polled
             setups[backend] = setup
@@ -539,8 +548,13 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"Machine: {cores} cores ({os.cpu_count()} online), Python {platform.python_version()}, "
           f"load client: " + ("wrk + bench/ingest.lua" if client == "wrk" else
-                              "asyncio + httpx in a separate process (wrk not installed: the client takes CPU "
-                              "from the server, so these numbers understate it)"))
+                              "asyncio + httpx in a separate process (" +
+                              ("chosen with --client python" if args.client == "python" else "wrk is not installed") +
+                              ": this client takes CPU from the server, so these numbers understate it)"))
+    if failed:
+        print(f"FAILED (see stderr): {', '.join(failed)}")
+    if not setups:
+        raise SystemExit(1)
     setup = next(iter(setups.values()))
     print(f"Conversation: {setup.participants:,} participants, {setup.statements} statements, "
           f"{setup.seed_votes} seed votes each; {args.warmup:g} s warm-up, {args.duration:g} s measured per row.\n")
@@ -551,6 +565,8 @@ def main(argv: list[str] | None = None) -> None:
           f"{args.poll_interval:g} s during the same runs:\n")
     print(table(["backend", "connections", "requests", "failed", "p50 ms", "p99 ms", "max ms", "vote_count seen",
                  "increases", "analyses seen", "analysis s (max)", "response KB"], results_rows))
+    if failed:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -34,3 +34,111 @@ def analysed(name: str):
 @pytest.fixture(params=CONVERSATIONS)
 def conversation(request):
     return request.param
+
+
+# --- the deliberation server on SQLite and on PostgreSQL ------------------------------------------
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throw-away PostgreSQL cluster for the whole session (tests/postgres.py). Without PostgreSQL
+    the tests that need it fail when $CI is set, and are skipped with the reason otherwise."""
+    from postgres import Cluster, PostgresUnavailable
+
+    cluster = Cluster()
+    try:
+        cluster.start()
+    except PostgresUnavailable as error:
+        cluster.stop()
+        message = f"PostgreSQL tests cannot run: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI is set, so this is a failure, not a skip)", pytrace=False)
+        pytest.skip(message)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """A fresh, empty database per test: a new SQLite file, or a new database in the session's
+    PostgreSQL cluster (dropped afterwards). Narrow it with
+    ``@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)``."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'concord.db'}"
+        return
+    if request.param != "postgresql":
+        raise ValueError(f"unknown database backend {request.param!r}: use one of {BACKENDS}")
+    cluster = request.getfixturevalue("postgres_cluster")
+    name = cluster.create_database()
+    try:
+        yield cluster.url(name)
+    finally:
+        cluster.drop_database(name)
+
+
+@pytest.fixture
+def make_app(database_url):
+    """``make_app(**options)``: a Concord app over this test's database. Live analysis is off unless
+    asked for (tests call ``app.state.concord.live.analyse_now``), and so are rate limits (the tests of
+    floods pass ``rate_limits=True``). Engines are closed when the test ends."""
+    from concord.web.app import create_app
+
+    apps = []
+
+    def make(**options):
+        options.setdefault("live_analysis", False)
+        options.setdefault("rate_limits", False)
+        app = create_app(database_url, **options)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.state.concord.live.stop()
+        app.state.concord.sessions.kw["bind"].dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+ADMIN_PASSWORD = "a long enough password"
+
+
+def log_in(client, username: str = "admin", *, admin: bool = True, spaces: tuple[str, ...] = (),
+           password: str = ADMIN_PASSWORD) -> dict[str, str]:
+    """Create a user (an administrator, or a moderator of the spaces at ``spaces``) and log ``client``
+    in as them; returns the headers a state-changing request needs (``X-CSRF-Token``)."""
+    from concord.service import accounts
+    from concord.service import spaces as space_service
+
+    with client.app.state.concord.sessions.begin() as session:
+        user = accounts.create_user(session, username, password, is_admin=admin)
+        for path in spaces:
+            accounts.grant(session, user, space_service.space_by_path(session, path))
+    response = client.post("/api/session", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"X-CSRF-Token": response.json()["csrf_token"]}
+
+
+@pytest.fixture
+def login():
+    """The ``log_in(client, username="admin", *, admin=True, spaces=())`` helper, as a fixture."""
+    return log_in
+
+
+@pytest.fixture
+def admin_headers(client):
+    """``client`` logged in as an administrator; the headers carry its CSRF token."""
+    return log_in(client)

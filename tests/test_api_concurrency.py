@@ -1,0 +1,153 @@
+"""Two requests at once, on PostgreSQL.
+
+PostgreSQL runs transactions side by side (READ COMMITTED), so a rule checked by reading first and
+writing later can be passed by two requests at the same time, and ids drawn from a sequence may commit
+out of order. SQLite takes one writer at a time, so these interleavings cannot happen there (and a test
+holding one write transaction open would only wait for SQLite's lock): these tests run on PostgreSQL
+only.
+
+Each test holds one transaction open through the service layer, sends the competing request through the
+API from a thread, waits until PostgreSQL reports that request blocked on a lock (or finished), then
+commits the first transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from concord.service import conversations, invitations, participation, spaces, statements
+from concord.service.accounts import system_actor
+from concord.store.models import Conversation, Invitation, Participant, Statement, Vote
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+def new_conversation(app, **settings) -> tuple[int, str]:
+    actor = system_actor()
+    with app.state.concord.sessions.begin() as session:
+        space = spaces.create_space(session, actor, parent_path=None, slug="kabul", name="Kabul")
+        conversation = conversations.create_conversation(
+            session, actor, space, conversations.ConversationSettings(topic="Concurrent", **settings))
+        for text in ("Clean water should reach every village first", "Schools need more women teachers"):
+            statements.add_statement(session, conversation, text, moderator=actor)
+        return conversation.id, conversation.public_id
+
+
+def in_thread(request) -> tuple[threading.Thread, dict]:
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["response"] = request()
+        except BaseException as error:  # reported by the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def wait_until_blocked_or_done(cluster, database_url: str, thread: threading.Thread) -> None:
+    database = database_url.rsplit("/", 1)[1]
+    deadline = time.monotonic() + 20
+    while thread.is_alive() and cluster.sessions_waiting_for_a_lock(database) == 0:
+        assert time.monotonic() < deadline, "the competing request neither blocked nor finished"
+        time.sleep(0.02)
+
+
+def finish(thread: threading.Thread, outcome: dict):
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the competing request did not finish after the first transaction committed"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["response"]
+
+
+def test_one_invitation_code_admits_one_participant_even_at_once(make_app, postgres_cluster, database_url):
+    app = make_app()
+    conversation_id, public_id = new_conversation(app, access="invite")
+    with app.state.concord.sessions.begin() as session:
+        code = invitations.issue_codes(session, system_actor(), session.get(Conversation, conversation_id), 1)[0].code
+
+    first = app.state.concord.sessions()
+    with first.begin():
+        joined = participation.join(first, first.get(Conversation, conversation_id), invite_code=code)
+        first.flush()
+        second = TestClient(app, raise_server_exceptions=False)
+        thread, outcome = in_thread(
+            lambda: second.post(f"/api/conversations/{public_id}/participants", json={"invite_code": code}))
+        wait_until_blocked_or_done(postgres_cluster, database_url, thread)
+        first_participant = joined.participant.id
+    first.close()
+    response = finish(thread, outcome)
+
+    assert response.status_code == 409, f"a one-time code admitted two participants: {response.status_code} " \
+                                        f"{response.text}"
+    assert response.json()["error"]["reason"] == "invitation_used"
+    with app.state.concord.sessions.begin() as session:
+        assert session.scalar(select(func.count()).select_from(Participant)) == 1
+        assert session.scalar(select(Invitation.participant_id)) == first_participant
+
+
+def test_the_same_statement_written_twice_at_once_is_a_409(make_app, postgres_cluster, database_url):
+    app = make_app()
+    conversation_id, public_id = new_conversation(app)
+    other = TestClient(app, raise_server_exceptions=False)
+    token = other.post(f"/api/conversations/{public_id}/participants", json={}).json()["token"]
+    text = "Local councils should control their own budget"
+
+    first = app.state.concord.sessions()
+    with first.begin():
+        conversation = first.get(Conversation, conversation_id)
+        author = participation.join(first, conversation).participant
+        statements.add_statement(first, conversation, text, author=author)
+        first.flush()
+        thread, outcome = in_thread(lambda: other.post(f"/api/conversations/{public_id}/statements",
+                                                       json={"text": text}, headers={"X-Participant-Token": token}))
+        wait_until_blocked_or_done(postgres_cluster, database_url, thread)
+    first.close()
+    response = finish(thread, outcome)
+
+    assert response.status_code == 409, f"{response.status_code} {response.text}"
+    assert response.json()["error"]["reason"] == "duplicate_statement"
+    with app.state.concord.sessions.begin() as session:
+        assert session.scalars(select(Statement.text).where(Statement.text == text)).all() == [text]
+
+
+def test_analysis_counts_votes_whose_transactions_commit_out_of_order(make_app, database_url):
+    """A vote event drawn from the sequence first but committed last must still reach the analysis
+    (found: the incremental reader skips it for good, so results undercount the votes)."""
+    app = make_app()
+    conversation_id, public_id = new_conversation(app)
+    people = [TestClient(app) for _ in range(3)]
+    tokens = [p.post(f"/api/conversations/{public_id}/participants", json={}).json()["token"] for p in people]
+    for person, token in zip(people, tokens):
+        assert person.post(f"/api/conversations/{public_id}/votes", json={"statement": 0, "vote": "agree"},
+                           headers={"X-Participant-Token": token}).status_code == 201
+    live = app.state.concord.live
+    live.analyse_now(conversation_id)
+
+    slow = app.state.concord.sessions()
+    with slow.begin():
+        conversation = slow.get(Conversation, conversation_id)
+        voter = participation.participant_for_token(slow, conversation, tokens[0])
+        participation.record_vote(slow, conversation, voter, 1, "agree")
+        slow.flush()  # its vote event has taken the next id, but is not committed yet
+        response = people[1].post(f"/api/conversations/{public_id}/votes", json={"statement": 1, "vote": "disagree"},
+                                  headers={"X-Participant-Token": tokens[1]})
+        assert response.status_code == 201
+        live.analyse_now(conversation_id)  # sees the later vote, not the earlier one still in flight
+    slow.close()
+    live.analyse_now(conversation_id)
+
+    with app.state.concord.sessions.begin() as session:
+        current = session.scalar(select(func.count()).select_from(Vote))
+    results = TestClient(app).get(f"/api/conversations/{public_id}/results").json()
+    assert current == 5
+    assert results["vote_count"] == current, "the analysis lost a vote committed after a later one"
+    assert results["results"]["votes"] == current
