@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from concord.service import participation
+from concord.service import participation, voting
 from concord.store.models import (
     AnalysisRecord,
     Conversation,
@@ -215,7 +215,7 @@ def bulk_votes(app, public_id: str, rows: list[list[int | None]], attributes: li
             numbers.append(joined.participant.number)
             for statement, value in enumerate(row):
                 if value is not None:
-                    participation.record_vote(session, conversation, joined.participant, statement, names[value])
+                    voting.record_vote(session, conversation, joined.participant, statement, names[value])
     return numbers
 
 

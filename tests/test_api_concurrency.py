@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from concord.service import conversations, invitations, participation, spaces, statements
+from concord.service import conversations, invitations, participation, spaces, statements, voting
 from concord.service.accounts import system_actor
 from concord.store.models import Conversation, Invitation, Participant, Statement, Vote
 
@@ -136,7 +136,7 @@ def test_analysis_counts_votes_whose_transactions_commit_out_of_order(make_app, 
     with slow.begin():
         conversation = slow.get(Conversation, conversation_id)
         voter = participation.participant_for_token(slow, conversation, tokens[0])
-        participation.record_vote(slow, conversation, voter, 1, "agree")
+        voting.record_vote(slow, conversation, voter, 1, "agree")
         slow.flush()  # its vote event has taken the next id, but is not committed yet
         response = people[1].post(f"/api/conversations/{public_id}/votes", json={"statement": 1, "vote": "disagree"},
                                   headers={"X-Participant-Token": tokens[1]})

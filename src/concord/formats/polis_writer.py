@@ -11,8 +11,17 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from concord.engine.votes import AGREE, DISAGREE, build_vote_matrix
-from concord.formats.polis import COMMENTS, PARTICIPANTS_VOTES, SUMMARY, VOTES, Statement, VoteEvents
+from concord.formats.polis import (
+    COMMENTS,
+    PARTICIPANTS_VOTES,
+    PARTICIPANTS_VOTES_FIXED,
+    SUMMARY,
+    VOTES,
+    Statement,
+    VoteEvents,
+)
 
+PARTICIPANT_COLUMNS = [c for c in PARTICIPANTS_VOTES_FIXED if c != "xid"]  # Concord keeps no xid in exports
 WIDE_CELL_LIMIT = 50_000_000  # participants × statements above which participants-votes.csv is skipped
 
 
@@ -34,11 +43,16 @@ def write_export(
     written = [VOTES, COMMENTS]
     _write_votes(folder / VOTES, events)
     _write_comments(folder / COMMENTS, events, statements)
-    matrix = build_vote_matrix(events.participant, events.statement, events.vote, events.timestamp)
-    n, m = matrix.shape
-    if n * max(m, 1) <= WIDE_CELL_LIMIT:
-        _write_participants_votes(folder / PARTICIPANTS_VOTES, matrix, statements, groups or {})
+    if len(events.vote) == 0:  # nobody has voted yet: the table has its columns and no rows
+        n = 0
+        (folder / PARTICIPANTS_VOTES).write_text(",".join(PARTICIPANT_COLUMNS) + "\n", encoding="utf-8")
         written.append(PARTICIPANTS_VOTES)
+    else:
+        matrix = build_vote_matrix(events.participant, events.statement, events.vote, events.timestamp)
+        n, m = matrix.shape
+        if n * m <= WIDE_CELL_LIMIT:
+            _write_participants_votes(folder / PARTICIPANTS_VOTES, matrix, statements, groups or {})
+            written.append(PARTICIPANTS_VOTES)
     authors = {s.author_id for s in statements if s.author_id is not None}
     summary = [
         ("topic", topic),
@@ -112,14 +126,14 @@ def _write_participants_votes(path: Path, matrix, statements: list[Statement], g
     for row, pid in enumerate(matrix.participant_ids):
         authored[row] = author_counts.get(int(pid), 0)
     group = np.array([groups.get(int(pid), -1) for pid in matrix.participant_ids], dtype=np.int64)
-    columns = {
-        "participant": pa.array(matrix.participant_ids),
-        "group-id": pa.array(group, mask=group < 0),
-        "n-comments": pa.array(authored),
-        "n-votes": pa.array(np.diff(matrix.indptr)),
-        "n-agree": pa.array((dense == 1).sum(axis=1)),
-        "n-disagree": pa.array((dense == -1).sum(axis=1)),
-    }
+    columns = dict(zip(PARTICIPANT_COLUMNS, [
+        pa.array(matrix.participant_ids),
+        pa.array(group, mask=group < 0),
+        pa.array(authored),
+        pa.array(np.diff(matrix.indptr)),
+        pa.array((dense == 1).sum(axis=1)),
+        pa.array((dense == -1).sum(axis=1)),
+    ]))
     for column, sid in enumerate(matrix.statement_ids):
         values = dense[:, column]
         columns[str(int(sid))] = pa.array(values, mask=values == 2)

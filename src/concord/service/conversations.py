@@ -119,6 +119,13 @@ def conversation_by_public_id(session: Session, public_id: str) -> Conversation:
     return conversation
 
 
+def lock_for_writing(session: Session, conversation: Conversation) -> None:
+    """Make concurrent writers of one conversation take turns until this transaction ends, so a rule
+    checked by reading (no duplicate statement, one participant per external id) still holds when the
+    row is written. PostgreSQL locks the conversation row; SQLite has one writer at a time already."""
+    session.execute(select(Conversation.id).where(Conversation.id == conversation.id).with_for_update())
+
+
 def take_number(session: Session, conversation: Conversation, counter: str) -> int:
     """The next per-conversation number (statement or participant), atomically: one UPDATE …
     RETURNING, so concurrent writers never get the same number."""

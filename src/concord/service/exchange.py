@@ -24,7 +24,7 @@ from concord.formats.polis_writer import write_export
 from concord.service.clock import now_ms
 from concord.service.conversations import ConversationSettings, create_conversation
 from concord.service.errors import Invalid
-from concord.service.statements import normalised
+from concord.service.statements import DUPLICATE_KEY_LENGTH, duplicate_key
 from concord.store.models import AnalysisRecord, Conversation, Participant, Space, Statement, User, Vote, VoteEvent
 
 STATUS_OF_MODERATED = {1: "accepted", 0: "accepted", -1: "rejected"}  # Pol.is shows unmoderated (0) ones
@@ -69,12 +69,12 @@ def import_polis_folder(session: Session, user: User | None, space: Space, folde
     rows = []
     for number in statement_numbers:
         source = export.statements.get(number) or ExportedStatement(id=number, text=f"Statement {number}")
-        key = normalised(source.text) or f"#{number}"
-        if key in seen_texts:  # Pol.is allowed exact repeats; keep them apart
-            key = f"{key} #{number}"
+        key = duplicate_key(source.text) or f"#{number}"
+        if key in seen_texts:  # Pol.is allowed exact repeats; keep them apart (the number makes it unique)
+            key = f"#{number} {key}"[:DUPLICATE_KEY_LENGTH]
         seen_texts.add(key)
         rows.append({
-            "conversation_id": conversation.id, "number": int(number), "text": source.text, "normalized": key[:700],
+            "conversation_id": conversation.id, "number": int(number), "text": source.text, "normalized": key,
             "author_id": participant_id.get(source.author_id), "is_seed": False,
             "status": STATUS_OF_MODERATED.get(source.moderated, "accepted"),
             "created_ms": source.timestamp or now,

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from concord.engine.analysis import Analysis, AnalysisParams, DeclaredGroups, analyze, compare_groups
@@ -40,6 +40,23 @@ class EventCache:
     vote: list[np.ndarray] = field(default_factory=list)
 
     def extend(self, session: Session, conversation_id: int) -> None:
+        """Read the events stored since the last call. Ids come from a sequence but transactions commit
+        in any order, so an event can appear below ``last_event_id`` after it was read past: when the
+        database holds more events up to that id than the cache, start again from the first."""
+        self._read_after(session, conversation_id)
+        stored = session.scalar(
+            select(func.count()).select_from(VoteEvent)
+            .where(VoteEvent.conversation_id == conversation_id, VoteEvent.id <= self.last_event_id)
+        )
+        if stored != self.events:
+            self.__init__()
+            self._read_after(session, conversation_id)
+
+    @property
+    def events(self) -> int:
+        return sum(len(part) for part in self.vote)
+
+    def _read_after(self, session: Session, conversation_id: int) -> None:
         rows = session.execute(
             select(VoteEvent.id, Participant.number, Statement.number, VoteEvent.value)
             .join(Participant, Participant.id == VoteEvent.participant_id)

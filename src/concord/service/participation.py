@@ -6,19 +6,16 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from concord.engine.routing import priority
 from concord.service.clock import now_ms
-from concord.service.conversations import take_number
-from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
-from concord.service.ratelimit import VOTES, RateLimiter
+from concord.service.conversations import lock_for_writing, take_number
+from concord.service.errors import Conflict, Forbidden, Invalid
 from concord.service.tokens import new_token, normalise_code, token_hash
-from concord.store.models import AnalysisRecord, Conversation, Invitation, Participant, Statement, Vote, VoteEvent
+from concord.store.models import AnalysisRecord, Conversation, Invitation, Participant, Statement, Vote
 
-VOTE_VALUES = {"agree": 1, "disagree": -1, "pass": 0}
 XID_MAX_LENGTH = 200
 
 
@@ -63,6 +60,7 @@ def join(
                 "this conversation is open to members of the site that embeds it: an external id (xid) is required",
                 "xid_required",
             )
+        lock_for_writing(session, conversation)
         known = session.scalar(
             select(Participant).where(Participant.conversation_id == conversation.id, Participant.xid == xid)
         )
@@ -71,7 +69,7 @@ def join(
             return Joined(known, token)
     invitation = None
     if conversation.access == "invite":
-        invitation = _redeemable_invitation(session, conversation, invite_code)
+        invitation = _claim_invitation(session, conversation, invite_code)
     participant = Participant(
         conversation_id=conversation.id,
         number=take_number(session, conversation, "next_participant_number"),
@@ -85,12 +83,13 @@ def join(
     session.add(participant)
     session.flush()
     if invitation is not None:
-        invitation.used_ms = now_ms()
         invitation.participant_id = participant.id
     return Joined(participant, token)
 
 
-def _redeemable_invitation(session: Session, conversation: Conversation, code: str | None) -> Invitation:
+def _claim_invitation(session: Session, conversation: Conversation, code: str | None) -> Invitation:
+    """Mark the code used with one conditional UPDATE: of two requests redeeming it at once, the second
+    waits for the first and then finds it used."""
     if not code:
         raise Forbidden("this conversation is by invitation: enter your invitation code", "invitation_required")
     invitation = session.scalar(
@@ -100,8 +99,12 @@ def _redeemable_invitation(session: Session, conversation: Conversation, code: s
     )
     if invitation is None:
         raise Forbidden("this invitation code is not valid for this conversation", "invitation_invalid")
-    if invitation.used_ms is not None:
+    claimed = session.execute(
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.used_ms.is_(None)).values(used_ms=now_ms())
+    ).rowcount
+    if claimed != 1:
         raise Conflict("this invitation code has been used already", "invitation_used")
+    session.refresh(invitation)
     return invitation
 
 
@@ -118,54 +121,6 @@ def set_attributes(conversation: Conversation, participant: Participant, attribu
             raise Invalid(f"{value!r} is not one of the options for {name!r}: {', '.join(offered[name])}")
         merged[name] = value
     participant.attributes = merged
-
-
-def record_vote(
-    session: Session,
-    conversation: Conversation,
-    participant: Participant,
-    statement_number: int,
-    vote: str,
-    limiter: RateLimiter | None = None,
-) -> int:
-    """Store one vote event and make it the participant's current vote; returns the stored value.
-
-    Both writes happen in the caller's transaction, so a vote is never stored half-way.
-    """
-    if vote not in VOTE_VALUES:
-        raise Invalid("vote must be 'agree', 'disagree' or 'pass'")
-    if not conversation.is_open:
-        raise Conflict("this conversation is closed: votes are no longer taken", "conversation_closed")
-    if limiter is not None:
-        limiter.check(VOTES, participant.id)
-    found = session.execute(
-        select(Statement.id, Statement.status).where(
-            Statement.conversation_id == conversation.id, Statement.number == statement_number
-        )
-    ).first()
-    if found is None:
-        raise NotFound(f"no statement {statement_number} in this conversation")
-    statement_id, status = found
-    if status != "accepted":
-        raise Conflict(
-            "this statement was removed by a moderator" if status == "rejected" else "this statement awaits moderation",
-            "statement_unavailable",
-        )
-    value, now = VOTE_VALUES[vote], now_ms()
-    session.add(VoteEvent(conversation_id=conversation.id, participant_id=participant.id,
-                          statement_id=statement_id, value=value, created_ms=now))
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(Vote).values(
-        participant_id=participant.id, statement_id=statement_id, conversation_id=conversation.id,
-        value=value, updated_ms=now,
-    )
-    session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[Vote.participant_id, Vote.statement_id],
-            set_={"value": upsert.excluded.value, "updated_ms": upsert.excluded.updated_ms},
-        )
-    )
-    return value
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from concord.service.clock import now_ms
 from concord.service.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from concord.store.models import Conversation, Space, SpaceRole, User
+from concord.store.models import LANGUAGE_TAG_LENGTH, MAX_ID, SPACE_PATH_LENGTH, Conversation, Space, SpaceRole, User
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9\-]{0,63}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -45,8 +45,9 @@ def require_moderator(session: Session, user: User | None, space: Space) -> User
 
 
 def validate_language(language: str) -> str:
-    if not LANGUAGE.match(language or ""):
-        raise Invalid("language must be a language tag such as 'en', 'fa-AF' (Dari) or 'ps' (Pashto)")
+    if len(language or "") > LANGUAGE_TAG_LENGTH or not LANGUAGE.match(language or ""):
+        raise Invalid("language must be a language tag of at most 16 characters, such as 'en', 'fa-AF' (Dari) "
+                      "or 'ps' (Pashto)")
     return language
 
 
@@ -72,12 +73,21 @@ def create_space(
     elif not require_user(user).is_admin:
         raise Forbidden("only administrators create top-level spaces")
     path = f"{parent.path if parent else ''}/{slug}"
+    if len(path) > SPACE_PATH_LENGTH:
+        raise Invalid(f"spaces nest too deep: a space's path is limited to {SPACE_PATH_LENGTH} characters")
     if session.scalar(select(Space).where(Space.path == path)):
         raise Conflict(f"the space {path} exists already")
     space = Space(parent_id=parent.id if parent else None, slug=slug, path=path, name=name,
                   language=validate_language(language), description=description or "", created_ms=now_ms())
     session.add(space)
     session.flush()
+    return space
+
+
+def space_by_id(session: Session, space_id: int) -> Space:
+    space = session.get(Space, space_id) if 0 <= space_id <= MAX_ID else None
+    if space is None:
+        raise NotFound(f"no space {space_id}")
     return space
 
 

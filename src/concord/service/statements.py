@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -10,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from concord.service.clock import now_ms
-from concord.service.conversations import take_number
+from concord.service.conversations import lock_for_writing, take_number
 from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
 from concord.service.spaces import require_moderator
-from concord.store.models import Conversation, ModerationEvent, Participant, Statement, User
+from concord.store.models import MAX_ID, Conversation, ModerationEvent, Participant, Statement, User
 
 STATUSES = ("accepted", "pending", "rejected")
+DUPLICATE_KEY_LENGTH = 700  # the width of Statement.normalized
 _SPACE = re.compile(r"\s+")
 
 
@@ -24,7 +26,16 @@ def normalised(text: str) -> str:
     Works for every script (Arabic-script letters are letters to ``isalnum``)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     kept = "".join(ch if ch.isalnum() else " " for ch in folded)
-    return _SPACE.sub(" ", kept).strip()[:700]
+    return _SPACE.sub(" ", kept).strip()
+
+
+def duplicate_key(text: str) -> str:
+    """What the unique ``normalized`` column holds: the normalised text itself while it fits (readable
+    in the database), else a digest of all of it, so long statements that differ late are not copies."""
+    key = normalised(text)
+    if len(key) <= DUPLICATE_KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def clean_text(text: str, limit: int) -> str:
@@ -37,8 +48,8 @@ def clean_text(text: str, limit: int) -> str:
         raise Invalid("a statement cannot be empty", "statement_empty")
     if len(text) > limit:
         raise Invalid(f"a statement is limited to {limit} characters; this one has {len(text)}", "statement_too_long")
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        raise Invalid("a statement cannot contain control characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
+        raise Invalid("a statement cannot contain control characters or lone surrogates")
     return text
 
 
@@ -62,9 +73,10 @@ def add_statement(
         if author is None:
             raise Forbidden("join the conversation first", "join_first")
     text = clean_text(text, conversation.max_statement_length)
-    key = normalised(text)
+    key = duplicate_key(text)
     if not key:
         raise Invalid("a statement needs at least one letter or digit", "statement_empty")
+    lock_for_writing(session, conversation)
     existing = session.scalar(
         select(Statement.number).where(Statement.conversation_id == conversation.id, Statement.normalized == key)
     )
@@ -89,7 +101,7 @@ def add_statement(
 def statement_by_number(session: Session, conversation: Conversation, number: int) -> Statement:
     statement = session.scalar(
         select(Statement).where(Statement.conversation_id == conversation.id, Statement.number == number)
-    )
+    ) if 0 <= number <= MAX_ID else None
     if statement is None:
         raise NotFound(f"no statement {number} in this conversation")
     return statement

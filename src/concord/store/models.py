@@ -25,6 +25,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+MAX_ID = 2**31 - 1  # ids and numbers are INTEGER columns; a larger one can name no row
+LANGUAGE_TAG_LENGTH = 16
+SPACE_PATH_LENGTH = 1024
+
 
 class Base(DeclarativeBase):
     pass
@@ -42,10 +46,10 @@ class Space(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"), index=True)
     slug: Mapped[str] = mapped_column(String(64))
-    path: Mapped[str] = mapped_column(String(1024), unique=True)
+    path: Mapped[str] = mapped_column(String(SPACE_PATH_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    language: Mapped[str] = mapped_column(String(16), default="en")
+    language: Mapped[str] = mapped_column(String(LANGUAGE_TAG_LENGTH), default="en")
     created_ms: Mapped[int] = mapped_column(BigInteger)
 
     parent: Mapped["Space | None"] = relationship(remote_side="Space.id")
@@ -93,7 +97,7 @@ class Conversation(Base):
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"), index=True)
     topic: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
-    language: Mapped[str] = mapped_column(String(16), default="en")
+    language: Mapped[str] = mapped_column(String(LANGUAGE_TAG_LENGTH), default="en")
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     # "pre": statements wait for a moderator; "post": they appear at once and can be removed.
     moderation: Mapped[str] = mapped_column(String(8), default="post")

@@ -3,12 +3,16 @@ returns plain data; the rules live in ``concord.service``."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Literal
+
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from concord.service import accounts, conversations, exchange, invitations, participation, spaces, statements
-from concord.service.errors import NotFound, Unauthorized
+from concord.service import accounts, conversations, exchange, invitations, participation, spaces, statements, voting
+from concord.service.errors import NotFound, ServiceError, Unauthorized
 from concord.service.ratelimit import JOINS, LOGINS, STATEMENTS
 from concord.store.models import AnalysisRecord, Conversation, Participant, Space, Statement, Vote
 from concord.web import schemas
@@ -68,13 +72,6 @@ def space_out(space: Space) -> dict:
             "language": space.language, "description": space.description}
 
 
-def space_by_id(session: Session, space_id: int) -> Space:
-    space = session.get(Space, space_id)
-    if space is None:
-        raise NotFound(f"no space {space_id}")
-    return space
-
-
 @router.get("/spaces", response_model=list[schemas.SpaceOut], tags=["spaces"])
 def list_spaces(request: Request, path: str | None = None):
     """Every space (the tree, parents before children), or the one at ``path``."""
@@ -88,7 +85,7 @@ def list_spaces(request: Request, path: str | None = None):
 def create_space(body: schemas.SpaceIn, request: Request):
     """Create a space inside one you moderate (administrators create top-level spaces)."""
     with transaction(request) as session:
-        parent_path = space_by_id(session, body.parent_id).path if body.parent_id is not None else None
+        parent_path = spaces.space_by_id(session, body.parent_id).path if body.parent_id is not None else None
         space = spaces.create_space(session, current_user(request, session), parent_path=parent_path, slug=body.slug,
                                     name=body.name, language=body.language, description=body.description)
         return space_out(space)
@@ -97,7 +94,7 @@ def create_space(body: schemas.SpaceIn, request: Request):
 @router.get("/spaces/{space_id}", response_model=schemas.SpaceDetail, tags=["spaces"])
 def get_space(space_id: int, request: Request):
     with transaction(request) as session:
-        space = space_by_id(session, space_id)
+        space = spaces.space_by_id(session, space_id)
         return {
             **space_out(space),
             "children": [space_out(child) for child in spaces.children(session, space)],
@@ -111,7 +108,7 @@ def get_space(space_id: int, request: Request):
 def add_moderator(space_id: int, body: schemas.ModeratorIn, request: Request):
     """Make a user moderator of this space (and so of every space below it)."""
     with transaction(request) as session:
-        space = space_by_id(session, space_id)
+        space = spaces.space_by_id(session, space_id)
         spaces.require_moderator(session, current_user(request, session), space)
         accounts.grant(session, accounts.find_user(session, body.username), space)
 
@@ -144,7 +141,7 @@ def conversation_out(session: Session, conversation: Conversation) -> dict:
              tags=["conversations"])
 def create_conversation(space_id: int, body: schemas.ConversationIn, request: Request):
     with transaction(request) as session:
-        space = space_by_id(session, space_id)
+        space = spaces.space_by_id(session, space_id)
         settings = conversations.ConversationSettings(**body.model_dump())
         conversation = conversations.create_conversation(session, current_user(request, session), space, settings)
         return conversation_out(session, conversation)
@@ -157,7 +154,7 @@ async def import_conversation(space_id: int, request: Request, file: UploadFile 
     """Import a Pol.is export (.zip of votes.csv, comments.csv … ) as a new conversation in this space."""
     data = await file.read()
     with transaction(request) as session:
-        space = space_by_id(session, space_id)
+        space = spaces.space_by_id(session, space_id)
         imported = exchange.import_polis_zip(session, current_user(request, session), space, data, topic)
         conversation_id = imported.conversation.id
         out = conversation_out(session, imported.conversation)
@@ -221,7 +218,8 @@ def statement_out(statement: Statement) -> dict:
 
 @router.get("/conversations/{conversation_id}/statements", response_model=list[schemas.StatementOut],
             tags=["statements"])
-def list_statements(conversation_id: str, request: Request, status: str = "accepted"):
+def list_statements(conversation_id: str, request: Request,
+                    status: Literal["accepted", "pending", "rejected", "all"] = "accepted"):
     """Shown statements; moderators may ask for ``pending`` (the queue), ``rejected`` or ``all``."""
     with transaction(request) as session:
         conversation = find_conversation(session, conversation_id)
@@ -345,16 +343,29 @@ def next_statement(conversation_id: str, request: Request):
 
 @router.post("/conversations/{conversation_id}/votes", response_model=schemas.VoteOut, status_code=201,
              tags=["participation"])
-def vote(conversation_id: str, body: schemas.VoteIn, request: Request, response: Response):
-    """Agree, disagree or pass; voting again changes the vote (every vote event is kept)."""
+async def vote(conversation_id: str, body: schemas.VoteIn, request: Request, response: Response):
+    """Agree, disagree or pass; voting again changes the vote (every vote event is kept).
+
+    A known participant's vote goes to the vote intake, which stores it with the others arriving at the
+    same moment in one transaction; a first vote, which may have to join, takes the ordinary path."""
     app = state(request)
+    ballot = voting.Ballot(conversation_id, participant_token(request), body.statement, body.vote)
+    answer = await asyncio.wrap_future(app.votes.submit(ballot))
+    if answer is voting.UNKNOWN_VOTER:
+        answer = await run_in_threadpool(_join_and_vote, ballot, request, response)
+    if isinstance(answer, ServiceError):
+        raise answer
+    app.live.notify(answer.conversation_id)
+    return {"statement": body.statement, "vote": answer.value}
+
+
+def _join_and_vote(ballot: voting.Ballot, request: Request, response: Response) -> voting.Stored:
     with transaction(request) as session:
-        conversation = find_conversation(session, conversation_id)
+        conversation = find_conversation(session, ballot.conversation)
         participant = _participant(request, response, session, conversation)
-        value = participation.record_vote(session, conversation, participant, body.statement, body.vote, app.limiter)
-        conversation_db_id = conversation.id
-    app.live.notify(conversation_db_id)
-    return {"statement": body.statement, "vote": value}
+        value = voting.record_vote(session, conversation, participant, ballot.statement, ballot.vote,
+                                   state(request).limiter)
+        return voting.Stored(conversation.id, value)
 
 
 @router.get("/conversations/{conversation_id}/results", response_model=schemas.ResultsOut, tags=["results"])

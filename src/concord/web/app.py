@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from concord.service.errors import RateLimited, ServiceError
 from concord.service.live_analysis import LiveAnalysis
 from concord.service.ratelimit import RateLimiter
+from concord.service.vote_intake import VoteIntake
 from concord.store.database import migrate, open_database, session_factory
 from concord.web.context import AppState
 
@@ -33,12 +34,14 @@ def create_app(
     live = LiveAnalysis(sessions, debounce=debounce)
     limiter = RateLimiter()
     limiter.enabled = rate_limits
+    votes = VoteIntake(sessions, limiter)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         if live_analysis:
             live.start()
         yield
+        votes.stop()
         live.stop()
 
     app = FastAPI(
@@ -48,7 +51,7 @@ def create_app(
         "moderation with public reasons, and live opinion-group analysis.",
         lifespan=lifespan,
     )
-    app.state.concord = AppState(sessions=sessions, live=live, limiter=limiter, secure_cookies=secure_cookies)
+    app.state.concord = AppState(sessions=sessions, live=live, limiter=limiter, votes=votes, secure_cookies=secure_cookies)
     _install_error_handlers(app)
 
     from fastapi.staticfiles import StaticFiles

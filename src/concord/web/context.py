@@ -22,6 +22,7 @@ from concord.service.accounts import current_login
 from concord.service.errors import Forbidden
 from concord.service.live_analysis import LiveAnalysis
 from concord.service.ratelimit import RateLimiter
+from concord.service.vote_intake import VoteIntake
 from concord.store.models import User
 
 SESSION_COOKIE = "concord_session"
@@ -39,6 +40,7 @@ class AppState:
     sessions: sessionmaker
     live: LiveAnalysis
     limiter: RateLimiter
+    votes: VoteIntake
     secure_cookies: bool = False
 
 

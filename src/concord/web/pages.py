@@ -15,10 +15,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from concord.service import accounts, conversations, exchange, invitations, participation, spaces, statements
-from concord.service.errors import Forbidden, NotFound, RateLimited, ServiceError, Unauthorized
+from concord.service import accounts, conversations, exchange, invitations, participation, spaces, statements, voting
+from concord.service.errors import Forbidden, RateLimited, ServiceError, Unauthorized
 from concord.service.ratelimit import JOINS, LOGINS, STATEMENTS
-from concord.store.models import AnalysisRecord, Conversation, Participant, Space, Vote
+from concord.store.models import AnalysisRecord, Conversation, Participant, Vote
 from concord.web.context import (
     PARTICIPANT_COOKIE,
     SESSION_COOKIE,
@@ -110,18 +110,11 @@ def space_page(request: Request, path: str):
         )
 
 
-def _space(session: Session, space_id: int) -> Space:
-    space = session.get(Space, space_id)
-    if space is None:
-        raise NotFound(f"no space {space_id}")
-    return space
-
-
 @router.post("/spaces")
 def create_space(request: Request, parent_id: int | None = Form(None), slug: str = Form(...), name: str = Form(...),
                  language: str = Form("en"), description: str = Form("")):
     with transaction(request) as session:
-        parent_path = _space(session, parent_id).path if parent_id else None
+        parent_path = spaces.space_by_id(session, parent_id).path if parent_id else None
         space = spaces.create_space(session, current_user(request, session), parent_path=parent_path, slug=slug,
                                     name=name, language=language, description=description)
         return see_other(f"/s{quote(space.path)}")
@@ -134,7 +127,7 @@ def create_conversation(request: Request, space_id: int, topic: str = Form(...),
                         max_statement_length: int = Form(140), attribute_name: str = Form(""),
                         attribute_options: str = Form("")):
     with transaction(request) as session:
-        space = _space(session, space_id)
+        space = spaces.space_by_id(session, space_id)
         settings = conversations.ConversationSettings(
             topic=topic, description=description, language=language, moderation=moderation,
             participants_can_write=participants_can_write, access=access,
@@ -157,7 +150,8 @@ def _attributes(name: str, options: str) -> list[dict]:
 async def import_conversation(request: Request, space_id: int, file: UploadFile = File(...), topic: str = Form("")):
     data = await file.read()
     with transaction(request) as session:
-        imported = exchange.import_polis_zip(session, current_user(request, session), _space(session, space_id), data,
+        space = spaces.space_by_id(session, space_id)
+        imported = exchange.import_polis_zip(session, current_user(request, session), space, data,
                                              topic or None)
         conversation_id, public_id = imported.conversation.id, imported.conversation.public_id
     state(request).live.analyse_now(conversation_id)
@@ -251,7 +245,7 @@ def _as_participant(request: Request, conversation_id: str, act, *, anchor: str,
 @router.post("/c/{conversation_id}/vote")
 def vote(request: Request, conversation_id: str, statement: int = Form(...), vote: str = Form(...)):
     def cast(session, conversation, participant):
-        participation.record_vote(session, conversation, participant, statement, vote, state(request).limiter)
+        voting.record_vote(session, conversation, participant, statement, vote, state(request).limiter)
         return "voted"
 
     return _as_participant(request, conversation_id, cast, anchor="vote")

@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from concord.store.models import MAX_ID
+
+RowId = Annotated[int, Field(ge=0, le=MAX_ID, description="A row id or statement number.")]
+
+
+def _storable(value):
+    """JSON may carry lone surrogates (``"\\ud800"``) that no database can store as text."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("text must be valid Unicode (it has a lone surrogate code point)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key)
+            _storable(item)
+    elif isinstance(value, list):
+        for item in value:
+            _storable(item)
+    return value
 
 
 class Strict(BaseModel):
+    """Request bodies: unknown fields refused, every text storable."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text_is_storable(cls, value):
+        return _storable(value)
 
 
 class LoginIn(Strict):
@@ -23,7 +51,7 @@ class LoginOut(BaseModel):
 
 
 class SpaceIn(Strict):
-    parent_id: int | None = Field(None, description="The space this one sits in; none for a top-level space.")
+    parent_id: RowId | None = Field(None, description="The space this one sits in; none for a top-level space.")
     slug: str = Field(..., description="Short name used in paths, e.g. 'herat'.")
     name: str
     language: str = "en"
@@ -74,6 +102,13 @@ class ConversationPatch(Strict):
     access: Literal["link", "invite", "xid"] | None = None
     max_statement_length: int | None = None
     attributes: list[Attribute] | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self):
+        given_null = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
+        if given_null:
+            raise ValueError(f"{', '.join(given_null)} cannot be null: leave a setting out to keep it")
+        return self
 
 
 class ConversationSummary(BaseModel):
@@ -150,7 +185,7 @@ class NextOut(BaseModel):
 
 
 class VoteIn(Strict):
-    statement: int
+    statement: RowId
     vote: Literal["agree", "disagree", "pass"]
 
 

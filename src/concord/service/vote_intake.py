@@ -1,0 +1,86 @@
+"""The vote intake: one writer thread that stores votes in batches (group commit).
+
+A vote request hands its ballot to the intake and waits for the answer. The writer takes every ballot
+queued while it was busy and stores them all in one transaction (:func:`voting.store_ballots`), so
+under load many votes share one commit, one disk sync and three SQL statements, and the web threads
+never queue on the database's write lock. When a batch fails as a whole (the database went away, a
+constraint nobody foresaw) each ballot is retried alone, so one bad vote cannot sink the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+
+from sqlalchemy.orm import sessionmaker
+
+from concord.service.ratelimit import RateLimiter
+from concord.service.voting import Answer, Ballot, store_ballots
+
+log = logging.getLogger("concord.votes")
+MAX_BATCH = 256  # votes per transaction: large enough to absorb bursts, small enough to answer fast
+_STOP = object()
+
+
+class VoteIntake:
+    def __init__(self, sessions: sessionmaker, limiter: RateLimiter | None = None, *, max_batch: int = MAX_BATCH):
+        self._sessions = sessions
+        self._limiter = limiter
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
+
+    def submit(self, ballot: Ballot) -> Future[Answer]:
+        """Queue one ballot; the future resolves to its answer (see :func:`voting.store_ballots`)."""
+        if self._thread is None:
+            self._start()
+        future: Future[Answer] = Future()
+        self._queue.put((ballot, future))
+        return future
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _start(self) -> None:
+        with self._starting:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="concord-votes", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            batch = [item]
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    self._queue.put(_STOP)  # finish this batch, then stop
+                    break
+                batch.append(item)
+            self._store(batch)
+
+    def _store(self, batch: list[tuple[Ballot, Future]]) -> None:
+        try:
+            with self._sessions.begin() as session:
+                answers = store_ballots(session, [ballot for ballot, _ in batch], self._limiter)
+        except Exception as error:
+            if len(batch) > 1:
+                for item in batch:
+                    self._store([item])
+                return
+            log.exception("a vote could not be stored")
+            batch[0][1].set_exception(error)
+            return
+        for (_, future), answer in zip(batch, answers):
+            future.set_result(answer)

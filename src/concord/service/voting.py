@@ -1,0 +1,164 @@
+"""Storing votes: every vote is an event, and the participant's current vote on the statement.
+
+Votes are the hot path of a live conversation (thousands a second in a national dialogue), so this
+module speaks SQLAlchemy Core with statements built once, and stores a *batch* of votes in one
+transaction: the server's vote intake (:mod:`concord.service.vote_intake`) gathers the votes that
+arrive while the previous batch commits (group commit), so one disk sync serves many votes. A vote
+refused for its own reason (closed conversation, unknown or removed statement, flood) is answered
+with its error and does not disturb the others in the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from sqlalchemy import Connection, bindparam, insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from concord.service.clock import now_ms
+from concord.service.errors import Conflict, Invalid, NotFound, ServiceError
+from concord.service.ratelimit import VOTES, RateLimiter
+from concord.service.tokens import token_hash
+from concord.store.models import MAX_ID, Conversation, Participant, Statement, Vote, VoteEvent
+
+VOTE_VALUES = {"agree": 1, "disagree": -1, "pass": 0}
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """One vote as it arrives: which conversation (public id), whose token, which statement, what."""
+
+    conversation: str
+    token: str | None
+    statement: int
+    vote: str
+
+
+@dataclass(frozen=True)
+class Voter:
+    conversation_id: int
+    conversation_open: bool
+    participant_id: int
+
+
+@dataclass(frozen=True)
+class Stored:
+    conversation_id: int
+    value: int
+
+
+UNKNOWN_VOTER = object()  # the token names no participant here: the caller joins them first (slow path)
+Answer = Stored | ServiceError | object
+
+_EVENTS = insert(VoteEvent.__table__)
+_STATEMENTS = select(Statement.conversation_id, Statement.number, Statement.id, Statement.status).where(
+    tuple_(Statement.conversation_id, Statement.number).in_(bindparam("keys", expanding=True))
+)
+_VOTERS = (
+    select(Conversation.public_id, Participant.token_hash, Conversation.id, Conversation.is_open, Participant.id)
+    .join(Participant, Participant.conversation_id == Conversation.id)
+    .where(
+        Conversation.public_id.in_(bindparam("conversations", expanding=True)),
+        Participant.token_hash.in_(bindparam("tokens", expanding=True)),
+    )
+)
+
+
+def _current_vote_upsert(dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(Vote.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=[Vote.participant_id, Vote.statement_id],
+        set_={"value": statement.excluded.value, "updated_ms": statement.excluded.updated_ms},
+    )
+
+
+_UPSERTS = {name: _current_vote_upsert(name) for name in ("sqlite", "postgresql")}
+
+
+def record_vote(
+    session: Session,
+    conversation: Conversation,
+    participant: Participant,
+    statement_number: int,
+    vote: str,
+    limiter: RateLimiter | None = None,
+) -> int:
+    """One vote by a participant already loaded (the HTML form, imports, tests); returns the value
+    stored. It joins the caller's transaction, so it is never stored half-way."""
+    voter = Voter(conversation.id, conversation.is_open, participant.id)
+    [answer] = _store(session.connection(), [(voter, statement_number, vote)], limiter)
+    if isinstance(answer, ServiceError):
+        raise answer
+    return answer.value
+
+
+def store_ballots(session: Session, ballots: Sequence[Ballot], limiter: RateLimiter | None = None) -> list[Answer]:
+    """Store many votes in the caller's transaction with three statements in all; one answer per
+    ballot, in order: :class:`Stored`, the :class:`ServiceError` that refused it, or
+    ``UNKNOWN_VOTER``."""
+    connection = session.connection()
+    hashes = [token_hash(b.token) if b.token else "" for b in ballots]
+    voters = {
+        (public_id, hashed): Voter(conversation_id, is_open, participant_id)
+        for public_id, hashed, conversation_id, is_open, participant_id in connection.execute(
+            _VOTERS, {"conversations": sorted({b.conversation for b in ballots}), "tokens": sorted(set(hashes))}
+        )
+    }
+    known, positions = [], []
+    for position, (ballot, hashed) in enumerate(zip(ballots, hashes)):
+        voter = voters.get((ballot.conversation, hashed))
+        if voter is not None:
+            known.append((voter, ballot.statement, ballot.vote))
+            positions.append(position)
+    answers: list[Answer] = [UNKNOWN_VOTER] * len(ballots)
+    for position, answer in zip(positions, _store(connection, known, limiter)):
+        answers[position] = answer
+    return answers
+
+
+def _store(connection: Connection, votes: list[tuple[Voter, int, str]], limiter: RateLimiter | None) -> list[Answer]:
+    keys = sorted({(voter.conversation_id, number) for voter, number, _ in votes if 0 <= number <= MAX_ID})
+    statements = {
+        (conversation_id, number): (statement_id, status)
+        for conversation_id, number, statement_id, status in connection.execute(_STATEMENTS, {"keys": keys})
+    } if keys else {}
+    answers: list[Answer] = []
+    events, current, now = [], {}, now_ms()
+    for voter, number, vote in votes:
+        try:
+            statement_id = _votable(voter, statements.get((voter.conversation_id, number)), number, vote, limiter)
+        except ServiceError as refused:
+            answers.append(refused)
+            continue
+        row = {"conversation_id": voter.conversation_id, "participant_id": voter.participant_id,
+               "statement_id": statement_id, "value": VOTE_VALUES[vote]}
+        events.append({**row, "created_ms": now})
+        current[(voter.participant_id, statement_id)] = {**row, "updated_ms": now}  # the last in the batch wins
+        answers.append(Stored(voter.conversation_id, row["value"]))
+    if events:
+        connection.execute(_EVENTS, events)
+        connection.execute(_UPSERTS[connection.dialect.name], list(current.values()))
+    return answers
+
+
+def _votable(voter: Voter, statement: tuple[int, str] | None, number: int, vote: str,
+             limiter: RateLimiter | None) -> int:
+    """The statement's id when this vote may be stored; otherwise the reason it may not."""
+    if vote not in VOTE_VALUES:
+        raise Invalid("vote must be 'agree', 'disagree' or 'pass'")
+    if not voter.conversation_open:
+        raise Conflict("this conversation is closed: votes are no longer taken", "conversation_closed")
+    if limiter is not None:
+        limiter.check(VOTES, voter.participant_id)
+    if statement is None:
+        raise NotFound(f"no statement {number} in this conversation")
+    statement_id, status = statement
+    if status != "accepted":
+        raise Conflict(
+            "this statement was removed by a moderator" if status == "rejected" else "this statement awaits moderation",
+            "statement_unavailable",
+        )
+    return statement_id

@@ -1,0 +1,42 @@
+"""Duplicate keys of long statements: a digest of the whole normalised text instead of its first 700
+characters, so long statements that differ late are no longer refused as copies.
+
+Keys of 700 characters are the ones 0001 may have cut; they are recomputed from the statement text.
+Imported repeats (keys starting with '#') keep theirs; an exact repeat among the recomputed ones is
+kept apart by its number, as an import does.
+
+Revision ID: 0002
+Revises: 0001
+"""
+from alembic import op
+import sqlalchemy as sa
+
+from concord.service.statements import DUPLICATE_KEY_LENGTH, duplicate_key
+
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+statements = sa.table('statements', sa.column('id', sa.Integer), sa.column('conversation_id', sa.Integer),
+                      sa.column('number', sa.Integer), sa.column('text', sa.Text), sa.column('normalized', sa.String))
+
+
+def upgrade() -> None:
+    connection = op.get_bind()
+    cut = connection.execute(
+        sa.select(statements.c.id, statements.c.conversation_id, statements.c.number, statements.c.text)
+        .where(sa.func.length(statements.c.normalized) == DUPLICATE_KEY_LENGTH,
+               sa.not_(statements.c.normalized.startswith('#')))
+    ).all()
+    seen = set()
+    for statement_id, conversation_id, number, text in cut:
+        key = duplicate_key(text)
+        if (conversation_id, key) in seen:  # an imported exact repeat: kept apart by its number, as on import
+            key = f"#{number} {key}"
+        seen.add((conversation_id, key))
+        connection.execute(statements.update().where(statements.c.id == statement_id).values(normalized=key))
+
+
+def downgrade() -> None:
+    pass  # a digest cannot be turned back into text; 0001's column holds it unchanged
