@@ -1183,6 +1183,31 @@ def test_results_are_empty_before_any_analysis(site):
         "computed_ms": None, "vote_count": 0, "last_event_id": 0, "seconds": None, "results": None}
 
 
+@pytest.mark.parametrize("analysis_process", [False, True], ids=["thread", "process"])
+def test_live_analysis_follows_votes_as_they_arrive(make_app, analysis_process):
+    """Votes through the API, no explicit analysis: the background analysis (in a thread, or in its own
+    process as `concord serve` runs it) catches up with every vote and never blocks one."""
+    app = make_app(live_analysis=True, analysis_process=analysis_process, debounce=0.1)
+    with TestClient(app) as admin:
+        site = Site(app, admin, log_in(admin))
+        site.space("a")
+        site.space("b", "/a")
+        site.conversation = site.new_conversation()
+        site.seed(site.conversation, *TWO_CAMPS)
+        people = [site.person() for _ in range(8)]
+        for i, person in enumerate(people):
+            for statement in range(len(TWO_CAMPS)):
+                vote = 1 if (statement < 4) == (i < 4) else -1
+                ok(person.vote(statement, {1: "agree", -1: "disagree"}[vote]), 201)
+        votes = 8 * len(TWO_CAMPS)
+        deadline = time.monotonic() + 60
+        while (results := ok(admin.get(f"/api/conversations/{site.conversation}/results")))["vote_count"] < votes:
+            assert time.monotonic() < deadline, f"the analysis stopped at {results['vote_count']} of {votes} votes"
+            time.sleep(0.1)
+        assert results["vote_count"] == votes == results["results"]["votes"]
+        assert results["results"]["participants"] == 8
+
+
 def test_results_after_analysis_have_groups_consensus_and_provenance(site):
     conversation, camp_a, camp_b = two_camps(site)
     ok(site.moderate(conversation, 7, "rejected", "off topic"))

@@ -25,13 +25,15 @@ def serve(
 
 
 def _serve(host: str, port: int, database: str | None, demo: bool, secure_cookies: bool) -> None:
+    import gc
+
     import uvicorn
 
     from concord.service.demo import ensure_demo
     from concord.store.database import database_url
     from concord.web.app import create_app
 
-    app = create_app(database, secure_cookies=secure_cookies)
+    app = create_app(database, secure_cookies=secure_cookies, analysis_process=True)
     state = app.state.concord
     if demo:
         created = ensure_demo(state.sessions)
@@ -39,6 +41,10 @@ def _serve(host: str, port: int, database: str | None, demo: bool, secure_cookie
             print("created the demo conversation (a real Pol.is export, CC BY 4.0); analysing it …", file=sys.stderr)
             state.live.analyse_now(created)
     print(f"Concord on http://{host}:{port}/  (database: {_without_password(database_url(database))})", file=sys.stderr)
+    # Everything loaded so far lives as long as the server: freezing it keeps the garbage collector's
+    # full passes (which otherwise walk every imported object) short, so they do not stall requests.
+    gc.collect()
+    gc.freeze()
     # No access log: it would write participants' IP addresses, which Concord never keeps.
     uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
 

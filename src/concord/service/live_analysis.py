@@ -9,6 +9,8 @@ the result with the time, the last vote event and the vote count it was computed
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -195,11 +197,6 @@ class LiveAnalysis:
                 conversation = session.get(Conversation, conversation_id)
                 return analyse_conversation(session, conversation, cache, self._params) if conversation else None
 
-    def forget(self, conversation_id: int) -> None:
-        """Drop the cached events (after an import replaced them, say)."""
-        with self._cache_lock:
-            self._caches.pop(conversation_id, None)
-
     def _cache_for(self, conversation_id: int) -> EventCache:
         cache = self._caches.pop(conversation_id, None) or EventCache()
         self._caches[conversation_id] = cache
@@ -232,3 +229,58 @@ class LiveAnalysis:
                 self.analyse_now(conversation_id)
             except Exception:  # a failed analysis must not stop the others; it is retried on the next vote
                 log.exception("analysis of conversation %s failed", conversation_id)
+
+
+class AnalysisProcess:
+    """The live analysis in a process of its own, as ``concord serve`` runs it: the engine's Python
+    parts then never hold the web server's interpreter lock, so votes keep their latency while a large
+    conversation is re-analysed. This process only forwards which conversations changed; ``analyse_now``
+    (imports, the demo) still runs here, at once."""
+
+    def __init__(self, sessions: sessionmaker, database_url: str, *, debounce: float = 1.0,
+                 max_delay: float = 10.0) -> None:
+        self._here = LiveAnalysis(sessions, debounce=debounce, max_delay=max_delay)
+        self._arguments = (database_url, debounce, max_delay, os.getpid())
+        self._inbox = None
+        self._process = None
+
+    def start(self) -> None:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no copied threads or locks
+        self._inbox = context.Queue()
+        self._process = context.Process(target=_analyse_in_child, args=(self._inbox, *self._arguments),
+                                        name="concord-analysis", daemon=True)
+        self._process.start()
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._inbox.put(None)
+        self._process.join(timeout=30)
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process = None
+
+    def notify(self, conversation_id: int) -> None:
+        if self._inbox is not None:
+            self._inbox.put(conversation_id)
+
+    def analyse_now(self, conversation_id: int) -> AnalysisRecord | None:
+        return self._here.analyse_now(conversation_id)
+
+
+def _analyse_in_child(inbox, database_url: str, debounce: float, max_delay: float, parent: int) -> None:
+    from queue import Empty
+
+    from concord.store.database import open_database, session_factory
+
+    live = LiveAnalysis(session_factory(open_database(database_url)), debounce=debounce, max_delay=max_delay)
+    live.start()
+    while os.getppid() == parent:  # a server killed outright leaves no orphan behind
+        try:
+            message = inbox.get(timeout=2.0)
+        except Empty:
+            continue
+        if message is None:
+            break
+        live.notify(message)
+    live.stop()

@@ -13,11 +13,12 @@ import logging
 import queue
 import threading
 from concurrent.futures import Future
+from typing import Callable
 
 from sqlalchemy.orm import sessionmaker
 
 from concord.service.ratelimit import RateLimiter
-from concord.service.voting import Answer, Ballot, store_ballots
+from concord.service.voting import Answer, Ballot, Stored, store_ballots
 
 log = logging.getLogger("concord.votes")
 MAX_BATCH = 256  # votes per transaction: large enough to absorb bursts, small enough to answer fast
@@ -25,9 +26,13 @@ _STOP = object()
 
 
 class VoteIntake:
-    def __init__(self, sessions: sessionmaker, limiter: RateLimiter | None = None, *, max_batch: int = MAX_BATCH):
+    def __init__(self, sessions: sessionmaker, limiter: RateLimiter | None = None,
+                 changed: Callable[[int], None] = lambda conversation_id: None, *, max_batch: int = MAX_BATCH):
+        """``changed(conversation_id)`` is called once per batch for each conversation that got votes,
+        after they are committed (the live analysis listens)."""
         self._sessions = sessions
         self._limiter = limiter
+        self._changed = changed
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -82,5 +87,7 @@ class VoteIntake:
             log.exception("a vote could not be stored")
             batch[0][1].set_exception(error)
             return
+        for conversation_id in {answer.conversation_id for answer in answers if isinstance(answer, Stored)}:
+            self._changed(conversation_id)
         for (_, future), answer in zip(batch, answers):
             future.set_result(answer)

@@ -4,10 +4,12 @@ returns plain data; the rules live in ``concord.service``."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
-from sqlalchemy import func, select
+from fastapi.responses import JSONResponse
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -353,9 +355,9 @@ async def vote(conversation_id: str, body: schemas.VoteIn, request: Request, res
     answer = await asyncio.wrap_future(app.votes.submit(ballot))
     if answer is voting.UNKNOWN_VOTER:
         answer = await run_in_threadpool(_join_and_vote, ballot, request, response)
+        app.live.notify(answer.conversation_id)
     if isinstance(answer, ServiceError):
         raise answer
-    app.live.notify(answer.conversation_id)
     return {"statement": body.statement, "vote": answer.value}
 
 
@@ -371,14 +373,23 @@ def _join_and_vote(ballot: voting.Ballot, request: Request, response: Response) 
 @router.get("/conversations/{conversation_id}/results", response_model=schemas.ResultsOut, tags=["results"])
 def results(conversation_id: str, request: Request):
     """The latest analysis (opinion groups, consensus, bridging, declared groups, map), with the time and
-    vote count it was computed at. It trails new votes by about a second."""
+    vote count it was computed at. It trails new votes by about a second.
+
+    The stored JSON is sent as it is, never parsed and re-encoded: this endpoint is polled by every
+    open results page while votes stream in."""
     with transaction(request) as session:
         conversation = find_conversation(session, conversation_id)
-        record = session.get(AnalysisRecord, conversation.id)
-        if record is None:
-            return {"results": None}
-        return {"computed_ms": record.computed_ms, "vote_count": record.vote_count,
-                "last_event_id": record.last_event_id, "seconds": record.seconds, "results": record.results}
+        row = session.execute(
+            select(AnalysisRecord.computed_ms, AnalysisRecord.vote_count, AnalysisRecord.last_event_id,
+                   AnalysisRecord.seconds, cast(AnalysisRecord.results, Text))
+            .where(AnalysisRecord.conversation_id == conversation.id)
+        ).first()
+    if row is None:
+        return JSONResponse(schemas.ResultsOut().model_dump())
+    computed_ms, vote_count, last_event_id, seconds, stored = row
+    head = json.dumps({"computed_ms": computed_ms, "vote_count": vote_count, "last_event_id": last_event_id,
+                       "seconds": seconds})
+    return Response(f'{head[:-1]}, "results": {stored}}}', media_type="application/json")
 
 
 # --- invitations --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from concord.service.errors import RateLimited, ServiceError
-from concord.service.live_analysis import LiveAnalysis
+from concord.service.live_analysis import AnalysisProcess, LiveAnalysis
 from concord.service.ratelimit import RateLimiter
 from concord.service.vote_intake import VoteIntake
 from concord.store.database import migrate, open_database, session_factory
@@ -24,6 +24,7 @@ def create_app(
     database: str | Engine | None = None,
     *,
     live_analysis: bool = True,
+    analysis_process: bool = False,
     rate_limits: bool = True,
     debounce: float = 1.0,
     secure_cookies: bool = False,
@@ -31,10 +32,14 @@ def create_app(
     engine = database if isinstance(database, Engine) else open_database(database)
     migrate(engine)
     sessions = session_factory(engine)
-    live = LiveAnalysis(sessions, debounce=debounce)
+    if analysis_process:  # what `concord serve` runs: the analysis never competes with requests for the GIL
+        url = engine.url.render_as_string(hide_password=False)
+        live = AnalysisProcess(sessions, url, debounce=debounce)
+    else:
+        live = LiveAnalysis(sessions, debounce=debounce)
     limiter = RateLimiter()
     limiter.enabled = rate_limits
-    votes = VoteIntake(sessions, limiter)
+    votes = VoteIntake(sessions, limiter, changed=live.notify)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from concord.service.accounts import current_login
 from concord.service.errors import Forbidden
-from concord.service.live_analysis import LiveAnalysis
+from concord.service.live_analysis import AnalysisProcess, LiveAnalysis
 from concord.service.ratelimit import RateLimiter
 from concord.service.vote_intake import VoteIntake
 from concord.store.models import User
@@ -38,7 +38,7 @@ YEAR = 365 * 24 * 3600
 @dataclass
 class AppState:
     sessions: sessionmaker
-    live: LiveAnalysis
+    live: LiveAnalysis | AnalysisProcess
     limiter: RateLimiter
     votes: VoteIntake
     secure_cookies: bool = False
