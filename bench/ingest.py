@@ -24,8 +24,8 @@ Run it with the project's virtualenv (``. .venv/bin/activate``). For each backen
 
 Votes/s counts 201 responses only. "errors" are all other outcomes (non-201 statuses, socket errors,
 timeouts); 429s are also shown on their own, since they mean the load pattern (not the server) is wrong.
-CPU columns are the share of one core used during the measured window by the server process (all its
-threads, the live analysis included), by PostgreSQL (all its processes, also backends that exited) and
+CPU columns are the share of one core used during the measured window by the server's web process (all
+its threads; the live analysis runs in a process of its own and is not counted), by PostgreSQL (all its processes, also backends that exited) and
 by the load client; this machine's core count is printed first. The results table shows the
 ``vote_count`` the endpoint reported at the start and end of each window (it must increase: the
 analysis keeps up), how many distinct analyses were seen and the longest of them.
