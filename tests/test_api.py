@@ -198,6 +198,15 @@ def site(app, client, admin_headers) -> Site:
     return built
 
 
+def small_site(app, admin: TestClient) -> Site:
+    """Spaces /a and /a/b and a conversation in /a/b, on an app made with other options than ``site``'s."""
+    built = Site(app, admin, log_in(admin))
+    built.space("a")
+    built.space("b", "/a")
+    built.conversation = built.new_conversation()
+    return built
+
+
 def moderator_of(site: Site, path: str, username: str = "zarghuna.moderator") -> tuple[TestClient, dict]:
     other = TestClient(site.app)
     return other, log_in(other, username, admin=False, spaces=(path,))
@@ -912,11 +921,7 @@ def test_participants_cannot_write_when_writing_is_off(site):
 
 def test_statement_flood_is_refused_with_retry_after(make_app):
     app = make_app(rate_limits=True)
-    admin = TestClient(app)
-    site = Site(app, admin, log_in(admin))
-    site.space("a")
-    site.space("b", "/a")
-    site.conversation = site.new_conversation()
+    site = small_site(app, TestClient(app))
     author = site.person()
     for i in range(3):
         ok(author.write(f"Statement number {i} from the same person"), 201)
@@ -1130,11 +1135,7 @@ def test_votes_are_recorded_and_changed(site):
 
 def test_vote_flood_is_refused_with_retry_after(make_app):
     app = make_app(rate_limits=True)
-    admin = TestClient(app)
-    site = Site(app, admin, log_in(admin))
-    site.space("a")
-    site.space("b", "/a")
-    site.conversation = site.new_conversation()
+    site = small_site(app, TestClient(app))
     site.seed(site.conversation, *SEEDS)
     voter = site.person()
     started, accepted, refused = time.monotonic(), 0, None
@@ -1189,10 +1190,7 @@ def test_live_analysis_follows_votes_as_they_arrive(make_app, analysis_process):
     process as `concord serve` runs it) catches up with every vote and never blocks one."""
     app = make_app(live_analysis=True, analysis_process=analysis_process, debounce=0.1)
     with TestClient(app) as admin:
-        site = Site(app, admin, log_in(admin))
-        site.space("a")
-        site.space("b", "/a")
-        site.conversation = site.new_conversation()
+        site = small_site(app, admin)
         site.seed(site.conversation, *TWO_CAMPS)
         people = [site.person() for _ in range(8)]
         for i, person in enumerate(people):

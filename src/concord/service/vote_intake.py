@@ -73,7 +73,11 @@ class VoteIntake:
                     self._queue.put(_STOP)  # finish this batch, then stop
                     break
                 batch.append(item)
-            self._store(batch)
+            # A request that gave up (client gone) has cancelled its future: its vote is dropped; once
+            # running, a future can no longer be cancelled, so answering it below cannot fail.
+            batch = [(ballot, future) for ballot, future in batch if future.set_running_or_notify_cancel()]
+            if batch:
+                self._store(batch)
 
     def _store(self, batch: list[tuple[Ballot, Future]]) -> None:
         try:
@@ -87,7 +91,10 @@ class VoteIntake:
             log.exception("a vote could not be stored")
             batch[0][1].set_exception(error)
             return
-        for conversation_id in {answer.conversation_id for answer in answers if isinstance(answer, Stored)}:
-            self._changed(conversation_id)
         for (_, future), answer in zip(batch, answers):
             future.set_result(answer)
+        for conversation_id in {answer.conversation_id for answer in answers if isinstance(answer, Stored)}:
+            try:
+                self._changed(conversation_id)
+            except Exception:  # the votes are stored; a missed notice only delays the analysis
+                log.exception("could not announce new votes in conversation %s", conversation_id)
