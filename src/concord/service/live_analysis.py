@@ -258,7 +258,9 @@ class AnalysisProcess:
         self._process.join(timeout=30)
         if self._process.is_alive():
             self._process.terminate()
-        self._process = None
+        self._inbox.close()
+        self._inbox.join_thread()
+        self._process = self._inbox = None  # frees the queue's semaphores before the interpreter exits
 
     def notify(self, conversation_id: int) -> None:
         if self._inbox is not None:
