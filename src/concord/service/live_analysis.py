@@ -243,6 +243,7 @@ class AnalysisProcess:
         self._arguments = (database_url, debounce, max_delay, os.getpid())
         self._inbox = None
         self._process = None
+        self._restarting = threading.Lock()
 
     def start(self) -> None:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no copied threads or locks
@@ -252,18 +253,24 @@ class AnalysisProcess:
         self._process.start()
 
     def stop(self) -> None:
-        if self._process is None:
-            return
-        self._inbox.put(None)
-        self._process.join(timeout=30)
-        if self._process.is_alive():
-            self._process.terminate()
-        self._inbox.close()
-        self._inbox.join_thread()
-        self._process = self._inbox = None  # frees the queue's semaphores before the interpreter exits
+        with self._restarting:
+            if self._process is None:
+                return
+            self._inbox.put(None)
+            self._process.join(timeout=30)
+            if self._process.is_alive():
+                self._process.terminate()
+            self._inbox.close()
+            self._inbox.join_thread()
+            self._process = self._inbox = None  # frees the queue's semaphores before the interpreter exits
 
     def notify(self, conversation_id: int) -> None:
-        if self._inbox is not None:
+        with self._restarting:
+            if self._process is None:
+                return
+            if not self._process.is_alive():  # it crashed (out of memory, say): analyses must go on
+                log.error("the analysis process ended (exit code %s); starting a new one", self._process.exitcode)
+                self.start()
             self._inbox.put(conversation_id)
 
     def analyse_now(self, conversation_id: int) -> AnalysisRecord | None:
