@@ -1,4 +1,5 @@
-"""Live analysis: conversations are re-analysed in a background thread as votes arrive.
+"""Live analysis: conversations are re-analysed in the background as votes arrive — in a thread
+(:class:`LiveAnalysis`) or, under ``concord serve``, in a process of its own (:class:`AnalysisProcess`).
 
 Voting never waits for it. A vote marks its conversation dirty; the worker waits until no new vote has
 come for ``debounce`` seconds (or ``max_delay`` has passed since the first unanalysed vote), then loads

@@ -1,5 +1,5 @@
-"""Taking part: joining (by link, invitation code or external id), declaring attributes, voting, and
-which statement to show next."""
+"""Taking part: joining (by link, invitation code or external id), declaring attributes, and which
+statement to show next (storing votes is :mod:`concord.service.voting`)."""
 
 from __future__ import annotations
 

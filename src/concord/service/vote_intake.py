@@ -2,7 +2,7 @@
 
 A vote request hands its ballot to the intake and waits for the answer. The writer takes every ballot
 queued while it was busy and stores them all in one transaction (:func:`voting.store_ballots`), so
-under load many votes share one commit, one disk sync and three SQL statements, and the web threads
+under load many votes share one commit, one disk sync and four SQL statements, and the web threads
 never queue on the database's write lock. When a batch fails as a whole (the database went away, a
 constraint nobody foresaw) each ballot is retried alone, so one bad vote cannot sink the others.
 """

@@ -49,8 +49,13 @@ class Stored:
     value: int
 
 
-UNKNOWN_VOTER = object()  # the token names no participant here: the caller joins them first (slow path)
-Answer = Stored | ServiceError | object
+class UnknownVoter:
+    """The token names no participant of this conversation (or there is no such conversation): the
+    caller takes the path that may join them first."""
+
+
+UNKNOWN_VOTER = UnknownVoter()
+Answer = Stored | ServiceError | UnknownVoter
 
 _EVENTS = insert(VoteEvent.__table__)
 _STATEMENTS = select(Statement.conversation_id, Statement.number, Statement.id, Statement.status).where(
@@ -96,7 +101,7 @@ def record_vote(
 
 
 def store_ballots(session: Session, ballots: Sequence[Ballot], limiter: RateLimiter | None = None) -> list[Answer]:
-    """Store many votes in the caller's transaction with three statements in all; one answer per
+    """Store many votes in the caller's transaction with four statements in all (two lookups, two writes); one answer per
     ballot, in order: :class:`Stored`, the :class:`ServiceError` that refused it, or
     ``UNKNOWN_VOTER``."""
     connection = session.connection()
