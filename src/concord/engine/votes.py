@@ -81,18 +81,6 @@ class VoteMatrix:
 
         return csr_matrix((data, indices, indptr), shape=(n, m))
 
-    def select_participants(self, rows: np.ndarray) -> "VoteMatrix":
-        """The sub-matrix of the given participant rows (sorted index array)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        counts = np.diff(self.indptr)[rows]
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        take = np.repeat(self.indptr[:-1][rows] - indptr[:-1], counts) + np.arange(indptr[-1])
-        return VoteMatrix(
-            self.participant_ids[rows], self.statement_ids, indptr,
-            self.indices[take], self.values[take], self.moderated_out,
-        )
-
 
 def index_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct ids and the position of each input id among them.
