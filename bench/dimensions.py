@@ -37,14 +37,30 @@ def main() -> None:
     for seed in map(int, args.seeds.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run(
-                [sys.executable, "-m", "concord", "synth", tmp, "--participants", str(args.participants),
-                 "--statements", str(args.statements), "--votes", str(args.votes), "--groups", "4",
-                 "--seed", str(seed)],
-                check=True, capture_output=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "concord",
+                    "synth",
+                    tmp,
+                    "--participants",
+                    str(args.participants),
+                    "--statements",
+                    str(args.statements),
+                    "--votes",
+                    str(args.votes),
+                    "--groups",
+                    "4",
+                    "--seed",
+                    str(seed),
+                ],
+                check=True,
+                capture_output=True,
             )
-            planted = dict(
-                (int(p), int(g)) for p, g in (line.split(",") for line in Path(tmp, "planted-groups.csv").read_text().split()[1:])
-            )
+            planted = {
+                int(p): int(g)
+                for p, g in (line.split(",") for line in Path(tmp, "planted-groups.csv").read_text().split()[1:])
+            }
             matrix = read_export(tmp).votes
             truth = [planted[int(p)] for p in matrix.participant_ids]
             row = [seed]
@@ -52,14 +68,18 @@ def main() -> None:
                 groups = analyze(matrix, AnalysisParams(dimensions=dimensions, bridging=False)).groups
                 row.append(f"k={groups.k}, ARI {adjusted_rand_score(truth, groups.labels):.3f}")
             if not args.no_reddwarf:
-                run = subprocess.run([sys.executable, str(HERE / "reddwarf_run.py"), tmp], capture_output=True, text=True)
+                run = subprocess.run(
+                    [sys.executable, str(HERE / "reddwarf_run.py"), tmp], capture_output=True, text=True
+                )
                 found = {int(p): g for p, g in json.loads(run.stdout.strip().splitlines()[-1])["groups"].items()}
                 pairs = [(planted[p], g) for p, g in found.items()]
                 row.append(f"k={len(set(found.values()))}, ARI {adjusted_rand_score(*zip(*pairs)):.3f}")
             rows.append(row)
             print(" | ".join(map(str, row)), file=sys.stderr, flush=True)
     header = ["seed", "Concord 2-D (Pol.is)", "3-D", "4-D", "6-D"] + ([] if args.no_reddwarf else ["red-dwarf (2-D)"])
-    print(f"{args.participants:,} participants × {args.statements:,} statements, {args.votes:,} votes, 4 planted groups\n")
+    print(
+        f"{args.participants:,} participants × {args.statements:,} statements, {args.votes:,} votes, 4 planted groups\n"
+    )
     print(table(header, rows))
 
 

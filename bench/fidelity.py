@@ -86,11 +86,30 @@ def main() -> None:
         rows.append(row)
         print(" | ".join(row), file=sys.stderr, flush=True)
     rows.append(
-        ["**mean**", "", "", f"**{np.mean(ours_all):.3f}**", f"{np.mean(theirs_all):.3f}" if theirs_all else "–",
-         f"median {np.mean(self_median):.3f}", ""]
+        [
+            "**mean**",
+            "",
+            "",
+            f"**{np.mean(ours_all):.3f}**",
+            f"{np.mean(theirs_all):.3f}" if theirs_all else "–",
+            f"median {np.mean(self_median):.3f}",
+            "",
+        ]
     )
-    print(table(["conversation", "clustered Pol.is / Concord", "k Pol.is / Concord / red-dwarf", "ARI Concord",
-                 "ARI red-dwarf", "Pol.is vs itself p10 / median", "seeds"], rows))
+    print(
+        table(
+            [
+                "conversation",
+                "clustered Pol.is / Concord",
+                "k Pol.is / Concord / red-dwarf",
+                "ARI Concord",
+                "ARI red-dwarf",
+                "Pol.is vs itself p10 / median",
+                "seeds",
+            ],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

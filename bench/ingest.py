@@ -25,10 +25,10 @@ Run it with the project's virtualenv (``. .venv/bin/activate``). For each backen
 Votes/s counts 201 responses only. "errors" are all other outcomes (non-201 statuses, socket errors,
 timeouts); 429s are also shown on their own, since they mean the load pattern (not the server) is wrong.
 CPU columns are the share of one core used during the measured window by the server's web process (all
-its threads; the live analysis runs in a process of its own and is not counted), by PostgreSQL (all its processes, also backends that exited) and
-by the load client; this machine's core count is printed first. The results table shows the
-``vote_count`` the endpoint reported at the start and end of each window (it must increase: the
-analysis keeps up), how many distinct analyses were seen and the longest of them.
+its threads; the live analysis runs in a process of its own and is not counted), by PostgreSQL (all its
+processes, also backends that exited) and by the load client; this machine's core count is printed first.
+The results table shows the ``vote_count`` the endpoint reported at the start and end of each window (it
+must increase: the analysis keeps up), how many distinct analyses were seen and the longest of them.
 """
 
 from __future__ import annotations
@@ -127,8 +127,17 @@ class Postgres:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres")
         self._run(str(self.bin / "initdb"), "-D", str(self.dir / "data"), "-A", "trust", "-U", "concord")
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w",
-                  "start", "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1")
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.dir / "data"),
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "start",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
+        )
         self.started = True
         return f"postgresql://concord@127.0.0.1:{self.port}/postgres"
 
@@ -162,8 +171,19 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        command = [sys.executable, "-m", "concord", "serve", "--no-demo", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--database", database]
+        command = [
+            sys.executable,
+            "-m",
+            "concord",
+            "serve",
+            "--no-demo",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--database",
+            database,
+        ]
         with open(log, "w") as output:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
@@ -207,8 +227,24 @@ class Setup:
 def set_up(server: Server, database: str, work: Path, participants: int, statements: int, seed_votes: int) -> Setup:
     timings = {}
     started = time.perf_counter()
-    added = subprocess.run([sys.executable, "-m", "concord", "user", "add", "bench", "--admin", "--password-stdin",
-                            "--database", database], check=False, input=PASSWORD + "\n", text=True, capture_output=True)
+    added = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "concord",
+            "user",
+            "add",
+            "bench",
+            "--admin",
+            "--password-stdin",
+            "--database",
+            database,
+        ],
+        check=False,
+        input=PASSWORD + "\n",
+        text=True,
+        capture_output=True,
+    )
     if added.returncode != 0:
         raise RuntimeError(f"concord user add failed: {added.stderr or added.stdout}")
 
@@ -218,13 +254,16 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
         client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
         space = client.post("/api/spaces", json={"slug": "bench", "name": "Ingestion benchmark"})
         space.raise_for_status()
-        created = client.post(f"/api/spaces/{space.json()['id']}/conversations",
-                              json={"topic": "How should the town spend its budget?"})
+        created = client.post(
+            f"/api/spaces/{space.json()['id']}/conversations", json={"topic": "How should the town spend its budget?"}
+        )
         created.raise_for_status()
         conversation = created.json()["id"]
         for number in range(statements):
-            made = client.post(f"/api/conversations/{conversation}/statements",
-                               json={"text": f"Proposal {number}: fund project number {number} this year"})
+            made = client.post(
+                f"/api/conversations/{conversation}/statements",
+                json={"text": f"Proposal {number}: fund project number {number} this year"},
+            )
             if made.status_code != 201:
                 raise RuntimeError(f"seed statement {number}: {made.status_code} {made.text}")
     timings["api setup"] = time.perf_counter() - started
@@ -253,24 +292,31 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
         started = time.perf_counter()
         with sessions.begin() as session:
             found = conversation_by_public_id(session, conversation)
-            statement_ids = dict(session.execute(
-                select(Statement.number, Statement.id).where(Statement.conversation_id == found.id)).all())
+            statement_ids = dict(
+                session.execute(
+                    select(Statement.number, Statement.id).where(Statement.conversation_id == found.id)
+                ).all()
+            )
             now = now_ms()
             events, current = [], []
             for p, participant_id in enumerate(ids):
                 for j in range(min(seed_votes, statements)):
                     number = (p * 7 + j * 13) % statements  # distinct unless 13 divides the count
                     value = {"agree": 1, "disagree": -1, "pass": 0}[vote_for(p, number)]
-                    row = {"conversation_id": found.id, "participant_id": participant_id,
-                           "statement_id": statement_ids[number], "value": value}
+                    row = {
+                        "conversation_id": found.id,
+                        "participant_id": participant_id,
+                        "statement_id": statement_ids[number],
+                        "value": value,
+                    }
                     events.append({**row, "created_ms": now})
                     current.append({**row, "updated_ms": now})
             unique = {(r["participant_id"], r["statement_id"]): r for r in current}
             for chunk in range(0, len(events), 10_000):
-                session.execute(insert(VoteEvent), events[chunk:chunk + 10_000])
+                session.execute(insert(VoteEvent), events[chunk : chunk + 10_000])
             rows = list(unique.values())
             for chunk in range(0, len(rows), 10_000):
-                session.execute(insert(Vote), rows[chunk:chunk + 10_000])
+                session.execute(insert(Vote), rows[chunk : chunk + 10_000])
         timings["seed votes (bulk insert)"] = time.perf_counter() - started
     finally:
         engine.dispose()
@@ -281,8 +327,11 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
     # One HTTP vote starts the live analysis; wait for its first result.
     started = time.perf_counter()
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        voted = client.post(f"/api/conversations/{conversation}/votes", json={"statement": 0, "vote": "agree"},
-                            headers={"X-Participant-Token": tokens[0]})
+        voted = client.post(
+            f"/api/conversations/{conversation}/votes",
+            json={"statement": 0, "vote": "agree"},
+            headers={"X-Participant-Token": tokens[0]},
+        )
         if voted.status_code != 201:
             raise RuntimeError(f"first vote: {voted.status_code} {voted.text}")
         deadline = time.monotonic() + 300
@@ -294,23 +343,50 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
                 raise RuntimeError("the live analysis produced no result within 300 s")
             time.sleep(0.2)
     timings["first analysis (wall)"] = time.perf_counter() - started
-    return Setup(conversation, tokens_file, participants, statements, seed_votes, body["seconds"],
-                 body["vote_count"], timings)
+    return Setup(
+        conversation, tokens_file, participants, statements, seed_votes, body["seconds"], body["vote_count"], timings
+    )
 
 
 # --- load ---------------------------------------------------------------------------------------
 
 
 def run_wrk(url: str, setup: Setup, connections: int, duration: float, start: int, threads: int) -> dict:
-    command = ["wrk", "-t", str(max(1, min(threads, connections))), "-c", str(connections), "-d", f"{duration:g}s",
-               "--timeout", "10s", "-s", str(LUA), url, "--", setup.conversation, str(setup.tokens_file),
-               str(setup.statements), str(start)]
+    command = [
+        "wrk",
+        "-t",
+        str(max(1, min(threads, connections))),
+        "-c",
+        str(connections),
+        "-d",
+        f"{duration:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        url,
+        "--",
+        setup.conversation,
+        str(setup.tokens_file),
+        str(setup.statements),
+        str(start),
+    ]
     return _load_process(command)
 
 
 def run_python_client(url: str, setup: Setup, connections: int, duration: float, start: int) -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), "--_load-client", url, setup.conversation,
-               str(setup.tokens_file), str(setup.statements), str(start), str(connections), str(duration)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--_load-client",
+        url,
+        setup.conversation,
+        str(setup.tokens_file),
+        str(setup.statements),
+        str(start),
+        str(connections),
+        str(duration),
+    ]
     return _load_process(command)
 
 
@@ -324,7 +400,7 @@ def _load_process(command: list[str]) -> dict:
     lines = [line for line in stdout.splitlines() if line.startswith("INGEST ")]
     if not lines:
         raise RuntimeError(f"the load client printed no result (status {status}):\n{stdout}\n{stderr}")
-    result = json.loads(lines[-1][len("INGEST "):])
+    result = json.loads(lines[-1][len("INGEST ") :])
     result["client_cpu_s"] = usage.ru_utime + usage.ru_stime
     result["stderr"] = stderr.strip()
     return result
@@ -336,8 +412,9 @@ def load(client: str, url: str, setup: Setup, connections: int, duration: float,
     return run_python_client(url, setup, connections, duration, start)
 
 
-def python_client(url: str, conversation: str, tokens_file: str, statements: int, start: int, connections: int,
-                  duration: float) -> None:
+def python_client(
+    url: str, conversation: str, tokens_file: str, statements: int, start: int, connections: int, duration: float
+) -> None:
     """The fallback load process: ``connections`` asyncio workers, each one request at a time."""
     tokens = [line for line in Path(tokens_file).read_text().splitlines() if line]
     path = f"/api/conversations/{conversation}/votes"
@@ -353,8 +430,9 @@ def python_client(url: str, conversation: str, tokens_file: str, statements: int
             counts["sent"] += 1
             began = time.perf_counter()
             try:
-                response = await client.post(path, json={"statement": s, "vote": vote_for(p, s)},
-                                             headers={"X-Participant-Token": tokens[p]})
+                response = await client.post(
+                    path, json={"statement": s, "vote": vote_for(p, s)}, headers={"X-Participant-Token": tokens[p]}
+                )
             except httpx.HTTPError:
                 counts["errors"] += 1
                 continue
@@ -371,11 +449,28 @@ def python_client(url: str, conversation: str, tokens_file: str, statements: int
 
     elapsed = asyncio.run(main())
     us = [x * 1e6 for x in latencies]
-    print("INGEST " + json.dumps({
-        "duration_us": int(elapsed * 1e6), "requests": len(latencies), "sent": counts["sent"], "ok": counts["ok"],
-        "limited": counts["limited"], "other": counts["other"], "connect_errors": 0, "read_errors": counts["errors"],
-        "write_errors": 0, "timeouts": 0, "p50_us": percentile(us, 50), "p90_us": percentile(us, 90),
-        "p99_us": percentile(us, 99), "max_us": max(us, default=0), "mean_us": sum(us) / max(1, len(us))}))
+    print(
+        "INGEST "
+        + json.dumps(
+            {
+                "duration_us": int(elapsed * 1e6),
+                "requests": len(latencies),
+                "sent": counts["sent"],
+                "ok": counts["ok"],
+                "limited": counts["limited"],
+                "other": counts["other"],
+                "connect_errors": 0,
+                "read_errors": counts["errors"],
+                "write_errors": 0,
+                "timeouts": 0,
+                "p50_us": percentile(us, 50),
+                "p90_us": percentile(us, 90),
+                "p99_us": percentile(us, 99),
+                "max_us": max(us, default=0),
+                "mean_us": sum(us) / max(1, len(us)),
+            }
+        )
+    )
 
 
 class ResultsPoller(threading.Thread):
@@ -385,7 +480,9 @@ class ResultsPoller(threading.Thread):
         super().__init__(daemon=True)
         self.path = f"/api/conversations/{conversation}/results"
         self.url, self.interval = url, interval
-        self.samples: list[tuple[float, float, int, int, int, float]] = []  # time, latency, status, votes, computed, size
+        self.samples: list[
+            tuple[float, float, int, int, int, float]
+        ] = []  # time, latency, status, votes, computed, size
         self.analysis_seconds: set[tuple[int, float]] = set()
         self._halt = threading.Event()
 
@@ -398,8 +495,16 @@ class ResultsPoller(threading.Thread):
                     response = client.get(self.path)
                     latency = time.perf_counter() - began
                     body = response.json() if response.status_code == 200 else {}
-                    self.samples.append((began, latency, response.status_code, body.get("vote_count") or 0,
-                                         body.get("computed_ms") or 0, len(response.content)))
+                    self.samples.append(
+                        (
+                            began,
+                            latency,
+                            response.status_code,
+                            body.get("vote_count") or 0,
+                            body.get("computed_ms") or 0,
+                            len(response.content),
+                        )
+                    )
                     if body.get("computed_ms"):
                         self.analysis_seconds.add((body["computed_ms"], body.get("seconds") or 0.0))
                 except httpx.HTTPError:
@@ -435,10 +540,12 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
 
         server = Server(database, work / f"server-{backend}.log")
         setup = set_up(server, database, work, args.participants, args.statements, args.seed_votes)
-        print(f"[{backend}] conversation {setup.conversation}: {setup.participants:,} participants, "
-              f"{setup.statements} statements, {setup.first_vote_count:,} votes; first analysis "
-              f"{setup.first_analysis_s:.2f} s; setup " + ", ".join(f"{k} {v:.1f} s" for k, v in setup.timings.items()),
-              file=sys.stderr)
+        print(
+            f"[{backend}] conversation {setup.conversation}: {setup.participants:,} participants, "
+            f"{setup.statements} statements, {setup.first_vote_count:,} votes; first analysis "
+            f"{setup.first_analysis_s:.2f} s; setup " + ", ".join(f"{k} {v:.1f} s" for k, v in setup.timings.items()),
+            file=sys.stderr,
+        )
 
         start = 1  # pair counter across runs, so runs use fresh (participant, statement) pairs
         for connections in args.connections:
@@ -456,15 +563,30 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
             start += result["sent"]
 
             seconds = result["duration_us"] / 1e6
-            errors = (result["requests"] - result["ok"] - result["limited"]) + result["connect_errors"] + \
-                result["read_errors"] + result["write_errors"] + result["timeouts"]
+            errors = (
+                (result["requests"] - result["ok"] - result["limited"])
+                + result["connect_errors"]
+                + result["read_errors"]
+                + result["write_errors"]
+                + result["timeouts"]
+            )
             if result["stderr"]:
                 print(f"[{backend} c={connections}] client said: {result['stderr'][:500]}", file=sys.stderr)
-            load_rows.append([backend, connections, f"{result['ok'] / seconds:,.0f}", f"{result['p50_us'] / 1000:.1f}",
-                              f"{result['p99_us'] / 1000:.1f}", f"{result['max_us'] / 1000:.0f}", errors,
-                              result["limited"], f"{100 * server_cpu / elapsed:.0f} %",
-                              f"{100 * db_cpu / elapsed:.0f} %" if backend == "postgresql" else "–",
-                              f"{100 * result['client_cpu_s'] / elapsed:.0f} %"])
+            load_rows.append(
+                [
+                    backend,
+                    connections,
+                    f"{result['ok'] / seconds:,.0f}",
+                    f"{result['p50_us'] / 1000:.1f}",
+                    f"{result['p99_us'] / 1000:.1f}",
+                    f"{result['max_us'] / 1000:.0f}",
+                    errors,
+                    result["limited"],
+                    f"{100 * server_cpu / elapsed:.0f} %",
+                    f"{100 * db_cpu / elapsed:.0f} %" if backend == "postgresql" else "–",
+                    f"{100 * result['client_cpu_s'] / elapsed:.0f} %",
+                ]
+            )
 
             window = [s for s in poller.samples if began <= s[0] <= began + elapsed]
             good = [s for s in window if s[2] == 200]
@@ -472,17 +594,28 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
             counts = [s[3] for s in good]
             analyses = sorted({s[4] for s in good})
             ran = [sec for computed, sec in poller.analysis_seconds if computed in analyses]
-            results_rows.append([
-                backend, connections, len(window), len(window) - len(good),
-                f"{percentile(latencies, 50):.1f}", f"{percentile(latencies, 99):.1f}", f"{max(latencies, default=0):.1f}",
-                f"{counts[0]:,} → {counts[-1]:,}" if counts else "–",
-                "yes" if counts and counts[-1] > counts[0] else "NO",
-                len(analyses), f"{max(ran, default=0):.2f}",
-                f"{max((s[5] for s in good), default=0) / 1024:,.0f}",
-            ])
-            print(f"[{backend} c={connections}] {result['ok'] / seconds:,.0f} votes/s, p50 "
-                  f"{result['p50_us'] / 1000:.1f} ms, p99 {result['p99_us'] / 1000:.1f} ms, errors {errors}, "
-                  f"429s {result['limited']}; results p99 {percentile(latencies, 99):.1f} ms", file=sys.stderr)
+            results_rows.append(
+                [
+                    backend,
+                    connections,
+                    len(window),
+                    len(window) - len(good),
+                    f"{percentile(latencies, 50):.1f}",
+                    f"{percentile(latencies, 99):.1f}",
+                    f"{max(latencies, default=0):.1f}",
+                    f"{counts[0]:,} → {counts[-1]:,}" if counts else "–",
+                    "yes" if counts and counts[-1] > counts[0] else "NO",
+                    len(analyses),
+                    f"{max(ran, default=0):.2f}",
+                    f"{max((s[5] for s in good), default=0) / 1024:,.0f}",
+                ]
+            )
+            print(
+                f"[{backend} c={connections}] {result['ok'] / seconds:,.0f} votes/s, p50 "
+                f"{result['p50_us'] / 1000:.1f} ms, p99 {result['p99_us'] / 1000:.1f} ms, errors {errors}, "
+                f"429s {result['limited']}; results p99 {percentile(latencies, 99):.1f} ms",
+                file=sys.stderr,
+            )
         return load_rows, results_rows, setup
     finally:
         if server is not None:
@@ -531,8 +664,10 @@ def main(argv: list[str] | None = None) -> None:
                 rows, polled, setup = bench_backend(backend, args, work, client)
             except (RuntimeError, OSError, subprocess.CalledProcessError, httpx.HTTPError) as error:
                 stderr = getattr(error, "stderr", None)
-                print(f"[{backend}] FAILED: {error}" + (f"\n{stderr.decode(errors='replace')}" if stderr else ""),
-                      file=sys.stderr)
+                print(
+                    f"[{backend}] FAILED: {error}" + (f"\n{stderr.decode(errors='replace')}" if stderr else ""),
+                    file=sys.stderr,
+                )
                 failed.append(backend)
                 continue
             load_rows += rows
@@ -546,25 +681,68 @@ def main(argv: list[str] | None = None) -> None:
 
     import platform
 
-    print(f"Machine: {cores} cores ({os.cpu_count()} online), Python {platform.python_version()}, "
-          f"load client: " + ("wrk + bench/ingest.lua" if client == "wrk" else
-                              "asyncio + httpx in a separate process (" +
-                              ("chosen with --client python" if args.client == "python" else "wrk is not installed") +
-                              ": this client takes CPU from the server, so these numbers understate it)"))
+    print(
+        f"Machine: {cores} cores ({os.cpu_count()} online), Python {platform.python_version()}, "
+        f"load client: "
+        + (
+            "wrk + bench/ingest.lua"
+            if client == "wrk"
+            else "asyncio + httpx in a separate process ("
+            + ("chosen with --client python" if args.client == "python" else "wrk is not installed")
+            + ": this client takes CPU from the server, so these numbers understate it)"
+        )
+    )
     if failed:
         print(f"FAILED (see stderr): {', '.join(failed)}")
     if not setups:
         raise SystemExit(1)
     setup = next(iter(setups.values()))
-    print(f"Conversation: {setup.participants:,} participants, {setup.statements} statements, "
-          f"{setup.seed_votes} seed votes each; {args.warmup:g} s warm-up, {args.duration:g} s measured per row.\n")
+    print(
+        f"Conversation: {setup.participants:,} participants, {setup.statements} statements, "
+        f"{setup.seed_votes} seed votes each; {args.warmup:g} s warm-up, {args.duration:g} s measured per row.\n"
+    )
     print("Vote ingestion (POST /api/conversations/{id}/votes):\n")
-    print(table(["backend", "connections", "votes/s", "p50 ms", "p99 ms", "max ms", "errors", "429s",
-                 "server CPU", "PostgreSQL CPU", "client CPU"], load_rows))
-    print("\nResults endpoint (GET /api/conversations/{id}/results) polled every "
-          f"{args.poll_interval:g} s during the same runs:\n")
-    print(table(["backend", "connections", "requests", "failed", "p50 ms", "p99 ms", "max ms", "vote_count seen",
-                 "increases", "analyses seen", "analysis s (max)", "response KB"], results_rows))
+    print(
+        table(
+            [
+                "backend",
+                "connections",
+                "votes/s",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "errors",
+                "429s",
+                "server CPU",
+                "PostgreSQL CPU",
+                "client CPU",
+            ],
+            load_rows,
+        )
+    )
+    print(
+        "\nResults endpoint (GET /api/conversations/{id}/results) polled every "
+        f"{args.poll_interval:g} s during the same runs:\n"
+    )
+    print(
+        table(
+            [
+                "backend",
+                "connections",
+                "requests",
+                "failed",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "vote_count seen",
+                "increases",
+                "analyses seen",
+                "analysis s (max)",
+                "response KB",
+            ],
+            results_rows,
+        )
+    )
     if failed:
         raise SystemExit(1)
 

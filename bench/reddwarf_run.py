@@ -41,7 +41,9 @@ def load_votes(folder: Path) -> list[dict]:
         for row in reader:
             for i, sid in columns:
                 if i < len(row) and row[i] != "":
-                    votes.append({"participant_id": int(row[pid_at]), "statement_id": sid, "vote": int(row[i]), "modified": 0})
+                    votes.append(
+                        {"participant_id": int(row[pid_at]), "statement_id": sid, "vote": int(row[i]), "modified": 0}
+                    )
         return votes
 
 

@@ -44,8 +44,13 @@ def main() -> None:
         timings = result["timings"]
         participants, statements, _ = SIZES[size]
         rows.append(
-            [f"{participants:,} × {statements:,}", f"{result['votes']:,}", f"{run.seconds:.2f}",
-             f"{run.seconds / result['votes'] * 1e6:.2f}", f"{run.peak_mb:,.0f}"]
+            [
+                f"{participants:,} × {statements:,}",
+                f"{result['votes']:,}",
+                f"{run.seconds:.2f}",
+                f"{run.seconds / result['votes'] * 1e6:.2f}",
+                f"{run.peak_mb:,.0f}",
+            ]
             + [f"{timings[stage]:.2f}" for stage in STAGES]
             + [len(result["groups"]), f"{planted_ari(folder, result):.3f}"]
         )

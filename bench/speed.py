@@ -41,8 +41,21 @@ def synthetic(size: str) -> Path:
     if not (folder / "votes.csv").is_file():
         participants, statements, votes = SIZES[size]
         run = median_run(
-            [sys.executable, "-m", "concord", "synth", str(folder), "--participants", str(participants),
-             "--statements", str(statements), "--votes", str(votes), "--groups", "3"],
+            [
+                sys.executable,
+                "-m",
+                "concord",
+                "synth",
+                str(folder),
+                "--participants",
+                str(participants),
+                "--statements",
+                str(statements),
+                "--votes",
+                str(votes),
+                "--groups",
+                "3",
+            ],
             1,
         )
         if run.returncode:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -16,12 +16,10 @@ DEMO = ROOT / "src" / "concord" / "demo" / "scoop-hivemind.taxes"
 
 def pytest_sessionstart(session) -> None:
     if not CONVERSATIONS:
-        raise pytest.UsageError(
-            f"the real Pol.is conversations are missing at {POLIS_DATA}; set CONCORD_POLIS_DATA"
-        )
+        raise pytest.UsageError(f"the real Pol.is conversations are missing at {POLIS_DATA}; set CONCORD_POLIS_DATA")
 
 
-@lru_cache(maxsize=None)
+@cache
 def analysed(name: str):
     """(export, analysis) of one shared conversation, computed once per test session."""
     from concord.engine.analysis import analyze
@@ -117,8 +115,9 @@ def client(app):
 ADMIN_PASSWORD = "a long enough password"
 
 
-def log_in(client, username: str = "admin", *, admin: bool = True, spaces: tuple[str, ...] = (),
-           password: str = ADMIN_PASSWORD) -> dict[str, str]:
+def log_in(
+    client, username: str = "admin", *, admin: bool = True, spaces: tuple[str, ...] = (), password: str = ADMIN_PASSWORD
+) -> dict[str, str]:
     """Create a user (an administrator, or a moderator of the spaces at ``spaces``) and log ``client``
     in as them; returns the headers a state-changing request needs (``X-CSRF-Token``)."""
     from concord.service import accounts

@@ -61,8 +61,11 @@ def _version(text: str) -> tuple:
 def unavailable_reason() -> str | None:
     """None when a cluster can be started here; otherwise why not."""
     if find_binaries() is None:
-        where = (f"${BINARIES_VARIABLE}={os.environ[BINARIES_VARIABLE]}" if os.environ.get(BINARIES_VARIABLE)
-                 else "/usr/lib/postgresql/*/bin or the PATH")
+        where = (
+            f"${BINARIES_VARIABLE}={os.environ[BINARIES_VARIABLE]}"
+            if os.environ.get(BINARIES_VARIABLE)
+            else "/usr/lib/postgresql/*/bin or the PATH"
+        )
         return f"PostgreSQL is not installed (no initdb, pg_ctl and postgres in {where}): apt-get install -y postgresql"
     if os.geteuid() == 0:
         try:
@@ -91,7 +94,7 @@ class Cluster:
 
     # --- life cycle -----------------------------------------------------------------------------
 
-    def start(self) -> "Cluster":
+    def start(self) -> Cluster:
         reason = unavailable_reason()
         if reason:
             raise PostgresUnavailable(reason)
@@ -101,16 +104,29 @@ class Cluster:
             entry = pwd.getpwnam(SERVER_USER)
             os.chown(self.folder, entry.pw_uid, entry.pw_gid)
         atexit.register(self.stop)
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", SUPERUSER, "-E", "UTF8", "--locale=C",
-                  "--no-sync", "--no-instructions")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            SUPERUSER,
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+        )
         last_error = None
         for _attempt in range(3):  # another process may take the free port between probe and start
             self.port = free_port()
-            options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+            options = (
+                f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            )
             try:
-                self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start",
-                          "-o", options)
+                self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start", "-o", options)
             except PostgresUnavailable as error:
                 last_error = error
                 continue
@@ -154,7 +170,7 @@ class Cluster:
     def create_database(self) -> str:
         """A new, empty database; returns its name."""
         name = f"concord_test_{os.getpid()}_{next(self._names)}"
-        self._admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
+        self._admin.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
         return name
 
     def drop_database(self, name: str) -> None:
@@ -165,8 +181,9 @@ class Cluster:
         return self._admin.execute(sql, parameters).fetchall()
 
     def sessions_waiting_for_a_lock(self, database: str) -> int:
-        return self.query("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
-                          database)[0][0]
+        return self.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'", database
+        )[0][0]
 
     # --- plumbing -------------------------------------------------------------------------------
 
@@ -176,8 +193,9 @@ class Cluster:
         deadline = time.monotonic() + 30
         while True:
             try:
-                return psycopg.connect(host="127.0.0.1", port=self.port, user=SUPERUSER, dbname=database,
-                                       autocommit=True)
+                return psycopg.connect(
+                    host="127.0.0.1", port=self.port, user=SUPERUSER, dbname=database, autocommit=True
+                )
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
                     raise
@@ -187,8 +205,9 @@ class Cluster:
         command = [str(self.binaries / program), *arguments]
         if os.geteuid() == 0:
             command = ["runuser", "-u", SERVER_USER, "--", *command]
-        done = subprocess.run(command, cwd=self.folder, capture_output=True, text=True, timeout=120,
-                              stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            command, cwd=self.folder, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+        )
         if done.returncode != 0:
             log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
             raise PostgresUnavailable(

@@ -67,29 +67,56 @@ def ok(response, status: int = 200):
 def snapshot(app) -> dict:
     """Everything a refused request must leave as it was."""
     with app.state.concord.sessions.begin() as session:
+
         def count(model) -> int:
             return session.scalar(select(func.count()).select_from(model))
 
-        state = {model.__tablename__: count(model) for model in
-                 (Space, User, SpaceRole, Conversation, Participant, Statement, ModerationEvent, Invitation, Vote,
-                  VoteEvent, AnalysisRecord)}
+        state = {
+            model.__tablename__: count(model)
+            for model in (
+                Space,
+                User,
+                SpaceRole,
+                Conversation,
+                Participant,
+                Statement,
+                ModerationEvent,
+                Invitation,
+                Vote,
+                VoteEvent,
+                AnalysisRecord,
+            )
+        }
         state["invitations_used"] = session.scalar(
-            select(func.count()).select_from(Invitation).where(Invitation.used_ms.is_not(None)))
+            select(func.count()).select_from(Invitation).where(Invitation.used_ms.is_not(None))
+        )
         state["conversations_rows"] = [
-            (c.public_id, c.topic, c.description, c.language, c.is_open, c.moderation, c.participants_can_write,
-             c.access, c.max_statement_length, json.dumps(c.attributes), c.next_statement_number,
-             c.next_participant_number)
+            (
+                c.public_id,
+                c.topic,
+                c.description,
+                c.language,
+                c.is_open,
+                c.moderation,
+                c.participants_can_write,
+                c.access,
+                c.max_statement_length,
+                json.dumps(c.attributes),
+                c.next_statement_number,
+                c.next_participant_number,
+            )
             for c in session.scalars(select(Conversation).order_by(Conversation.id))
         ]
         state["statements_rows"] = session.execute(
-            select(Statement.id, Statement.status, Statement.text).order_by(Statement.id)).all()
+            select(Statement.id, Statement.status, Statement.text).order_by(Statement.id)
+        ).all()
         state["participants_rows"] = [
             (p.id, p.token_hash, p.xid, json.dumps(p.attributes, sort_keys=True))
             for p in session.scalars(select(Participant).order_by(Participant.id))
         ]
         state["votes_rows"] = session.execute(
-            select(Vote.participant_id, Vote.statement_id, Vote.value).order_by(Vote.participant_id,
-                                                                                Vote.statement_id)).all()
+            select(Vote.participant_id, Vote.statement_id, Vote.value).order_by(Vote.participant_id, Vote.statement_id)
+        ).all()
         return state
 
 
@@ -122,20 +149,25 @@ class Person:
         return {"X-Participant-Token": self.token} if self.token else {}
 
     def join(self, **body):
-        response = self.client.post(f"/api/conversations/{self.conversation}/participants", json=body,
-                                    headers=self.headers)
+        response = self.client.post(
+            f"/api/conversations/{self.conversation}/participants", json=body, headers=self.headers
+        )
         if response.status_code == 201:
             data = response.json()
             self.token, self.number, self.csrf = data["token"], data["number"], data["csrf_token"]
         return response
 
     def vote(self, statement, vote: str = "agree"):
-        return self.client.post(f"/api/conversations/{self.conversation}/votes",
-                                json={"statement": statement, "vote": vote}, headers=self.headers)
+        return self.client.post(
+            f"/api/conversations/{self.conversation}/votes",
+            json={"statement": statement, "vote": vote},
+            headers=self.headers,
+        )
 
     def write(self, text):
-        return self.client.post(f"/api/conversations/{self.conversation}/statements", json={"text": text},
-                                headers=self.headers)
+        return self.client.post(
+            f"/api/conversations/{self.conversation}/statements", json={"text": text}, headers=self.headers
+        )
 
     def next(self) -> dict:
         return ok(self.client.get(f"/api/conversations/{self.conversation}/next", headers=self.headers))
@@ -155,21 +187,29 @@ class Site:
     conversation: str = ""
 
     def space(self, slug: str, parent: str | None = None, **extra) -> dict:
-        body = {"slug": slug, "name": slug.upper(), "parent_id": self.spaces[parent]["id"] if parent else None,
-                **extra}
+        body = {"slug": slug, "name": slug.upper(), "parent_id": self.spaces[parent]["id"] if parent else None, **extra}
         made = ok(self.admin.post("/api/spaces", json=body, headers=self.headers), 201)
         self.spaces[made["path"]] = made
         return made
 
     def new_conversation(self, path: str = "/a/b", **settings) -> str:
         body = {"topic": "How should the district spend its budget?", **settings}
-        made = ok(self.admin.post(f"/api/spaces/{self.spaces[path]['id']}/conversations", json=body,
-                                  headers=self.headers), 201)
+        made = ok(
+            self.admin.post(f"/api/spaces/{self.spaces[path]['id']}/conversations", json=body, headers=self.headers),
+            201,
+        )
         return made["id"]
 
     def seed(self, conversation: str, *texts: str) -> list[int]:
-        return [ok(self.admin.post(f"/api/conversations/{conversation}/statements", json={"text": text},
-                                   headers=self.headers), 201)["number"] for text in texts]
+        return [
+            ok(
+                self.admin.post(
+                    f"/api/conversations/{conversation}/statements", json={"text": text}, headers=self.headers
+                ),
+                201,
+            )["number"]
+            for text in texts
+        ]
 
     def person(self, conversation: str | None = None, join: bool = True, **body) -> Person:
         someone = Person(TestClient(self.app), conversation or self.conversation)
@@ -178,12 +218,19 @@ class Site:
         return someone
 
     def moderate(self, conversation: str, number: int, status: str, reason: str = ""):
-        return self.admin.post(f"/api/conversations/{conversation}/statements/{number}/moderation",
-                               json={"status": status, "reason": reason}, headers=self.headers)
+        return self.admin.post(
+            f"/api/conversations/{conversation}/statements/{number}/moderation",
+            json={"status": status, "reason": reason},
+            headers=self.headers,
+        )
 
 
-SEEDS = ["Clean water should reach every village first", "Schools need more women teachers",
-         "Roads between provinces must be repaired", "Local councils should control their own budget"]
+SEEDS = [
+    "Clean water should reach every village first",
+    "Schools need more women teachers",
+    "Roads between provinces must be repaired",
+    "Local councils should control their own budget",
+]
 
 
 @pytest.fixture
@@ -245,12 +292,19 @@ def test_health(client):
 
 
 EXPECTED_ROUTES = {
-    ("POST", "/api/session"), ("GET", "/api/session"), ("DELETE", "/api/session"),
-    ("GET", "/api/spaces"), ("POST", "/api/spaces"), ("GET", "/api/spaces/{space_id}"),
-    ("POST", "/api/spaces/{space_id}/moderators"), ("POST", "/api/spaces/{space_id}/conversations"),
+    ("POST", "/api/session"),
+    ("GET", "/api/session"),
+    ("DELETE", "/api/session"),
+    ("GET", "/api/spaces"),
+    ("POST", "/api/spaces"),
+    ("GET", "/api/spaces/{space_id}"),
+    ("POST", "/api/spaces/{space_id}/moderators"),
+    ("POST", "/api/spaces/{space_id}/conversations"),
     ("POST", "/api/spaces/{space_id}/imports"),
-    ("GET", "/api/conversations/{conversation_id}"), ("PATCH", "/api/conversations/{conversation_id}"),
-    ("POST", "/api/conversations/{conversation_id}/close"), ("POST", "/api/conversations/{conversation_id}/reopen"),
+    ("GET", "/api/conversations/{conversation_id}"),
+    ("PATCH", "/api/conversations/{conversation_id}"),
+    ("POST", "/api/conversations/{conversation_id}/close"),
+    ("POST", "/api/conversations/{conversation_id}/reopen"),
     ("GET", "/api/conversations/{conversation_id}/export"),
     ("GET", "/api/conversations/{conversation_id}/statements"),
     ("POST", "/api/conversations/{conversation_id}/statements"),
@@ -270,8 +324,9 @@ EXPECTED_ROUTES = {
 
 def test_openapi_lists_every_api_route(app, client):
     spec = ok(client.get("/openapi.json"))
-    documented = {(method.upper(), path) for path, item in spec["paths"].items() for method in item
-                  if path.startswith("/api/")}
+    documented = {
+        (method.upper(), path) for path, item in spec["paths"].items() for method in item if path.startswith("/api/")
+    }
     from concord.web.api import router
 
     served = {(method, route.path) for route in router.routes for method in route.methods if method != "HEAD"}
@@ -312,16 +367,19 @@ def test_log_in_sets_an_httponly_session_cookie_and_a_readable_csrf_cookie(app, 
 def test_wrong_password_and_unknown_user_get_the_same_401(client):
     log_in(client, "admin")
     anonymous = TestClient(client.app)
-    wrong = error_of(anonymous.post("/api/session", json={"username": "admin", "password": "not the password"}),
-                     401, "unauthorized")
-    unknown = error_of(anonymous.post("/api/session", json={"username": "nobody", "password": "not the password"}),
-                       401, "unauthorized")
+    wrong = error_of(
+        anonymous.post("/api/session", json={"username": "admin", "password": "not the password"}), 401, "unauthorized"
+    )
+    unknown = error_of(
+        anonymous.post("/api/session", json={"username": "nobody", "password": "not the password"}), 401, "unauthorized"
+    )
     assert wrong["message"] == unknown["message"]  # no telling which usernames exist
     assert "concord_session" not in anonymous.cookies
     error_of(anonymous.get("/api/session"), 401, "unauthorized")
     error_of(anonymous.post("/api/session", json={"username": "admin"}), 422, "invalid")
-    error_of(anonymous.post("/api/session", json={"username": "admin", "password": "x" * 12, "admin": True}),
-             422, "invalid")
+    error_of(
+        anonymous.post("/api/session", json={"username": "admin", "password": "x" * 12, "admin": True}), 422, "invalid"
+    )
 
 
 def test_log_out_needs_the_csrf_token_and_ends_the_session(client, admin_headers):
@@ -352,11 +410,17 @@ def test_login_flood_is_refused_with_retry_after(make_app, login):
 def json_routes(site: Site) -> list[tuple[str, str]]:
     c, space = site.conversation, site.spaces["/a"]["id"]
     return [
-        ("POST", "/api/session"), ("POST", "/api/spaces"), ("POST", f"/api/spaces/{space}/moderators"),
-        ("POST", f"/api/spaces/{space}/conversations"), ("PATCH", f"/api/conversations/{c}"),
-        ("POST", f"/api/conversations/{c}/statements"), ("POST", f"/api/conversations/{c}/statements/0/moderation"),
-        ("POST", f"/api/conversations/{c}/participants"), ("PUT", f"/api/conversations/{c}/me/attributes"),
-        ("POST", f"/api/conversations/{c}/votes"), ("POST", f"/api/conversations/{c}/invitations"),
+        ("POST", "/api/session"),
+        ("POST", "/api/spaces"),
+        ("POST", f"/api/spaces/{space}/moderators"),
+        ("POST", f"/api/spaces/{space}/conversations"),
+        ("PATCH", f"/api/conversations/{c}"),
+        ("POST", f"/api/conversations/{c}/statements"),
+        ("POST", f"/api/conversations/{c}/statements/0/moderation"),
+        ("POST", f"/api/conversations/{c}/participants"),
+        ("PUT", f"/api/conversations/{c}/me/attributes"),
+        ("POST", f"/api/conversations/{c}/votes"),
+        ("POST", f"/api/conversations/{c}/invitations"),
     ]
 
 
@@ -366,8 +430,9 @@ def test_malformed_json_is_400_bad_json_everywhere_and_stores_nothing(site, payl
     before = snapshot(site.app)
     for method, url in json_routes(site):
         for client, headers in ((site.admin, site.headers), (person.client, person.headers)):
-            response = client.request(method, url, content=payload,
-                                      headers={**headers, "Content-Type": "application/json"})
+            response = client.request(
+                method, url, content=payload, headers={**headers, "Content-Type": "application/json"}
+            )
             error_of(response, 400, "bad_json")
     assert snapshot(site.app) == before
 
@@ -381,28 +446,45 @@ def test_bodies_of_the_wrong_shape_are_422(site):
             error_of(response, 422, "invalid")
     error_of(person.vote("zero"), 422, "invalid")
     error_of(person.vote(0, "maybe"), 422, "invalid")
-    error_of(person.client.post(f"/api/conversations/{site.conversation}/votes", json={"vote": "agree"},
-                                headers=person.headers), 422, "invalid")
+    error_of(
+        person.client.post(
+            f"/api/conversations/{site.conversation}/votes", json={"vote": "agree"}, headers=person.headers
+        ),
+        422,
+        "invalid",
+    )
     error_of(person.write(123), 422, "invalid")
     error_of(person.write(None), 422, "invalid")
     assert snapshot(site.app) == before
 
 
 UNKNOWN_CONVERSATION_ROUTES = [
-    ("GET", "", None), ("PATCH", "", {"topic": "New topic"}), ("POST", "/close", None), ("POST", "/reopen", None),
-    ("GET", "/export", None), ("GET", "/statements", None), ("POST", "/statements", {"text": "A new statement"}),
-    ("POST", "/statements/0/moderation", {"status": "accepted"}), ("GET", "/moderation-log", None),
-    ("POST", "/participants", {}), ("GET", "/me", None), ("PUT", "/me/attributes", {"attributes": {}}),
-    ("GET", "/next", None), ("POST", "/votes", {"statement": 0, "vote": "agree"}), ("GET", "/results", None),
-    ("POST", "/invitations", {"count": 1}), ("GET", "/invitations", None),
+    ("GET", "", None),
+    ("PATCH", "", {"topic": "New topic"}),
+    ("POST", "/close", None),
+    ("POST", "/reopen", None),
+    ("GET", "/export", None),
+    ("GET", "/statements", None),
+    ("POST", "/statements", {"text": "A new statement"}),
+    ("POST", "/statements/0/moderation", {"status": "accepted"}),
+    ("GET", "/moderation-log", None),
+    ("POST", "/participants", {}),
+    ("GET", "/me", None),
+    ("PUT", "/me/attributes", {"attributes": {}}),
+    ("GET", "/next", None),
+    ("POST", "/votes", {"statement": 0, "vote": "agree"}),
+    ("GET", "/results", None),
+    ("POST", "/invitations", {"count": 1}),
+    ("GET", "/invitations", None),
 ]
 
 
 def test_unknown_ids_are_404(site):
     before = snapshot(site.app)
     for method, suffix, body in UNKNOWN_CONVERSATION_ROUTES:
-        response = site.admin.request(method, f"/api/conversations/no-such-conversation{suffix}", json=body,
-                                      headers=site.headers)
+        response = site.admin.request(
+            method, f"/api/conversations/no-such-conversation{suffix}", json=body, headers=site.headers
+        )
         error_of(response, 404, "not_found")
     unknown_space = 987654
     for method, url, body in [
@@ -415,8 +497,11 @@ def test_unknown_ids_are_404(site):
         ("POST", f"/api/spaces/{site.spaces['/a']['id']}/moderators", {"username": "nobody-here"}),
     ]:
         error_of(site.admin.request(method, url, json=body, headers=site.headers), 404, "not_found")
-    error_of(site.admin.post(f"/api/spaces/{unknown_space}/imports", files={"file": ("x.zip", b"PK")},
-                             headers=site.headers), 404, "not_found")
+    error_of(
+        site.admin.post(f"/api/spaces/{unknown_space}/imports", files={"file": ("x.zip", b"PK")}, headers=site.headers),
+        404,
+        "not_found",
+    )
     person = site.person()
     before = snapshot(site.app)
     error_of(person.vote(999), 404, "not_found")
@@ -441,10 +526,18 @@ def test_ids_of_any_size_are_404_never_a_server_error(site):
             ("GET", f"/api/spaces/{number}", None, {}),
             ("POST", f"/api/spaces/{number}/conversations", {"topic": "Anything"}, site.headers),
             ("POST", "/api/spaces", {"slug": "orphan", "name": "Orphan", "parent_id": number}, site.headers),
-            ("POST", f"/api/conversations/{site.conversation}/statements/{number}/moderation",
-             {"status": "accepted"}, site.headers),
-            ("POST", f"/api/conversations/{site.conversation}/votes", {"statement": number, "vote": "agree"},
-             {**person.headers, **site.headers}),
+            (
+                "POST",
+                f"/api/conversations/{site.conversation}/statements/{number}/moderation",
+                {"status": "accepted"},
+                site.headers,
+            ),
+            (
+                "POST",
+                f"/api/conversations/{site.conversation}/votes",
+                {"statement": number, "vote": "agree"},
+                {**person.headers, **site.headers},
+            ),
         ]:
             response = safe.request(method, url, json=body, headers=headers)
             if response.status_code not in (404, 422) or "error" not in response.json():
@@ -510,16 +603,21 @@ def test_long_language_tags_and_deep_paths_are_refused_or_stored_alike_on_every_
     safe = TestClient(site.app, raise_server_exceptions=False)
     safe.cookies.update(site.admin.cookies)
     tag = "en-abcdefgh-abcdefgh"  # a well-formed tag of 20 characters
-    for url, body in [("/api/spaces", {"slug": "lang", "name": "Lang", "language": tag}),
-                      (f"/api/spaces/{site.spaces['/x']['id']}/conversations", {"topic": "T", "language": tag})]:
+    for url, body in [
+        ("/api/spaces", {"slug": "lang", "name": "Lang", "language": tag}),
+        (f"/api/spaces/{site.spaces['/x']['id']}/conversations", {"topic": "T", "language": tag}),
+    ]:
         response = safe.post(url, json=body, headers=site.headers)
         assert response.status_code in (201, 422), response.text
         if response.status_code == 201:
             assert response.json()["language"] == tag
     parent = site.spaces["/x"]["id"]
     for depth in range(17):  # 17 slugs of 64 characters: a path of 1107 characters
-        response = safe.post("/api/spaces", json={"slug": f"{depth:02d}" + "s" * 62, "name": "Deep",
-                                                  "parent_id": parent}, headers=site.headers)
+        response = safe.post(
+            "/api/spaces",
+            json={"slug": f"{depth:02d}" + "s" * 62, "name": "Deep", "parent_id": parent},
+            headers=site.headers,
+        )
         assert response.status_code in (201, 422), f"depth {depth}: {response.status_code} {response.text}"
         if response.status_code == 422:
             break
@@ -533,9 +631,17 @@ def test_only_administrators_create_top_level_spaces(site):
     error_of(moderator.post("/api/spaces", json={"slug": "mine", "name": "Mine"}, headers=headers), 403, "forbidden")
     error_of(TestClient(site.app).post("/api/spaces", json={"slug": "anon", "name": "Anon"}), 401, "unauthorized")
     assert snapshot(site.app) == before
-    assert ok(moderator.post("/api/spaces", json={"slug": "mine", "name": "Mine",
-                                                  "parent_id": site.spaces["/a"]["id"]}, headers=headers),
-              201)["path"] == "/a/mine"
+    assert (
+        ok(
+            moderator.post(
+                "/api/spaces",
+                json={"slug": "mine", "name": "Mine", "parent_id": site.spaces["/a"]["id"]},
+                headers=headers,
+            ),
+            201,
+        )["path"]
+        == "/a/mine"
+    )
 
 
 def test_a_moderator_of_a_b_acts_in_a_b_c_but_not_in_a_or_x(site):
@@ -548,24 +654,46 @@ def test_a_moderator_of_a_b_acts_in_a_b_c_but_not_in_a_or_x(site):
     log_in(TestClient(site.app), "someone.else", admin=False)
 
     def allowed(path: str) -> None:
-        assert ok(moderator.post("/api/spaces", json={"slug": "new", "name": "New", "parent_id": ids[path]},
-                                 headers=headers), 201)["path"] == f"{path}/new"
-        conversation = ok(moderator.post(f"/api/spaces/{ids[path]}/conversations", json={"topic": "Mine"},
-                                         headers=headers), 201)
+        assert (
+            ok(
+                moderator.post(
+                    "/api/spaces", json={"slug": "new", "name": "New", "parent_id": ids[path]}, headers=headers
+                ),
+                201,
+            )["path"]
+            == f"{path}/new"
+        )
+        conversation = ok(
+            moderator.post(f"/api/spaces/{ids[path]}/conversations", json={"topic": "Mine"}, headers=headers), 201
+        )
         assert conversation["space_path"] == path
-        assert moderator.post(f"/api/spaces/{ids[path]}/moderators", json={"username": "someone.else"},
-                              headers=headers).status_code == 204
+        assert (
+            moderator.post(
+                f"/api/spaces/{ids[path]}/moderators", json={"username": "someone.else"}, headers=headers
+            ).status_code
+            == 204
+        )
         assert ok(moderator.get(f"/api/spaces/{ids[path]}"))["can_moderate"] is True
         c = conversations[path]
-        assert ok(moderator.post(f"/api/conversations/{c}/statements/0/moderation",
-                                 json={"status": "rejected", "reason": "off topic"}, headers=headers))["status"] == \
-            "rejected"
-        assert ok(moderator.patch(f"/api/conversations/{c}", json={"topic": "Renamed"}, headers=headers))["topic"] \
+        assert (
+            ok(
+                moderator.post(
+                    f"/api/conversations/{c}/statements/0/moderation",
+                    json={"status": "rejected", "reason": "off topic"},
+                    headers=headers,
+                )
+            )["status"]
+            == "rejected"
+        )
+        assert (
+            ok(moderator.patch(f"/api/conversations/{c}", json={"topic": "Renamed"}, headers=headers))["topic"]
             == "Renamed"
+        )
         assert ok(moderator.post(f"/api/conversations/{c}/close", headers=headers))["is_open"] is False
         assert ok(moderator.get(f"/api/conversations/{c}/statements", params={"status": "all"}))
-        assert len(ok(moderator.post(f"/api/conversations/{c}/invitations", json={"count": 1}, headers=headers),
-                      201)) == 1
+        assert (
+            len(ok(moderator.post(f"/api/conversations/{c}/invitations", json={"count": 1}, headers=headers), 201)) == 1
+        )
         assert moderator.get(f"/api/conversations/{c}/export").status_code == 200
 
     def refused(path: str) -> None:
@@ -611,9 +739,15 @@ def test_anonymous_users_cannot_moderate(site):
         ("GET", "/api/session", None),
     ]:
         error_of(anonymous.client.request(method, url, json=body, headers=anonymous.headers), 401, "unauthorized")
-    error_of(anonymous.client.post(f"/api/spaces/{site.spaces['/a']['id']}/imports",
-                                   files={"file": ("x.zip", zip_folder(SMALL_CONVERSATION))},
-                                   headers=anonymous.headers), 401, "unauthorized")
+    error_of(
+        anonymous.client.post(
+            f"/api/spaces/{site.spaces['/a']['id']}/imports",
+            files={"file": ("x.zip", zip_folder(SMALL_CONVERSATION))},
+            headers=anonymous.headers,
+        ),
+        401,
+        "unauthorized",
+    )
     assert snapshot(site.app) == before
 
 
@@ -623,14 +757,21 @@ def test_granting_a_moderator_gives_the_space_and_everything_below(site):
     b = site.spaces["/a/b"]["id"]
     error_of(bashir.post(f"/api/spaces/{b}/conversations", json={"topic": "T"}, headers=headers), 403)
     for _ in range(2):  # granting twice is harmless
-        assert site.admin.post(f"/api/spaces/{b}/moderators", json={"username": "bashir"},
-                               headers=site.headers).status_code == 204
+        assert (
+            site.admin.post(
+                f"/api/spaces/{b}/moderators", json={"username": "bashir"}, headers=site.headers
+            ).status_code
+            == 204
+        )
     assert table_count(site.app, SpaceRole) == 1
     ok(bashir.post(f"/api/spaces/{b}/conversations", json={"topic": "T"}, headers=headers), 201)
-    ok(bashir.post(f"/api/spaces/{site.spaces['/a/b/c']['id']}/conversations", json={"topic": "T"},
-                   headers=headers), 201)
-    error_of(bashir.post(f"/api/spaces/{site.spaces['/a']['id']}/conversations", json={"topic": "T"},
-                         headers=headers), 403)
+    ok(
+        bashir.post(f"/api/spaces/{site.spaces['/a/b/c']['id']}/conversations", json={"topic": "T"}, headers=headers),
+        201,
+    )
+    error_of(
+        bashir.post(f"/api/spaces/{site.spaces['/a']['id']}/conversations", json={"topic": "T"}, headers=headers), 403
+    )
     error_of(site.admin.post(f"/api/spaces/{b}/moderators", json={}, headers=site.headers), 422)
 
 
@@ -654,8 +795,15 @@ def test_cookie_authenticated_moderator_posts_need_the_csrf_token(site):
     for headers in ({}, {"X-CSRF-Token": "forged"}, {"X-CSRF-Token": ""}):
         for method, url, body in requests:
             error_of(site.admin.request(method, url, json=body, headers=headers), 403, "forbidden")
-    error_of(site.admin.post(f"/api/spaces/{a}/imports", files={"file": ("x.zip", zip_folder(SMALL_CONVERSATION))},
-                             data={"csrf_token": "forged"}), 403, "forbidden")
+    error_of(
+        site.admin.post(
+            f"/api/spaces/{a}/imports",
+            files={"file": ("x.zip", zip_folder(SMALL_CONVERSATION))},
+            data={"csrf_token": "forged"},
+        ),
+        403,
+        "forbidden",
+    )
     assert snapshot(site.app) == before
     # Reading needs no token.
     assert ok(site.admin.get(f"/api/conversations/{c}/invitations")) == []
@@ -678,8 +826,15 @@ def test_cookie_authenticated_participant_posts_need_the_csrf_token(site):
     assert ok(browser.get(f"{url}/me"))["votes"] == {"0": 1}
     # A client that sends its token in the header carries no ambient credential and needs no CSRF token.
     header_client = TestClient(site.app)
-    assert ok(header_client.post(f"{url}/votes", json={"statement": 1, "vote": "pass"},
-                                 headers={"X-Participant-Token": joined["token"]}), 201)["vote"] == 0
+    assert (
+        ok(
+            header_client.post(
+                f"{url}/votes", json={"statement": 1, "vote": "pass"}, headers={"X-Participant-Token": joined["token"]}
+            ),
+            201,
+        )["vote"]
+        == 0
+    )
     assert table_count(site.app, Participant) == 1
 
 
@@ -687,31 +842,84 @@ def test_cookie_authenticated_participant_posts_need_the_csrf_token(site):
 
 
 def test_conversation_is_created_with_defaults_and_read_back(site):
-    made = ok(site.admin.post(f"/api/spaces/{site.spaces['/x']['id']}/conversations",
-                              json={"topic": "  Water for the valley  "}, headers=site.headers), 201)
+    made = ok(
+        site.admin.post(
+            f"/api/spaces/{site.spaces['/x']['id']}/conversations",
+            json={"topic": "  Water for the valley  "},
+            headers=site.headers,
+        ),
+        201,
+    )
     assert made["topic"] == "Water for the valley"
-    assert {k: made[k] for k in ("space_path", "is_open", "moderation", "participants_can_write", "access",
-                                 "max_statement_length", "attributes", "statements", "participants", "votes",
-                                 "language")} == {
-        "space_path": "/x", "is_open": True, "moderation": "post", "participants_can_write": True, "access": "link",
-        "max_statement_length": 140, "attributes": [], "statements": 0, "participants": 0, "votes": 0,
-        "language": "en"}
+    assert {
+        k: made[k]
+        for k in (
+            "space_path",
+            "is_open",
+            "moderation",
+            "participants_can_write",
+            "access",
+            "max_statement_length",
+            "attributes",
+            "statements",
+            "participants",
+            "votes",
+            "language",
+        )
+    } == {
+        "space_path": "/x",
+        "is_open": True,
+        "moderation": "post",
+        "participants_can_write": True,
+        "access": "link",
+        "max_statement_length": 140,
+        "attributes": [],
+        "statements": 0,
+        "participants": 0,
+        "votes": 0,
+        "language": "en",
+    }
     assert ok(TestClient(site.app).get(f"/api/conversations/{made['id']}")) == made
-    full = ok(site.admin.post(f"/api/spaces/{site.spaces['/x']['id']}/conversations", json={
-        "topic": "Regions", "description": "Tell us", "language": "fa-AF", "moderation": "pre",
-        "participants_can_write": False, "access": "invite", "max_statement_length": 300,
-        "attributes": [{"name": "region", "options": ["north", "south"]}]}, headers=site.headers), 201)
-    assert (full["language"], full["moderation"], full["access"], full["max_statement_length"],
-            full["participants_can_write"]) == ("fa-AF", "pre", "invite", 300, False)
+    full = ok(
+        site.admin.post(
+            f"/api/spaces/{site.spaces['/x']['id']}/conversations",
+            json={
+                "topic": "Regions",
+                "description": "Tell us",
+                "language": "fa-AF",
+                "moderation": "pre",
+                "participants_can_write": False,
+                "access": "invite",
+                "max_statement_length": 300,
+                "attributes": [{"name": "region", "options": ["north", "south"]}],
+            },
+            headers=site.headers,
+        ),
+        201,
+    )
+    assert (
+        full["language"],
+        full["moderation"],
+        full["access"],
+        full["max_statement_length"],
+        full["participants_can_write"],
+    ) == ("fa-AF", "pre", "invite", 300, False)
     assert full["attributes"] == [{"name": "region", "options": ["north", "south"]}]
     assert made["id"] != full["id"]
 
 
 BAD_SETTINGS = [
-    {"topic": ""}, {"topic": "   "}, {"topic": "t" * 301}, {"topic": "T", "description": "d" * 10_001},
-    {"topic": "T", "moderation": "none"}, {"topic": "T", "access": "public"}, {"topic": "T", "language": "??"},
-    {"topic": "T", "max_statement_length": 19}, {"topic": "T", "max_statement_length": 1001},
-    {"topic": "T", "max_statement_length": "long"}, {"topic": "T", "participants_can_write": "sometimes"},
+    {"topic": ""},
+    {"topic": "   "},
+    {"topic": "t" * 301},
+    {"topic": "T", "description": "d" * 10_001},
+    {"topic": "T", "moderation": "none"},
+    {"topic": "T", "access": "public"},
+    {"topic": "T", "language": "??"},
+    {"topic": "T", "max_statement_length": 19},
+    {"topic": "T", "max_statement_length": 1001},
+    {"topic": "T", "max_statement_length": "long"},
+    {"topic": "T", "participants_can_write": "sometimes"},
     {"topic": "T", "attributes": [{"name": "region", "options": ["only one"]}]},
     {"topic": "T", "attributes": [{"name": "region", "options": ["a", "a"]}]},
     {"topic": "T", "attributes": [{"name": "region", "options": ["a", ""]}]},
@@ -737,14 +945,28 @@ def test_bad_conversation_settings_are_422_and_create_nothing(site):
 
 def test_changing_settings(site):
     url = f"/api/conversations/{site.conversation}"
-    changed = ok(site.admin.patch(url, json={"topic": "Budget 2026", "moderation": "pre",
-                                             "attributes": [{"name": "age", "options": ["<30", "30+"]}]},
-                                  headers=site.headers))
+    changed = ok(
+        site.admin.patch(
+            url,
+            json={
+                "topic": "Budget 2026",
+                "moderation": "pre",
+                "attributes": [{"name": "age", "options": ["<30", "30+"]}],
+            },
+            headers=site.headers,
+        )
+    )
     assert (changed["topic"], changed["moderation"], changed["access"]) == ("Budget 2026", "pre", "link")
     assert ok(site.admin.get(url)) == changed
     before = snapshot(site.app)
-    for body in [{"topic": ""}, {"moderation": "later"}, {"max_statement_length": 5}, {"is_open": False},
-                 {"attributes": [{"name": "age", "options": ["one"]}]}, {"access": "everyone"}]:
+    for body in [
+        {"topic": ""},
+        {"moderation": "later"},
+        {"max_statement_length": 5},
+        {"is_open": False},
+        {"attributes": [{"name": "age", "options": ["one"]}]},
+        {"access": "everyone"},
+    ]:
         error_of(site.admin.patch(url, json=body, headers=site.headers), 422, "invalid")
     assert snapshot(site.app) == before
     error_of(site.admin.patch("/api/conversations/nope", json={"topic": "x"}, headers=site.headers), 404)
@@ -757,8 +979,16 @@ def test_a_null_setting_is_refused_or_ignored_never_stored(site):
     safe.cookies.update(site.admin.cookies)
     url = f"/api/conversations/{site.conversation}"
     failures = []
-    for setting in ["topic", "description", "language", "moderation", "participants_can_write", "access",
-                    "max_statement_length", "attributes"]:
+    for setting in [
+        "topic",
+        "description",
+        "language",
+        "moderation",
+        "participants_can_write",
+        "access",
+        "max_statement_length",
+        "attributes",
+    ]:
         before = ok(safe.get(url))
         response = safe.patch(url, json={setting: None}, headers=site.headers)
         after = ok(safe.get(url))
@@ -797,8 +1027,12 @@ def test_closing_stops_votes_statements_and_joins_and_reopening_resumes(site):
 
 
 def test_statement_text_is_stored_as_given(site):
-    texts = ["<script>alert(1)</script>", "Tom &amp; Jerry's \"quote\" <b>bold</b>",
-             "آب آشامیدنی باید اول به هر قریه برسد", "ښځې باید ښوونځي ته لاړې شي 😀"]
+    texts = [
+        "<script>alert(1)</script>",
+        'Tom &amp; Jerry\'s "quote" <b>bold</b>',
+        "آب آشامیدنی باید اول به هر قریه برسد",
+        "ښځې باید ښوونځي ته لاړې شي 😀",
+    ]
     author = site.person()
     for text in texts:
         written = ok(author.write(text), 201)
@@ -817,12 +1051,19 @@ def test_statement_text_is_stored_as_given(site):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.lists(st.sampled_from(list("<>&\"'/=;:()[]{}\\%#abcXYZ019 ") + ["سلام", "ښ", "é", "😀"]),
-                     min_size=1, max_size=30).map("".join))
+@given(
+    text=st.lists(
+        st.sampled_from([*list("<>&\"'/=;:()[]{}\\%#abcXYZ019 "), "سلام", "ښ", "é", "😀"]), min_size=1, max_size=30
+    ).map("".join)
+)
 def test_any_markup_comes_back_verbatim(site, text):
     marked = " ".join(f"[{next(COUNTER)}] {text}".split())  # a unique prefix: never a duplicate
-    written = ok(site.admin.post(f"/api/conversations/{site.conversation}/statements", json={"text": marked},
-                                 headers=site.headers), 201)
+    written = ok(
+        site.admin.post(
+            f"/api/conversations/{site.conversation}/statements", json={"text": marked}, headers=site.headers
+        ),
+        201,
+    )
     assert written["text"] == unicodedata.normalize("NFC", marked)
 
 
@@ -833,9 +1074,15 @@ def test_statement_length_limits(site):
     conversation = site.new_conversation(max_statement_length=20)
     author = site.person(conversation)
     before = snapshot(site.app)
-    for text, reason in [("x" * 21, "statement_too_long"), ("one two three four five", "statement_too_long"),
-                         ("", "statement_empty"), ("   \t  ", "statement_empty"), ("!!! ... ???", "statement_empty"),
-                         ("bell\x07", None), ("nul\x00here", None)]:
+    for text, reason in [
+        ("x" * 21, "statement_too_long"),
+        ("one two three four five", "statement_too_long"),
+        ("", "statement_empty"),
+        ("   \t  ", "statement_empty"),
+        ("!!! ... ???", "statement_empty"),
+        ("bell\x07", None),
+        ("nul\x00here", None),
+    ]:
         error_of(author.write(text), 422, "invalid", reason)
     assert snapshot(site.app) == before
     assert ok(author.write("y" * 20), 201)["text"] == "y" * 20
@@ -848,9 +1095,11 @@ def test_text_that_cannot_be_stored_is_422(site):
     safe = TestClient(site.app, raise_server_exceptions=False)
     author = site.person()
     before = snapshot(site.app)
-    response = safe.post(f"/api/conversations/{site.conversation}/statements",
-                         content=b'{"text": "broken \\ud800 text"}',
-                         headers={**author.headers, "Content-Type": "application/json"})
+    response = safe.post(
+        f"/api/conversations/{site.conversation}/statements",
+        content=b'{"text": "broken \\ud800 text"}',
+        headers={**author.headers, "Content-Type": "application/json"},
+    )
     assert response.status_code in (400, 422), f"{response.status_code} {response.text}"
     assert snapshot(site.app) == before
 
@@ -859,14 +1108,25 @@ def test_duplicate_statements_are_409(site):
     author = site.person()
     ok(author.write("Roads must be repaired before winter"), 201)
     before = snapshot(site.app)
-    for text in ["Roads must be repaired before winter", "roads MUST be repaired, before winter!",
-                 "  Roads must   be repaired before winter. ", "Clean water should reach every village first",
-                 "ROADS must be repaired before WINTER"]:
+    for text in [
+        "Roads must be repaired before winter",
+        "roads MUST be repaired, before winter!",
+        "  Roads must   be repaired before winter. ",
+        "Clean water should reach every village first",
+        "ROADS must be repaired before WINTER",
+    ]:
         detail = error_of(author.write(text), 409, "conflict", "duplicate_statement")
         assert "statement" in detail["message"]
-    error_of(site.admin.post(f"/api/conversations/{site.conversation}/statements",
-                             json={"text": "clean water should reach every village FIRST"}, headers=site.headers),
-             409, "conflict", "duplicate_statement")
+    error_of(
+        site.admin.post(
+            f"/api/conversations/{site.conversation}/statements",
+            json={"text": "clean water should reach every village FIRST"},
+            headers=site.headers,
+        ),
+        409,
+        "conflict",
+        "duplicate_statement",
+    )
     assert snapshot(site.app) == before
 
 
@@ -886,8 +1146,14 @@ def test_pre_moderated_statements_wait_for_a_moderator(site):
     author = site.person(conversation)
     waiting = ok(author.write("Evening hours for the clinics"), 201)
     assert waiting["status"] == "pending"
-    seed = ok(site.admin.post(f"/api/conversations/{conversation}/statements",
-                              json={"text": "A seed from the moderator"}, headers=site.headers), 201)
+    seed = ok(
+        site.admin.post(
+            f"/api/conversations/{conversation}/statements",
+            json={"text": "A seed from the moderator"},
+            headers=site.headers,
+        ),
+        201,
+    )
     assert seed["status"] == "accepted" and seed["is_seed"] is True
     public = TestClient(site.app)
     assert [s["number"] for s in ok(public.get(f"/api/conversations/{conversation}/statements"))] == [seed["number"]]
@@ -899,8 +1165,13 @@ def test_pre_moderated_statements_wait_for_a_moderator(site):
     error_of(author.vote(waiting["number"]), 409, "conflict", "statement_unavailable")
     assert snapshot(site.app) == before
     accepted = ok(site.moderate(conversation, waiting["number"], "accepted"))
-    assert accepted == {"statement": waiting["number"], "status": "accepted", "reason": "",
-                        "time_ms": accepted["time_ms"], "text": "Evening hours for the clinics"}
+    assert accepted == {
+        "statement": waiting["number"],
+        "status": "accepted",
+        "reason": "",
+        "time_ms": accepted["time_ms"],
+        "text": "Evening hours for the clinics",
+    }
     assert ok(author.vote(waiting["number"]), 201)["vote"] == 1
     assert len(ok(site.admin.get(f"/api/conversations/{conversation}/statements", params={"status": "all"}))) == 2
 
@@ -949,11 +1220,14 @@ def test_moderation_rules(site):
     assert snapshot(site.app) == before
     rejected = ok(site.moderate(c, 0, "rejected", "  Personal attack  "))
     assert (rejected["status"], rejected["reason"], rejected["text"]) == ("rejected", "Personal attack", None)
-    statuses = {s["number"]: s["status"] for s in
-                ok(site.admin.get(f"/api/conversations/{c}/statements", params={"status": "all"}))}
+    statuses = {
+        s["number"]: s["status"]
+        for s in ok(site.admin.get(f"/api/conversations/{c}/statements", params={"status": "all"}))
+    }
     assert statuses == {0: "rejected", 1: "accepted", 2: "accepted", 3: "accepted"}
-    assert [s["number"] for s in ok(site.admin.get(f"/api/conversations/{c}/statements",
-                                                   params={"status": "rejected"}))] == [0]
+    assert [
+        s["number"] for s in ok(site.admin.get(f"/api/conversations/{c}/statements", params={"status": "rejected"}))
+    ] == [0]
     ok(site.moderate(c, 0, "pending"))
     ok(site.moderate(c, 0, "accepted", "on reflection, fine"))
     assert table_count(site.app, ModerationEvent) == 3
@@ -975,11 +1249,20 @@ def test_moderation_log_is_public_and_never_names_moderators(site):
     author = site.person()
     text = ok(author.write("The governor is a thief and a liar"), 201)
     c = site.conversation
-    decisions = [(0, "accepted", "fits the topic"), (text["number"], "rejected", "personal attack"),
-                 (1, "pending", "checking a fact"), (1, "accepted", "fact checked")]
+    decisions = [
+        (0, "accepted", "fits the topic"),
+        (text["number"], "rejected", "personal attack"),
+        (1, "pending", "checking a fact"),
+        (1, "accepted", "fact checked"),
+    ]
     for number, status, reason in decisions:
-        ok(moderator.post(f"/api/conversations/{c}/statements/{number}/moderation",
-                          json={"status": status, "reason": reason}, headers=headers))
+        ok(
+            moderator.post(
+                f"/api/conversations/{c}/statements/{number}/moderation",
+                json={"status": status, "reason": reason},
+                headers=headers,
+            )
+        )
     response = TestClient(site.app).get(f"/api/conversations/{c}/moderation-log")
     log = ok(response)
     assert [(e["statement"], e["status"], e["reason"]) for e in log] == decisions
@@ -1003,11 +1286,23 @@ def test_joining_by_link(site):
     assert joined["number"] == 0 and joined["token"] and joined["votes"] == {} and joined["attributes"] == {}
     cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("concord_participant="))
     assert "httponly" in cookie.lower()
-    again = ok(browser.post(f"/api/conversations/{site.conversation}/participants", json={},
-                            headers={"X-CSRF-Token": joined["csrf_token"]}), 201)
+    again = ok(
+        browser.post(
+            f"/api/conversations/{site.conversation}/participants",
+            json={},
+            headers={"X-CSRF-Token": joined["csrf_token"]},
+        ),
+        201,
+    )
     assert again["number"] == 0 and again["token"] == joined["token"]
-    assert ok(TestClient(site.app).get(f"/api/conversations/{site.conversation}/me",
-                                       headers={"X-Participant-Token": joined["token"]}))["number"] == 0
+    assert (
+        ok(
+            TestClient(site.app).get(
+                f"/api/conversations/{site.conversation}/me", headers={"X-Participant-Token": joined["token"]}
+            )
+        )["number"]
+        == 0
+    )
     assert ok(site.person().me())["number"] == 1
     assert ok(site.admin.get(f"/api/conversations/{site.conversation}"))["participants"] == 2
     # Only the hash of the token is stored, and nothing that names the participant.
@@ -1022,8 +1317,9 @@ def test_joining_by_link(site):
 
 def test_invitation_codes_are_one_time(site):
     conversation = site.new_conversation(access="invite")
-    issued = ok(site.admin.post(f"/api/conversations/{conversation}/invitations", json={"count": 3},
-                                headers=site.headers), 201)
+    issued = ok(
+        site.admin.post(f"/api/conversations/{conversation}/invitations", json={"count": 3}, headers=site.headers), 201
+    )
     codes = [i["code"] for i in issued]
     assert len(set(codes)) == 3 and all(i["hint"] == i["code"][:3] and i["used"] is False for i in issued)
     other_conversation = site.new_conversation(access="invite")
@@ -1049,8 +1345,13 @@ def test_invitation_codes_are_one_time(site):
     assert all(i["code"] is None for i in listed) and [i["hint"] for i in listed] == [i["hint"] for i in issued]
     assert table_count(site.app, Participant) == 2
     for count in (0, -1, 1001, "many"):
-        error_of(site.admin.post(f"/api/conversations/{conversation}/invitations", json={"count": count},
-                                 headers=site.headers), 422, "invalid")
+        error_of(
+            site.admin.post(
+                f"/api/conversations/{conversation}/invitations", json={"count": count}, headers=site.headers
+            ),
+            422,
+            "invalid",
+        )
     assert table_count(site.app, Invitation) == 3
 
 
@@ -1073,8 +1374,12 @@ def test_xid_conversations_need_an_xid(site):
 
 
 def test_declared_attributes_are_checked(site):
-    conversation = site.new_conversation(attributes=[{"name": "region", "options": ["north", "south"]},
-                                                     {"name": "age", "options": ["under 30", "30 or over"]}])
+    conversation = site.new_conversation(
+        attributes=[
+            {"name": "region", "options": ["north", "south"]},
+            {"name": "age", "options": ["under 30", "30 or over"]},
+        ]
+    )
     newcomer = site.person(conversation, join=False)
     before = snapshot(site.app)
     for attributes in ({"region": "east"}, {"religion": "any"}, {"region": "North"}):
@@ -1097,8 +1402,13 @@ def test_declared_attributes_are_checked(site):
     assert ok(late.client.put(url, json={"attributes": {"region": "south"}}), 200)["attributes"] == {"region": "south"}
     # An invite conversation needs the code first.
     closed_door = site.new_conversation(access="invite", attributes=[{"name": "region", "options": ["n", "s"]}])
-    error_of(TestClient(site.app).put(f"/api/conversations/{closed_door}/me/attributes",
-                                      json={"attributes": {"region": "n"}}), 401, "unauthorized")
+    error_of(
+        TestClient(site.app).put(
+            f"/api/conversations/{closed_door}/me/attributes", json={"attributes": {"region": "n"}}
+        ),
+        401,
+        "unauthorized",
+    )
 
 
 def test_next_statement_never_repeats_a_vote_and_ends_with_null(site):
@@ -1159,9 +1469,17 @@ def test_vote_flood_is_refused_with_retry_after(make_app):
 # --- results --------------------------------------------------------------------------------------
 
 
-TWO_CAMPS = ["Taxes should fund the schools", "The school budget should double", "Teachers deserve a raise",
-             "Every child needs a free lunch", "Taxes are already too high", "Private schools do it better",
-             "Cut the school board's spending", "Lower the property tax", "Clean water matters to everyone"]
+TWO_CAMPS = [
+    "Taxes should fund the schools",
+    "The school budget should double",
+    "Teachers deserve a raise",
+    "Every child needs a free lunch",
+    "Taxes are already too high",
+    "Private schools do it better",
+    "Cut the school board's spending",
+    "Lower the property tax",
+    "Clean water matters to everyone",
+]
 
 
 def two_camps(site: Site, attributes: bool = False) -> tuple[str, list[int], list[int]]:
@@ -1181,7 +1499,12 @@ def two_camps(site: Site, attributes: bool = False) -> tuple[str, list[int], lis
 
 def test_results_are_empty_before_any_analysis(site):
     assert ok(TestClient(site.app).get(f"/api/conversations/{site.conversation}/results")) == {
-        "computed_ms": None, "vote_count": 0, "last_event_id": 0, "seconds": None, "results": None}
+        "computed_ms": None,
+        "vote_count": 0,
+        "last_event_id": 0,
+        "seconds": None,
+        "results": None,
+    }
 
 
 @pytest.mark.parametrize("analysis_process", [False, True], ids=["thread", "process"])
@@ -1228,8 +1551,12 @@ def test_results_after_analysis_have_groups_consensus_and_provenance(site):
     assert results["vote_count"] == 179 == table_count(site.app, Vote)
     assert results["last_event_id"] > 0 and results["seconds"] >= 0
     body = results["results"]
-    assert (body["participants"], body["votes"], body["statements"], body["statements_moderated_out"]) == \
-        (20, 179, 8, 1)
+    assert (body["participants"], body["votes"], body["statements"], body["statements_moderated_out"]) == (
+        20,
+        179,
+        8,
+        1,
+    )
     groups = sorted((sorted(g["participants"]) for g in body["groups"]), key=lambda g: g[0])
     assert groups == [sorted(camp_a), sorted(camp_b)]
     assert [g["label"] for g in body["groups"]] == ["A", "B"]
@@ -1279,7 +1606,11 @@ def test_export_is_a_zip_of_the_polis_files(site):
     assert set(files) == {f"{c}/{name}" for name in EXPORT_FILES}
     votes = csv_rows(files[f"{c}/votes.csv"])
     assert [(int(v["voter-id"]), int(v["comment-id"]), int(v["vote"])) for v in votes] == [
-        (first.number, 0, 1), (first.number, 0, -1), (first.number, 1, 0), (second.number, 0, 1)]
+        (first.number, 0, 1),
+        (first.number, 0, -1),
+        (first.number, 1, 0),
+        (second.number, 0, 1),
+    ]
     comments = {int(row["comment-id"]): row for row in csv_rows(files[f"{c}/comments.csv"])}
     assert comments[written["number"]]["comment-body"] == "<script>alert(1)</script>"
     assert comments[written["number"]]["author-id"] == str(second.number)
@@ -1293,11 +1624,21 @@ def test_export_is_a_zip_of_the_polis_files(site):
     assert meta["space"] == "/a/b" and meta["settings"]["moderation"] == "post"
     assert meta["analysis"]["vote_count"] == 3
     # The export imports back as a new conversation with the same votes.
-    imported = ok(site.admin.post(f"/api/spaces/{site.spaces['/x']['id']}/imports",
-                                  files={"file": ("export.zip", response.content)}, data={"topic": "Re-imported"},
-                                  headers=site.headers), 201)
-    assert (imported["topic"], imported["votes"], imported["participants"], imported["statements"]) == \
-        ("Re-imported", 3, 2, 4)
+    imported = ok(
+        site.admin.post(
+            f"/api/spaces/{site.spaces['/x']['id']}/imports",
+            files={"file": ("export.zip", response.content)},
+            data={"topic": "Re-imported"},
+            headers=site.headers,
+        ),
+        201,
+    )
+    assert (imported["topic"], imported["votes"], imported["participants"], imported["statements"]) == (
+        "Re-imported",
+        3,
+        2,
+        4,
+    )
     again = read_zip(site.admin.get(f"/api/conversations/{imported['id']}/export").content)
     assert again[f"{imported['id']}/votes.csv"] == files[f"{c}/votes.csv"]
 
@@ -1337,8 +1678,11 @@ def test_importing_an_uploaded_polis_zip(site):
     space = site.spaces["/a/b/c"]["id"]
     upload = zip_folder(SMALL_CONVERSATION, prefix="london.youth.policing/")
     # A plain HTML form sends the CSRF token as a field.
-    response = site.admin.post(f"/api/spaces/{space}/imports", files={"file": ("london.zip", upload)},
-                               data={"csrf_token": site.headers["X-CSRF-Token"]})
+    response = site.admin.post(
+        f"/api/spaces/{space}/imports",
+        files={"file": ("london.zip", upload)},
+        data={"csrf_token": site.headers["X-CSRF-Token"]},
+    )
     imported = ok(response, 201)
     statements, participants, votes = small_conversation_counts()
     assert imported["topic"] == "What is the best way to engage more young people in local scrutiny of policing?"
@@ -1366,14 +1710,26 @@ def test_bad_uploads_are_422_and_store_nothing(site, tmp_path):
         archive.writestr("readme.txt", "nothing here")
     outsider, headers = moderator_of(site, "/a")
     before = snapshot(site.app)
-    for name, data in [("notes.txt", b"this is not a zip"), ("empty.zip", b""), ("bad.zip", bad_votes.getvalue()),
-                       ("nocsv.zip", no_csv.getvalue())]:
-        detail = error_of(site.admin.post(f"/api/spaces/{space}/imports", files={"file": (name, data)},
-                                          headers=site.headers), 422, "invalid")
+    for name, data in [
+        ("notes.txt", b"this is not a zip"),
+        ("empty.zip", b""),
+        ("bad.zip", bad_votes.getvalue()),
+        ("nocsv.zip", no_csv.getvalue()),
+    ]:
+        detail = error_of(
+            site.admin.post(f"/api/spaces/{space}/imports", files={"file": (name, data)}, headers=site.headers),
+            422,
+            "invalid",
+        )
         assert "/tmp" not in detail["message"]  # no server paths in messages
     error_of(site.admin.post(f"/api/spaces/{space}/imports", headers=site.headers), 422, "invalid")
-    error_of(outsider.post(f"/api/spaces/{space}/imports", files={"file": ("x.zip", zip_folder(SMALL_CONVERSATION))},
-                           headers=headers), 403, "forbidden")
+    error_of(
+        outsider.post(
+            f"/api/spaces/{space}/imports", files={"file": ("x.zip", zip_folder(SMALL_CONVERSATION))}, headers=headers
+        ),
+        403,
+        "forbidden",
+    )
     assert snapshot(site.app) == before
 
 

@@ -32,7 +32,8 @@ def new_conversation(app, **settings) -> tuple[int, str]:
     with app.state.concord.sessions.begin() as session:
         space = spaces.create_space(session, actor, parent_path=None, slug="kabul", name="Kabul")
         conversation = conversations.create_conversation(
-            session, actor, space, conversations.ConversationSettings(topic="Concurrent", **settings))
+            session, actor, space, conversations.ConversationSettings(topic="Concurrent", **settings)
+        )
         for text in ("Clean water should reach every village first", "Schools need more women teachers"):
             statements.add_statement(session, conversation, text, moderator=actor)
         return conversation.id, conversation.public_id
@@ -80,14 +81,16 @@ def test_one_invitation_code_admits_one_participant_even_at_once(make_app, postg
         first.flush()
         second = TestClient(app, raise_server_exceptions=False)
         thread, outcome = in_thread(
-            lambda: second.post(f"/api/conversations/{public_id}/participants", json={"invite_code": code}))
+            lambda: second.post(f"/api/conversations/{public_id}/participants", json={"invite_code": code})
+        )
         wait_until_blocked_or_done(postgres_cluster, database_url, thread)
         first_participant = joined.participant.id
     first.close()
     response = finish(thread, outcome)
 
-    assert response.status_code == 409, f"a one-time code admitted two participants: {response.status_code} " \
-                                        f"{response.text}"
+    assert response.status_code == 409, (
+        f"a one-time code admitted two participants: {response.status_code} {response.text}"
+    )
     assert response.json()["error"]["reason"] == "invitation_used"
     with app.state.concord.sessions.begin() as session:
         assert session.scalar(select(func.count()).select_from(Participant)) == 1
@@ -107,8 +110,13 @@ def test_the_same_statement_written_twice_at_once_is_a_409(make_app, postgres_cl
         author = participation.join(first, conversation).participant
         statements.add_statement(first, conversation, text, author=author)
         first.flush()
-        thread, outcome = in_thread(lambda: other.post(f"/api/conversations/{public_id}/statements",
-                                                       json={"text": text}, headers={"X-Participant-Token": token}))
+        thread, outcome = in_thread(
+            lambda: other.post(
+                f"/api/conversations/{public_id}/statements",
+                json={"text": text},
+                headers={"X-Participant-Token": token},
+            )
+        )
         wait_until_blocked_or_done(postgres_cluster, database_url, thread)
     first.close()
     response = finish(thread, outcome)
@@ -127,8 +135,14 @@ def test_analysis_counts_votes_whose_transactions_commit_out_of_order(make_app, 
     people = [TestClient(app) for _ in range(3)]
     tokens = [p.post(f"/api/conversations/{public_id}/participants", json={}).json()["token"] for p in people]
     for person, token in zip(people, tokens):
-        assert person.post(f"/api/conversations/{public_id}/votes", json={"statement": 0, "vote": "agree"},
-                           headers={"X-Participant-Token": token}).status_code == 201
+        assert (
+            person.post(
+                f"/api/conversations/{public_id}/votes",
+                json={"statement": 0, "vote": "agree"},
+                headers={"X-Participant-Token": token},
+            ).status_code
+            == 201
+        )
     live = app.state.concord.live
     live.analyse_now(conversation_id)
 
@@ -138,8 +152,11 @@ def test_analysis_counts_votes_whose_transactions_commit_out_of_order(make_app, 
         voter = participation.participant_for_token(slow, conversation, tokens[0])
         voting.record_vote(slow, conversation, voter, 1, "agree")
         slow.flush()  # its vote event has taken the next id, but is not committed yet
-        response = people[1].post(f"/api/conversations/{public_id}/votes", json={"statement": 1, "vote": "disagree"},
-                                  headers={"X-Participant-Token": tokens[1]})
+        response = people[1].post(
+            f"/api/conversations/{public_id}/votes",
+            json={"statement": 1, "vote": "disagree"},
+            headers={"X-Participant-Token": tokens[1]},
+        )
         assert response.status_code == 201
         live.analyse_now(conversation_id)  # sees the later vote, not the earlier one still in flight
     slow.close()

@@ -17,12 +17,25 @@ from live_server import running
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-results" / "screenshots"
 # Flags for a machine without network access (shared/docs/environment.md): no background traffic.
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SEEDS = ["Clean water should reach every village first", "Schools need more women teachers",
-         "Roads between provinces must be repaired", "Local councils should control their own budget",
-         "Health clinics should open in the evening", "Farmers need cheaper seeds and fertiliser",
-         "Every district needs a public library", "Mobile phone coverage should reach the mountains"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SEEDS = [
+    "Clean water should reach every village first",
+    "Schools need more women teachers",
+    "Roads between provinces must be repaired",
+    "Local councils should control their own budget",
+    "Health clinics should open in the evening",
+    "Farmers need cheaper seeds and fertiliser",
+    "Every district needs a public library",
+    "Mobile phone coverage should reach the mountains",
+]
 ADMIN = ("moderator", "a long enough password")
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -30,8 +43,10 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
         pytest.fail(f"chromium is not installed at {CHROMIUM}; .ci/run must install Debian's chromium", pytrace=False)
-    pytest.skip(f"chromium is not installed at {CHROMIUM} (apt-get install chromium); browser tests skipped",
-                allow_module_level=True)
+    pytest.skip(
+        f"chromium is not installed at {CHROMIUM} (apt-get install chromium); browser tests skipped",
+        allow_module_level=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +65,9 @@ def site(tmp_path_factory):
         admin = accounts.create_user(session, ADMIN[0], ADMIN[1], is_admin=True)
         space = spaces.create_space(session, admin, parent_path=None, slug="kabul", name="Kabul")
         test = conversations.create_conversation(
-            session, admin, space,
+            session,
+            admin,
+            space,
             conversations.ConversationSettings(topic="How should our district spend next year?", moderation="pre"),
         )
         for text in SEEDS:
@@ -70,8 +87,9 @@ def browser():
 
 
 def new_page(browser, *, javascript: bool = True, locale: str = "en-US", width: int = 390):
-    context = browser.new_context(java_script_enabled=javascript, locale=locale,
-                                  viewport={"width": width, "height": 844})
+    context = browser.new_context(
+        java_script_enabled=javascript, locale=locale, viewport={"width": width, "height": 844}
+    )
     return context.new_page()
 
 
@@ -138,8 +156,9 @@ def test_keyboard_alone_can_vote(browser, site):
     else:
         pytest.fail("the Agree button cannot be reached with the Tab key")
     page.keyboard.press("Enter")
-    page.wait_for_function("n => parseInt(document.querySelector('#vote .remaining').textContent.match(/\\d+/)[0]) === n",
-                           arg=before - 1)
+    page.wait_for_function(
+        "n => parseInt(document.querySelector('#vote .remaining').textContent.match(/\\d+/)[0]) === n", arg=before - 1
+    )
     shot(page, "keyboard-vote")
 
 
@@ -171,7 +190,8 @@ def test_moderator_accepts_a_statement_and_the_next_participant_gets_it(browser,
             reader.wait_for_selector("#vote .done")
             break
         reader.wait_for_function(
-            "n => parseInt(document.querySelector('#vote .remaining').textContent.match(/\\d+/)[0]) === n", arg=before - 1
+            "n => parseInt(document.querySelector('#vote .remaining').textContent.match(/\\d+/)[0]) === n",
+            arg=before - 1,
         )
     assert text in texts
     shot(reader, "next-participant-done")
@@ -205,7 +225,8 @@ def visible_interface_text(page) -> str:
         if (!el || skip(el) || !el.checkVisibility()) continue;
         parts.push(node.textContent);
       }
-      document.querySelectorAll('input[type=submit], button').forEach(b => { if (!skip(b)) parts.push(b.textContent); });
+      document.querySelectorAll('input[type=submit], button')
+        .forEach(b => { if (!skip(b)) parts.push(b.textContent); });
       return parts.join(' ');
     }""")
 
@@ -213,8 +234,12 @@ def visible_interface_text(page) -> str:
 @pytest.mark.parametrize("locale, tag", [("fa-AF", "fa-AF"), ("ps-AF", "ps")])
 def test_dari_and_pashto_pages_are_right_to_left_and_fully_translated(browser, site, locale, tag):
     page = new_page(browser, locale=locale)  # the browser's language picks the interface language
-    pages = {"conversation": f"/c/{site['test']}", "results": f"/c/{site['demo']}/results",
-             "moderation-log": f"/c/{site['test']}/log", "home": "/"}
+    pages = {
+        "conversation": f"/c/{site['test']}",
+        "results": f"/c/{site['demo']}/results",
+        "moderation-log": f"/c/{site['test']}/log",
+        "home": "/",
+    }
     for name, path in pages.items():
         page.goto(site["url"] + path)
         assert page.evaluate("document.dir") == "rtl"

@@ -68,7 +68,7 @@ def test_declared_groups_file(tmp_path):
     ids = [pid for g in json.loads(run.stdout)["groups"] for pid in g["participants"]]
     groups_file = tmp_path / "regions.csv"
     rows = ["participant,region"] + [f"{pid},{'north' if i % 3 else 'south'}" for i, pid in enumerate(ids)]
-    groups_file.write_text("\n".join(rows + ["999999,north"]) + "\n")
+    groups_file.write_text("\n".join([*rows, "999999,north"]) + "\n")
     run = concord("analyze", str(DEMO), "--json", "--groups-file", str(groups_file))
     assert run.returncode == 0, run.stderr
     declared = json.loads(run.stdout)["declared_groups"]
@@ -126,7 +126,10 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
     write(tmp / "bad-comments", "comments.csv", COMMENTS.replace(",1,hello", ",7,hello"))
     cases["bad moderation"] = ([str(tmp / "bad-comments")], "moderated must be 1, 0 or -1")
     write(tmp / "groups", "g.csv", "participant,group\nbob,north\n")
-    cases["bad groups file"] = ([str(DEMO), "--groups-file", str(tmp / "groups" / "g.csv")], "participant id must be a whole number")
+    cases["bad groups file"] = (
+        [str(DEMO), "--groups-file", str(tmp / "groups" / "g.csv")],
+        "participant id must be a whole number",
+    )
     cases["missing groups file"] = ([str(DEMO), "--groups-file", str(tmp / "none.csv")], "no such groups file")
     cases["bad parameter"] = ([str(DEMO), "--dimensions", "1"], "dimensions must be between 2 and 20")
     cases["unwritable report"] = ([str(DEMO), "--html", str(tmp / "no-dir" / "r.html")], "No such file or directory")
@@ -135,8 +138,20 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
 
 @pytest.mark.parametrize(
     "case",
-    ["missing folder", "no vote files", "wrong columns", "non-numeric id", "unknown vote", "empty conversation",
-     "empty file", "bad moderation", "bad groups file", "missing groups file", "bad parameter", "unwritable report"],
+    [
+        "missing folder",
+        "no vote files",
+        "wrong columns",
+        "non-numeric id",
+        "unknown vote",
+        "empty conversation",
+        "empty file",
+        "bad moderation",
+        "bad groups file",
+        "missing groups file",
+        "bad parameter",
+        "unwritable report",
+    ],
 )
 def test_bad_input_gets_one_clear_message_and_exit_code_2(tmp_path, case):
     args, message = bad_inputs(tmp_path)[case]

@@ -83,8 +83,11 @@ def test_tiny_conversations_are_analysed():
     """One statement, or votes that all agree, leave fewer independent directions than map axes."""
     from concord.engine.analysis import analyze
 
-    for participants, statements, votes in [([0], [0], [1]), ([0, 1, 2], [0, 0, 0], [1, 1, 1]),
-                                            ([0, 1, 0, 1], [0, 0, 1, 1], [1, -1, 1, -1])]:
+    for participants, statements, votes in [
+        ([0], [0], [1]),
+        ([0, 1, 2], [0, 0, 0], [1, 1, 1]),
+        ([0, 1, 0, 1], [0, 0, 1, 1], [1, -1, 1, -1]),
+    ]:
         analysis = analyze(build_vote_matrix(participants, statements, votes))
         assert analysis.projection.positions.shape == (len(set(participants)), 2)
         assert analysis.groups.labels.max() <= 1

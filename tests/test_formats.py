@@ -118,7 +118,15 @@ def test_written_export_reads_back_to_the_same_analysis(tmp_path):
     again = read_export(tmp_path)
     assert again.topic == source.topic
     assert again.statements == {
-        sid: Statement(s.id, s.text, s.author_id, s.moderated, again.statements[sid].agrees, again.statements[sid].disagrees, s.timestamp)
+        sid: Statement(
+            s.id,
+            s.text,
+            s.author_id,
+            s.moderated,
+            again.statements[sid].agrees,
+            again.statements[sid].disagrees,
+            s.timestamp,
+        )
         for sid, s in source.statements.items()
     }
     first, second = analyze(m), analyze(again.votes)

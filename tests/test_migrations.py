@@ -20,14 +20,17 @@ def test_0002_recomputes_the_duplicate_keys_that_0001_cut_at_700_characters(tmp_
     with sessions.begin() as session:
         space = spaces.create_space(session, actor, parent_path=None, slug="old", name="Old")
         conversation = conversations.create_conversation(
-            session, actor, space, conversations.ConversationSettings(topic="Long", max_statement_length=1000))
+            session, actor, space, conversations.ConversationSettings(topic="Long", max_statement_length=1000)
+        )
         statements.add_statement(session, conversation, COMMON + "build schools", moderator=actor)
         statements.add_statement(session, conversation, "A short one", moderator=actor)
         conversation_id = conversation.id
     with engine.begin() as connection:  # what 0001's code stored: the first 700 normalised characters
         for statement_id, written in connection.execute(text("SELECT id, text FROM statements")).all():
-            connection.execute(text("UPDATE statements SET normalized = :key WHERE id = :id"),
-                               {"key": statements.normalised(written)[:700], "id": statement_id})
+            connection.execute(
+                text("UPDATE statements SET normalized = :key WHERE id = :id"),
+                {"key": statements.normalised(written)[:700], "id": statement_id},
+            )
         connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
 
     migrate(engine)

@@ -26,7 +26,11 @@ FAST = AnalysisParams(restarts=4)
 
 def make(spec):
     c = planted_conversation(
-        spec["participants"], spec["statements"], spec["participants"] * spec["votes_each"], spec["groups"], spec["seed"]
+        spec["participants"],
+        spec["statements"],
+        spec["participants"] * spec["votes_each"],
+        spec["groups"],
+        spec["seed"],
     )
     return c, build_vote_matrix(c.participant, c.statement, c.vote)
 

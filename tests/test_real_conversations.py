@@ -57,7 +57,7 @@ def polis_k(name: str) -> int:
 
 
 def ari_against_polis(name: str) -> float:
-    export, analysis = analysed(name)
+    _export, analysis = analysed(name)
     reference = read_polis_groups(POLIS_DATA / name)
     ids = analysis.matrix.participant_ids
     pairs = [

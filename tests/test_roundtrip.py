@@ -27,7 +27,8 @@ from conftest import CONVERSATIONS, POLIS_DATA, analysed
 POSTGRES_CONVERSATIONS = ["london.youth.policing", "brexit-consensus", "scoop-hivemind.freshwater"]
 
 CASES = [pytest.param("sqlite", name, id=f"sqlite-{name}") for name in CONVERSATIONS] + [
-    pytest.param("postgresql", name, id=f"postgresql-{name}") for name in POSTGRES_CONVERSATIONS
+    pytest.param("postgresql", name, id=f"postgresql-{name}")
+    for name in POSTGRES_CONVERSATIONS
     if name in CONVERSATIONS
 ]
 
@@ -64,8 +65,10 @@ def test_export_of_an_import_gives_the_same_analysis(database_url, name, tmp_pat
         assert again.groups.k == original.groups.k
         assert np.array_equal(again.groups.labels, original.groups.labels)
         for group in range(original.groups.k):
-            assert np.array_equal(again.matrix.participant_ids[again.groups.labels == group],
-                                  original.matrix.participant_ids[original.groups.labels == group])
+            assert np.array_equal(
+                again.matrix.participant_ids[again.groups.labels == group],
+                original.matrix.participant_ids[original.groups.labels == group],
+            )
         assert np.array_equal(again.opinion.consensus.agree, original.opinion.consensus.agree)
         assert np.array_equal(again.opinion.consensus.disagree, original.opinion.consensus.disagree)
         assert np.array_equal(again.bridging.intercept, original.bridging.intercept)

@@ -20,11 +20,18 @@ def conversation(app):
     with app.state.concord.sessions.begin() as session:
         space = spaces.create_space(session, actor, parent_path=None, slug="herat", name="Herat")
         conversation = conversations.create_conversation(
-            session, actor, space, conversations.ConversationSettings(topic="Water"))
+            session, actor, space, conversations.ConversationSettings(topic="Water")
+        )
         for text in ("Wells before roads", "Roads before wells", "Off topic"):
             statements.add_statement(session, conversation, text, moderator=actor)
-        statements.moderate(session, actor, statements.statement_by_number(session, conversation, 2),
-                            conversation, "rejected", "off topic")
+        statements.moderate(
+            session,
+            actor,
+            statements.statement_by_number(session, conversation, 2),
+            conversation,
+            "rejected",
+            "off topic",
+        )
         tokens = [participation.join(session, conversation).token for _ in range(40)]
         return conversation.public_id, tokens
 
@@ -36,10 +43,17 @@ def test_a_burst_of_votes_shares_transactions_and_each_ballot_gets_its_own_answe
     event.listen(engine, "commit", lambda connection: commits.append(1))
     changed = []
     intake = VoteIntake(app.state.concord.sessions, changed=changed.append)
-    ballots = [Ballot(public_id, token, statement, vote)
-               for token in tokens for statement, vote in ((0, "agree"), (1, "disagree"), (0, "pass"))]
-    ballots += [Ballot(public_id, tokens[0], 2, "agree"), Ballot(public_id, tokens[0], 9, "agree"),
-                Ballot(public_id, "not-a-token", 0, "agree"), Ballot("no-such-conversation", tokens[0], 0, "agree")]
+    ballots = [
+        Ballot(public_id, token, statement, vote)
+        for token in tokens
+        for statement, vote in ((0, "agree"), (1, "disagree"), (0, "pass"))
+    ]
+    ballots += [
+        Ballot(public_id, tokens[0], 2, "agree"),
+        Ballot(public_id, tokens[0], 9, "agree"),
+        Ballot(public_id, "not-a-token", 0, "agree"),
+        Ballot("no-such-conversation", tokens[0], 0, "agree"),
+    ]
     try:
         answers = [future.result(timeout=30) for future in [intake.submit(ballot) for ballot in ballots]]
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -13,23 +12,35 @@ from concord.cli.progress import StageReporter
 
 
 def analyze(
-    path: Path = typer.Argument(..., help="A Pol.is export folder (votes.csv + comments.csv, or participants-votes.csv)."),
+    path: Path = typer.Argument(
+        ..., help="A Pol.is export folder (votes.csv + comments.csv, or participants-votes.csv)."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout instead of the summary."),
-    html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report to this file."),
-    groups_file: Optional[Path] = typer.Option(
+    html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML report to this file."),
+    groups_file: Path | None = typer.Option(
         None, "--groups-file", help="CSV of participant,group (e.g. region): consensus across these groups too."
     ),
-    dimensions: int = typer.Option(2, help="Principal axes used for clustering (2 = Pol.is; more separates more groups)."),
+    dimensions: int = typer.Option(
+        2, help="Principal axes used for clustering (2 = Pol.is; more separates more groups)."
+    ),
     max_groups: int = typer.Option(5, help="Largest number of opinion groups to consider."),
     seed: int = typer.Option(0, help="Seed of the k-means runs; the same seed always gives the same result."),
     no_bridging: bool = typer.Option(False, "--no-bridging", help="Skip the bridging (matrix factorization) scores."),
-    progress: Optional[bool] = typer.Option(
+    progress: bool | None = typer.Option(
         None, "--progress/--no-progress", help="Report stages on stderr (default: when stderr is a terminal)."
     ),
 ) -> None:
     """Find opinion groups, cross-group consensus and bridging statements in a conversation."""
     run_safely(
-        _analyze, path, json_output, html, groups_file, dimensions, max_groups, seed, not no_bridging,
+        _analyze,
+        path,
+        json_output,
+        html,
+        groups_file,
+        dimensions,
+        max_groups,
+        seed,
+        not no_bridging,
         sys.stderr.isatty() if progress is None else progress,
     )
 
@@ -37,7 +48,8 @@ def analyze(
 def _analyze(path, json_output, html, groups_file, dimensions, max_groups, seed, bridging, progress) -> None:
     import json
 
-    from concord.engine.analysis import AnalysisParams, DeclaredGroups, analyze as run_analysis
+    from concord.engine.analysis import AnalysisParams, DeclaredGroups
+    from concord.engine.analysis import analyze as run_analysis
     from concord.formats.declared_groups import read_groups_file
     from concord.formats.polis import read_export
     from concord.report.results import results_dict
@@ -98,7 +110,9 @@ def _synth(folder: Path, participants: int, statements: int, votes: int, groups:
     conversation = planted_conversation(participants, statements, votes, groups, seed)
     n_events = len(conversation.vote)
     events = VoteEvents(
-        conversation.participant, conversation.statement, conversation.vote,
+        conversation.participant,
+        conversation.statement,
+        conversation.vote,
         1_700_000_000_000 + np.arange(n_events, dtype=np.int64),
     )
     texts = [Statement(id=j, text=f"Synthetic statement {j}", moderated=1) for j in range(statements)]

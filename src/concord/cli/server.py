@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,7 +15,7 @@ DATABASE_HELP = "Database URL (default: $CONCORD_DATABASE_URL, else sqlite:///co
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0 for every interface)."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    database: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+    database: str | None = typer.Option(None, help=DATABASE_HELP),
     demo: bool = typer.Option(True, "--demo/--no-demo", help="On an empty database, create the demo conversation."),
     secure_cookies: bool = typer.Option(False, help="Mark cookies Secure (when served over HTTPS)."),
 ) -> None:
@@ -66,9 +65,9 @@ def _sessions(database: str | None):
 def add_user(
     username: str = typer.Argument(..., help="Login name."),
     admin: bool = typer.Option(False, "--admin", help="Administrator: may create top-level spaces and act everywhere."),
-    space: Optional[str] = typer.Option(None, help="Also make the user moderator of this space path, e.g. /afghanistan."),
+    space: str | None = typer.Option(None, help="Also make the user moderator of this space path, e.g. /afghanistan."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
-    database: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+    database: str | None = typer.Option(None, help=DATABASE_HELP),
 ) -> None:
     """Create a moderator account (the password is asked for, hashed with Argon2id)."""
     if password_stdin:
@@ -92,7 +91,7 @@ def _add_user(username: str, password: str, admin: bool, space: str | None, data
 def grant_role(
     username: str = typer.Argument(...),
     space: str = typer.Argument(..., help="Space path, e.g. /afghanistan/herat."),
-    database: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+    database: str | None = typer.Option(None, help=DATABASE_HELP),
 ) -> None:
     """Make a user moderator of a space (and of every space below it)."""
     run_safely(_grant, username, space, database)
@@ -109,8 +108,8 @@ def _grant(username: str, space: str, database: str | None) -> None:
 def import_conversation(
     folder: Path = typer.Argument(..., help="A Pol.is export folder."),
     space: str = typer.Option(..., help="Space path to import into, e.g. /demo."),
-    topic: Optional[str] = typer.Option(None, help="Topic (default: the export's)."),
-    database: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+    topic: str | None = typer.Option(None, help="Topic (default: the export's)."),
+    database: str | None = typer.Option(None, help=DATABASE_HELP),
 ) -> None:
     """Import a Pol.is export as a new conversation."""
     run_safely(_import, folder, space, topic, database)
@@ -127,14 +126,16 @@ def _import(folder: Path, space: str, topic: str | None, database: str | None) -
         imported = import_polis_folder(session, system_actor(), space_by_path(session, space), folder, topic)
         conversation_id, public_id = imported.conversation.id, imported.conversation.public_id
     LiveAnalysis(sessions).analyse_now(conversation_id)
-    print(f"imported {imported.participants:,} participants, {imported.statements:,} statements and "
-          f"{imported.vote_events:,} vote events as conversation {public_id}")
+    print(
+        f"imported {imported.participants:,} participants, {imported.statements:,} statements and "
+        f"{imported.vote_events:,} vote events as conversation {public_id}"
+    )
 
 
 def export_conversation(
     conversation: str = typer.Argument(..., help="Conversation id (as in its link)."),
     folder: Path = typer.Argument(..., help="Folder to write the export to."),
-    database: Optional[str] = typer.Option(None, help=DATABASE_HELP),
+    database: str | None = typer.Option(None, help=DATABASE_HELP),
 ) -> None:
     """Export a conversation in Pol.is format (plus conversation.json)."""
     run_safely(_export, conversation, folder, database)
@@ -147,5 +148,3 @@ def _export(conversation: str, folder: Path, database: str | None) -> None:
     with _sessions(database).begin() as session:
         names = export_polis_folder(session, conversation_by_public_id(session, conversation), folder)
     print(f"wrote {', '.join(names)} to {folder}")
-
-

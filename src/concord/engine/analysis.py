@@ -8,8 +8,8 @@ result so that any published analysis can be recomputed and its cost explained.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Mapping
 
 import numpy as np
 
@@ -59,7 +59,7 @@ class DeclaredGroups:
     unknown_participants: int = 0  # ids in the mapping with no votes in this conversation
 
     @classmethod
-    def from_mapping(cls, matrix: VoteMatrix, mapping: Mapping[int, str]) -> "DeclaredGroups":
+    def from_mapping(cls, matrix: VoteMatrix, mapping: Mapping[int, str]) -> DeclaredGroups:
         names = sorted(set(mapping.values()))
         code = {name: i for i, name in enumerate(names)}
         labels = np.full(matrix.shape[0], -1, dtype=np.int64)
@@ -113,9 +113,7 @@ class Analysis:
 Progress = Callable[[str], None]
 
 
-def compare_groups(
-    matrix: VoteMatrix, labels: np.ndarray, names: list[str], eligible: np.ndarray
-) -> GroupComparison:
+def compare_groups(matrix: VoteMatrix, labels: np.ndarray, names: list[str], eligible: np.ndarray) -> GroupComparison:
     tallies = tally(matrix, labels, len(names))
     return GroupComparison(
         labels, names, tallies, representative_statements(tallies, eligible), group_informed_consensus(tallies)

@@ -68,7 +68,7 @@ def fit_bridging(matrix: VoteMatrix, initial_axis: np.ndarray) -> Bridging:
     mu = float(rating.mean()) if len(rating) else 0.0
 
     sweeps = 0
-    for sweeps in range(1, MAX_SWEEPS + 1):
+    for sweeps in range(1, MAX_SWEEPS + 1):  # noqa: B007 (the count is reported after the loop)
         previous = b_item.copy()
         b_item, f_item = _ridge_pairs(mask_t, ratings_t, per_statement, b_user, f_user, mu)
         b_user, f_user = _ridge_pairs(mask, ratings, per_participant, b_item, f_item, mu)

@@ -54,9 +54,7 @@ def kmeans_plus_plus(points: np.ndarray, weights: np.ndarray, k: int, rng: np.ra
     return points[chosen].copy()
 
 
-def lloyd(
-    points: np.ndarray, weights: np.ndarray, centers: np.ndarray, max_iterations: int = 100
-) -> Clustering:
+def lloyd(points: np.ndarray, weights: np.ndarray, centers: np.ndarray, max_iterations: int = 100) -> Clustering:
     """Pol.is's Lloyd iterations: assign, drop empty clusters, move centres to weighted means."""
     centers = centers.copy()
     for _ in range(max_iterations):
@@ -97,7 +95,9 @@ def best_kmeans(
         if best is None or run.inertia < best.inertia - 1e-12:
             best = run
         lightest = np.bincount(run.labels, weights=weights, minlength=len(run.centers)).min()
-        if lightest >= min_cluster_weight and (best_admissible is None or run.inertia < best_admissible.inertia - 1e-12):
+        if lightest >= min_cluster_weight and (
+            best_admissible is None or run.inertia < best_admissible.inertia - 1e-12
+        ):
             best_admissible = run
     return best_admissible or best
 

@@ -100,21 +100,31 @@ def representative_statements(
     ``eligible`` masks statements that may be reported (moderated-out ones may not).
     """
     stats = group_statistics(tallies)
-    return [
-        _select_for_group(tallies, stats, g, eligible, limit) for g in range(tallies.n_groups)
-    ]
+    return [_select_for_group(tallies, stats, g, eligible, limit) for g in range(tallies.n_groups)]
 
 
 def _describe(tallies: GroupTallies, stats: GroupStatistics, g: int, j: int, direction: str) -> RepresentativeStatement:
     if direction == "agree":
         return RepresentativeStatement(
-            j, "agree", int(tallies.agree[g, j]), int(tallies.seen[g, j]),
-            float(stats.pa[g, j]), float(stats.pat[g, j]), float(stats.ra[g, j]), float(stats.rat[g, j]),
+            j,
+            "agree",
+            int(tallies.agree[g, j]),
+            int(tallies.seen[g, j]),
+            float(stats.pa[g, j]),
+            float(stats.pat[g, j]),
+            float(stats.ra[g, j]),
+            float(stats.rat[g, j]),
             float(stats.pa_rest[g, j]),
         )
     return RepresentativeStatement(
-        j, "disagree", int(tallies.disagree[g, j]), int(tallies.seen[g, j]),
-        float(stats.pd[g, j]), float(stats.pdt[g, j]), float(stats.rd[g, j]), float(stats.rdt[g, j]),
+        j,
+        "disagree",
+        int(tallies.disagree[g, j]),
+        int(tallies.seen[g, j]),
+        float(stats.pd[g, j]),
+        float(stats.pdt[g, j]),
+        float(stats.rd[g, j]),
+        float(stats.rdt[g, j]),
         float(stats.pd_rest[g, j]),
     )
 

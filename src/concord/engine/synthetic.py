@@ -41,9 +41,9 @@ def planted_conversation(
     agree_probability = rng.uniform(0.1, 0.9, size=(groups, statements))
 
     mean_votes = min(votes / participants, statements)
-    per_participant = np.clip(
-        np.round(rng.uniform(0.5, 1.5, size=participants) * mean_votes), 1, statements
-    ).astype(np.int64)
+    per_participant = np.clip(np.round(rng.uniform(0.5, 1.5, size=participants) * mean_votes), 1, statements).astype(
+        np.int64
+    )
     _adjust_total(rng, per_participant, min(votes, participants * statements), statements)
     cell = _distinct_cells(rng, per_participant, statements)
     if len(cell) > votes:  # rounding overshoot: drop a random few
@@ -54,9 +54,7 @@ def planted_conversation(
     draw = rng.random(len(cell))
     vote = np.where(draw < PASS_SHARE, 0, np.where(rng.random(len(cell)) < agree, 1, -1)).astype(np.int8)
     order = rng.permutation(len(cell))  # votes arrive interleaved in time
-    return SyntheticConversation(
-        participant[order], statement[order], vote[order], planted, agree_probability
-    )
+    return SyntheticConversation(participant[order], statement[order], vote[order], planted, agree_probability)
 
 
 def _adjust_total(rng: np.random.Generator, counts: np.ndarray, total: int, ceiling: int) -> None:

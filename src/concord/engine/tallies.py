@@ -21,7 +21,7 @@ class GroupTallies:
     def n_groups(self) -> int:
         return self.agree.shape[0]
 
-    def total(self) -> "GroupTallies":
+    def total(self) -> GroupTallies:
         """All groups pooled into one."""
         return GroupTallies(*(counts.sum(axis=0, keepdims=True) for counts in (self.agree, self.disagree, self.seen)))
 

@@ -47,7 +47,7 @@ class VoteMatrix:
 
     @property
     def n_votes(self) -> int:
-        return int(len(self.values))
+        return len(self.values)
 
     @cached_property
     def vote_rows(self) -> np.ndarray:
@@ -152,9 +152,7 @@ def build_vote_matrix(
     moderated_out = np.zeros(m, dtype=bool)
     if moderated_out_ids is not None and len(moderated_out_ids):
         moderated_out = np.isin(statement_ids, np.asarray(moderated_out_ids, dtype=np.int64))
-    return VoteMatrix(
-        participant_ids, statement_ids, indptr, (cell % m).astype(np.int32), kept_vote, moderated_out
-    )
+    return VoteMatrix(participant_ids, statement_ids, indptr, (cell % m).astype(np.int32), kept_vote, moderated_out)
 
 
 def _last_event_per_cell(cell: np.ndarray) -> np.ndarray:

@@ -28,9 +28,7 @@ def read_groups_file(path: str | Path) -> dict[int, str]:
             if len(row) < 2 or not row[1].strip():
                 raise InputFileError(f"{path}, line {line}: expected 'participant,group', got {row!r}")
             if not participant.lstrip("-").isdigit():
-                raise InputFileError(
-                    f"{path}, line {line}: participant id must be a whole number, not {participant!r}"
-                )
+                raise InputFileError(f"{path}, line {line}: participant id must be a whole number, not {participant!r}")
             groups[int(participant)] = row[1].strip()
     if not groups:
         raise InputFileError(f"{path}: no participant is assigned a group")

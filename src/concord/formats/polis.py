@@ -80,8 +80,7 @@ def read_export(folder: str | Path, keep_events: bool = False) -> PolisExport:
     has_wide = (folder / PARTICIPANTS_VOTES).is_file()
     if not has_votes and not has_wide:
         raise InputFileError(
-            f"{folder}: neither {VOTES} nor {PARTICIPANTS_VOTES} found; "
-            "point to a Pol.is export folder"
+            f"{folder}: neither {VOTES} nor {PARTICIPANTS_VOTES} found; point to a Pol.is export folder"
         )
     started = time.perf_counter()
     notes: list[str] = []
@@ -150,9 +149,7 @@ def read_comments(path: Path) -> dict[int, Statement]:
             sid = _whole_number(row.get("comment-id"), path, "comment-id", line)
             moderated = _whole_number(row.get("moderated") or "0", path, "moderated", line)
             if moderated not in (-1, 0, 1):
-                raise InputFileError(
-                    f"{path}, line {line}: moderated must be 1, 0 or -1, not {row.get('moderated')!r}"
-                )
+                raise InputFileError(f"{path}, line {line}: moderated must be 1, 0 or -1, not {row.get('moderated')!r}")
             statements[sid] = Statement(
                 id=sid,
                 text=row.get("comment-body") or "",
@@ -196,9 +193,7 @@ def _read_participants_votes(path: Path) -> tuple[np.ndarray, np.ndarray, np.nda
     comment_columns = [name for name in header if name not in PARTICIPANTS_VOTES_FIXED]
     for name in comment_columns:
         if not name.strip().lstrip("-").isdigit():
-            raise InputFileError(
-                f"{path}: column '{name}' is neither a known column nor a comment id (a whole number)"
-            )
+            raise InputFileError(f"{path}: column '{name}' is neither a known column nor a comment id (a whole number)")
     table = _read_csv(path, {name: pa.int64() for name in ["participant", *comment_columns]})
     if table.num_rows == 0:
         raise InputFileError(f"{path}: has no participants (only a header)")
@@ -233,7 +228,9 @@ def _int64_column(column) -> tuple[np.ndarray, np.ndarray]:
     for chunk in column.chunks:
         validity, data = chunk.buffers()[:2]
         start, length = chunk.offset, len(chunk)
-        values.append(np.frombuffer(data, dtype=np.int64, count=length, offset=start * 8) if length else np.zeros(0, np.int64))
+        values.append(
+            np.frombuffer(data, dtype=np.int64, count=length, offset=start * 8) if length else np.zeros(0, np.int64)
+        )
         if validity is None or chunk.null_count == 0:
             valid.append(np.ones(length, dtype=bool))
         else:
@@ -284,9 +281,7 @@ def _require_columns(path: Path, required: tuple[str, ...]) -> None:
     header = _header(path)
     missing = [name for name in required if name not in header]
     if missing:
-        raise InputFileError(
-            f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(header) or 'none'}"
-        )
+        raise InputFileError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(header) or 'none'}")
 
 
 def _whole_number(text: str | None, path: Path, column: str, line: int) -> int:

@@ -5,8 +5,8 @@ notebooks, Concord itself) can analyse them: ``votes.csv``, ``comments.csv``,
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -126,14 +126,19 @@ def _write_participants_votes(path: Path, matrix, statements: list[Statement], g
     for row, pid in enumerate(matrix.participant_ids):
         authored[row] = author_counts.get(int(pid), 0)
     group = np.array([groups.get(int(pid), -1) for pid in matrix.participant_ids], dtype=np.int64)
-    columns = dict(zip(PARTICIPANT_COLUMNS, [
-        pa.array(matrix.participant_ids),
-        pa.array(group, mask=group < 0),
-        pa.array(authored),
-        pa.array(np.diff(matrix.indptr)),
-        pa.array((dense == 1).sum(axis=1)),
-        pa.array((dense == -1).sum(axis=1)),
-    ]))
+    columns = dict(
+        zip(
+            PARTICIPANT_COLUMNS,
+            [
+                pa.array(matrix.participant_ids),
+                pa.array(group, mask=group < 0),
+                pa.array(authored),
+                pa.array(np.diff(matrix.indptr)),
+                pa.array((dense == 1).sum(axis=1)),
+                pa.array((dense == -1).sum(axis=1)),
+            ],
+        )
+    )
     for column, sid in enumerate(matrix.statement_ids):
         values = dense[:, column]
         columns[str(int(sid))] = pa.array(values, mask=values == 2)

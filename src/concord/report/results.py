@@ -3,7 +3,8 @@ and what the text and HTML reports, and later the server, render."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -43,9 +44,7 @@ def results_dict(
                 "label": group_letter(g),
                 "size": int(size),
                 "participants": matrix.participant_ids[groups.labels == g].tolist(),
-                "representative": [
-                    _representative(r, statement_ids, text) for r in analysis.opinion.representative[g]
-                ],
+                "representative": [_representative(r, statement_ids, text) for r in analysis.opinion.representative[g]],
             }
             for g, size in enumerate(groups.sizes())
         ],
@@ -53,8 +52,7 @@ def results_dict(
         "group_votes": group_votes(analysis.opinion, statement_ids),
         "majority": {
             direction: [
-                {"statement": int(statement_ids[j]), "share": round(share, 6), "text": text(j)}
-                for j, share in entries
+                {"statement": int(statement_ids[j]), "share": round(share, 6), "text": text(j)} for j, share in entries
             ]
             for direction, entries in analysis.majority.items()
         },

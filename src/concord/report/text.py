@@ -55,10 +55,7 @@ def print_summary(results: dict[str, Any], console=None) -> None:
 
     declared = results.get("declared_groups")
     if declared:
-        console.print(
-            "Declared groups: "
-            + ", ".join(f"{g['name']} {g['size']:,}" for g in declared["groups"])
-        )
+        console.print("Declared groups: " + ", ".join(f"{g['name']} {g['size']:,}" for g in declared["groups"]))
         console.print(_consensus_table("Consensus across declared groups", declared["consensus"]))
 
 

@@ -58,7 +58,7 @@ class Login:
 
 
 def log_in(session: Session, username: str, password: str) -> Login:
-    from argon2.exceptions import VerifyMismatchError, VerificationError, InvalidHashError
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
     user = session.scalar(select(User).where(User.username == username))
     hasher = _hasher()
@@ -73,8 +73,15 @@ def log_in(session: Session, username: str, password: str) -> Login:
     token, csrf = new_token(), new_token()
     now = now_ms()
     session.execute(delete(LoginSession).where(LoginSession.expires_ms < now))
-    session.add(LoginSession(token_hash=token_hash(token), user_id=user.id, csrf_token=csrf, created_ms=now,
-                             expires_ms=now + SESSION_LIFETIME_MS))
+    session.add(
+        LoginSession(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_ms=now,
+            expires_ms=now + SESSION_LIFETIME_MS,
+        )
+    )
     return Login(user, token, csrf)
 
 

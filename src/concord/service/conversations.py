@@ -32,7 +32,7 @@ class ConversationSettings:
     max_statement_length: int = 140
     attributes: list | None = None
 
-    def validated(self) -> "ConversationSettings":
+    def validated(self) -> ConversationSettings:
         self.topic = (self.topic or "").strip()
         if not 1 <= len(self.topic) <= 300:
             raise Invalid("a conversation needs a topic of 1–300 characters")
@@ -73,7 +73,9 @@ def validate_attributes(attributes: Any) -> list[dict]:
     return cleaned
 
 
-def create_conversation(session: Session, user: User | None, space: Space, settings: ConversationSettings) -> Conversation:
+def create_conversation(
+    session: Session, user: User | None, space: Space, settings: ConversationSettings
+) -> Conversation:
     require_moderator(session, user, space)
     settings = settings.validated()
     conversation = Conversation(

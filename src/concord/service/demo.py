@@ -27,8 +27,14 @@ def ensure_demo(sessions: sessionmaker) -> int | None:
         if session.scalar(select(func.count()).select_from(Space)):
             return None
         actor = system_actor()
-        space = create_space(session, actor, parent_path=None, slug="demo", name="Demo",
-                             description="A space to try Concord with a real conversation.")
+        space = create_space(
+            session,
+            actor,
+            parent_path=None,
+            slug="demo",
+            name="Demo",
+            description="A space to try Concord with a real conversation.",
+        )
         imported = import_polis_folder(session, actor, space, DEMO_EXPORT)
         imported.conversation.description = DEMO_DESCRIPTION + "\n\n" + imported.conversation.description
         return imported.conversation.id

@@ -19,7 +19,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from concord.formats.errors import InputFileError
-from concord.formats.polis import Statement as ExportedStatement, VoteEvents, read_export
+from concord.formats.polis import Statement as ExportedStatement
+from concord.formats.polis import VoteEvents, read_export
 from concord.formats.polis_writer import write_export
 from concord.service.clock import now_ms
 from concord.service.conversations import ConversationSettings, create_conversation
@@ -41,8 +42,9 @@ class Imported:
     vote_events: int
 
 
-def import_polis_folder(session: Session, user: User | None, space: Space, folder: str | Path,
-                        topic: str | None = None) -> Imported:
+def import_polis_folder(
+    session: Session, user: User | None, space: Space, folder: str | Path, topic: str | None = None
+) -> Imported:
     export = read_export(folder, keep_events=True)
     events = export.events
     settings = ConversationSettings(
@@ -55,14 +57,25 @@ def import_polis_folder(session: Session, user: User | None, space: Space, folde
 
     participant_numbers = set(export.votes.participant_ids.tolist())
     participant_numbers |= {s.author_id for s in export.statements.values() if s.author_id is not None}
-    session.execute(insert(Participant), [
-        {"conversation_id": conversation.id, "number": int(number), "token_hash": None, "xid": None,
-         "attributes": {}, "created_ms": now}
-        for number in sorted(participant_numbers)
-    ])
-    participant_id = dict(session.execute(
-        select(Participant.number, Participant.id).where(Participant.conversation_id == conversation.id)
-    ).all())
+    session.execute(
+        insert(Participant),
+        [
+            {
+                "conversation_id": conversation.id,
+                "number": int(number),
+                "token_hash": None,
+                "xid": None,
+                "attributes": {},
+                "created_ms": now,
+            }
+            for number in sorted(participant_numbers)
+        ],
+    )
+    participant_id = dict(
+        session.execute(
+            select(Participant.number, Participant.id).where(Participant.conversation_id == conversation.id)
+        ).all()
+    )
 
     statement_numbers = sorted(set(export.statements) | set(export.votes.statement_ids.tolist()))
     seen_texts: set[str] = set()
@@ -73,31 +86,57 @@ def import_polis_folder(session: Session, user: User | None, space: Space, folde
         if key in seen_texts:  # Pol.is allowed exact repeats; keep them apart (the number makes it unique)
             key = f"#{number} {key}"[:DUPLICATE_KEY_LENGTH]
         seen_texts.add(key)
-        rows.append({
-            "conversation_id": conversation.id, "number": int(number), "text": source.text, "normalized": key,
-            "author_id": participant_id.get(source.author_id), "is_seed": False,
-            "status": STATUS_OF_MODERATED.get(source.moderated, "accepted"),
-            "created_ms": source.timestamp or now,
-        })
+        rows.append(
+            {
+                "conversation_id": conversation.id,
+                "number": int(number),
+                "text": source.text,
+                "normalized": key,
+                "author_id": participant_id.get(source.author_id),
+                "is_seed": False,
+                "status": STATUS_OF_MODERATED.get(source.moderated, "accepted"),
+                "created_ms": source.timestamp or now,
+            }
+        )
     session.execute(insert(Statement), rows)
-    statement_id = dict(session.execute(
-        select(Statement.number, Statement.id).where(Statement.conversation_id == conversation.id)
-    ).all())
+    statement_id = dict(
+        session.execute(
+            select(Statement.number, Statement.id).where(Statement.conversation_id == conversation.id)
+        ).all()
+    )
 
     pid, sid = _ids_of(participant_id, events.participant), _ids_of(statement_id, events.statement)
     for start in range(0, len(events.vote), BATCH):
         stop = start + BATCH
-        session.execute(insert(VoteEvent), [
-            {"conversation_id": conversation.id, "participant_id": int(p), "statement_id": int(s), "value": int(v),
-             "created_ms": int(t)}
-            for p, s, v, t in zip(pid[start:stop], sid[start:stop], events.vote[start:stop], events.timestamp[start:stop])
-        ])
+        session.execute(
+            insert(VoteEvent),
+            [
+                {
+                    "conversation_id": conversation.id,
+                    "participant_id": int(p),
+                    "statement_id": int(s),
+                    "value": int(v),
+                    "created_ms": int(t),
+                }
+                for p, s, v, t in zip(
+                    pid[start:stop], sid[start:stop], events.vote[start:stop], events.timestamp[start:stop]
+                )
+            ],
+        )
     matrix = export.votes
     current = [
-        {"participant_id": int(p), "statement_id": int(s), "conversation_id": conversation.id, "value": int(v),
-         "updated_ms": now}
-        for p, s, v in zip(_ids_of(participant_id, matrix.participant_ids[matrix.vote_rows]),
-                           _ids_of(statement_id, matrix.statement_ids[matrix.indices]), matrix.values)
+        {
+            "participant_id": int(p),
+            "statement_id": int(s),
+            "conversation_id": conversation.id,
+            "value": int(v),
+            "updated_ms": now,
+        }
+        for p, s, v in zip(
+            _ids_of(participant_id, matrix.participant_ids[matrix.vote_rows]),
+            _ids_of(statement_id, matrix.statement_ids[matrix.indices]),
+            matrix.values,
+        )
     ]
     for start in range(0, len(current), BATCH):
         session.execute(insert(Vote), current[start : start + BATCH])
@@ -114,7 +153,9 @@ def _ids_of(id_by_number: dict[int, int], numbers: np.ndarray) -> np.ndarray:
     return ids[np.searchsorted(known, numbers)]
 
 
-def import_polis_zip(session: Session, user: User | None, space: Space, data: bytes, topic: str | None = None) -> Imported:
+def import_polis_zip(
+    session: Session, user: User | None, space: Space, data: bytes, topic: str | None = None
+) -> Imported:
     """An uploaded .zip of an export folder (the files at its top level or in one folder)."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise Invalid(f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
@@ -148,12 +189,19 @@ def export_polis_folder(session: Session, conversation: Conversation, folder: st
     ).all()
     columns = np.array(rows, dtype=np.int64).reshape(-1, 4)
     events = VoteEvents(columns[:, 0], columns[:, 1], columns[:, 2], columns[:, 3])
-    authors = dict(session.execute(
-        select(Participant.id, Participant.number).where(Participant.conversation_id == conversation.id)
-    ).all())
+    authors = dict(
+        session.execute(
+            select(Participant.id, Participant.number).where(Participant.conversation_id == conversation.id)
+        ).all()
+    )
     statements = [
-        ExportedStatement(id=s.number, text=s.text, author_id=authors.get(s.author_id),
-                          moderated=MODERATED_OF_STATUS[s.status], timestamp=s.created_ms)
+        ExportedStatement(
+            id=s.number,
+            text=s.text,
+            author_id=authors.get(s.author_id),
+            moderated=MODERATED_OF_STATUS[s.status],
+            timestamp=s.created_ms,
+        )
         for s in session.scalars(select(Statement).where(Statement.conversation_id == conversation.id))
     ]
     record = session.get(AnalysisRecord, conversation.id)
@@ -161,19 +209,28 @@ def export_polis_folder(session: Session, conversation: Conversation, folder: st
     if record is not None:
         for group in record.results.get("groups", []):
             groups.update({int(p): group["id"] for p in group["participants"]})
-    written = write_export(folder, events, statements, topic=conversation.topic,
-                           description=conversation.description, groups=groups)
+    written = write_export(
+        folder, events, statements, topic=conversation.topic, description=conversation.description, groups=groups
+    )
     summary = {
         "topic": conversation.topic,
         "description": conversation.description,
         "language": conversation.language,
         "space": conversation.space.path,
-        "settings": {"moderation": conversation.moderation, "access": conversation.access,
-                     "participants_can_write": conversation.participants_can_write,
-                     "max_statement_length": conversation.max_statement_length,
-                     "attributes": conversation.attributes, "is_open": conversation.is_open},
-        "analysis": None if record is None else {
-            "computed_ms": record.computed_ms, "vote_count": record.vote_count, "results": record.results,
+        "settings": {
+            "moderation": conversation.moderation,
+            "access": conversation.access,
+            "participants_can_write": conversation.participants_can_write,
+            "max_statement_length": conversation.max_statement_length,
+            "attributes": conversation.attributes,
+            "is_open": conversation.is_open,
+        },
+        "analysis": None
+        if record is None
+        else {
+            "computed_ms": record.computed_ms,
+            "vote_count": record.vote_count,
+            "results": record.results,
         },
     }
     Path(folder, "conversation.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")

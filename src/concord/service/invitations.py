@@ -34,8 +34,9 @@ def issue_codes(session: Session, user: User | None, conversation: Conversation,
     issued, now = [], now_ms()
     for _ in range(count):
         code = new_code()
-        session.add(Invitation(conversation_id=conversation.id, code_hash=token_hash(code), hint=code[:3],
-                               created_ms=now))
+        session.add(
+            Invitation(conversation_id=conversation.id, code_hash=token_hash(code), hint=code[:3], created_ms=now)
+        )
         issued.append(IssuedCode(code, code[:3], now))
     session.flush()
     return issued
@@ -43,4 +44,6 @@ def issue_codes(session: Session, user: User | None, conversation: Conversation,
 
 def list_codes(session: Session, user: User | None, conversation: Conversation) -> list[Invitation]:
     require_moderator(session, user, conversation.space)
-    return list(session.scalars(select(Invitation).where(Invitation.conversation_id == conversation.id).order_by(Invitation.id)))
+    return list(
+        session.scalars(select(Invitation).where(Invitation.conversation_id == conversation.id).order_by(Invitation.id))
+    )

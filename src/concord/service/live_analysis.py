@@ -48,7 +48,8 @@ class EventCache:
         database holds more events up to that id than the cache, start again from the first."""
         self._read_after(session, conversation_id)
         stored = session.scalar(
-            select(func.count()).select_from(VoteEvent)
+            select(func.count())
+            .select_from(VoteEvent)
             .where(VoteEvent.conversation_id == conversation_id, VoteEvent.id <= self.last_event_id)
         )
         if stored != self.events:
@@ -76,12 +77,15 @@ class EventCache:
         self.vote.append(columns[:, 3])
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return tuple(np.concatenate(parts) if parts else np.zeros(0, np.int64)
-                     for parts in (self.participant, self.statement, self.vote))
+        return tuple(
+            np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            for parts in (self.participant, self.statement, self.vote)
+        )
 
 
-def analyse_conversation(session: Session, conversation: Conversation, cache: EventCache,
-                         params: AnalysisParams | None = None) -> AnalysisRecord | None:
+def analyse_conversation(
+    session: Session, conversation: Conversation, cache: EventCache, params: AnalysisParams | None = None
+) -> AnalysisRecord | None:
     """Bring the stored analysis of one conversation up to date; None when it has no votes yet."""
     started = time.perf_counter()
     cache.extend(session, conversation.id)
@@ -159,8 +163,14 @@ def _routing(analysis: Analysis) -> dict:
 class LiveAnalysis:
     """The background re-analysis thread of one server process."""
 
-    def __init__(self, sessions: sessionmaker, *, debounce: float = 1.0, max_delay: float = 10.0,
-                 params: AnalysisParams | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        *,
+        debounce: float = 1.0,
+        max_delay: float = 10.0,
+        params: AnalysisParams | None = None,
+    ) -> None:
         self._sessions = sessions
         self._debounce, self._max_delay = debounce, max_delay
         self._params = params
@@ -238,8 +248,9 @@ class AnalysisProcess:
     conversation is re-analysed. This process only forwards which conversations changed; ``analyse_now``
     (imports, the demo) still runs here, at once."""
 
-    def __init__(self, sessions: sessionmaker, database_url: str, *, debounce: float = 1.0,
-                 max_delay: float = 10.0) -> None:
+    def __init__(
+        self, sessions: sessionmaker, database_url: str, *, debounce: float = 1.0, max_delay: float = 10.0
+    ) -> None:
         self._here = LiveAnalysis(sessions, debounce=debounce, max_delay=max_delay)
         self._arguments = (database_url, debounce, max_delay, os.getpid())
         self._inbox = None
@@ -249,8 +260,9 @@ class AnalysisProcess:
     def start(self) -> None:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no copied threads or locks
         self._inbox = context.Queue()
-        self._process = context.Process(target=_analyse_in_child, args=(self._inbox, *self._arguments),
-                                        name="concord-analysis", daemon=True)
+        self._process = context.Process(
+            target=_analyse_in_child, args=(self._inbox, *self._arguments), name="concord-analysis", daemon=True
+        )
         self._process.start()
 
     def stop(self) -> None:

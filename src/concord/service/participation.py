@@ -111,7 +111,7 @@ def _claim_invitation(session: Session, conversation: Conversation, code: str | 
 def set_attributes(conversation: Conversation, participant: Participant, attributes: dict) -> None:
     """Declared attributes (e.g. region), checked against the options the conversation offers."""
     if not isinstance(attributes, dict):
-        raise Invalid("attributes must be an object such as {\"region\": \"north\"}")
+        raise Invalid('attributes must be an object such as {"region": "north"}')
     offered = {a["name"]: a["options"] for a in conversation.attributes or []}
     merged = dict(participant.attributes or {})
     for name, value in attributes.items():
@@ -168,7 +168,8 @@ def _priorities(session: Session, conversation: Conversation, candidates: list[S
 
 def my_votes(session: Session, participant: Participant) -> dict[int, int]:
     rows = session.execute(
-        select(Statement.number, Vote.value).join(Statement, Statement.id == Vote.statement_id)
+        select(Statement.number, Vote.value)
+        .join(Statement, Statement.id == Vote.statement_id)
         .where(Vote.participant_id == participant.id)
     )
-    return {number: value for number, value in rows}
+    return dict(rows)

@@ -46,8 +46,9 @@ def require_moderator(session: Session, user: User | None, space: Space) -> User
 
 def validate_language(language: str) -> str:
     if len(language or "") > LANGUAGE_TAG_LENGTH or not LANGUAGE.match(language or ""):
-        raise Invalid("language must be a language tag of at most 16 characters, such as 'en', 'fa-AF' (Dari) "
-                      "or 'ps' (Pashto)")
+        raise Invalid(
+            "language must be a language tag of at most 16 characters, such as 'en', 'fa-AF' (Dari) or 'ps' (Pashto)"
+        )
     return language
 
 
@@ -62,7 +63,9 @@ def create_space(
     description: str = "",
 ) -> Space:
     if not SLUG.match(slug or ""):
-        raise Invalid("a space's short name (slug) is 1–64 lowercase letters, digits or '-', starting with a letter or digit")
+        raise Invalid(
+            "a space's short name (slug) is 1–64 lowercase letters, digits or '-', starting with a letter or digit"
+        )
     name = (name or "").strip()
     if not 1 <= len(name) <= 200:
         raise Invalid("a space needs a name of 1–200 characters")
@@ -77,8 +80,15 @@ def create_space(
         raise Invalid(f"spaces nest too deep: a space's path is limited to {SPACE_PATH_LENGTH} characters")
     if session.scalar(select(Space).where(Space.path == path)):
         raise Conflict(f"the space {path} exists already")
-    space = Space(parent_id=parent.id if parent else None, slug=slug, path=path, name=name,
-                  language=validate_language(language), description=description or "", created_ms=now_ms())
+    space = Space(
+        parent_id=parent.id if parent else None,
+        slug=slug,
+        path=path,
+        name=name,
+        language=validate_language(language),
+        description=description or "",
+        created_ms=now_ms(),
+    )
     session.add(space)
     session.flush()
     return space

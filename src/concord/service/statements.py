@@ -99,9 +99,13 @@ def add_statement(
 
 
 def statement_by_number(session: Session, conversation: Conversation, number: int) -> Statement:
-    statement = session.scalar(
-        select(Statement).where(Statement.conversation_id == conversation.id, Statement.number == number)
-    ) if 0 <= number <= MAX_ID else None
+    statement = (
+        session.scalar(
+            select(Statement).where(Statement.conversation_id == conversation.id, Statement.number == number)
+        )
+        if 0 <= number <= MAX_ID
+        else None
+    )
     if statement is None:
         raise NotFound(f"no statement {number} in this conversation")
     return statement
@@ -148,8 +152,14 @@ def moderation_log(session: Session, conversation: Conversation) -> list[LogEntr
     """The public log: every decision and reason, never who made it. Texts of rejected statements are
     not repeated here."""
     rows = session.execute(
-        select(Statement.number, Statement.status, Statement.text, ModerationEvent.status, ModerationEvent.reason,
-               ModerationEvent.created_ms)
+        select(
+            Statement.number,
+            Statement.status,
+            Statement.text,
+            ModerationEvent.status,
+            ModerationEvent.reason,
+            ModerationEvent.created_ms,
+        )
         .join(ModerationEvent, ModerationEvent.statement_id == Statement.id)
         .where(Statement.conversation_id == conversation.id)
         .order_by(ModerationEvent.id)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Callable
 
 from sqlalchemy.orm import sessionmaker
 
@@ -26,8 +26,14 @@ _STOP = object()
 
 
 class VoteIntake:
-    def __init__(self, sessions: sessionmaker, limiter: RateLimiter | None = None,
-                 changed: Callable[[int], None] = lambda conversation_id: None, *, max_batch: int = MAX_BATCH):
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        limiter: RateLimiter | None = None,
+        changed: Callable[[int], None] = lambda conversation_id: None,
+        *,
+        max_batch: int = MAX_BATCH,
+    ):
         """``changed(conversation_id)`` is called once per batch for each conversation that got votes,
         after they are committed (the live analysis listens)."""
         self._sessions = sessions

@@ -10,8 +10,8 @@ with its error and does not disturb the others in the batch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from sqlalchemy import Connection, bindparam, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -101,8 +101,8 @@ def record_vote(
 
 
 def store_ballots(session: Session, ballots: Sequence[Ballot], limiter: RateLimiter | None = None) -> list[Answer]:
-    """Store many votes in the caller's transaction with four statements in all (two lookups, two writes); one answer per
-    ballot, in order: :class:`Stored`, the :class:`ServiceError` that refused it, or
+    """Store many votes in the caller's transaction with four statements in all (two lookups, two
+    writes); one answer per ballot, in order: :class:`Stored`, the :class:`ServiceError` that refused it, or
     ``UNKNOWN_VOTER``."""
     connection = session.connection()
     hashes = [token_hash(b.token) if b.token else "" for b in ballots]
@@ -126,10 +126,14 @@ def store_ballots(session: Session, ballots: Sequence[Ballot], limiter: RateLimi
 
 def _store(connection: Connection, votes: list[tuple[Voter, int, str]], limiter: RateLimiter | None) -> list[Answer]:
     keys = sorted({(voter.conversation_id, number) for voter, number, _ in votes if 0 <= number <= MAX_ID})
-    statements = {
-        (conversation_id, number): (statement_id, status)
-        for conversation_id, number, statement_id, status in connection.execute(_STATEMENTS, {"keys": keys})
-    } if keys else {}
+    statements = (
+        {
+            (conversation_id, number): (statement_id, status)
+            for conversation_id, number, statement_id, status in connection.execute(_STATEMENTS, {"keys": keys})
+        }
+        if keys
+        else {}
+    )
     answers: list[Answer] = []
     events, current, now = [], {}, now_ms()
     for voter, number, vote in votes:
@@ -138,8 +142,12 @@ def _store(connection: Connection, votes: list[tuple[Voter, int, str]], limiter:
         except ServiceError as refused:
             answers.append(refused)
             continue
-        row = {"conversation_id": voter.conversation_id, "participant_id": voter.participant_id,
-               "statement_id": statement_id, "value": VOTE_VALUES[vote]}
+        row = {
+            "conversation_id": voter.conversation_id,
+            "participant_id": voter.participant_id,
+            "statement_id": statement_id,
+            "value": VOTE_VALUES[vote],
+        }
         events.append({**row, "created_ms": now})
         current[(voter.participant_id, statement_id)] = {**row, "updated_ms": now}  # the last in the batch wins
         answers.append(Stored(voter.conversation_id, row["value"]))
@@ -149,8 +157,9 @@ def _store(connection: Connection, votes: list[tuple[Voter, int, str]], limiter:
     return answers
 
 
-def _votable(voter: Voter, statement: tuple[int, str] | None, number: int, vote: str,
-             limiter: RateLimiter | None) -> int:
+def _votable(
+    voter: Voter, statement: tuple[int, str] | None, number: int, vote: str, limiter: RateLimiter | None
+) -> int:
     """The statement's id when this vote may be stored; otherwise the reason it may not."""
     if vote not in VOTE_VALUES:
         raise Invalid("vote must be 'agree', 'disagree' or 'pass'")

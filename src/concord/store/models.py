@@ -52,7 +52,7 @@ class Space(Base):
     language: Mapped[str] = mapped_column(String(LANGUAGE_TAG_LENGTH), default="en")
     created_ms: Mapped[int] = mapped_column(BigInteger)
 
-    parent: Mapped["Space | None"] = relationship(remote_side="Space.id")
+    parent: Mapped[Space | None] = relationship(remote_side="Space.id")
 
 
 class User(Base):

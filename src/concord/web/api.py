@@ -70,8 +70,14 @@ def log_out(request: Request, response: Response):
 
 
 def space_out(space: Space) -> dict:
-    return {"id": space.id, "parent_id": space.parent_id, "path": space.path, "name": space.name,
-            "language": space.language, "description": space.description}
+    return {
+        "id": space.id,
+        "parent_id": space.parent_id,
+        "path": space.path,
+        "name": space.name,
+        "language": space.language,
+        "description": space.description,
+    }
 
 
 @router.get("/spaces", response_model=list[schemas.SpaceOut], tags=["spaces"])
@@ -88,8 +94,15 @@ def create_space(body: schemas.SpaceIn, request: Request):
     """Create a space inside one you moderate (administrators create top-level spaces)."""
     with transaction(request) as session:
         parent_path = spaces.space_by_id(session, body.parent_id).path if body.parent_id is not None else None
-        space = spaces.create_space(session, current_user(request, session), parent_path=parent_path, slug=body.slug,
-                                    name=body.name, language=body.language, description=body.description)
+        space = spaces.create_space(
+            session,
+            current_user(request, session),
+            parent_path=parent_path,
+            slug=body.slug,
+            name=body.name,
+            language=body.language,
+            description=body.description,
+        )
         return space_out(space)
 
 
@@ -100,8 +113,10 @@ def get_space(space_id: int, request: Request):
         return {
             **space_out(space),
             "children": [space_out(child) for child in spaces.children(session, space)],
-            "conversations": [{"id": c.public_id, "topic": c.topic, "is_open": c.is_open}
-                              for c in spaces.conversations_in(session, space)],
+            "conversations": [
+                {"id": c.public_id, "topic": c.topic, "is_open": c.is_open}
+                for c in spaces.conversations_in(session, space)
+            ],
             "can_moderate": spaces.moderates(session, current_user(request, session), space),
         }
 
@@ -127,20 +142,29 @@ def conversation_out(session: Session, conversation: Conversation) -> dict:
         return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
     return {
-        "id": conversation.public_id, "space_id": conversation.space_id, "space_path": conversation.space.path,
-        "topic": conversation.topic, "description": conversation.description, "language": conversation.language,
-        "is_open": conversation.is_open, "moderation": conversation.moderation,
-        "participants_can_write": conversation.participants_can_write, "access": conversation.access,
-        "max_statement_length": conversation.max_statement_length, "attributes": conversation.attributes or [],
-        "statements": count(select(Statement.id).where(Statement.conversation_id == conversation.id,
-                                                        Statement.status == "accepted")),
+        "id": conversation.public_id,
+        "space_id": conversation.space_id,
+        "space_path": conversation.space.path,
+        "topic": conversation.topic,
+        "description": conversation.description,
+        "language": conversation.language,
+        "is_open": conversation.is_open,
+        "moderation": conversation.moderation,
+        "participants_can_write": conversation.participants_can_write,
+        "access": conversation.access,
+        "max_statement_length": conversation.max_statement_length,
+        "attributes": conversation.attributes or [],
+        "statements": count(
+            select(Statement.id).where(Statement.conversation_id == conversation.id, Statement.status == "accepted")
+        ),
         "participants": count(select(Participant.id).where(Participant.conversation_id == conversation.id)),
         "votes": count(select(Vote.statement_id).where(Vote.conversation_id == conversation.id)),
     }
 
 
-@router.post("/spaces/{space_id}/conversations", response_model=schemas.ConversationOut, status_code=201,
-             tags=["conversations"])
+@router.post(
+    "/spaces/{space_id}/conversations", response_model=schemas.ConversationOut, status_code=201, tags=["conversations"]
+)
 def create_conversation(space_id: int, body: schemas.ConversationIn, request: Request):
     with transaction(request) as session:
         space = spaces.space_by_id(session, space_id)
@@ -149,10 +173,12 @@ def create_conversation(space_id: int, body: schemas.ConversationIn, request: Re
         return conversation_out(session, conversation)
 
 
-@router.post("/spaces/{space_id}/imports", response_model=schemas.ConversationOut, status_code=201,
-             tags=["conversations"])
-async def import_conversation(space_id: int, request: Request, file: UploadFile = File(...),
-                              topic: str | None = Form(None)):
+@router.post(
+    "/spaces/{space_id}/imports", response_model=schemas.ConversationOut, status_code=201, tags=["conversations"]
+)
+async def import_conversation(
+    space_id: int, request: Request, file: UploadFile = File(...), topic: str | None = Form(None)
+):
     """Import a Pol.is export (.zip of votes.csv, comments.csv … ) as a new conversation in this space."""
     data = await file.read()
     with transaction(request) as session:
@@ -197,8 +223,11 @@ def reopen_conversation(conversation_id: str, request: Request):
     return _set_open(request, conversation_id, True)
 
 
-@router.get("/conversations/{conversation_id}/export", tags=["conversations"],
-            responses={200: {"content": {"application/zip": {}}}})
+@router.get(
+    "/conversations/{conversation_id}/export",
+    tags=["conversations"],
+    responses={200: {"content": {"application/zip": {}}}},
+)
 def export_conversation(conversation_id: str, request: Request):
     """The conversation in Pol.is export format (votes.csv with every vote event, comments.csv,
     participants-votes.csv, summary.csv) plus conversation.json, as a .zip. Moderators only."""
@@ -206,22 +235,32 @@ def export_conversation(conversation_id: str, request: Request):
         conversation = find_conversation(session, conversation_id)
         spaces.require_moderator(session, current_user(request, session), conversation.space)
         data = exchange.export_polis_zip(session, conversation)
-    return Response(data, media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{conversation_id}.zip"'})
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{conversation_id}.zip"'},
+    )
 
 
 # --- statements and moderation ------------------------------------------------------------------
 
 
 def statement_out(statement: Statement) -> dict:
-    return {"number": statement.number, "text": statement.text, "status": statement.status,
-            "is_seed": statement.is_seed, "created_ms": statement.created_ms}
+    return {
+        "number": statement.number,
+        "text": statement.text,
+        "status": statement.status,
+        "is_seed": statement.is_seed,
+        "created_ms": statement.created_ms,
+    }
 
 
-@router.get("/conversations/{conversation_id}/statements", response_model=list[schemas.StatementOut],
-            tags=["statements"])
-def list_statements(conversation_id: str, request: Request,
-                    status: Literal["accepted", "pending", "rejected", "all"] = "accepted"):
+@router.get(
+    "/conversations/{conversation_id}/statements", response_model=list[schemas.StatementOut], tags=["statements"]
+)
+def list_statements(
+    conversation_id: str, request: Request, status: Literal["accepted", "pending", "rejected", "all"] = "accepted"
+):
     """Shown statements; moderators may ask for ``pending`` (the queue), ``rejected`` or ``all``."""
     with transaction(request) as session:
         conversation = find_conversation(session, conversation_id)
@@ -231,8 +270,12 @@ def list_statements(conversation_id: str, request: Request,
         return [statement_out(s) for s in statements.statements_of(session, conversation, wanted)]
 
 
-@router.post("/conversations/{conversation_id}/statements", response_model=schemas.StatementOut, status_code=201,
-             tags=["statements"])
+@router.post(
+    "/conversations/{conversation_id}/statements",
+    response_model=schemas.StatementOut,
+    status_code=201,
+    tags=["statements"],
+)
 def write_statement(conversation_id: str, body: schemas.StatementIn, request: Request, response: Response):
     """A participant's statement, or a seed statement when a moderator is logged in."""
     with transaction(request) as session:
@@ -247,34 +290,47 @@ def write_statement(conversation_id: str, body: schemas.StatementIn, request: Re
         return statement_out(statement)
 
 
-@router.post("/conversations/{conversation_id}/statements/{number}/moderation", response_model=schemas.LogEntryOut,
-             tags=["statements"])
+@router.post(
+    "/conversations/{conversation_id}/statements/{number}/moderation",
+    response_model=schemas.LogEntryOut,
+    tags=["statements"],
+)
 def moderate_statement(conversation_id: str, number: int, body: schemas.ModerationIn, request: Request):
     with transaction(request) as session:
         conversation = find_conversation(session, conversation_id)
         statement = statements.statement_by_number(session, conversation, number)
-        event = statements.moderate(session, current_user(request, session), statement, conversation, body.status,
-                                    body.reason)
-        out = {"statement": number, "status": event.status, "reason": event.reason, "time_ms": event.created_ms,
-               "text": statement.text if event.status == "accepted" else None}
+        event = statements.moderate(
+            session, current_user(request, session), statement, conversation, body.status, body.reason
+        )
+        out = {
+            "statement": number,
+            "status": event.status,
+            "reason": event.reason,
+            "time_ms": event.created_ms,
+            "text": statement.text if event.status == "accepted" else None,
+        }
         conversation_db_id = conversation.id
     state(request).live.notify(conversation_db_id)
     return out
 
 
-@router.get("/conversations/{conversation_id}/moderation-log", response_model=list[schemas.LogEntryOut],
-            tags=["statements"])
+@router.get(
+    "/conversations/{conversation_id}/moderation-log", response_model=list[schemas.LogEntryOut], tags=["statements"]
+)
 def moderation_log(conversation_id: str, request: Request):
     """Every moderation decision with its reason; moderators are not named."""
     with transaction(request) as session:
-        return [entry.__dict__ for entry in statements.moderation_log(session, find_conversation(session, conversation_id))]
+        return [
+            entry.__dict__ for entry in statements.moderation_log(session, find_conversation(session, conversation_id))
+        ]
 
 
 # --- participation ------------------------------------------------------------------------------
 
 
-def _participant(request: Request, response: Response, session: Session, conversation: Conversation,
-                 *, join_if_open: bool = True) -> Participant:
+def _participant(
+    request: Request, response: Response, session: Session, conversation: Conversation, *, join_if_open: bool = True
+) -> Participant:
     """The participant making this request; on a link conversation, a first vote or statement joins."""
     found = participation.participant_for_token(session, conversation, participant_token(request))
     if found is not None:
@@ -284,13 +340,20 @@ def _participant(request: Request, response: Response, session: Session, convers
     return _join(request, response, session, conversation, schemas.JoinIn()).participant
 
 
-def _join(request: Request, response: Response, session: Session, conversation: Conversation,
-          body: schemas.JoinIn) -> participation.Joined:
+def _join(
+    request: Request, response: Response, session: Session, conversation: Conversation, body: schemas.JoinIn
+) -> participation.Joined:
     token = participant_token(request)
     if participation.participant_for_token(session, conversation, token) is None:
         state(request).limiter.check(JOINS, request.client.host if request.client else "local")
-    joined = participation.join(session, conversation, token=token, invite_code=body.invite_code, xid=body.xid,
-                                attributes=body.attributes or None)
+    joined = participation.join(
+        session,
+        conversation,
+        token=token,
+        invite_code=body.invite_code,
+        xid=body.xid,
+        attributes=body.attributes or None,
+    )
     if request.cookies.get(PARTICIPANT_COOKIE) != joined.token and not request.headers.get("x-participant-token"):
         set_cookie(request, response, PARTICIPANT_COOKIE, joined.token)
     csrf_token(request)
@@ -298,17 +361,25 @@ def _join(request: Request, response: Response, session: Session, conversation: 
     return joined
 
 
-@router.post("/conversations/{conversation_id}/participants", response_model=schemas.ParticipantOut, status_code=201,
-             tags=["participation"])
+@router.post(
+    "/conversations/{conversation_id}/participants",
+    response_model=schemas.ParticipantOut,
+    status_code=201,
+    tags=["participation"],
+)
 def join_conversation(conversation_id: str, body: schemas.JoinIn, request: Request, response: Response):
     """Join anonymously. Link conversations admit anyone; invite ones need an unused code; xid ones the
     embedding site's id. Returns the participant token (also set as an HttpOnly cookie)."""
     with transaction(request) as session:
         conversation = find_conversation(session, conversation_id)
         joined = _join(request, response, session, conversation, body)
-        return {"number": joined.participant.number, "token": joined.token,
-                "attributes": joined.participant.attributes or {}, "csrf_token": csrf_token(request),
-                "votes": {str(k): v for k, v in participation.my_votes(session, joined.participant).items()}}
+        return {
+            "number": joined.participant.number,
+            "token": joined.token,
+            "attributes": joined.participant.attributes or {},
+            "csrf_token": csrf_token(request),
+            "votes": {str(k): v for k, v in participation.my_votes(session, joined.participant).items()},
+        }
 
 
 @router.get("/conversations/{conversation_id}/me", response_model=schemas.ParticipantOut, tags=["participation"])
@@ -318,12 +389,16 @@ def me(conversation_id: str, request: Request):
         participant = participation.participant_for_token(session, conversation, participant_token(request))
         if participant is None:
             raise NotFound("you have not joined this conversation")
-        return {"number": participant.number, "attributes": participant.attributes or {},
-                "votes": {str(k): v for k, v in participation.my_votes(session, participant).items()}}
+        return {
+            "number": participant.number,
+            "attributes": participant.attributes or {},
+            "votes": {str(k): v for k, v in participation.my_votes(session, participant).items()},
+        }
 
 
-@router.put("/conversations/{conversation_id}/me/attributes", response_model=schemas.ParticipantOut,
-            tags=["participation"])
+@router.put(
+    "/conversations/{conversation_id}/me/attributes", response_model=schemas.ParticipantOut, tags=["participation"]
+)
 def declare_attributes(conversation_id: str, body: schemas.AttributesIn, request: Request, response: Response):
     with transaction(request) as session:
         conversation = find_conversation(session, conversation_id)
@@ -339,12 +414,16 @@ def next_statement(conversation_id: str, request: Request):
         conversation = find_conversation(session, conversation_id)
         participant = participation.participant_for_token(session, conversation, participant_token(request))
         found = participation.next_statement(session, conversation, participant)
-        return {"statement": statement_out(found.statement) if found.statement else None,
-                "remaining": found.remaining, "voted": found.voted}
+        return {
+            "statement": statement_out(found.statement) if found.statement else None,
+            "remaining": found.remaining,
+            "voted": found.voted,
+        }
 
 
-@router.post("/conversations/{conversation_id}/votes", response_model=schemas.VoteOut, status_code=201,
-             tags=["participation"])
+@router.post(
+    "/conversations/{conversation_id}/votes", response_model=schemas.VoteOut, status_code=201, tags=["participation"]
+)
 async def vote(conversation_id: str, body: schemas.VoteIn, request: Request, response: Response):
     """Agree, disagree or pass; voting again changes the vote (every vote event is kept).
 
@@ -365,8 +444,9 @@ def _join_and_vote(ballot: voting.Ballot, request: Request, response: Response) 
     with transaction(request) as session:
         conversation = find_conversation(session, ballot.conversation)
         participant = _participant(request, response, session, conversation)
-        value = voting.record_vote(session, conversation, participant, ballot.statement, ballot.vote,
-                                   state(request).limiter)
+        value = voting.record_vote(
+            session, conversation, participant, ballot.statement, ballot.vote, state(request).limiter
+        )
         return voting.Stored(conversation.id, value)
 
 
@@ -380,23 +460,32 @@ def results(conversation_id: str, request: Request):
     with transaction(request) as session:
         conversation = find_conversation(session, conversation_id)
         row = session.execute(
-            select(AnalysisRecord.computed_ms, AnalysisRecord.vote_count, AnalysisRecord.last_event_id,
-                   AnalysisRecord.seconds, cast(AnalysisRecord.results, Text))
-            .where(AnalysisRecord.conversation_id == conversation.id)
+            select(
+                AnalysisRecord.computed_ms,
+                AnalysisRecord.vote_count,
+                AnalysisRecord.last_event_id,
+                AnalysisRecord.seconds,
+                cast(AnalysisRecord.results, Text),
+            ).where(AnalysisRecord.conversation_id == conversation.id)
         ).first()
     if row is None:
         return JSONResponse(schemas.ResultsOut().model_dump())
     computed_ms, vote_count, last_event_id, seconds, stored = row
-    head = json.dumps({"computed_ms": computed_ms, "vote_count": vote_count, "last_event_id": last_event_id,
-                       "seconds": seconds})
+    head = json.dumps(
+        {"computed_ms": computed_ms, "vote_count": vote_count, "last_event_id": last_event_id, "seconds": seconds}
+    )
     return Response(f'{head[:-1]}, "results": {stored}}}', media_type="application/json")
 
 
 # --- invitations --------------------------------------------------------------------------------
 
 
-@router.post("/conversations/{conversation_id}/invitations", response_model=list[schemas.InvitationOut],
-             status_code=201, tags=["invitations"])
+@router.post(
+    "/conversations/{conversation_id}/invitations",
+    response_model=list[schemas.InvitationOut],
+    status_code=201,
+    tags=["invitations"],
+)
 def create_invitations(conversation_id: str, body: schemas.InvitationsIn, request: Request):
     """New one-time codes; the codes appear in this response only."""
     with transaction(request) as session:
@@ -405,16 +494,18 @@ def create_invitations(conversation_id: str, body: schemas.InvitationsIn, reques
         return [{"hint": i.hint, "code": i.code, "created_ms": i.created_ms, "used": False} for i in issued]
 
 
-@router.get("/conversations/{conversation_id}/invitations", response_model=list[schemas.InvitationOut],
-            tags=["invitations"])
+@router.get(
+    "/conversations/{conversation_id}/invitations", response_model=list[schemas.InvitationOut], tags=["invitations"]
+)
 def list_invitations(conversation_id: str, request: Request):
     with transaction(request) as session:
         conversation = find_conversation(session, conversation_id)
-        return [{"hint": i.hint, "created_ms": i.created_ms, "used": i.used_ms is not None}
-                for i in invitations.list_codes(session, current_user(request, session), conversation)]
+        return [
+            {"hint": i.hint, "created_ms": i.created_ms, "used": i.used_ms is not None}
+            for i in invitations.list_codes(session, current_user(request, session), conversation)
+        ]
 
 
 @router.get("/health", tags=["meta"])
 def health():
     return {"status": "ok"}
-

@@ -56,7 +56,9 @@ def create_app(
         "moderation with public reasons, and live opinion-group analysis.",
         lifespan=lifespan,
     )
-    app.state.concord = AppState(sessions=sessions, live=live, limiter=limiter, votes=votes, secure_cookies=secure_cookies)
+    app.state.concord = AppState(
+        sessions=sessions, live=live, limiter=limiter, votes=votes, secure_cookies=secure_cookies
+    )
     _install_error_handlers(app)
 
     from fastapi.staticfiles import StaticFiles
@@ -73,8 +75,9 @@ def create_app(
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def _error(request: Request, status: int, code: str, message: str, headers: dict | None = None,
-           reason: str | None = None):
+def _error(
+    request: Request, status: int, code: str, message: str, headers: dict | None = None, reason: str | None = None
+):
     """JSON for the API; an HTML page, in the reader's language, for everything else."""
     if request.url.path.startswith("/api/"):
         body = {"code": code, "message": message, "reason": reason or code}

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 from fastapi import Request, Response
 from sqlalchemy.orm import Session, sessionmaker
@@ -93,10 +93,12 @@ async def csrf_protect(request: Request) -> None:
         raise Forbidden("missing or wrong CSRF token: reload the page and try again")
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str, *, http_only: bool = True,
-               max_age: int | None = YEAR) -> None:
-    response.set_cookie(name, value, max_age=max_age, httponly=http_only, samesite="lax",
-                        secure=state(request).secure_cookies, path="/")
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, *, http_only: bool = True, max_age: int | None = YEAR
+) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=http_only, samesite="lax", secure=state(request).secure_cookies, path="/"
+    )
 
 
 def remember_csrf(request: Request, response: Response) -> None:

@@ -11,7 +11,7 @@ the browser's ``Accept-Language`` header. Right-to-left locales get ``dir="rtl"`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 
@@ -74,7 +74,7 @@ def from_accept_language(header: str | None) -> Language | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(code: str) -> NullTranslations:
     """The compiled catalogue of a locale (English is the source language: no catalogue)."""
     path = LOCALE_DIR / code / "LC_MESSAGES" / "messages.po"

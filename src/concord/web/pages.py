@@ -104,33 +104,63 @@ def space_page(request: Request, path: str):
             trail.insert(0, parent)
             parent = parent.parent
         return render(
-            request, "space.html.j2", space=space, trail=trail, user=user,
-            children=spaces.children(session, space), conversations=spaces.conversations_in(session, space),
+            request,
+            "space.html.j2",
+            space=space,
+            trail=trail,
+            user=user,
+            children=spaces.children(session, space),
+            conversations=spaces.conversations_in(session, space),
             can_moderate=spaces.moderates(session, user, space),
         )
 
 
 @router.post("/spaces")
-def create_space(request: Request, parent_id: int | None = Form(None), slug: str = Form(...), name: str = Form(...),
-                 language: str = Form("en"), description: str = Form("")):
+def create_space(
+    request: Request,
+    parent_id: int | None = Form(None),
+    slug: str = Form(...),
+    name: str = Form(...),
+    language: str = Form("en"),
+    description: str = Form(""),
+):
     with transaction(request) as session:
         parent_path = spaces.space_by_id(session, parent_id).path if parent_id else None
-        space = spaces.create_space(session, current_user(request, session), parent_path=parent_path, slug=slug,
-                                    name=name, language=language, description=description)
+        space = spaces.create_space(
+            session,
+            current_user(request, session),
+            parent_path=parent_path,
+            slug=slug,
+            name=name,
+            language=language,
+            description=description,
+        )
         return see_other(f"/s{quote(space.path)}")
 
 
 @router.post("/spaces/{space_id}/conversations")
-def create_conversation(request: Request, space_id: int, topic: str = Form(...), description: str = Form(""),
-                        language: str = Form("en"), moderation: str = Form("post"),
-                        participants_can_write: bool = Form(False), access: str = Form("link"),
-                        max_statement_length: int = Form(140), attribute_name: str = Form(""),
-                        attribute_options: str = Form("")):
+def create_conversation(
+    request: Request,
+    space_id: int,
+    topic: str = Form(...),
+    description: str = Form(""),
+    language: str = Form("en"),
+    moderation: str = Form("post"),
+    participants_can_write: bool = Form(False),
+    access: str = Form("link"),
+    max_statement_length: int = Form(140),
+    attribute_name: str = Form(""),
+    attribute_options: str = Form(""),
+):
     with transaction(request) as session:
         space = spaces.space_by_id(session, space_id)
         settings = conversations.ConversationSettings(
-            topic=topic, description=description, language=language, moderation=moderation,
-            participants_can_write=participants_can_write, access=access,
+            topic=topic,
+            description=description,
+            language=language,
+            moderation=moderation,
+            participants_can_write=participants_can_write,
+            access=access,
             max_statement_length=max_statement_length,
             attributes=_attributes(attribute_name, attribute_options),
         )
@@ -151,8 +181,7 @@ async def import_conversation(request: Request, space_id: int, file: UploadFile 
     data = await file.read()
     with transaction(request) as session:
         space = spaces.space_by_id(session, space_id)
-        imported = exchange.import_polis_zip(session, current_user(request, session), space, data,
-                                             topic or None)
+        imported = exchange.import_polis_zip(session, current_user(request, session), space, data, topic or None)
         conversation_id, public_id = imported.conversation.id, imported.conversation.public_id
     state(request).live.analyse_now(conversation_id)
     return see_other(f"/c/{public_id}/moderate")
@@ -172,10 +201,22 @@ def conversation_page(request: Request, conversation_id: str, notice: str = "", 
         participant = _participant(request, session, conversation)
         needs_join = participant is None and conversation.access != "link"
         found = participation.next_statement(session, conversation, participant, random.Random())
-        asked = [a for a in conversation.attributes or [] if participant is None or a["name"] not in (participant.attributes or {})]
+        asked = [
+            a
+            for a in conversation.attributes or []
+            if participant is None or a["name"] not in (participant.attributes or {})
+        ]
         return render(
-            request, "conversation.html.j2", conversation=conversation, participant=participant,
-            next=found, needs_join=needs_join, asked_attributes=asked, notice=notice, error=error, draft=draft,
+            request,
+            "conversation.html.j2",
+            conversation=conversation,
+            participant=participant,
+            next=found,
+            needs_join=needs_join,
+            asked_attributes=asked,
+            notice=notice,
+            error=error,
+            draft=draft,
             is_moderator=spaces.moderates(session, current_user(request, session), conversation.space),
         )
 
@@ -185,8 +226,9 @@ def _join_cookie(request: Request, response: Response, joined: participation.Joi
         set_cookie(request, response, PARTICIPANT_COOKIE, joined.token)
 
 
-def _ensure_participant(request: Request, session: Session, conversation: Conversation,
-                        pending_cookie: list) -> Participant:
+def _ensure_participant(
+    request: Request, session: Session, conversation: Conversation, pending_cookie: list
+) -> Participant:
     """The participant behind this browser; a link conversation admits a newcomer on their first act."""
     participant = _participant(request, session, conversation)
     if participant is not None:
@@ -202,7 +244,7 @@ def _ensure_participant(request: Request, session: Session, conversation: Conver
 @router.post("/c/{conversation_id}/join")
 async def join(request: Request, conversation_id: str):
     form = await request.form()
-    attributes = {key[len("attr:"):]: value for key, value in form.items() if key.startswith("attr:") and value}
+    attributes = {key[len("attr:") :]: value for key, value in form.items() if key.startswith("attr:") and value}
     base = f"/c/{conversation_id}"
     try:
         with transaction(request) as session:
@@ -210,8 +252,11 @@ async def join(request: Request, conversation_id: str):
             if _participant(request, session, conversation) is None:
                 state(request).limiter.check(JOINS, request.client.host if request.client else "local")
             joined = participation.join(
-                session, conversation, token=request.cookies.get(PARTICIPANT_COOKIE),
-                invite_code=str(form.get("invite_code") or "") or None, xid=str(form.get("xid") or "") or None,
+                session,
+                conversation,
+                token=request.cookies.get(PARTICIPANT_COOKIE),
+                invite_code=str(form.get("invite_code") or "") or None,
+                xid=str(form.get("xid") or "") or None,
                 attributes=attributes or None,
             )
     except ServiceError as error:
@@ -275,8 +320,9 @@ def results_page(request: Request, conversation_id: str):
 def moderation_log(request: Request, conversation_id: str):
     with transaction(request) as session:
         conversation = conversations.conversation_by_public_id(session, conversation_id)
-        return render(request, "log.html.j2", conversation=conversation,
-                      entries=statements.moderation_log(session, conversation))
+        return render(
+            request, "log.html.j2", conversation=conversation, entries=statements.moderation_log(session, conversation)
+        )
 
 
 # --- moderating a conversation ------------------------------------------------------------------
@@ -295,12 +341,17 @@ def moderate_page(request: Request, conversation_id: str, notice: str = "", code
             "votes": session.scalar(select(func.count()).where(Vote.conversation_id == conversation.id)),
         }
         return render(
-            request, "moderate.html.j2", conversation=conversation, user=user, notice=notice,
+            request,
+            "moderate.html.j2",
+            conversation=conversation,
+            user=user,
+            notice=notice,
             pending=statements.statements_of(session, conversation, "pending"),
             shown=statements.statements_of(session, conversation, "accepted"),
             rejected=statements.statements_of(session, conversation, "rejected"),
             invitations=invitations.list_codes(session, user, conversation) if conversation.access == "invite" else [],
-            new_codes=[code for code in codes.split(",") if code], counts=counts,
+            new_codes=[code for code in codes.split(",") if code],
+            counts=counts,
         )
 
 
@@ -312,7 +363,9 @@ def _moderated(request: Request, conversation_id: str, action) -> RedirectRespon
         notice = action(session, user, conversation) or "saved"
         conversation_db_id = conversation.id
     state(request).live.notify(conversation_db_id)
-    return see_other(f"/c/{conversation_id}/moderate?{notice if notice.startswith('codes=') else urlencode({'notice': notice})}")
+    return see_other(
+        f"/c/{conversation_id}/moderate?{notice if notice.startswith('codes=') else urlencode({'notice': notice})}"
+    )
 
 
 @router.post("/c/{conversation_id}/seed")
@@ -326,8 +379,9 @@ def seed(request: Request, conversation_id: str, text: str = Form(...)):
 
 
 @router.post("/c/{conversation_id}/moderation/{number}")
-def moderate_statement(request: Request, conversation_id: str, number: int, status: str = Form(...),
-                       reason: str = Form("")):
+def moderate_statement(
+    request: Request, conversation_id: str, number: int, status: str = Form(...), reason: str = Form("")
+):
     def decide(session, user, conversation):
         statement = statements.statement_by_number(session, conversation, number)
         statements.moderate(session, user, statement, conversation, status, reason)
@@ -337,15 +391,30 @@ def moderate_statement(request: Request, conversation_id: str, number: int, stat
 
 
 @router.post("/c/{conversation_id}/settings")
-def change_settings(request: Request, conversation_id: str, topic: str = Form(...), description: str = Form(""),
-                    moderation: str = Form("post"), participants_can_write: bool = Form(False),
-                    access: str = Form("link"), max_statement_length: int = Form(140)):
+def change_settings(
+    request: Request,
+    conversation_id: str,
+    topic: str = Form(...),
+    description: str = Form(""),
+    moderation: str = Form("post"),
+    participants_can_write: bool = Form(False),
+    access: str = Form("link"),
+    max_statement_length: int = Form(140),
+):
     def change(session, user, conversation):
-        conversations.update_settings(session, user, conversation, {
-            "topic": topic, "description": description, "moderation": moderation,
-            "participants_can_write": participants_can_write, "access": access,
-            "max_statement_length": max_statement_length,
-        })
+        conversations.update_settings(
+            session,
+            user,
+            conversation,
+            {
+                "topic": topic,
+                "description": description,
+                "moderation": moderation,
+                "participants_can_write": participants_can_write,
+                "access": access,
+                "max_statement_length": max_statement_length,
+            },
+        )
 
     return _moderated(request, conversation_id, change)
 
@@ -374,6 +443,8 @@ def export(request: Request, conversation_id: str):
         conversation = conversations.conversation_by_public_id(session, conversation_id)
         spaces.require_moderator(session, current_user(request, session), conversation.space)
         data = exchange.export_polis_zip(session, conversation)
-    return Response(data, media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{conversation_id}.zip"'})
-
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{conversation_id}.zip"'},
+    )

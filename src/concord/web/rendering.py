@@ -3,7 +3,7 @@ for forms, localised numbers, and security headers (no script, style or image fr
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.dates import format_timedelta
@@ -14,7 +14,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from concord.service.clock import now_ms
 from concord.web.context import CSRF_FIELD, csrf_token, remember_csrf
-from concord.web.i18n import DEFAULT, LANGUAGE_COOKIE, LANGUAGES, Language, find_language, from_accept_language, translations
+from concord.web.i18n import (
+    DEFAULT,
+    LANGUAGE_COOKIE,
+    LANGUAGES,
+    Language,
+    find_language,
+    from_accept_language,
+    translations,
+)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SECURITY_HEADERS = {
@@ -34,7 +42,7 @@ def page_language(request: Request) -> Language:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(code: str) -> Environment:
     """One Jinja environment per language, with that language's catalogue installed."""
     env = Environment(
@@ -67,15 +75,19 @@ def localised_digits(code: str):
 def render(request: Request, template: str, *, status_code: int = 200, **context) -> HTMLResponse:
     language = page_language(request)
     token = csrf_token(request)
-    html = environment(language.code).get_template(template).render(
-        language=language,
-        languages=list(LANGUAGES.values()),
-        csrf_field=CSRF_FIELD,
-        csrf_token=token,
-        digits="0123456789".translate(EASTERN_DIGITS) if language.code in EASTERN_DIGIT_LOCALES else "0123456789",
-        path=request.url.path,
-        query=str(request.url.query),
-        **context,
+    html = (
+        environment(language.code)
+        .get_template(template)
+        .render(
+            language=language,
+            languages=list(LANGUAGES.values()),
+            csrf_field=CSRF_FIELD,
+            csrf_token=token,
+            digits="0123456789".translate(EASTERN_DIGITS) if language.code in EASTERN_DIGIT_LOCALES else "0123456789",
+            path=request.url.path,
+            query=str(request.url.query),
+            **context,
+        )
     )
     response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
     remember_csrf(request, response)

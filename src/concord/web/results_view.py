@@ -83,21 +83,34 @@ def results_view(record: AnalysisRecord | None, participant_number: int | None, 
     you = None
     if participant_number is not None and participant_number in points["participants"]:
         you = points["participants"].index(participant_number)
-    picture = opinion_map_svg(positions, labels, highlight=you, size=420, max_dots=MAP_DOTS,
-                              title=gettext("Opinion map"), you_label=gettext("You"))
+    picture = opinion_map_svg(
+        positions,
+        labels,
+        highlight=you,
+        size=420,
+        max_dots=MAP_DOTS,
+        title=gettext("Opinion map"),
+        you_label=gettext("You"),
+    )
     your_group = int(labels[you]) if you is not None and labels[you] >= 0 else None
     names = [group_name(g["id"], language) for g in results["groups"]]
     groups = [
-        GroupView(name=names[i], colour=group_colour(g["id"]), size=g["size"], representative=g["representative"],
-                  is_yours=your_group == g["id"])
+        GroupView(
+            name=names[i],
+            colour=group_colour(g["id"]),
+            size=g["size"],
+            representative=g["representative"],
+            is_yours=your_group == g["id"],
+        )
         for i, g in enumerate(results["groups"])
     ]
     declared = [
         DeclaredView(
             attribute=attribute,
             groups=comparison["groups"],
-            consensus=_with_group_shares(comparison["consensus"][:SHOWN], comparison["group_votes"],
-                                         [g["name"] for g in comparison["groups"]]),
+            consensus=_with_group_shares(
+                comparison["consensus"][:SHOWN], comparison["group_votes"], [g["name"] for g in comparison["groups"]]
+            ),
         )
         for attribute, comparison in (results.get("declared") or {}).items()
     ]

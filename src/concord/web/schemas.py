@@ -69,7 +69,7 @@ class SpaceOut(BaseModel):
 
 class SpaceDetail(SpaceOut):
     children: list[SpaceOut]
-    conversations: list["ConversationSummary"]
+    conversations: list[ConversationSummary]
     can_moderate: bool
 
 
@@ -86,11 +86,18 @@ class ConversationIn(Strict):
     topic: str
     description: str = ""
     language: str = "en"
-    moderation: Literal["pre", "post"] = Field("post", description="pre: statements wait for a moderator; post: shown at once, removable.")
+    moderation: Literal["pre", "post"] = Field(
+        "post", description="pre: statements wait for a moderator; post: shown at once, removable."
+    )
     participants_can_write: bool = True
-    access: Literal["link", "invite", "xid"] = Field("link", description="link: anyone with the link; invite: one-time codes; xid: an id passed by an embedding site.")
+    access: Literal["link", "invite", "xid"] = Field(
+        "link",
+        description="link: anyone with the link; invite: one-time codes; xid: an id passed by an embedding site.",
+    )
     max_statement_length: int = 140
-    attributes: list[Attribute] = Field(default_factory=list, description="Declared attributes asked of participants, used as declared groups.")
+    attributes: list[Attribute] = Field(
+        default_factory=list, description="Declared attributes asked of participants, used as declared groups."
+    )
 
 
 class ConversationPatch(Strict):
@@ -168,7 +175,9 @@ class JoinIn(Strict):
 
 class ParticipantOut(BaseModel):
     number: int
-    token: str | None = Field(None, description="Returned when joining: send it as X-Participant-Token (or keep the cookie).")
+    token: str | None = Field(
+        None, description="Returned when joining: send it as X-Participant-Token (or keep the cookie)."
+    )
     attributes: dict[str, str]
     votes: dict[str, int] = Field(default_factory=dict, description="Current vote per statement number: 1, -1 or 0.")
     csrf_token: str | None = None
@@ -214,7 +223,9 @@ class ResultsOut(BaseModel):
 
 
 class ErrorDetail(BaseModel):
-    code: str = Field(..., description="bad_request, bad_json, invalid, unauthorized, forbidden, not_found, conflict or rate_limited")
+    code: str = Field(
+        ..., description="bad_request, bad_json, invalid, unauthorized, forbidden, not_found, conflict or rate_limited"
+    )
     message: str = Field(..., description="For people, in English.")
     reason: str = Field(..., description="The precise case, e.g. duplicate_statement or invitation_used.")
 

@@ -8,26 +8,34 @@ kept apart by its number, as an import does.
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 from concord.service.statements import DUPLICATE_KEY_LENGTH, duplicate_key
 
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-statements = sa.table('statements', sa.column('id', sa.Integer), sa.column('conversation_id', sa.Integer),
-                      sa.column('number', sa.Integer), sa.column('text', sa.Text), sa.column('normalized', sa.String))
+statements = sa.table(
+    "statements",
+    sa.column("id", sa.Integer),
+    sa.column("conversation_id", sa.Integer),
+    sa.column("number", sa.Integer),
+    sa.column("text", sa.Text),
+    sa.column("normalized", sa.String),
+)
 
 
 def upgrade() -> None:
     connection = op.get_bind()
     cut = connection.execute(
-        sa.select(statements.c.id, statements.c.conversation_id, statements.c.number, statements.c.text)
-        .where(sa.func.length(statements.c.normalized) == DUPLICATE_KEY_LENGTH,
-               sa.not_(statements.c.normalized.startswith('#')))
+        sa.select(statements.c.id, statements.c.conversation_id, statements.c.number, statements.c.text).where(
+            sa.func.length(statements.c.normalized) == DUPLICATE_KEY_LENGTH,
+            sa.not_(statements.c.normalized.startswith("#")),
+        )
     ).all()
     seen = set()
     for statement_id, conversation_id, number, text in cut:
