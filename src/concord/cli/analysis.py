@@ -47,12 +47,14 @@ def analyze(
 
 def _analyze(path, json_output, html, groups_file, dimensions, max_groups, seed, bridging, progress) -> None:
     import json
+    from dataclasses import replace
 
     from concord.engine.analysis import AnalysisParams, DeclaredGroups
     from concord.engine.analysis import analyze as run_analysis
     from concord.formats.declared_groups import read_groups_file
     from concord.formats.polis import read_export
-    from concord.report.results import results_dict
+    from concord.report.contract import to_json
+    from concord.report.results import analysis_results
 
     params = AnalysisParams(dimensions=dimensions, max_groups=max_groups, seed=seed, bridging=bridging)
     reporter = StageReporter(enabled=progress)
@@ -68,15 +70,15 @@ def _analyze(path, json_output, html, groups_file, dimensions, max_groups, seed,
     reporter.done(f"{matrix.n_votes:,} votes by {matrix.shape[0]:,} participants on {matrix.shape[1]:,} statements")
     analysis = run_analysis(matrix, params, declared, progress=reporter.stage_done)
     texts = {sid: s.text for sid, s in export.statements.items()}
-    results = results_dict(analysis, texts, topic=export.topic, notes=notes)
-    results["timings"] = {**{k: round(v, 4) for k, v in export.timings.items()}, **results["timings"]}
+    results = analysis_results(analysis, texts, topic=export.topic, notes=notes)
+    results = replace(results, timings={**{k: round(v, 4) for k, v in export.timings.items()}, **results.timings})
     if html is not None:
         from concord.report.html import render_html
 
         html.write_text(render_html(analysis, results, source=str(path)), encoding="utf-8")
         reporter.note(f"wrote {html}")
     if json_output:
-        sys.stdout.write(json.dumps(results, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(to_json(results), ensure_ascii=False) + "\n")
     else:
         from concord.report.text import print_summary
 

@@ -11,13 +11,20 @@ widely agreed with come earlier. The server draws the next statement with probab
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+import numpy as np
+
+Counts = TypeVar("Counts", float, np.ndarray)
 NOVELTY = 8.0
 NOVELTY_HALF_LIFE_VOTES = 5.0
 
 
-def priority(agree: int, disagree: int, seen: int, extremity: float) -> float:
+def priority(agree: Counts, disagree: Counts, seen: Counts, extremity: Counts) -> Counts:
+    """The priority of one statement, or of every statement at once when given arrays."""
     passes = seen - agree - disagree
     p_pass = (passes + 1.0) / (seen + 2.0)
     p_agree = (agree + 1.0) / (seen + 2.0)
     importance = (1.0 - p_pass) * (extremity + 1.0) * p_agree
-    return (importance * (1.0 + NOVELTY * 2.0 ** (-seen / NOVELTY_HALF_LIFE_VOTES))) ** 2
+    novelty = 1.0 + NOVELTY * 2.0 ** (-seen / NOVELTY_HALF_LIFE_VOTES)
+    return (importance * novelty) ** 2

@@ -3,17 +3,16 @@ and printable — the opinion map, the groups and what sets each apart, and the 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from concord.engine.analysis import Analysis
+from concord.report.contract import AnalysisResults
 from concord.report.opinion_map import GROUP_COLOURS, UNGROUPED_COLOUR, group_colour, opinion_map_svg
 
 SHOWN = 20
 
 
-def render_html(analysis: Analysis, results: dict[str, Any], *, source: str = "") -> str:
+def render_html(analysis: Analysis, results: AnalysisResults, *, source: str = "") -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     environment = Environment(

@@ -1,35 +1,50 @@
-"""An analysis as plain data (ids as in the source, statement texts attached): what ``--json`` prints
-and what the text and HTML reports, and later the server, render."""
+"""Building the results contract (:mod:`concord.report.contract`) from an engine analysis: ids as in
+the source, statement texts attached, numbers rounded for publication. The one place results are
+made, for ``concord analyze`` and for the live analysis of a conversation alike."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from concord.engine.analysis import Analysis, GroupComparison
 from concord.engine.repness import RepresentativeStatement
+from concord.report import contract
 from concord.report.opinion_map import group_letter
 
+Texts = Mapping[int, str]
 
-def results_dict(
-    analysis: Analysis,
-    texts: Mapping[int, str] | None = None,
-    *,
-    topic: str = "",
-    notes: list[str] | None = None,
-) -> dict[str, Any]:
-    texts = texts or {}
-    matrix = analysis.matrix
-    statement_ids = matrix.statement_ids
-    eligible = analysis.eligible
 
-    def text(column: int) -> str:
-        return texts.get(int(statement_ids[column]), "")
+def analysis_results(
+    analysis: Analysis, texts: Texts | None = None, *, topic: str = "", notes: list[str] | None = None
+) -> contract.AnalysisResults:
+    """What ``concord analyze --json`` prints."""
+    return contract.AnalysisResults(**_analysis_fields(analysis, texts or {}, topic, notes))
 
-    groups = analysis.groups
-    result: dict[str, Any] = {
+
+def conversation_results(
+    analysis: Analysis, texts: Texts, *, topic: str, declared: Mapping[str, GroupComparison]
+) -> contract.ConversationResults:
+    """What the live analysis stores for a conversation: the analysis, one comparison per declared
+    attribute (e.g. region) and the opinion map."""
+    return contract.ConversationResults(
+        **_analysis_fields(analysis, texts, topic, None),
+        declared={name: comparison(analysis, found, texts) for name, found in declared.items()},
+        map=opinion_map(analysis),
+    )
+
+
+def _analysis_fields(analysis: Analysis, texts: Texts, topic: str, notes: list[str] | None) -> dict:
+    matrix, groups, eligible = analysis.matrix, analysis.groups, analysis.eligible
+    text = _text_of(analysis, texts)
+    declared = None
+    if analysis.declared is not None:
+        declared = contract.DeclaredComparison(
+            **vars(comparison(analysis, analysis.declared, texts)),
+            participants_without_votes=analysis.unknown_declared_participants,
+        )
+    return {
         "topic": topic,
         "participants": int(matrix.shape[0]),
         "statements": int(eligible.sum()),
@@ -39,100 +54,118 @@ def results_dict(
         "parameters": analysis.parameters(),
         "silhouette_by_k": {str(k): round(v, 6) for k, v in groups.silhouettes.items()},
         "groups": [
-            {
-                "id": g,
-                "label": group_letter(g),
-                "size": int(size),
-                "participants": matrix.participant_ids[groups.labels == g].tolist(),
-                "representative": [_representative(r, statement_ids, text) for r in analysis.opinion.representative[g]],
-            }
+            contract.Group(
+                id=g,
+                label=group_letter(g),
+                size=int(size),
+                participants=matrix.participant_ids[groups.labels == g].tolist(),
+                representative=[_representative(r, analysis, text) for r in analysis.opinion.representative[g]],
+            )
             for g, size in enumerate(groups.sizes())
         ],
-        "consensus": _consensus(analysis.opinion, eligible, statement_ids, text),
-        "group_votes": group_votes(analysis.opinion, statement_ids),
+        "consensus": _consensus(analysis.opinion, analysis, text),
+        "group_votes": group_votes(analysis.opinion, matrix.statement_ids),
         "majority": {
             direction: [
-                {"statement": int(statement_ids[j]), "share": round(share, 6), "text": text(j)} for j, share in entries
+                contract.MajorityEntry(int(matrix.statement_ids[j]), round(share, 6), text(j)) for j, share in entries
             ]
             for direction, entries in analysis.majority.items()
         },
-        "bridging": [],
+        "bridging": _bridging(analysis, text),
         "timings": {stage: round(seconds, 4) for stage, seconds in analysis.timings.items()},
         "notes": list(notes or []),
+        "declared_groups": declared,
     }
-    if analysis.bridging is not None:
-        bridging = analysis.bridging
-        result["bridging"] = [
-            {
-                "statement": int(statement_ids[j]),
-                "score": round(score, 6),
-                "factor": round(float(bridging.factor[j]), 6),
-                "ratings": int(bridging.ratings[j]),
-                "text": text(j),
-            }
-            for j, score in bridging.ranked(eligible)
-        ]
-    if analysis.declared is not None:
-        result["declared_groups"] = {
-            **comparison_dict(analysis, analysis.declared, texts),
-            "participants_without_votes": analysis.unknown_declared_participants,
-        }
-    return result
 
 
-def comparison_dict(analysis: Analysis, comparison: GroupComparison, texts: Mapping[int, str]) -> dict[str, Any]:
-    """Groups (name, size, representative statements) and consensus across one partition of
+def comparison(analysis: Analysis, compared: GroupComparison, texts: Texts) -> contract.Comparison:
+    """Groups (name, size, representative statements), consensus and votes across one partition of
     participants, e.g. a declared attribute such as region."""
+    text = _text_of(analysis, texts)
+    return contract.Comparison(
+        groups=[
+            contract.DeclaredGroup(
+                name=name,
+                size=int(size),
+                representative=[_representative(r, analysis, text) for r in compared.representative[g]],
+            )
+            for g, (name, size) in enumerate(zip(compared.names, compared.sizes))
+        ],
+        consensus=_consensus(compared, analysis, text),
+        group_votes=group_votes(compared, analysis.matrix.statement_ids),
+    )
+
+
+def opinion_map(analysis: Analysis) -> contract.OpinionMap:
+    """Every participant's 2-D position (rounded to 4 places) and group."""
+    positions = np.round(analysis.projection.positions[:, :2], 4)
+    return contract.OpinionMap(
+        participants=analysis.matrix.participant_ids.tolist(),
+        x=positions[:, 0].tolist(),
+        y=positions[:, 1].tolist(),
+        group=analysis.groups.labels.tolist(),
+        labels=[group_letter(g) for g in range(analysis.groups.k)],
+    )
+
+
+def group_votes(compared: GroupComparison, statement_ids: np.ndarray) -> dict[str, list[list[int]]]:
+    """Per statement id: [agree, disagree, seen] in each group, in group order — how each group voted."""
+    tallies = compared.tallies
+    stacked = np.stack([tallies.agree, tallies.disagree, tallies.seen], axis=-1)  # (k, m, 3)
+    return {str(int(sid)): stacked[:, j, :].tolist() for j, sid in enumerate(statement_ids)}
+
+
+def _text_of(analysis: Analysis, texts: Texts) -> Callable[[int], str]:
     statement_ids = analysis.matrix.statement_ids
 
     def text(column: int) -> str:
         return texts.get(int(statement_ids[column]), "")
 
-    return {
-        "groups": [
-            {
-                "name": name,
-                "size": int(size),
-                "representative": [_representative(r, statement_ids, text) for r in comparison.representative[g]],
-            }
-            for g, (name, size) in enumerate(zip(comparison.names, comparison.sizes))
-        ],
-        "consensus": _consensus(comparison, analysis.eligible, statement_ids, text),
-        "group_votes": group_votes(comparison, statement_ids),
-    }
+    return text
 
 
-def group_votes(comparison: GroupComparison, statement_ids: np.ndarray) -> dict[str, list[list[int]]]:
-    """Per statement id: [agree, disagree, seen] in each group, in group order — how each group voted."""
-    tallies = comparison.tallies
-    stacked = np.stack([tallies.agree, tallies.disagree, tallies.seen], axis=-1)  # (k, m, 3)
-    return {str(int(sid)): stacked[:, j, :].tolist() for j, sid in enumerate(statement_ids)}
+def _representative(
+    r: RepresentativeStatement, analysis: Analysis, text: Callable[[int], str]
+) -> contract.Representative:
+    return contract.Representative(
+        statement=int(analysis.matrix.statement_ids[r.statement]),
+        direction=r.direction,
+        group_share=round(r.p_success, 6),
+        rest_share=round(r.share_rest, 6),
+        votes_that_way=int(r.n_success),
+        group_voters=int(r.n_trials),
+        repness=round(r.repness, 6),
+        repness_test=round(r.repness_test, 6),
+        text=text(r.statement),
+    )
 
 
-def _representative(r: RepresentativeStatement, statement_ids: np.ndarray, text) -> dict[str, Any]:
-    return {
-        "statement": int(statement_ids[r.statement]),
-        "direction": r.direction,
-        "group_share": round(r.p_success, 6),
-        "rest_share": round(r.share_rest, 6),
-        "votes_that_way": r.n_success,
-        "group_voters": r.n_trials,
-        "repness": round(r.repness, 6),
-        "repness_test": round(r.repness_test, 6),
-        "text": text(r.statement),
-    }
-
-
-def _consensus(comparison: GroupComparison, eligible: np.ndarray, statement_ids: np.ndarray, text) -> list[dict]:
-    consensus = comparison.consensus
+def _consensus(compared: GroupComparison, analysis: Analysis, text: Callable[[int], str]) -> list[contract.Consensus]:
+    found, statement_ids = compared.consensus, analysis.matrix.statement_ids
     return [
-        {
-            "statement": int(statement_ids[j]),
-            "direction": direction,
-            "score": round(score, 6),
-            "agree_score": round(float(consensus.agree[j]), 6),
-            "disagree_score": round(float(consensus.disagree[j]), 6),
-            "text": text(j),
-        }
-        for j, direction, score in consensus.ranked(eligible)
+        contract.Consensus(
+            statement=int(statement_ids[j]),
+            direction=direction,
+            score=round(score, 6),
+            agree_score=round(float(found.agree[j]), 6),
+            disagree_score=round(float(found.disagree[j]), 6),
+            text=text(j),
+        )
+        for j, direction, score in found.ranked(analysis.eligible)
+    ]
+
+
+def _bridging(analysis: Analysis, text: Callable[[int], str]) -> list[contract.Bridging]:
+    if analysis.bridging is None:
+        return []
+    found, statement_ids = analysis.bridging, analysis.matrix.statement_ids
+    return [
+        contract.Bridging(
+            statement=int(statement_ids[j]),
+            score=round(score, 6),
+            factor=round(float(found.factor[j]), 6),
+            ratings=int(found.ratings[j]),
+            text=text(j),
+        )
+        for j, score in found.ranked(analysis.eligible)
     ]

@@ -5,61 +5,61 @@ from __future__ import annotations
 
 from typing import Any
 
+from concord.report.contract import AnalysisResults, Bridging, Consensus, Representative
+
 SHOWN = 5
 
 
-def print_summary(results: dict[str, Any], console=None) -> None:
+def print_summary(results: AnalysisResults, console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = console or Console()
-    if results["topic"]:
-        console.print(f"[bold]{results['topic']}[/bold]")
+    if results.topic:
+        console.print(f"[bold]{results.topic}[/bold]")
     console.print(
-        f"{results['participants']:,} participants · {results['statements']:,} statements"
-        f" ({results['statements_moderated_out']:,} moderated out) · {results['votes']:,} votes"
+        f"{results.participants:,} participants · {results.statements:,} statements"
+        f" ({results.statements_moderated_out:,} moderated out) · {results.votes:,} votes"
     )
-    groups = results["groups"]
+    groups = results.groups
     console.print(
-        f"{len(groups)} opinion groups among {results['clustered_participants']:,} clustered participants: "
-        + ", ".join(f"{g['label']} {g['size']:,}" for g in groups)
+        f"{len(groups)} opinion groups among {results.clustered_participants:,} clustered participants: "
+        + ", ".join(f"{g.label} {g.size:,}" for g in groups)
     )
-    for note in results["notes"]:
+    for note in results.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
 
-    console.print(_consensus_table("Consensus across all opinion groups", results["consensus"]))
+    console.print(_consensus_table("Consensus across all opinion groups", results.consensus))
 
     for group in groups:
         table = Table(
-            title=f"Group {group['label']} ({group['size']:,}): what it thinks that the others do not",
+            title=f"Group {group.label} ({group.size:,}): what it thinks that the others do not",
             title_justify="left",
         )
         table.add_column("side")
         table.add_column("group", justify="right")
         table.add_column("others", justify="right")
         table.add_column("statement", overflow="fold")
-        for entry in group["representative"]:
-            table.add_row(
-                entry["direction"], f"{entry['group_share']:.0%}", f"{entry['rest_share']:.0%}", _label(entry)
-            )
+        for entry in group.representative:
+            table.add_row(entry.direction, f"{entry.group_share:.0%}", f"{entry.rest_share:.0%}", _label(entry))
         console.print(table)
 
-    if results["bridging"]:
+    if results.bridging:
         table = Table(title="Bridging: support that the opinion axis does not explain", title_justify="left")
         table.add_column("#", justify="right")
         table.add_column("score", justify="right")
         table.add_column("statement", overflow="fold")
-        for rank, entry in enumerate(results["bridging"][:SHOWN], start=1):
-            table.add_row(str(rank), f"{entry['score']:.3f}", _label(entry))
+        for rank, entry in enumerate(results.bridging[:SHOWN], start=1):
+            table.add_row(str(rank), f"{entry.score:.3f}", _label(entry))
         console.print(table)
 
-    declared = results.get("declared_groups")
+    declared = results.declared_groups
     if declared:
-        console.print("Declared groups: " + ", ".join(f"{g['name']} {g['size']:,}" for g in declared["groups"]))
-        console.print(_consensus_table("Consensus across declared groups", declared["consensus"]))
+        console.print("Declared groups: " + ", ".join(f"{g.name} {g.size:,}" for g in declared.groups))
+        console.print(_consensus_table("Consensus across declared groups", declared.consensus))
 
 
-def _consensus_table(title: str, entries: list[dict[str, Any]]):
+def _consensus_table(title: str, entries: list[Consensus]) -> Any:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
@@ -68,12 +68,11 @@ def _consensus_table(title: str, entries: list[dict[str, Any]]):
     table.add_column("score", justify="right")
     table.add_column("statement", overflow="fold")
     for rank, entry in enumerate(entries[:SHOWN], start=1):
-        table.add_row(str(rank), entry["direction"], f"{entry['score']:.3f}", _label(entry))
+        table.add_row(str(rank), entry.direction, f"{entry.score:.3f}", _label(entry))
     return table
 
 
-def _label(entry: dict[str, Any]) -> str:
+def _label(entry: Consensus | Representative | Bridging) -> str:
     from rich.markup import escape
 
-    text = entry.get("text") or ""
-    return escape(f"[{entry['statement']}] {text}" if text else f"statement {entry['statement']}")
+    return escape(f"[{entry.statement}] {entry.text}" if entry.text else f"statement {entry.statement}")

@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 from concord.service.clock import now_ms
 from concord.service.errors import Invalid, NotFound
 from concord.service.spaces import require_moderator, validate_language
+from concord.states import Access, Moderation
 from concord.store.models import Conversation, Space, User
 
-MODERATION_MODES = ("pre", "post")
-ACCESS_MODES = ("link", "invite", "xid")
 STATEMENT_LENGTH_RANGE = (20, 1000)  # Pol.is uses 140
 
 
@@ -26,9 +25,9 @@ class ConversationSettings:
     topic: str = ""
     description: str = ""
     language: str = "en"
-    moderation: str = "post"
+    moderation: Moderation = Moderation.POST
     participants_can_write: bool = True
-    access: str = "link"
+    access: Access = Access.LINK
     max_statement_length: int = 140
     attributes: list | None = None
 
@@ -39,10 +38,18 @@ class ConversationSettings:
         if len(self.description or "") > 10_000:
             raise Invalid("the description is limited to 10,000 characters")
         validate_language(self.language)
-        if self.moderation not in MODERATION_MODES:
-            raise Invalid("moderation must be 'pre' (statements wait for a moderator) or 'post' (shown at once)")
-        if self.access not in ACCESS_MODES:
-            raise Invalid("access must be 'link', 'invite' (one-time codes) or 'xid' (an id from an embedding site)")
+        try:
+            self.moderation = Moderation(self.moderation)
+        except ValueError:
+            raise Invalid(
+                "moderation must be 'pre' (statements wait for a moderator) or 'post' (shown at once)"
+            ) from None
+        try:
+            self.access = Access(self.access)
+        except ValueError:
+            raise Invalid(
+                "access must be 'link', 'invite' (one-time codes) or 'xid' (an id from an embedding site)"
+            ) from None
         low, high = STATEMENT_LENGTH_RANGE
         if not isinstance(self.max_statement_length, int) or not low <= self.max_statement_length <= high:
             raise Invalid(f"max_statement_length must be a whole number from {low} to {high}")

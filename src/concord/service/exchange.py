@@ -22,14 +22,17 @@ from concord.formats.errors import InputFileError
 from concord.formats.polis import Statement as ExportedStatement
 from concord.formats.polis import VoteEvents, read_export
 from concord.formats.polis_writer import write_export
+from concord.report.contract import read_conversation_results
 from concord.service.clock import now_ms
 from concord.service.conversations import ConversationSettings, create_conversation
 from concord.service.errors import Invalid
 from concord.service.statements import DUPLICATE_KEY_LENGTH, duplicate_key
+from concord.states import StatementStatus
 from concord.store.models import AnalysisRecord, Conversation, Participant, Space, Statement, User, Vote, VoteEvent
 
-STATUS_OF_MODERATED = {1: "accepted", 0: "accepted", -1: "rejected"}  # Pol.is shows unmoderated (0) ones
-MODERATED_OF_STATUS = {"accepted": 1, "pending": 0, "rejected": -1}
+# Pol.is shows unmoderated (0) statements, so they are accepted here.
+STATUS_OF_MODERATED = {1: StatementStatus.ACCEPTED, 0: StatementStatus.ACCEPTED, -1: StatementStatus.REJECTED}
+MODERATED_OF_STATUS = {StatementStatus.ACCEPTED: 1, StatementStatus.PENDING: 0, StatementStatus.REJECTED: -1}
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 BATCH = 20_000
 
@@ -94,7 +97,7 @@ def import_polis_folder(
                 "normalized": key,
                 "author_id": participant_id.get(source.author_id),
                 "is_seed": False,
-                "status": STATUS_OF_MODERATED.get(source.moderated, "accepted"),
+                "status": STATUS_OF_MODERATED.get(source.moderated, StatementStatus.ACCEPTED),
                 "created_ms": source.timestamp or now,
             }
         )
@@ -205,10 +208,8 @@ def export_polis_folder(session: Session, conversation: Conversation, folder: st
         for s in session.scalars(select(Statement).where(Statement.conversation_id == conversation.id))
     ]
     record = session.get(AnalysisRecord, conversation.id)
-    groups = {}
-    if record is not None:
-        for group in record.results.get("groups", []):
-            groups.update({int(p): group["id"] for p in group["participants"]})
+    results = read_conversation_results(record.results) if record is not None else None
+    groups = {number: group.id for group in (results.groups if results else []) for number in group.participants}
     written = write_export(
         folder, events, statements, topic=conversation.topic, description=conversation.description, groups=groups
     )

@@ -14,9 +14,11 @@ from concord.service.clock import now_ms
 from concord.service.conversations import lock_for_writing, take_number
 from concord.service.errors import Conflict, Forbidden, Invalid
 from concord.service.tokens import new_token, normalise_code, token_hash
+from concord.states import Access, StatementStatus
 from concord.store.models import AnalysisRecord, Conversation, Invitation, Participant, Statement, Vote
 
 XID_MAX_LENGTH = 200
+UNSEEN = priority(0.0, 0.0, 0.0, 0.0)  # a statement no grouped participant has voted on yet
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def join(
     if not conversation.is_open:
         raise Conflict("this conversation is closed", "conversation_closed")
     token = token or new_token()
-    if conversation.access == "xid":
+    if conversation.access == Access.XID:
         xid = (xid or "").strip()
         if not xid or len(xid) > XID_MAX_LENGTH:
             raise Forbidden(
@@ -68,13 +70,13 @@ def join(
             known.token_hash = token_hash(token)
             return Joined(known, token)
     invitation = None
-    if conversation.access == "invite":
+    if conversation.access == Access.INVITE:
         invitation = _claim_invitation(session, conversation, invite_code)
     participant = Participant(
         conversation_id=conversation.id,
         number=take_number(session, conversation, "next_participant_number"),
         token_hash=token_hash(token),
-        xid=xid if conversation.access == "xid" else None,
+        xid=xid if conversation.access == Access.XID else None,
         attributes={},
         created_ms=now_ms(),
     )
@@ -137,7 +139,9 @@ def next_statement(
     (polis-math.md §1.11): new statements get seen, and ones that tell groups apart or may unite them
     come earlier; not a fixed order."""
     rng = rng or random.SystemRandom()
-    shown = select(Statement).where(Statement.conversation_id == conversation.id, Statement.status == "accepted")
+    shown = select(Statement).where(
+        Statement.conversation_id == conversation.id, Statement.status == StatementStatus.ACCEPTED
+    )
     voted = 0
     if participant is not None:
         mine = select(Vote.statement_id).where(Vote.participant_id == participant.id)
@@ -154,16 +158,8 @@ def next_statement(
 
 def _priorities(session: Session, conversation: Conversation, candidates: list[Statement]) -> list[float]:
     """Priorities from the latest analysis; statements newer than it count as unseen."""
-    record = session.get(AnalysisRecord, conversation.id)
-    known = (record.results.get("routing") or {}) if record is not None else {}
-    weights = []
-    for statement in candidates:
-        counts = known.get(str(statement.number))
-        if counts is None:
-            weights.append(priority(0, 0, 0, 0.0))
-        else:
-            weights.append(priority(counts["agree"], counts["disagree"], counts["seen"], counts["extremity"]))
-    return weights
+    known = session.scalar(select(AnalysisRecord.priorities).where(AnalysisRecord.conversation_id == conversation.id))
+    return [(known or {}).get(str(statement.number), UNSEEN) for statement in candidates]
 
 
 def my_votes(session: Session, participant: Participant) -> dict[int, int]:
@@ -172,4 +168,4 @@ def my_votes(session: Session, participant: Participant) -> dict[int, int]:
         .join(Statement, Statement.id == Vote.statement_id)
         .where(Vote.participant_id == participant.id)
     )
-    return dict(rows)
+    return dict(rows.all())

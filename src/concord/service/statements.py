@@ -14,9 +14,9 @@ from concord.service.clock import now_ms
 from concord.service.conversations import lock_for_writing, take_number
 from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
 from concord.service.spaces import require_moderator
+from concord.states import Moderation, StatementStatus
 from concord.store.models import MAX_ID, Conversation, ModerationEvent, Participant, Statement, User
 
-STATUSES = ("accepted", "pending", "rejected")
 DUPLICATE_KEY_LENGTH = 700  # the width of Statement.normalized
 _SPACE = re.compile(r"\s+")
 
@@ -82,7 +82,8 @@ def add_statement(
     )
     if existing is not None:
         raise Conflict(f"this statement is already in the conversation (statement {existing})", "duplicate_statement")
-    status = "accepted" if moderator is not None or conversation.moderation == "post" else "pending"
+    shown_at_once = moderator is not None or conversation.moderation == Moderation.POST
+    status = StatementStatus.ACCEPTED if shown_at_once else StatementStatus.PENDING
     statement = Statement(
         conversation_id=conversation.id,
         number=take_number(session, conversation, "next_statement_number"),
@@ -112,14 +113,21 @@ def statement_by_number(session: Session, conversation: Conversation, number: in
 
 
 def moderate(
-    session: Session, user: User | None, statement: Statement, conversation: Conversation, status: str, reason: str
+    session: Session,
+    user: User | None,
+    statement: Statement,
+    conversation: Conversation,
+    status: StatementStatus | str,
+    reason: str,
 ) -> ModerationEvent:
     """Accept, reject or send back to the queue, with a reason (required for rejection)."""
     moderator = require_moderator(session, user, conversation.space)
-    if status not in STATUSES:
-        raise Invalid("status must be 'accepted', 'rejected' or 'pending'")
+    try:
+        status = StatementStatus(status)
+    except ValueError:
+        raise Invalid("status must be 'accepted', 'rejected' or 'pending'") from None
     reason = (reason or "").strip()
-    if status == "rejected" and not reason:
+    if status == StatementStatus.REJECTED and not reason:
         raise Invalid("say why a statement is rejected: the reason is published in the moderation log")
     if len(reason) > 500:
         raise Invalid("a moderation reason is limited to 500 characters")
@@ -132,7 +140,9 @@ def moderate(
     return event
 
 
-def statements_of(session: Session, conversation: Conversation, status: str | None = "accepted") -> list[Statement]:
+def statements_of(
+    session: Session, conversation: Conversation, status: StatementStatus | None = StatementStatus.ACCEPTED
+) -> list[Statement]:
     query = select(Statement).where(Statement.conversation_id == conversation.id)
     if status is not None:
         query = query.where(Statement.status == status)
@@ -165,6 +175,6 @@ def moderation_log(session: Session, conversation: Conversation) -> list[LogEntr
         .order_by(ModerationEvent.id)
     )
     return [
-        LogEntry(number, decided, reason, when, text if current == "accepted" else None)
+        LogEntry(number, decided, reason, when, text if current == StatementStatus.ACCEPTED else None)
         for number, current, text, decided, reason, when in rows
     ]

@@ -21,9 +21,10 @@ from concord.service.clock import now_ms
 from concord.service.errors import Conflict, Invalid, NotFound, ServiceError
 from concord.service.ratelimit import VOTES, RateLimiter
 from concord.service.tokens import token_hash
+from concord.states import StatementStatus, VoteChoice
 from concord.store.models import MAX_ID, Conversation, Participant, Statement, Vote, VoteEvent
 
-VOTE_VALUES = {"agree": 1, "disagree": -1, "pass": 0}
+CHOICES = frozenset(VoteChoice)
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def _store(connection: Connection, votes: list[tuple[Voter, int, str]], limiter:
             "conversation_id": voter.conversation_id,
             "participant_id": voter.participant_id,
             "statement_id": statement_id,
-            "value": VOTE_VALUES[vote],
+            "value": VoteChoice(vote).score,
         }
         events.append({**row, "created_ms": now})
         current[(voter.participant_id, statement_id)] = {**row, "updated_ms": now}  # the last in the batch wins
@@ -158,10 +159,10 @@ def _store(connection: Connection, votes: list[tuple[Voter, int, str]], limiter:
 
 
 def _votable(
-    voter: Voter, statement: tuple[int, str] | None, number: int, vote: str, limiter: RateLimiter | None
+    voter: Voter, statement: tuple[int, str] | None, number: int, vote: VoteChoice | str, limiter: RateLimiter | None
 ) -> int:
     """The statement's id when this vote may be stored; otherwise the reason it may not."""
-    if vote not in VOTE_VALUES:
+    if vote not in CHOICES:
         raise Invalid("vote must be 'agree', 'disagree' or 'pass'")
     if not voter.conversation_open:
         raise Conflict("this conversation is closed: votes are no longer taken", "conversation_closed")
@@ -170,9 +171,11 @@ def _votable(
     if statement is None:
         raise NotFound(f"no statement {number} in this conversation")
     statement_id, status = statement
-    if status != "accepted":
+    if status != StatementStatus.ACCEPTED:
         raise Conflict(
-            "this statement was removed by a moderator" if status == "rejected" else "this statement awaits moderation",
+            "this statement was removed by a moderator"
+            if status == StatementStatus.REJECTED
+            else "this statement awaits moderation",
             "statement_unavailable",
         )
     return statement_id

@@ -49,8 +49,9 @@ def open_database(url: str | None = None) -> Engine:
     raise DatabaseError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://USER@HOST/DB")
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (creates it on an empty database)."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the newest revision (creates it on an empty database), or to an older
+    ``revision`` (tests of a migration start from the one before it)."""
     from alembic import command
     from alembic.config import Config
 
@@ -58,7 +59,7 @@ def migrate(engine: Engine) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

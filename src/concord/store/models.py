@@ -11,10 +11,13 @@ asks for. No names, e-mail addresses or IP addresses are stored anywhere.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -25,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from concord.states import Access, Moderation, StatementStatus
+
 MAX_ID = 2**31 - 1  # ids and numbers are INTEGER columns; a larger one can name no row
 LANGUAGE_TAG_LENGTH = 16
 SPACE_PATH_LENGTH = 1024
@@ -32,6 +37,19 @@ SPACE_PATH_LENGTH = 1024
 
 class Base(DeclarativeBase):
     pass
+
+
+def state_column(states: type[StrEnum], length: int) -> Enum:
+    """A column of named states (:mod:`concord.states`), stored as the state's word in a VARCHAR as
+    before (no database enum type to migrate); rows read back as the enum."""
+    return Enum(
+        states,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class Space(Base):
@@ -99,11 +117,9 @@ class Conversation(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(LANGUAGE_TAG_LENGTH), default="en")
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
-    # "pre": statements wait for a moderator; "post": they appear at once and can be removed.
-    moderation: Mapped[str] = mapped_column(String(8), default="post")
+    moderation: Mapped[Moderation] = mapped_column(state_column(Moderation, 8), default=Moderation.POST)
     participants_can_write: Mapped[bool] = mapped_column(Boolean, default=True)
-    # "link": anyone with the link; "invite": one-time invitation codes; "xid": an id from an embedding site.
-    access: Mapped[str] = mapped_column(String(8), default="link")
+    access: Mapped[Access] = mapped_column(state_column(Access, 8), default=Access.LINK)
     max_statement_length: Mapped[int] = mapped_column(Integer, default=140)
     # Declared attributes asked of participants, e.g. [{"name": "region", "options": ["north", "south"]}].
     attributes: Mapped[list] = mapped_column(JSON, default=list)
@@ -146,8 +162,7 @@ class Statement(Base):
     normalized: Mapped[str] = mapped_column(String(700))  # for refusing duplicates
     author_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
     is_seed: Mapped[bool] = mapped_column(Boolean, default=False)
-    # "accepted" (shown), "pending" (waiting for a moderator), "rejected" (hidden, left out of the analysis)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[StatementStatus] = mapped_column(state_column(StatementStatus, 16))
     created_ms: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -158,7 +173,7 @@ class ModerationEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[StatementStatus] = mapped_column(state_column(StatementStatus, 16))
     reason: Mapped[str] = mapped_column(Text, default="")
     moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_ms: Mapped[int] = mapped_column(BigInteger)
@@ -215,4 +230,6 @@ class AnalysisRecord(Base):
     last_event_id: Mapped[int] = mapped_column(BigInteger)  # vote events up to this id were included
     vote_count: Mapped[int] = mapped_column(Integer)  # current votes analysed
     seconds: Mapped[float] = mapped_column()
-    results: Mapped[dict] = mapped_column(JSON)  # concord.report.results shape + map positions
+    results_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    results: Mapped[dict] = mapped_column(JSON)  # concord.report.contract.ConversationResults, version above
+    priorities: Mapped[dict[str, float] | None] = mapped_column(JSON)  # next-statement priority by number

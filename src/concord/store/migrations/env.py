@@ -1,20 +1,21 @@
-"""Alembic environment: Concord runs migrations from code (``concord.store.database.migrate``), passing
-an open connection; ``alembic`` on the command line works too when CONCORD_DATABASE_URL is set."""
+"""Alembic environment. Concord runs migrations from code (``concord.store.database.migrate``), passing
+an open connection. ``alembic upgrade head`` on the command line (with the repository's alembic.ini)
+works too: it opens the database the app would, by the same rule (``--database``-less: the
+CONCORD_DATABASE_URL variable, else sqlite:///concord.db) and with the same driver (psycopg 3)."""
 
 from __future__ import annotations
 
-import os
-
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection
 
+from concord.store.database import open_database
 from concord.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
 
 
-def run_with(connection) -> None:
+def run_with(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -28,6 +29,7 @@ connection = config.attributes.get("connection")
 if connection is not None:
     run_with(connection)
 else:
-    engine = create_engine(os.environ.get("CONCORD_DATABASE_URL", "sqlite:///concord.db"))
+    engine = open_database()
     with engine.begin() as opened:
         run_with(opened)
+    engine.dispose()

@@ -5,19 +5,37 @@ Keys of 700 characters are the ones 0001 may have cut; they are recomputed from 
 Imported repeats (keys starting with '#') keep theirs; an exact repeat among the recomputed ones is
 kept apart by its number, as an import does.
 
+A migration is frozen history: the key is computed by this file's own copy of the rule as it stood at
+this revision, never by application code that may change later.
+
 Revision ID: 0002
 Revises: 0001
 """
 
+import hashlib
+import re
+import unicodedata
+
 import sqlalchemy as sa
 from alembic import op
-
-from concord.service.statements import DUPLICATE_KEY_LENGTH, duplicate_key
 
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+
+DUPLICATE_KEY_LENGTH = 700
+_SPACE = re.compile(r"\s+")
+
+
+def duplicate_key(text: str) -> str:
+    """NFKC, case-folded, punctuation and spacing ignored; a SHA-256 of that when over 700 characters."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    key = _SPACE.sub(" ", "".join(ch if ch.isalnum() else " " for ch in folded)).strip()
+    if len(key) <= DUPLICATE_KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
 
 statements = sa.table(
     "statements",

@@ -1,0 +1,168 @@
+"""The results of an analysis as a typed, versioned contract: what ``concord analyze --json`` prints,
+what the live analysis stores for a conversation, what the results endpoint sends and the results
+page, the exports and the reports read. Built in one place (:mod:`concord.report.results`), read
+through :func:`read_conversation_results`.
+
+Ids are the source's (Pol.is participant and comment ids, Concord's numbers); shares are fractions
+rounded to 6 places. A stored payload carries ``version``; a reader that finds another version treats
+the results as missing (the live analysis then computes them again), never as data of another shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from functools import cache
+from typing import Any, Literal
+
+RESULTS_VERSION = 1
+Direction = Literal["agree", "disagree"]
+
+
+@dataclass(frozen=True)
+class Representative:
+    """A statement that sets a group apart (Pol.is repness, polis-math.md §1.9)."""
+
+    statement: int
+    direction: Direction
+    group_share: float  # share of the group's voters on it who voted this way
+    rest_share: float  # the same share among everyone else
+    votes_that_way: int
+    group_voters: int
+    repness: float
+    repness_test: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Consensus:
+    """Group-informed consensus of one statement on its stronger side: Π_g (A_g + 1)/(S_g + 2)."""
+
+    statement: int
+    direction: Direction
+    score: float
+    agree_score: float
+    disagree_score: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Group:
+    id: int  # 0 = the largest
+    label: str  # A, B, C …
+    size: int
+    participants: list[int]
+    representative: list[Representative]
+
+
+@dataclass(frozen=True)
+class MajorityEntry:
+    statement: int
+    share: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Bridging:
+    """Support the opinion axis does not explain (Community Notes' intercept)."""
+
+    statement: int
+    score: float
+    factor: float
+    ratings: int
+    text: str
+
+
+@dataclass(frozen=True)
+class DeclaredGroup:
+    name: str
+    size: int
+    representative: list[Representative]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Groups, consensus and each group's votes across one partition of participants (the opinion
+    groups, or a declared attribute such as region). ``group_votes`` maps a statement id to
+    [agree, disagree, seen] per group, in group order."""
+
+    groups: list[DeclaredGroup]
+    consensus: list[Consensus]
+    group_votes: dict[str, list[list[int]]]
+
+
+@dataclass(frozen=True)
+class DeclaredComparison(Comparison):
+    """Declared groups given to ``concord analyze --groups-file``."""
+
+    participants_without_votes: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnalysisResults:
+    """One analysis as ``concord analyze --json`` prints it."""
+
+    topic: str
+    participants: int
+    statements: int
+    statements_moderated_out: int
+    votes: int
+    clustered_participants: int
+    parameters: dict[str, int | bool]
+    silhouette_by_k: dict[str, float]
+    groups: list[Group]
+    consensus: list[Consensus]
+    group_votes: dict[str, list[list[int]]]
+    majority: dict[str, list[MajorityEntry]]
+    bridging: list[Bridging]
+    timings: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+    declared_groups: DeclaredComparison | None = None
+
+
+@dataclass(frozen=True)
+class OpinionMap:
+    """Every analysed participant's 2-D position and group (−1: not clustered), by participant number."""
+
+    participants: list[int]
+    x: list[float]
+    y: list[float]
+    group: list[int]
+    labels: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConversationResults(AnalysisResults):
+    """The live analysis of a conversation: the analysis, each declared attribute's comparison and the
+    opinion map. What the results endpoint sends inside ``results``."""
+
+    version: int = RESULTS_VERSION
+    declared: dict[str, Comparison] = field(default_factory=dict)
+    map: OpinionMap
+
+
+def to_json(value: Any) -> Any:
+    """Plain JSON data of a contract object: dataclasses become objects (``None`` fields are left out),
+    and lists of plain values are passed on as they are, not copied (a map holds a million points)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(item) for f in fields(value) if (item := getattr(value, f.name)) is not None}
+    if isinstance(value, list):
+        return [to_json(item) for item in value] if value and is_dataclass(value[0]) else value
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    return value
+
+
+def read_conversation_results(data: Any) -> ConversationResults | None:
+    """The stored payload as typed results, or None when it is of another version (or no payload)."""
+    if not isinstance(data, dict) or data.get("version") != RESULTS_VERSION:
+        return None
+    return _conversation_results().validate_python(data)
+
+
+@cache
+def _conversation_results() -> Any:
+    """Pydantic's validator of the payload, built once; imported here only, because the server has
+    pydantic loaded already and ``concord analyze`` (which must start fast) never reads results."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(ConversationResults)
