@@ -94,9 +94,7 @@ def make_app(database_url):
 
     yield make
     for app in apps:
-        app.state.concord.votes.stop()
-        app.state.concord.live.stop()
-        app.state.concord.sessions.kw["bind"].dispose()
+        app.state.concord.close()
 
 
 @pytest.fixture

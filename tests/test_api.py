@@ -327,9 +327,15 @@ def test_openapi_lists_every_api_route(app, client):
     documented = {
         (method.upper(), path) for path, item in spec["paths"].items() for method in item if path.startswith("/api/")
     }
-    from concord.web.api import router
+    from concord.web.api import RESOURCES
 
-    served = {(method, route.path) for route in router.routes for method in route.methods if method != "HEAD"}
+    served = {
+        (method, route.path)
+        for resource in RESOURCES
+        for route in resource.router.routes
+        for method in route.methods
+        if method != "HEAD"
+    }
     assert served == EXPECTED_ROUTES, "a route was added or removed: update EXPECTED_ROUTES and its tests"
     assert documented == served
     # Refusals are documented with the error body, and request bodies with their schema.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, func, select
 
-from concord.service import conversations, participation, spaces, statements
+from concord.service import conversations, moderation, participation, spaces, statements
 from concord.service.accounts import system_actor
 from concord.service.errors import Conflict, NotFound
 from concord.service.vote_intake import VoteIntake
@@ -24,7 +24,7 @@ def conversation(app):
         )
         for text in ("Wells before roads", "Roads before wells", "Off topic"):
             statements.add_statement(session, conversation, text, moderator=actor)
-        statements.moderate(
+        moderation.moderate(
             session,
             actor,
             statements.statement_by_number(session, conversation, 2),

@@ -21,6 +21,11 @@ app.command()(analysis.synth)
 app.command()(server.serve)
 app.command("import")(server.import_conversation)
 app.command("export")(server.export_conversation)
+spaces = typer.Typer(
+    help="Spaces: where conversations happen, nested country → province → district.", no_args_is_help=True
+)
+spaces.command("add")(server.add_space)
+app.add_typer(spaces, name="space")
 users = typer.Typer(help="Moderator and administrator accounts.", no_args_is_help=True)
 users.command("add")(server.add_user)
 users.command("grant")(server.grant_role)

@@ -33,12 +33,12 @@ def _serve(host: str, port: int, database: str | None, demo: bool, secure_cookie
     from concord.web.app import create_app
 
     app = create_app(database, secure_cookies=secure_cookies, analysis_process=True)
-    state = app.state.concord
+    runtime = app.state.concord
     if demo:
-        created = ensure_demo(state.sessions)
+        created = ensure_demo(runtime.sessions)
         if created is not None:
             print("created the demo conversation (a real Pol.is export, CC BY 4.0); analysing it …", file=sys.stderr)
-            state.live.analyse_now(created)
+            runtime.live.analyse_now(created)
     print(f"Concord on http://{host}:{port}/  (database: {_without_password(database_url(database))})", file=sys.stderr)
     # Everything loaded so far lives as long as the server: freezing it keeps the garbage collector's
     # full passes (which otherwise walk every imported object) short, so they do not stall requests.
@@ -105,6 +105,38 @@ def _grant(username: str, space: str, database: str | None) -> None:
     print(f"{username} now moderates {space}")
 
 
+def add_space(
+    path: str = typer.Argument(..., help="Where the space goes, e.g. /afghanistan/herat (its parent must exist)."),
+    name: str = typer.Option(..., help="The space's name as people read it, e.g. Herat."),
+    language: str = typer.Option("en", help="Its main language tag, e.g. fa-AF (Dari) or ps (Pashto)."),
+    description: str = typer.Option("", help="What the space is for."),
+    database: str | None = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Create a space (a country, province, district, city, cooperative …) as the operator."""
+    run_safely(_add_space, path, name, language, description, database)
+
+
+def _add_space(path: str, name: str, language: str, description: str, database: str | None) -> None:
+    from concord.service.accounts import system_actor
+    from concord.service.errors import Invalid
+    from concord.service.spaces import create_space
+
+    parent, _, slug = path.strip().rstrip("/").rpartition("/")
+    if not slug:
+        raise Invalid(f"{path!r} names no space: give a path such as /afghanistan or /afghanistan/herat")
+    with _sessions(database).begin() as session:
+        space = create_space(
+            session,
+            system_actor(),
+            parent_path=parent or None,
+            slug=slug,
+            name=name,
+            language=language,
+            description=description,
+        )
+        print(f"created the space {space.path} ({space.name})")
+
+
 def import_conversation(
     folder: Path = typer.Argument(..., help="A Pol.is export folder."),
     space: str = typer.Option(..., help="Space path to import into, e.g. /demo."),
@@ -117,13 +149,18 @@ def import_conversation(
 
 def _import(folder: Path, space: str, topic: str | None, database: str | None) -> None:
     from concord.service.accounts import system_actor
+    from concord.service.errors import NotFound
     from concord.service.exchange import import_polis_folder
     from concord.service.live_analysis import LiveAnalysis
     from concord.service.spaces import space_by_path
 
     sessions = _sessions(database)
     with sessions.begin() as session:
-        imported = import_polis_folder(session, system_actor(), space_by_path(session, space), folder, topic)
+        try:
+            target = space_by_path(session, space)
+        except NotFound as missing:
+            raise NotFound(f"{missing}: create it first with `concord space add {space} --name NAME`") from None
+        imported = import_polis_folder(session, system_actor(), target, folder, topic)
         conversation_id, public_id = imported.conversation.id, imported.conversation.public_id
     LiveAnalysis(sessions).analyse_now(conversation_id)
     print(

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.errors import Conflict, Invalid, NotFound, Unauthorized
+from concord.service.ratelimit import LOGINS
 from concord.service.tokens import new_token, token_hash
 from concord.store.models import LoginSession, Space, SpaceRole, User
+
+if TYPE_CHECKING:
+    from concord.service.runtime import Runtime
 
 SESSION_LIFETIME_MS = 12 * 3600 * 1000
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
@@ -85,14 +91,25 @@ def log_in(session: Session, username: str, password: str) -> Login:
     return Login(user, token, csrf)
 
 
-def current_login(session: Session, token: str | None) -> tuple[User, str] | None:
-    """The user and CSRF token of a session cookie, or None when absent or expired."""
+def logged_in_user(session: Session, token: str | None) -> User | None:
+    """The user of a session cookie, or None when absent or expired."""
     if not token:
         return None
     found = session.get(LoginSession, token_hash(token))
     if found is None or found.expires_ms < now_ms():
         return None
-    return session.get(User, found.user_id), found.csrf_token
+    return session.get(User, found.user_id)
+
+
+def user_of(session: Session, caller: Caller) -> User | None:
+    """The moderator or administrator making this request, if one is logged in."""
+    return logged_in_user(session, caller.session_token)
+
+
+def require_user(user: User | None) -> User:
+    if user is None:
+        raise Unauthorized("log in as a moderator first")
+    return user
 
 
 def log_out(session: Session, token: str) -> None:
@@ -105,3 +122,23 @@ def grant(session: Session, user: User, space: Space, role: str = "moderator") -
     if session.get(SpaceRole, (user.id, space.id)) is None:
         session.add(SpaceRole(user_id=user.id, space_id=space.id, role=role))
         session.flush()
+
+
+# --- use cases ------------------------------------------------------------------------------------
+
+
+def start_session(runtime: Runtime, username: str, password: str) -> Login:
+    """Log in, within the limit on attempts per username (guessing passwords is slow)."""
+    runtime.limiter.check(LOGINS, username)
+    with runtime.transaction() as session:
+        return log_in(session, username, password)
+
+
+def whoami(runtime: Runtime, caller: Caller) -> User:
+    with runtime.transaction() as session:
+        return require_user(user_of(session, caller))
+
+
+def end_session(runtime: Runtime, caller: Caller) -> None:
+    with runtime.transaction() as session:
+        log_out(session, caller.session_token or "")

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from concord.service.accounts import user_of
+from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.errors import Invalid, NotFound
-from concord.service.spaces import require_moderator, validate_language
-from concord.states import Access, Moderation
-from concord.store.models import Conversation, Space, User
+from concord.service.spaces import require_moderator, space_by_id, validate_language
+from concord.states import Access, Moderation, StatementStatus
+from concord.store.models import Conversation, Participant, Space, Statement, User, Vote
+
+if TYPE_CHECKING:
+    from concord.service.runtime import Runtime
 
 STATEMENT_LENGTH_RANGE = (20, 1000)  # Pol.is uses 140
 
@@ -87,7 +92,7 @@ def create_conversation(
     settings = settings.validated()
     conversation = Conversation(
         public_id=secrets.token_urlsafe(8).replace("-", "x").replace("_", "y"),
-        space_id=space.id,
+        space=space,
         created_ms=now_ms(),
         is_open=True,
         next_statement_number=0,
@@ -143,3 +148,65 @@ def take_number(session: Session, conversation: Conversation, counter: str) -> i
         update(Conversation).where(Conversation.id == conversation.id).values({column: column + 1}).returning(column)
     ).scalar_one()
     return number - 1
+
+
+@dataclass(frozen=True)
+class Counts:
+    statements: int  # shown ones
+    participants: int
+    votes: int  # current votes (one per participant and statement)
+
+
+def counts(session: Session, conversation: Conversation) -> Counts:
+    def count(column: Any, *where: Any) -> int:
+        return session.scalar(select(func.count(column)).where(*where)) or 0
+
+    return Counts(
+        statements=count(
+            Statement.id, Statement.conversation_id == conversation.id, Statement.status == StatementStatus.ACCEPTED
+        ),
+        participants=count(Participant.id, Participant.conversation_id == conversation.id),
+        votes=count(Vote.statement_id, Vote.conversation_id == conversation.id),
+    )
+
+
+# --- use cases ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConversationDetail:
+    conversation: Conversation
+    counts: Counts
+
+
+def conversation_detail(runtime: Runtime, public_id: str) -> ConversationDetail:
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        return ConversationDetail(conversation, counts(session, conversation))
+
+
+def start_conversation(
+    runtime: Runtime, caller: Caller, space_id: int, settings: ConversationSettings
+) -> ConversationDetail:
+    with runtime.transaction() as session:
+        conversation = create_conversation(session, user_of(session, caller), space_by_id(session, space_id), settings)
+        return ConversationDetail(conversation, counts(session, conversation))
+
+
+def change_settings(runtime: Runtime, caller: Caller, public_id: str, changes: dict[str, Any]) -> ConversationDetail:
+    """Change some settings; the others keep their values. The topic is part of the results, so the
+    live analysis hears of it."""
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        update_settings(session, user_of(session, caller), conversation, changes)
+        detail = ConversationDetail(conversation, counts(session, conversation))
+    runtime.live.notify(conversation.id)
+    return detail
+
+
+def open_or_close(runtime: Runtime, caller: Caller, public_id: str, is_open: bool) -> ConversationDetail:
+    """Closing stops votes, statements and joins; results stay readable. Reopening resumes them."""
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        set_open(session, user_of(session, caller), conversation, is_open)
+        return ConversationDetail(conversation, counts(session, conversation))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import insert, select
@@ -23,12 +24,24 @@ from concord.formats.polis import Statement as ExportedStatement
 from concord.formats.polis import VoteEvents, read_export
 from concord.formats.polis_writer import write_export
 from concord.report.contract import read_conversation_results
+from concord.service.accounts import user_of
+from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.conversations import ConversationSettings, create_conversation
+from concord.service.conversations import (
+    ConversationDetail,
+    ConversationSettings,
+    conversation_by_public_id,
+    counts,
+    create_conversation,
+)
 from concord.service.errors import Invalid
+from concord.service.spaces import require_moderator, space_by_id
 from concord.service.statements import DUPLICATE_KEY_LENGTH, duplicate_key
 from concord.states import StatementStatus
 from concord.store.models import AnalysisRecord, Conversation, Participant, Space, Statement, User, Vote, VoteEvent
+
+if TYPE_CHECKING:
+    from concord.service.runtime import Runtime
 
 # Pol.is shows unmoderated (0) statements, so they are accepted here.
 STATUS_OF_MODERATED = {1: StatementStatus.ACCEPTED, 0: StatementStatus.ACCEPTED, -1: StatementStatus.REJECTED}
@@ -246,3 +259,33 @@ def export_polis_zip(session: Session, conversation: Conversation) -> bytes:
             for name in names:
                 archive.write(Path(tmp) / name, f"{conversation.public_id}/{name}")
         return buffer.getvalue()
+
+
+# --- use cases ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    media_type: str
+    data: bytes
+
+
+def import_upload(
+    runtime: Runtime, caller: Caller, space_id: int, data: bytes, topic: str | None = None
+) -> ConversationDetail:
+    """An uploaded Pol.is export (.zip) as a new conversation in this space, analysed at once."""
+    with runtime.transaction() as session:
+        space = space_by_id(session, space_id)
+        imported = import_polis_zip(session, user_of(session, caller), space, data, topic)
+        detail = ConversationDetail(imported.conversation, counts(session, imported.conversation))
+    runtime.live.analyse_now(detail.conversation.id)
+    return detail
+
+
+def export_download(runtime: Runtime, caller: Caller, public_id: str) -> Download:
+    """The conversation in Pol.is export format plus conversation.json, as a .zip; moderators only."""
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        require_moderator(session, user_of(session, caller), conversation.space)
+        return Download(f"{public_id}.zip", "application/zip", export_polis_zip(session, conversation))

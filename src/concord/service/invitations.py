@@ -7,15 +7,22 @@ codes apart in the list.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from concord.service.accounts import user_of
+from concord.service.caller import Caller
 from concord.service.clock import now_ms
+from concord.service.conversations import conversation_by_public_id
 from concord.service.errors import Invalid
 from concord.service.spaces import require_moderator
 from concord.service.tokens import new_code, token_hash
 from concord.store.models import Conversation, Invitation, User
+
+if TYPE_CHECKING:
+    from concord.service.runtime import Runtime
 
 MAX_PER_REQUEST = 1000
 
@@ -47,3 +54,17 @@ def list_codes(session: Session, user: User | None, conversation: Conversation) 
     return list(
         session.scalars(select(Invitation).where(Invitation.conversation_id == conversation.id).order_by(Invitation.id))
     )
+
+
+# --- use cases ------------------------------------------------------------------------------------
+
+
+def issue(runtime: Runtime, caller: Caller, public_id: str, count: int) -> list[IssuedCode]:
+    """New one-time codes for a moderator; the codes are in this answer only."""
+    with runtime.transaction() as session:
+        return issue_codes(session, user_of(session, caller), conversation_by_public_id(session, public_id), count)
+
+
+def codes(runtime: Runtime, caller: Caller, public_id: str) -> list[Invitation]:
+    with runtime.transaction() as session:
+        return list_codes(session, user_of(session, caller), conversation_by_public_id(session, public_id))

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from concord.engine.routing import priority
+from concord.service.accounts import user_of
+from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.conversations import lock_for_writing, take_number
-from concord.service.errors import Conflict, Forbidden, Invalid
+from concord.service.conversations import conversation_by_public_id, lock_for_writing, take_number
+from concord.service.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from concord.service.ratelimit import JOINS, RateLimiter
+from concord.service.spaces import moderates
 from concord.service.tokens import new_token, normalise_code, token_hash
 from concord.states import Access, StatementStatus
 from concord.store.models import AnalysisRecord, Conversation, Invitation, Participant, Statement, Vote
+
+if TYPE_CHECKING:
+    from concord.service.runtime import Runtime
 
 XID_MAX_LENGTH = 200
 UNSEEN = priority(0.0, 0.0, 0.0, 0.0)  # a statement no grouped participant has voted on yet
@@ -35,6 +43,41 @@ def participant_for_token(session: Session, conversation: Conversation, token: s
             Participant.conversation_id == conversation.id, Participant.token_hash == token_hash(token)
         )
     )
+
+
+def find_participant(session: Session, conversation: Conversation, caller: Caller) -> Participant | None:
+    """The participant this caller already is in this conversation, if any."""
+    return participant_for_token(session, conversation, caller.participant_token)
+
+
+def admit(
+    session: Session,
+    conversation: Conversation,
+    caller: Caller,
+    limiter: RateLimiter,
+    *,
+    invite_code: str | None = None,
+    xid: str | None = None,
+    attributes: dict | None = None,
+) -> Joined:
+    """:func:`join`, with the limit on new participants from one address (a flood of fake
+    participants is the cheapest attack on an opinion map); a returning participant is not counted."""
+    if find_participant(session, conversation, caller) is None:
+        limiter.check(JOINS, caller.address)
+    return join(
+        session, conversation, token=caller.participant_token, invite_code=invite_code, xid=xid, attributes=attributes
+    )
+
+
+def acting_participant(session: Session, conversation: Conversation, caller: Caller, limiter: RateLimiter) -> Joined:
+    """The participant a vote, a statement or an answer comes from. In a conversation open to anyone
+    with the link, a newcomer's first act joins them; elsewhere they must join first."""
+    found = find_participant(session, conversation, caller)
+    if found is not None:
+        return Joined(found, caller.participant_token or "")
+    if conversation.access != Access.LINK:
+        raise Unauthorized("join the conversation first (POST …/participants)", "join_first")
+    return admit(session, conversation, caller, limiter)
 
 
 def join(
@@ -169,3 +212,82 @@ def my_votes(session: Session, participant: Participant) -> dict[int, int]:
         .where(Vote.participant_id == participant.id)
     )
     return dict(rows.all())
+
+
+# --- use cases ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Membership:
+    participant: Participant
+    token: str  # what the client sends from now on (unchanged for a returning participant)
+    votes: dict[int, int]  # current vote by statement number: 1, -1 or 0
+
+
+def join_conversation(
+    runtime: Runtime,
+    caller: Caller,
+    public_id: str,
+    *,
+    invite_code: str | None = None,
+    xid: str | None = None,
+    attributes: dict | None = None,
+) -> Membership:
+    """Join anonymously: link conversations admit anyone, invitation ones an unused code, xid ones the
+    embedding site's id. A returning participant gets their membership back (answers updated)."""
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        joined = admit(
+            session, conversation, caller, runtime.limiter, invite_code=invite_code, xid=xid, attributes=attributes
+        )
+        return Membership(joined.participant, joined.token, my_votes(session, joined.participant))
+
+
+def membership(runtime: Runtime, caller: Caller, public_id: str) -> Membership:
+    with runtime.transaction() as session:
+        participant = find_participant(session, conversation_by_public_id(session, public_id), caller)
+        if participant is None:
+            raise NotFound("you have not joined this conversation")
+        return Membership(participant, caller.participant_token or "", my_votes(session, participant))
+
+
+def declare_attributes(runtime: Runtime, caller: Caller, public_id: str, attributes: Any) -> Membership:
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        joined = acting_participant(session, conversation, caller, runtime.limiter)
+        set_attributes(conversation, joined.participant, attributes)
+        return Membership(joined.participant, joined.token, my_votes(session, joined.participant))
+
+
+def next_for(runtime: Runtime, caller: Caller, public_id: str) -> NextStatement:
+    """The statement this caller should see next (none when they have voted on every one)."""
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        return next_statement(session, conversation, find_participant(session, conversation, caller))
+
+
+@dataclass(frozen=True)
+class VotingCard:
+    """What a participant's page of a conversation shows."""
+
+    conversation: Conversation
+    participant: Participant | None
+    next: NextStatement
+    needs_join: bool  # a newcomer must join first (invitation code or external id)
+    asked_attributes: list[dict]  # declared attributes this participant has not answered
+    is_moderator: bool
+
+
+def voting_card(runtime: Runtime, caller: Caller, public_id: str) -> VotingCard:
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        participant = find_participant(session, conversation, caller)
+        answered = participant.attributes or {} if participant is not None else {}
+        return VotingCard(
+            conversation=conversation,
+            participant=participant,
+            next=next_statement(session, conversation, participant, random.Random()),
+            needs_join=participant is None and conversation.access != Access.LINK,
+            asked_attributes=[a for a in conversation.attributes or [] if a["name"] not in answered],
+            is_moderator=moderates(session, user_of(session, caller), conversation.space),
+        )

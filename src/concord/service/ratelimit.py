@@ -28,11 +28,11 @@ LOGINS = Limit(burst=5, per_second=1 / 30, what="login attempts")
 
 
 class RateLimiter:
-    def __init__(self, max_keys: int = 200_000) -> None:
+    def __init__(self, max_keys: int = 200_000, *, enabled: bool = True) -> None:
         self._buckets: dict[tuple[str, object], tuple[float, float]] = {}
         self._lock = threading.Lock()
         self._max_keys = max_keys
-        self.enabled = True
+        self.enabled = enabled
 
     def check(self, limit: Limit, key: object) -> None:
         """Take one token from ``key``'s bucket or raise :class:`RateLimited`."""

@@ -7,22 +7,23 @@ nothing else. Only administrators create top-level spaces.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from concord.service.accounts import find_user, grant, require_user, user_of
+from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
 from concord.store.models import LANGUAGE_TAG_LENGTH, MAX_ID, SPACE_PATH_LENGTH, Conversation, Space, SpaceRole, User
+
+if TYPE_CHECKING:
+    from concord.service.runtime import Runtime
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9\-]{0,63}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-
-
-def require_user(user: User | None) -> User:
-    if user is None:
-        raise Unauthorized("log in as a moderator first")
-    return user
 
 
 def moderates(session: Session, user: User | None, space: Space) -> bool:
@@ -121,3 +122,87 @@ def conversations_in(session: Session, space: Space) -> list[Conversation]:
     return list(
         session.scalars(select(Conversation).where(Conversation.space_id == space.id).order_by(Conversation.id.desc()))
     )
+
+
+def trail_above(space: Space) -> list[Space]:
+    """The spaces above this one, outermost first (for breadcrumbs)."""
+    trail, parent = [], space.parent
+    while parent is not None:
+        trail.insert(0, parent)
+        parent = parent.parent
+    return trail
+
+
+# --- use cases ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpaceOverview:
+    space: Space
+    trail: list[Space]  # the spaces above, outermost first
+    children: list[Space]
+    conversations: list[Conversation]  # newest first
+    can_moderate: bool
+
+
+@dataclass(frozen=True)
+class Home:
+    spaces: list[Space]  # the top-level ones
+    user: User | None
+
+
+def home(runtime: Runtime, caller: Caller) -> Home:
+    with runtime.transaction() as session:
+        roots = [space for space in all_spaces(session) if space.parent_id is None]
+        return Home(roots, user_of(session, caller))
+
+
+def list_spaces(runtime: Runtime, path: str | None = None) -> list[Space]:
+    """Every space (the tree, parents before children), or the one at ``path``."""
+    with runtime.transaction() as session:
+        return [space_by_path(session, path)] if path else all_spaces(session)
+
+
+def space_overview(runtime: Runtime, caller: Caller, *, space_id: int | None = None, path: str = "") -> SpaceOverview:
+    """A space (by id or by path) with what is above and inside it, and whether the caller moderates it."""
+    with runtime.transaction() as session:
+        space = space_by_id(session, space_id) if space_id is not None else space_by_path(session, path)
+        return SpaceOverview(
+            space=space,
+            trail=trail_above(space),
+            children=children(session, space),
+            conversations=conversations_in(session, space),
+            can_moderate=moderates(session, user_of(session, caller), space),
+        )
+
+
+def add_space(
+    runtime: Runtime,
+    caller: Caller,
+    *,
+    parent_id: int | None,
+    slug: str,
+    name: str,
+    language: str = "en",
+    description: str = "",
+) -> Space:
+    """A new space inside one the caller moderates (administrators create top-level spaces)."""
+    with runtime.transaction() as session:
+        parent_path = space_by_id(session, parent_id).path if parent_id is not None else None
+        return create_space(
+            session,
+            user_of(session, caller),
+            parent_path=parent_path,
+            slug=slug,
+            name=name,
+            language=language,
+            description=description,
+        )
+
+
+def add_moderator(runtime: Runtime, caller: Caller, space_id: int, username: str) -> None:
+    """Make a user moderator of this space (and so of every space below it)."""
+    with runtime.transaction() as session:
+        space = space_by_id(session, space_id)
+        require_moderator(session, user_of(session, caller), space)
+        grant(session, find_user(session, username), space)

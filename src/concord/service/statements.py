@@ -1,4 +1,5 @@
-"""Writing statements and moderating them, with every decision and its reason kept."""
+"""Statements: writing them (seed statements by moderators, participants' own), refusing duplicates
+in every script, and listing them. Moderating them is :mod:`concord.service.moderation`."""
 
 from __future__ import annotations
 
@@ -6,16 +7,24 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from concord.service.accounts import user_of
+from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.conversations import lock_for_writing, take_number
+from concord.service.conversations import conversation_by_public_id, lock_for_writing, take_number
 from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
-from concord.service.spaces import require_moderator
+from concord.service.participation import Joined, acting_participant
+from concord.service.ratelimit import STATEMENTS
+from concord.service.spaces import moderates, require_moderator
 from concord.states import Moderation, StatementStatus
-from concord.store.models import MAX_ID, Conversation, ModerationEvent, Participant, Statement, User
+from concord.store.models import MAX_ID, Conversation, Participant, Statement, User
+
+if TYPE_CHECKING:
+    from concord.service.runtime import Runtime
 
 DUPLICATE_KEY_LENGTH = 700  # the width of Statement.normalized
 _SPACE = re.compile(r"\s+")
@@ -112,34 +121,6 @@ def statement_by_number(session: Session, conversation: Conversation, number: in
     return statement
 
 
-def moderate(
-    session: Session,
-    user: User | None,
-    statement: Statement,
-    conversation: Conversation,
-    status: StatementStatus | str,
-    reason: str,
-) -> ModerationEvent:
-    """Accept, reject or send back to the queue, with a reason (required for rejection)."""
-    moderator = require_moderator(session, user, conversation.space)
-    try:
-        status = StatementStatus(status)
-    except ValueError:
-        raise Invalid("status must be 'accepted', 'rejected' or 'pending'") from None
-    reason = (reason or "").strip()
-    if status == StatementStatus.REJECTED and not reason:
-        raise Invalid("say why a statement is rejected: the reason is published in the moderation log")
-    if len(reason) > 500:
-        raise Invalid("a moderation reason is limited to 500 characters")
-    statement.status = status
-    event = ModerationEvent(
-        statement_id=statement.id, status=status, reason=reason, moderator_id=moderator.id, created_ms=now_ms()
-    )
-    session.add(event)
-    session.flush()
-    return event
-
-
 def statements_of(
     session: Session, conversation: Conversation, status: StatementStatus | None = StatementStatus.ACCEPTED
 ) -> list[Statement]:
@@ -149,32 +130,35 @@ def statements_of(
     return list(session.scalars(query.order_by(Statement.number)))
 
 
+# --- use cases ------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class LogEntry:
-    statement: int
-    status: str
-    reason: str
-    time_ms: int
-    text: str | None  # only for statements that are shown
+class Written:
+    statement: Statement
+    joined: Joined | None  # the participant who wrote it (None for a moderator's seed statement)
 
 
-def moderation_log(session: Session, conversation: Conversation) -> list[LogEntry]:
-    """The public log: every decision and reason, never who made it. Texts of rejected statements are
-    not repeated here."""
-    rows = session.execute(
-        select(
-            Statement.number,
-            Statement.status,
-            Statement.text,
-            ModerationEvent.status,
-            ModerationEvent.reason,
-            ModerationEvent.created_ms,
-        )
-        .join(ModerationEvent, ModerationEvent.statement_id == Statement.id)
-        .where(Statement.conversation_id == conversation.id)
-        .order_by(ModerationEvent.id)
-    )
-    return [
-        LogEntry(number, decided, reason, when, text if current == StatementStatus.ACCEPTED else None)
-        for number, current, text, decided, reason, when in rows
-    ]
+def write_statement(runtime: Runtime, caller: Caller, public_id: str, text: str) -> Written:
+    """A moderator of the conversation's space writes a seed statement, shown at once. Anyone else
+    writes as a participant (joining, in a conversation open to anyone with the link), within the
+    limit on statements per participant."""
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        user = user_of(session, caller)
+        if user is not None and moderates(session, user, conversation.space):
+            return Written(add_statement(session, conversation, text, moderator=user), None)
+        joined = acting_participant(session, conversation, caller, runtime.limiter)
+        runtime.limiter.check(STATEMENTS, joined.participant.id)
+        return Written(add_statement(session, conversation, text, author=joined.participant), joined)
+
+
+def list_statements(
+    runtime: Runtime, caller: Caller, public_id: str, status: StatementStatus | None = StatementStatus.ACCEPTED
+) -> list[Statement]:
+    """Shown statements for anyone; moderators may ask for those pending, rejected or all (None)."""
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        if status != StatementStatus.ACCEPTED:
+            require_moderator(session, user_of(session, caller), conversation.space)
+        return statements_of(session, conversation, status)

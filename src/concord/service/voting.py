@@ -10,19 +10,27 @@ with its error and does not disturb the others in the batch.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, bindparam, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from concord.service.caller import Caller
 from concord.service.clock import now_ms
+from concord.service.conversations import conversation_by_public_id
 from concord.service.errors import Conflict, Invalid, NotFound, ServiceError
+from concord.service.participation import Joined, acting_participant
 from concord.service.ratelimit import VOTES, RateLimiter
 from concord.service.tokens import token_hash
 from concord.states import StatementStatus, VoteChoice
 from concord.store.models import MAX_ID, Conversation, Participant, Statement, Vote, VoteEvent
+
+if TYPE_CHECKING:
+    from concord.service.runtime import Runtime
 
 CHOICES = frozenset(VoteChoice)
 
@@ -179,3 +187,36 @@ def _votable(
             "statement_unavailable",
         )
     return statement_id
+
+
+# --- use case -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cast:
+    value: int  # what was stored: 1, -1 or 0
+    joined: Joined | None  # set when this vote made a newcomer a participant
+
+
+async def cast_vote(runtime: Runtime, caller: Caller, public_id: str, statement: int, vote: str) -> Cast:
+    """Agree, disagree or pass; voting again changes the vote (every vote event is kept).
+
+    A known participant's vote goes to the vote intake, which stores it with the others arriving at the
+    same moment in one transaction; a first vote, which may have to join, takes the ordinary path in a
+    worker thread."""
+    ballot = Ballot(public_id, caller.participant_token, statement, vote)
+    answer = await asyncio.wrap_future(runtime.votes.submit(ballot))
+    if isinstance(answer, UnknownVoter):
+        return await asyncio.to_thread(_join_and_vote, runtime, caller, ballot)
+    if isinstance(answer, ServiceError):
+        raise answer
+    return Cast(answer.value, None)
+
+
+def _join_and_vote(runtime: Runtime, caller: Caller, ballot: Ballot) -> Cast:
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, ballot.conversation)
+        joined = acting_participant(session, conversation, caller, runtime.limiter)
+        value = record_vote(session, conversation, joined.participant, ballot.statement, ballot.vote, runtime.limiter)
+    runtime.live.notify(conversation.id)
+    return Cast(value, joined if joined.token != caller.participant_token else None)

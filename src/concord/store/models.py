@@ -128,7 +128,9 @@ class Conversation(Base):
     created_ms: Mapped[int] = mapped_column(BigInteger)
     closed_ms: Mapped[int | None] = mapped_column(BigInteger)
 
-    space: Mapped[Space] = relationship()
+    # Loaded with the conversation: pages name the space, and use cases return conversations to the
+    # web layer after their transaction has ended.
+    space: Mapped[Space] = relationship(lazy="joined")
 
 
 class Participant(Base):

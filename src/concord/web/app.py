@@ -1,23 +1,21 @@
-"""The web application: the JSON API (documented at /openapi.json and /docs) and, in later layers, the
-participant and moderator pages — one FastAPI app over one database."""
+"""The web application: the JSON API (documented at /openapi.json and /docs) and the participant and
+moderator pages, one FastAPI app over one running service (:class:`concord.service.runtime.Runtime`)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from concord.service.errors import RateLimited, ServiceError
-from concord.service.live_analysis import AnalysisProcess, LiveAnalysis
-from concord.service.ratelimit import RateLimiter
-from concord.service.vote_intake import VoteIntake
-from concord.store.database import migrate, open_database, session_factory
-from concord.web.context import AppState
+from concord.service.runtime import Runtime
 
 
 def create_app(
@@ -29,25 +27,17 @@ def create_app(
     debounce: float = 1.0,
     secure_cookies: bool = False,
 ) -> FastAPI:
-    engine = database if isinstance(database, Engine) else open_database(database)
-    migrate(engine)
-    sessions = session_factory(engine)
-    if analysis_process:  # what `concord serve` runs: the analysis never competes with requests for the GIL
-        url = engine.url.render_as_string(hide_password=False)
-        live = AnalysisProcess(sessions, url, debounce=debounce)
-    else:
-        live = LiveAnalysis(sessions, debounce=debounce)
-    limiter = RateLimiter()
-    limiter.enabled = rate_limits
-    votes = VoteIntake(sessions, limiter, changed=live.notify)
+    """``live_analysis``: re-analyse conversations in the background as votes arrive (tests turn it
+    off and call ``analyse_now``); ``analysis_process``: in a process of its own, as ``concord serve``
+    runs it; ``secure_cookies``: when served over HTTPS."""
+    runtime = Runtime.open(database, analysis_process=analysis_process, rate_limits=rate_limits, debounce=debounce)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if live_analysis:
-            live.start()
+            runtime.start()
         yield
-        votes.stop()
-        live.stop()
+        runtime.stop()
 
     app = FastAPI(
         title="Concord",
@@ -56,12 +46,9 @@ def create_app(
         "moderation with public reasons, and live opinion-group analysis.",
         lifespan=lifespan,
     )
-    app.state.concord = AppState(
-        sessions=sessions, live=live, limiter=limiter, votes=votes, secure_cookies=secure_cookies
-    )
+    app.state.concord = runtime
+    app.state.secure_cookies = secure_cookies
     _install_error_handlers(app)
-
-    from fastapi.staticfiles import StaticFiles
 
     from concord.web.api import router as api
     from concord.web.pages import router as pages
@@ -77,7 +64,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def _error(
     request: Request, status: int, code: str, message: str, headers: dict | None = None, reason: str | None = None
-):
+) -> Response:
     """JSON for the API; an HTML page, in the reader's language, for everything else."""
     if request.url.path.startswith("/api/"):
         body = {"code": code, "message": message, "reason": reason or code}
@@ -92,17 +79,17 @@ def _error(
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
-    async def service_error(request: Request, error: ServiceError):
+    async def service_error(request: Request, error: ServiceError) -> Response:
         headers = {"Retry-After": str(max(1, round(error.retry_after)))} if isinstance(error, RateLimited) else None
         return _error(request, error.status, error.code, error.message, headers, error.reason)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException):
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return _error(request, error.status_code, code, str(error.detail))
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, error: RequestValidationError):
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
         problems = error.errors()
         if any(problem.get("type") == "json_invalid" for problem in problems):
             return _error(request, 400, "bad_json", "the request body is not valid JSON")

@@ -1,5 +1,5 @@
-"""Per-request plumbing shared by the JSON API and the HTML pages: the database transaction, who is
-asking (moderator session cookie, participant token), and CSRF protection.
+"""Per-request plumbing shared by the JSON API and the HTML pages: the running service, who is asking
+(moderator session cookie, participant token), cookies, and CSRF protection.
 
 CSRF: every browser gets a random ``concord_csrf`` cookie. A state-changing request that carries a
 session or participant cookie must repeat that value in the ``X-CSRF-Token`` header (scripts) or a
@@ -11,19 +11,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 
 from fastapi import Request, Response
-from sqlalchemy.orm import Session, sessionmaker
 
-from concord.service.accounts import current_login
+from concord.service.caller import Caller
 from concord.service.errors import Forbidden
-from concord.service.live_analysis import AnalysisProcess, LiveAnalysis
-from concord.service.ratelimit import RateLimiter
-from concord.service.vote_intake import VoteIntake
-from concord.store.models import User
+from concord.service.runtime import Runtime
 
 SESSION_COOKIE = "concord_session"
 PARTICIPANT_COOKIE = "concord_participant"
@@ -35,34 +28,29 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 YEAR = 365 * 24 * 3600
 
 
-@dataclass
-class AppState:
-    sessions: sessionmaker
-    live: LiveAnalysis | AnalysisProcess
-    limiter: RateLimiter
-    votes: VoteIntake
-    secure_cookies: bool = False
-
-
-def state(request: Request) -> AppState:
+def runtime(request: Request) -> Runtime:
+    """The running service this app serves."""
     return request.app.state.concord
 
 
-@contextmanager
-def transaction(request: Request) -> Iterator[Session]:
-    """One transaction per use case: committed when the block ends, rolled back on any error, so
-    nothing is stored half-way."""
-    with state(request).sessions.begin() as session:
-        yield session
+def caller(request: Request) -> Caller:
+    """Who makes this request: the moderator's session cookie, the participant's token (the header,
+    which API clients send, wins over the cookie) and the address (for the limit on new participants)."""
+    return Caller(
+        session_token=request.cookies.get(SESSION_COOKIE),
+        participant_token=request.headers.get(PARTICIPANT_HEADER) or request.cookies.get(PARTICIPANT_COOKIE),
+        address=request.client.host if request.client else "local",
+    )
 
 
-def current_user(request: Request, session: Session) -> User | None:
-    found = current_login(session, request.cookies.get(SESSION_COOKIE))
-    return found[0] if found else None
-
-
-def participant_token(request: Request) -> str | None:
-    return request.headers.get(PARTICIPANT_HEADER) or request.cookies.get(PARTICIPANT_COOKIE)
+def keep_participant_token(request: Request, response: Response, token: str) -> None:
+    """After a join, have the browser keep the participant's token in a cookie, unless the client
+    sends it as a header (API clients) or the cookie holds it already; and give it a CSRF token, which
+    its cookie-authenticated requests must repeat from now on."""
+    if PARTICIPANT_HEADER not in request.headers and request.cookies.get(PARTICIPANT_COOKIE) != token:
+        set_cookie(request, response, PARTICIPANT_COOKIE, token)
+    csrf_token(request)
+    remember_csrf(request, response)
 
 
 def csrf_token(request: Request) -> str:
@@ -97,7 +85,13 @@ def set_cookie(
     request: Request, response: Response, name: str, value: str, *, http_only: bool = True, max_age: int | None = YEAR
 ) -> None:
     response.set_cookie(
-        name, value, max_age=max_age, httponly=http_only, samesite="lax", secure=state(request).secure_cookies, path="/"
+        name,
+        value,
+        max_age=max_age,
+        httponly=http_only,
+        samesite="lax",
+        secure=request.app.state.secure_cookies,
+        path="/",
     )
 
 

@@ -1,5 +1,6 @@
-"""What the results page shows, built from a stored analysis: the opinion map with the viewer marked,
-each group with what sets it apart, statements every group supports, and how declared groups voted."""
+"""What the results page shows, built from the typed results of the latest analysis: the opinion map
+with the reader marked, each group with what sets it apart, statements every group supports, and how
+declared groups voted; group names in the reader's script."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from concord.report.contract import Bridging, Consensus, DeclaredGroup, Representative
 from concord.report.opinion_map import group_colour, opinion_map_svg
-from concord.store.models import AnalysisRecord
+from concord.service.results import ResultsForReader
 from concord.web.i18n import Language, translations
 
 MAP_DOTS = 1500  # keeps the results page light on slow networks; the caption says how many are drawn
@@ -26,25 +28,45 @@ def group_name(group: int, language: Language) -> str:
     return letters[group] if group < len(letters) else str(group + 1)
 
 
-@dataclass
+@dataclass(frozen=True)
 class GroupView:
     name: str
     colour: str
     size: int
-    representative: list[dict]
+    representative: list[Representative]
     is_yours: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
+class GroupShare:
+    """How one group voted on a statement."""
+
+    name: str
+    agree: float
+    disagree: float
+    seen: int
+
+
+@dataclass(frozen=True)
+class ConsensusView:
+    statement: int
+    direction: str
+    score: float
+    text: str
+    by_group: list[GroupShare]
+
+
+@dataclass(frozen=True)
 class DeclaredView:
     attribute: str
-    groups: list[dict]
-    consensus: list[dict]
+    groups: list[DeclaredGroup]
+    consensus: list[ConsensusView]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ResultsView:
     available: bool
+    computed_ms: int = 0
     map_svg: str = ""
     map_shown: int = 0
     map_total: int = 0
@@ -52,37 +74,42 @@ class ResultsView:
     participants: int = 0
     votes: int = 0
     groups: list[GroupView] = field(default_factory=list)
-    consensus: list[dict] = field(default_factory=list)
-    bridging: list[dict] = field(default_factory=list)
+    consensus: list[ConsensusView] = field(default_factory=list)
+    bridging: list[Bridging] = field(default_factory=list)
     declared: list[DeclaredView] = field(default_factory=list)
     your_group: str | None = None
 
 
-def _with_group_shares(entries: list[dict], votes: dict, names: list[str]) -> list[dict]:
-    """Attach each group's agree and disagree share to consensus entries (how every group voted)."""
-    shown = []
-    for entry in entries:
-        counts = votes.get(str(entry["statement"]), [])
-        entry = dict(entry)
-        entry["by_group"] = [
-            {"name": name, "agree": a / s if s else 0.0, "disagree": d / s if s else 0.0, "seen": s}
-            for name, (a, d, s) in zip(names, counts)
-        ]
-        shown.append(entry)
-    return shown
+def _with_group_shares(
+    entries: list[Consensus], votes: dict[str, list[list[int]]], names: list[str]
+) -> list[ConsensusView]:
+    """Each consensus entry with every group's agree and disagree share (how every group voted)."""
+    return [
+        ConsensusView(
+            statement=entry.statement,
+            direction=entry.direction,
+            score=entry.score,
+            text=entry.text,
+            by_group=[
+                GroupShare(name, a / s if s else 0.0, d / s if s else 0.0, s)
+                for name, (a, d, s) in zip(names, votes.get(str(entry.statement), []))
+            ],
+        )
+        for entry in entries
+    ]
 
 
-def results_view(record: AnalysisRecord | None, participant_number: int | None, language: Language) -> ResultsView:
-    if record is None or not record.results.get("groups"):
+def results_view(found: ResultsForReader, language: Language) -> ResultsView:
+    results = found.results
+    if results is None or not results.groups:
         return ResultsView(available=False)
-    results = record.results
     gettext = translations(language.code).gettext
-    points = results["map"]
-    positions = np.column_stack([points["x"], points["y"]]) if points["x"] else np.zeros((0, 2))
-    labels = np.asarray(points["group"], dtype=np.int64)
+    points = results.map
+    positions = np.column_stack([points.x, points.y]) if points.x else np.zeros((0, 2))
+    labels = np.asarray(points.group, dtype=np.int64)
     you = None
-    if participant_number is not None and participant_number in points["participants"]:
-        you = points["participants"].index(participant_number)
+    if found.participant_number is not None and found.participant_number in points.participants:
+        you = points.participants.index(found.participant_number)
     picture = opinion_map_svg(
         positions,
         labels,
@@ -93,38 +120,39 @@ def results_view(record: AnalysisRecord | None, participant_number: int | None, 
         you_label=gettext("You"),
     )
     your_group = int(labels[you]) if you is not None and labels[you] >= 0 else None
-    names = [group_name(g["id"], language) for g in results["groups"]]
+    names = [group_name(g.id, language) for g in results.groups]
     groups = [
         GroupView(
             name=names[i],
-            colour=group_colour(g["id"]),
-            size=g["size"],
-            representative=g["representative"],
-            is_yours=your_group == g["id"],
+            colour=group_colour(g.id),
+            size=g.size,
+            representative=g.representative,
+            is_yours=your_group == g.id,
         )
-        for i, g in enumerate(results["groups"])
+        for i, g in enumerate(results.groups)
     ]
     declared = [
         DeclaredView(
             attribute=attribute,
-            groups=comparison["groups"],
+            groups=comparison.groups,
             consensus=_with_group_shares(
-                comparison["consensus"][:SHOWN], comparison["group_votes"], [g["name"] for g in comparison["groups"]]
+                comparison.consensus[:SHOWN], comparison.group_votes, [g.name for g in comparison.groups]
             ),
         )
-        for attribute, comparison in (results.get("declared") or {}).items()
+        for attribute, comparison in results.declared.items()
     ]
     return ResultsView(
         available=True,
+        computed_ms=found.computed_ms or 0,
         map_svg=picture.svg,
         map_shown=picture.shown,
         map_total=picture.total,
-        clustered=results["clustered_participants"],
-        participants=results["participants"],
-        votes=results["votes"],
+        clustered=results.clustered_participants,
+        participants=results.participants,
+        votes=results.votes,
         groups=groups,
-        consensus=_with_group_shares(results["consensus"][:SHOWN], results.get("group_votes", {}), names),
-        bridging=results.get("bridging", [])[:5],
+        consensus=_with_group_shares(results.consensus[:SHOWN], results.group_votes, names),
+        bridging=results.bridging[:5],
         declared=declared,
         your_group=names[your_group] if your_group is not None else None,
     )

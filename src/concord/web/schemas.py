@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from concord.report.contract import ConversationResults
+from concord.states import Access, Moderation, StatementStatus, VoteChoice
 from concord.store.models import MAX_ID
 
 RowId = Annotated[int, Field(ge=0, le=MAX_ID, description="A row id or statement number.")]
@@ -86,12 +88,12 @@ class ConversationIn(Strict):
     topic: str
     description: str = ""
     language: str = "en"
-    moderation: Literal["pre", "post"] = Field(
-        "post", description="pre: statements wait for a moderator; post: shown at once, removable."
+    moderation: Moderation = Field(
+        Moderation.POST, description="pre: statements wait for a moderator; post: shown at once, removable."
     )
     participants_can_write: bool = True
-    access: Literal["link", "invite", "xid"] = Field(
-        "link",
+    access: Access = Field(
+        Access.LINK,
         description="link: anyone with the link; invite: one-time codes; xid: an id passed by an embedding site.",
     )
     max_statement_length: int = 140
@@ -104,9 +106,9 @@ class ConversationPatch(Strict):
     topic: str | None = None
     description: str | None = None
     language: str | None = None
-    moderation: Literal["pre", "post"] | None = None
+    moderation: Moderation | None = None
     participants_can_write: bool | None = None
-    access: Literal["link", "invite", "xid"] | None = None
+    access: Access | None = None
     max_statement_length: int | None = None
     attributes: list[Attribute] | None = None
 
@@ -132,9 +134,9 @@ class ConversationOut(BaseModel):
     description: str
     language: str
     is_open: bool
-    moderation: str
+    moderation: Moderation
     participants_can_write: bool
-    access: str
+    access: Access
     max_statement_length: int
     attributes: list[Attribute]
     statements: int
@@ -149,19 +151,19 @@ class StatementIn(Strict):
 class StatementOut(BaseModel):
     number: int
     text: str
-    status: Literal["accepted", "pending", "rejected"]
+    status: StatementStatus
     is_seed: bool
     created_ms: int
 
 
 class ModerationIn(Strict):
-    status: Literal["accepted", "rejected", "pending"]
+    status: StatementStatus
     reason: str = ""
 
 
 class LogEntryOut(BaseModel):
     statement: int
-    status: str
+    status: StatementStatus
     reason: str
     time_ms: int
     text: str | None
@@ -195,7 +197,7 @@ class NextOut(BaseModel):
 
 class VoteIn(Strict):
     statement: RowId
-    vote: Literal["agree", "disagree", "pass"]
+    vote: VoteChoice
 
 
 class VoteOut(BaseModel):
@@ -219,7 +221,9 @@ class ResultsOut(BaseModel):
     vote_count: int = Field(0, description="Votes it was computed from.")
     last_event_id: int = 0
     seconds: float | None = None
-    results: dict | None = Field(None, description="Groups, consensus, bridging, declared groups, map (see README).")
+    results: ConversationResults | None = Field(
+        None, description="Groups, consensus, bridging, declared groups and the opinion map (see README)."
+    )
 
 
 class ErrorDetail(BaseModel):

@@ -1,0 +1,157 @@
+"""Moderation: accepting, rejecting or re-queueing statements, each decision kept with its reason in a
+public log that never names the moderator; and the moderator's desk of a conversation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from concord.service.accounts import require_user, user_of
+from concord.service.caller import Caller
+from concord.service.clock import now_ms
+from concord.service.conversations import Counts, conversation_by_public_id, counts
+from concord.service.errors import Invalid
+from concord.service.invitations import list_codes
+from concord.service.spaces import require_moderator
+from concord.service.statements import add_statement, statement_by_number, statements_of
+from concord.states import Access, StatementStatus
+from concord.store.models import Conversation, Invitation, ModerationEvent, Statement, User
+
+if TYPE_CHECKING:
+    from concord.service.runtime import Runtime
+
+REASON_LENGTH = 500
+
+
+def moderate(
+    session: Session,
+    user: User | None,
+    statement: Statement,
+    conversation: Conversation,
+    status: StatementStatus | str,
+    reason: str,
+) -> ModerationEvent:
+    """Accept, reject or send back to the queue, with a reason (required for rejection)."""
+    moderator = require_moderator(session, user, conversation.space)
+    try:
+        status = StatementStatus(status)
+    except ValueError:
+        raise Invalid("status must be 'accepted', 'rejected' or 'pending'") from None
+    reason = (reason or "").strip()
+    if status == StatementStatus.REJECTED and not reason:
+        raise Invalid("say why a statement is rejected: the reason is published in the moderation log")
+    if len(reason) > REASON_LENGTH:
+        raise Invalid(f"a moderation reason is limited to {REASON_LENGTH} characters")
+    statement.status = status
+    event = ModerationEvent(
+        statement_id=statement.id, status=status, reason=reason, moderator_id=moderator.id, created_ms=now_ms()
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    statement: int
+    status: StatementStatus
+    reason: str
+    time_ms: int
+    text: str | None  # only for statements that are shown
+
+
+def moderation_log(session: Session, conversation: Conversation) -> list[LogEntry]:
+    """The public log: every decision and reason, never who made it. Texts of rejected statements are
+    not repeated here."""
+    rows = session.execute(
+        select(
+            Statement.number,
+            Statement.status,
+            Statement.text,
+            ModerationEvent.status,
+            ModerationEvent.reason,
+            ModerationEvent.created_ms,
+        )
+        .join(ModerationEvent, ModerationEvent.statement_id == Statement.id)
+        .where(Statement.conversation_id == conversation.id)
+        .order_by(ModerationEvent.id)
+    )
+    return [
+        LogEntry(number, decided, reason, when, text if current == StatementStatus.ACCEPTED else None)
+        for number, current, text, decided, reason, when in rows
+    ]
+
+
+# --- use cases ------------------------------------------------------------------------------------
+
+
+def decide(
+    runtime: Runtime, caller: Caller, public_id: str, number: int, status: StatementStatus | str, reason: str
+) -> LogEntry:
+    """A moderator's decision on one statement; the live analysis hears of it (a rejected statement
+    leaves the analysis)."""
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        statement = statement_by_number(session, conversation, number)
+        event = moderate(session, user_of(session, caller), statement, conversation, status, reason)
+        entry = LogEntry(
+            number,
+            event.status,
+            event.reason,
+            event.created_ms,
+            statement.text if event.status == StatementStatus.ACCEPTED else None,
+        )
+    runtime.live.notify(conversation.id)
+    return entry
+
+
+def seed_statements(runtime: Runtime, caller: Caller, public_id: str, texts: list[str]) -> list[Statement]:
+    """Seed statements written by a moderator, all or none."""
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        user = user_of(session, caller)
+        return [add_statement(session, conversation, text, moderator=user) for text in texts]
+
+
+@dataclass(frozen=True)
+class PublicLog:
+    conversation: Conversation
+    entries: list[LogEntry]
+
+
+def public_log(runtime: Runtime, public_id: str) -> PublicLog:
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        return PublicLog(conversation, moderation_log(session, conversation))
+
+
+@dataclass(frozen=True)
+class Desk:
+    """What a moderator of a conversation works from."""
+
+    conversation: Conversation
+    user: User
+    counts: Counts
+    pending: list[Statement]
+    shown: list[Statement]
+    rejected: list[Statement]
+    invitations: list[Invitation]  # for conversations by invitation
+
+
+def moderation_desk(runtime: Runtime, caller: Caller, public_id: str) -> Desk:
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        user = require_user(user_of(session, caller))
+        require_moderator(session, user, conversation.space)
+        return Desk(
+            conversation=conversation,
+            user=user,
+            counts=counts(session, conversation),
+            pending=statements_of(session, conversation, StatementStatus.PENDING),
+            shown=statements_of(session, conversation, StatementStatus.ACCEPTED),
+            rejected=statements_of(session, conversation, StatementStatus.REJECTED),
+            invitations=list_codes(session, user, conversation) if conversation.access == Access.INVITE else [],
+        )

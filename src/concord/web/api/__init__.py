@@ -1,0 +1,14 @@
+"""The JSON API, one module per resource. Every route parses its input, calls one service use case
+(which runs in one transaction of its own) and shapes the answer; the rules live in
+``concord.service``. Documented at /openapi.json and /docs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from concord.web.api import accounts, conversations, invitations, meta, participation, results, spaces, statements
+
+RESOURCES = (accounts, spaces, conversations, statements, participation, results, invitations, meta)
+router = APIRouter()
+for resource in RESOURCES:
+    router.include_router(resource.router)

@@ -1,0 +1,37 @@
+"""Moderators log in and out; the session is an HttpOnly, SameSite cookie."""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+
+from concord.service import accounts
+from concord.web import schemas
+from concord.web.api.routing import api_router
+from concord.web.context import SESSION_COOKIE, caller, csrf_token, remember_csrf, runtime, set_cookie
+
+router = api_router("accounts")
+
+
+@router.post("/session", response_model=schemas.LoginOut)
+def log_in(body: schemas.LoginIn, request: Request, response: Response) -> dict:
+    """Log in as a moderator: sets an HttpOnly, SameSite session cookie."""
+    login = accounts.start_session(runtime(request), body.username, body.password)
+    set_cookie(request, response, SESSION_COOKIE, login.token, max_age=accounts.SESSION_LIFETIME_MS // 1000)
+    return _session_out(request, response, login.user)
+
+
+@router.get("/session", response_model=schemas.LoginOut)
+def who_am_i(request: Request, response: Response) -> dict:
+    return _session_out(request, response, accounts.whoami(runtime(request), caller(request)))
+
+
+@router.delete("/session", status_code=204)
+def log_out(request: Request, response: Response) -> None:
+    accounts.end_session(runtime(request), caller(request))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def _session_out(request: Request, response: Response, user: accounts.User) -> dict:
+    token = csrf_token(request)
+    remember_csrf(request, response)
+    return {"username": user.username, "is_admin": user.is_admin, "csrf_token": token}

@@ -1,0 +1,81 @@
+"""Conversations in a space: settings, opening and closing, and moving them in and out in the Pol.is
+export format."""
+
+from __future__ import annotations
+
+from fastapi import File, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from concord.service import conversations, exchange
+from concord.service.conversations import ConversationDetail, ConversationSettings
+from concord.web import schemas
+from concord.web.api.routing import api_router
+from concord.web.context import caller, runtime
+from concord.web.downloads import download_response
+
+router = api_router("conversations")
+
+
+def conversation_out(detail: ConversationDetail) -> dict:
+    conversation, counts = detail.conversation, detail.counts
+    return {
+        "id": conversation.public_id,
+        "space_id": conversation.space_id,
+        "space_path": conversation.space.path,
+        "topic": conversation.topic,
+        "description": conversation.description,
+        "language": conversation.language,
+        "is_open": conversation.is_open,
+        "moderation": conversation.moderation,
+        "participants_can_write": conversation.participants_can_write,
+        "access": conversation.access,
+        "max_statement_length": conversation.max_statement_length,
+        "attributes": conversation.attributes or [],
+        "statements": counts.statements,
+        "participants": counts.participants,
+        "votes": counts.votes,
+    }
+
+
+@router.post("/spaces/{space_id}/conversations", response_model=schemas.ConversationOut, status_code=201)
+def create_conversation(space_id: int, body: schemas.ConversationIn, request: Request) -> dict:
+    settings = ConversationSettings(**body.model_dump())
+    return conversation_out(conversations.start_conversation(runtime(request), caller(request), space_id, settings))
+
+
+@router.post("/spaces/{space_id}/imports", response_model=schemas.ConversationOut, status_code=201)
+def import_conversation(
+    space_id: int, request: Request, file: UploadFile = File(...), topic: str | None = Form(None)
+) -> dict:
+    """Import a Pol.is export (.zip of votes.csv, comments.csv … ) as a new conversation in this space."""
+    data = file.file.read()
+    return conversation_out(exchange.import_upload(runtime(request), caller(request), space_id, data, topic))
+
+
+@router.get("/conversations/{conversation_id}", response_model=schemas.ConversationOut)
+def get_conversation(conversation_id: str, request: Request) -> dict:
+    return conversation_out(conversations.conversation_detail(runtime(request), conversation_id))
+
+
+@router.patch("/conversations/{conversation_id}", response_model=schemas.ConversationOut)
+def change_conversation(conversation_id: str, body: schemas.ConversationPatch, request: Request) -> dict:
+    changes = body.model_dump(exclude_unset=True)
+    return conversation_out(conversations.change_settings(runtime(request), caller(request), conversation_id, changes))
+
+
+@router.post("/conversations/{conversation_id}/close", response_model=schemas.ConversationOut)
+def close_conversation(conversation_id: str, request: Request) -> dict:
+    """Stop taking votes and statements; results stay readable."""
+    return conversation_out(conversations.open_or_close(runtime(request), caller(request), conversation_id, False))
+
+
+@router.post("/conversations/{conversation_id}/reopen", response_model=schemas.ConversationOut)
+def reopen_conversation(conversation_id: str, request: Request) -> dict:
+    return conversation_out(conversations.open_or_close(runtime(request), caller(request), conversation_id, True))
+
+
+@router.get("/conversations/{conversation_id}/export", responses={200: {"content": {"application/zip": {}}}})
+def export_conversation(conversation_id: str, request: Request) -> Response:
+    """The conversation in Pol.is export format (votes.csv with every vote event, comments.csv,
+    participants-votes.csv, summary.csv) plus conversation.json, as a .zip. Moderators only."""
+    return download_response(exchange.export_download(runtime(request), caller(request), conversation_id))

@@ -1,0 +1,57 @@
+"""Statements and their moderation, with the public moderation log."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import Request, Response
+
+from concord.service import moderation, statements
+from concord.states import StatementStatus
+from concord.store.models import Statement
+from concord.web import schemas
+from concord.web.api.routing import api_router
+from concord.web.context import caller, keep_participant_token, runtime
+
+router = api_router("statements")
+
+
+def statement_out(statement: Statement) -> dict:
+    return {
+        "number": statement.number,
+        "text": statement.text,
+        "status": statement.status,
+        "is_seed": statement.is_seed,
+        "created_ms": statement.created_ms,
+    }
+
+
+@router.get("/conversations/{conversation_id}/statements", response_model=list[schemas.StatementOut])
+def list_statements(
+    conversation_id: str, request: Request, status: StatementStatus | Literal["all"] = StatementStatus.ACCEPTED
+) -> list[dict]:
+    """Shown statements; moderators may ask for ``pending`` (the queue), ``rejected`` or ``all``."""
+    wanted = None if status == "all" else StatementStatus(status)
+    found = statements.list_statements(runtime(request), caller(request), conversation_id, wanted)
+    return [statement_out(statement) for statement in found]
+
+
+@router.post("/conversations/{conversation_id}/statements", response_model=schemas.StatementOut, status_code=201)
+def write_statement(conversation_id: str, body: schemas.StatementIn, request: Request, response: Response) -> dict:
+    """A participant's statement, or a seed statement when a moderator is logged in."""
+    written = statements.write_statement(runtime(request), caller(request), conversation_id, body.text)
+    if written.joined is not None:
+        keep_participant_token(request, response, written.joined.token)
+    return statement_out(written.statement)
+
+
+@router.post("/conversations/{conversation_id}/statements/{number}/moderation", response_model=schemas.LogEntryOut)
+def moderate_statement(conversation_id: str, number: int, body: schemas.ModerationIn, request: Request) -> dict:
+    entry = moderation.decide(runtime(request), caller(request), conversation_id, number, body.status, body.reason)
+    return vars(entry)
+
+
+@router.get("/conversations/{conversation_id}/moderation-log", response_model=list[schemas.LogEntryOut])
+def moderation_log(conversation_id: str, request: Request) -> list[dict]:
+    """Every moderation decision with its reason; moderators are not named."""
+    return [vars(entry) for entry in moderation.public_log(runtime(request), conversation_id).entries]

@@ -1,0 +1,16 @@
+"""The web app's pages: participants vote, write and see results; moderators run spaces and
+conversations. Server-rendered HTML that works without JavaScript (plain forms, Post/Redirect/Get);
+``static/concord.js`` only enhances it (voting without reloads, a character counter).
+
+One module per part of the site; each route calls one service use case, as the JSON API does, and
+renders its answer."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from concord.web.pages import home, moderation, participation, results, spaces
+
+router = APIRouter()
+for part in (home, spaces, participation, results, moderation):
+    router.include_router(part.router)

@@ -1,0 +1,27 @@
+"""What a conversation has found so far, and its public moderation log."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+
+from concord.service import moderation, results
+from concord.web.context import caller, runtime
+from concord.web.pages.routing import page_router
+from concord.web.rendering import page_language, render
+from concord.web.results_view import results_view
+
+router = page_router()
+
+
+@router.get("/c/{conversation_id}/results", response_class=HTMLResponse)
+def results_page(request: Request, conversation_id: str) -> Response:
+    found = results.results_for_reader(runtime(request), caller(request), conversation_id)
+    view = results_view(found, page_language(request))
+    return render(request, "results.html.j2", conversation=found.conversation, view=view)
+
+
+@router.get("/c/{conversation_id}/log", response_class=HTMLResponse)
+def moderation_log(request: Request, conversation_id: str) -> Response:
+    log = moderation.public_log(runtime(request), conversation_id)
+    return render(request, "log.html.j2", conversation=log.conversation, entries=log.entries)
