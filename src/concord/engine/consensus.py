@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from concord.engine.repness import Z_90, one_proportion_z
-from concord.engine.tallies import GroupTallies
+from concord.engine.tallies import Direction, GroupTallies
 
 MAJORITY_LIST_LENGTH = 5  # §1.10: top 5 per side
 
@@ -26,7 +26,7 @@ class Consensus:
     agree: np.ndarray  # (m,) group-informed consensus for agreeing
     disagree: np.ndarray  # (m,) ... and for disagreeing
 
-    def ranked(self, eligible: np.ndarray) -> list[tuple[int, str, float]]:
+    def ranked(self, eligible: np.ndarray) -> list[tuple[int, Direction, float]]:
         """(statement, direction, score) best first; each statement once, on its stronger side."""
         agree_wins = self.agree >= self.disagree
         score = np.where(agree_wins, self.agree, self.disagree)

@@ -116,6 +116,7 @@ def _group_base_clusters(
         silhouettes[k] = score
         if score >= best_score - 1e-12:  # ties go to the larger k, as in Pol.is
             best_labels, best_score = labels, score
+    assert best_labels is not None  # candidates is not empty
     return _number_by_size(best_labels, weights, centers), silhouettes
 
 

@@ -99,6 +99,7 @@ def best_kmeans(
             best_admissible is None or run.inertia < best_admissible.inertia - 1e-12
         ):
             best_admissible = run
+    assert best is not None, "restarts must be at least 1"
     return best_admissible or best
 
 

@@ -90,7 +90,7 @@ def top_eigenpairs(
         residual = images[step] - basis[:found].T @ (basis[:found] @ images[step])
         residual -= basis[:found].T @ (basis[:found] @ residual)  # twice is enough (Kahan–Parlett)
         norm = np.linalg.norm(residual)
-        if norm <= 1e-10 * max(np.linalg.norm(images[step]), 1e-300):
+        if norm <= 1e-10 * max(float(np.linalg.norm(images[step])), 1e-300):
             break  # the basis spans an invariant subspace: its Ritz pairs are exact
         vector = residual / norm
     values, vectors, _ = _ritz(basis[:found], images[:found], count, tolerance)

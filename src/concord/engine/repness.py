@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from concord.engine.tallies import GroupTallies
+from concord.engine.tallies import Direction, GroupTallies
 
 Z_90 = 1.2816  # one-sided 90 % normal quantile, polis-math.md notation
 MAX_REPRESENTATIVE = 5  # §1.9 step 5
@@ -28,7 +28,7 @@ MAX_REPRESENTATIVE = 5  # §1.9 step 5
 @dataclass(frozen=True)
 class RepresentativeStatement:
     statement: int  # column index
-    direction: str  # "agree" | "disagree"
+    direction: Direction
     n_success: int  # group members voting that way
     n_trials: int  # group members who saw it
     p_success: float  # smoothed share voting that way
@@ -103,7 +103,9 @@ def representative_statements(
     return [_select_for_group(tallies, stats, g, eligible, limit) for g in range(tallies.n_groups)]
 
 
-def _describe(tallies: GroupTallies, stats: GroupStatistics, g: int, j: int, direction: str) -> RepresentativeStatement:
+def _describe(
+    tallies: GroupTallies, stats: GroupStatistics, g: int, j: int, direction: Direction
+) -> RepresentativeStatement:
     if direction == "agree":
         return RepresentativeStatement(
             j,
@@ -136,7 +138,7 @@ def _select_for_group(
     agree_side = stats.rat[g] > stats.rdt[g]
     sufficient = [
         _describe(tallies, stats, g, j, "agree" if agree_side[j] else "disagree")
-        for j in columns
+        for j in map(int, columns)
         if (stats.rat[g, j] > Z_90 and stats.pat[g, j] > Z_90) or (stats.rdt[g, j] > Z_90 and stats.pdt[g, j] > Z_90)
     ]
     sufficient.sort(key=lambda r: (-r.rank_score, r.statement))
@@ -147,8 +149,8 @@ def _select_for_group(
             return [best_agree]
         if len(columns) == 0:
             return []
-        strongest = max(columns, key=lambda j: (max(stats.rat[g, j], stats.rdt[g, j]), -j))
-        side = "agree" if stats.rat[g, strongest] > stats.rdt[g, strongest] else "disagree"
+        strongest = int(max(columns, key=lambda j: (max(stats.rat[g, j], stats.rdt[g, j]), -j)))
+        side: Direction = "agree" if stats.rat[g, strongest] > stats.rdt[g, strongest] else "disagree"
         return [_describe(tallies, stats, g, strongest, side)]
 
     chosen = [best_agree] if best_agree is not None else []

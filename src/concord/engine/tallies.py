@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from concord.engine.votes import AGREE, DISAGREE, VoteMatrix
+
+Direction = Literal["agree", "disagree"]  # the side of a statement a group or a consensus takes
 
 
 @dataclass(frozen=True)

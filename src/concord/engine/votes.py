@@ -35,7 +35,8 @@ class VoteMatrix:
     indptr: np.ndarray  # int64, shape (n + 1,)
     indices: np.ndarray  # int32 column index per vote, sorted within each row
     values: np.ndarray  # int8 vote per stored cell: +1, 0, −1
-    moderated_out: np.ndarray = field(default=None)  # bool, shape (m,): left out of the analysis
+    # bool, shape (m,): left out of the analysis; None given means none (filled in by __post_init__)
+    moderated_out: np.ndarray = field(default=None)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         if self.moderated_out is None:

@@ -99,7 +99,7 @@ def read_export(folder: str | Path, keep_events: bool = False) -> PolisExport:
         notes.append("votes use agree = -1 (Pol.is database sign); flipped to agree = +1")
 
     parsed = time.perf_counter()
-    rejected = [s.id for s in statements.values() if s.moderated == -1]
+    rejected = np.array([s.id for s in statements.values() if s.moderated == -1], dtype=np.int64)
     try:
         matrix = build_vote_matrix(participant, statement, vote, times, moderated_out_ids=rejected)
     except VoteDataError as error:

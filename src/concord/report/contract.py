@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Any
+
+from concord.engine.tallies import Direction
 
 RESULTS_VERSION = 1
-Direction = Literal["agree", "disagree"]
 
 
 @dataclass(frozen=True)

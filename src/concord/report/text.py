@@ -49,8 +49,8 @@ def print_summary(results: AnalysisResults, console: Any = None) -> None:
         table.add_column("#", justify="right")
         table.add_column("score", justify="right")
         table.add_column("statement", overflow="fold")
-        for rank, entry in enumerate(results.bridging[:SHOWN], start=1):
-            table.add_row(str(rank), f"{entry.score:.3f}", _label(entry))
+        for rank, bridging in enumerate(results.bridging[:SHOWN], start=1):
+            table.add_row(str(rank), f"{bridging.score:.3f}", _label(bridging))
         console.print(table)
 
     declared = results.declared_groups

@@ -63,6 +63,7 @@ def import_polis_folder(
 ) -> Imported:
     export = read_export(folder, keep_events=True)
     events = export.events
+    assert events is not None  # kept, as asked
     settings = ConversationSettings(
         topic=(topic or export.topic or Path(folder).name)[:300],
         description=export.description[:10_000],
@@ -108,7 +109,7 @@ def import_polis_folder(
                 "number": int(number),
                 "text": source.text,
                 "normalized": key,
-                "author_id": participant_id.get(source.author_id),
+                "author_id": participant_id.get(source.author_id) if source.author_id is not None else None,
                 "is_seed": False,
                 "status": STATUS_OF_MODERATED.get(source.moderated, StatementStatus.ACCEPTED),
                 "created_ms": source.timestamp or now,
@@ -214,7 +215,7 @@ def export_polis_folder(session: Session, conversation: Conversation, folder: st
         ExportedStatement(
             id=s.number,
             text=s.text,
-            author_id=authors.get(s.author_id),
+            author_id=authors.get(s.author_id) if s.author_id is not None else None,
             moderated=MODERATED_OF_STATUS[s.status],
             timestamp=s.created_ms,
         )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from concord.engine.routing import priority
@@ -91,7 +91,7 @@ def join(
 ) -> Joined:
     """Return the participant this token already is, or admit a new one under the conversation's rule."""
     existing = participant_for_token(session, conversation, token)
-    if existing is not None:
+    if token and existing is not None:
         if attributes:
             set_attributes(conversation, existing, attributes)
         return Joined(existing, token)
@@ -144,10 +144,9 @@ def _claim_invitation(session: Session, conversation: Conversation, code: str | 
     )
     if invitation is None:
         raise Forbidden("this invitation code is not valid for this conversation", "invitation_invalid")
-    claimed = session.execute(
-        update(Invitation).where(Invitation.id == invitation.id, Invitation.used_ms.is_(None)).values(used_ms=now_ms())
-    ).rowcount
-    if claimed != 1:
+    claim = update(Invitation).where(Invitation.id == invitation.id, Invitation.used_ms.is_(None))
+    claimed = cast(CursorResult, session.execute(claim.values(used_ms=now_ms())))
+    if claimed.rowcount != 1:
         raise Conflict("this invitation code has been used already", "invitation_used")
     session.refresh(invitation)
     return invitation
@@ -193,7 +192,7 @@ def next_statement(
     candidates = list(session.scalars(shown.order_by(Statement.number).limit(999)))
     if not candidates:
         return NextStatement(None, 0, voted)
-    remaining = session.scalar(select(func.count()).select_from(shown.subquery()))
+    remaining = session.scalar(select(func.count()).select_from(shown.subquery())) or 0
     weights = _priorities(session, conversation, candidates)
     chosen = rng.choices(candidates, weights=weights, k=1)[0]
     return NextStatement(chosen, remaining, voted)

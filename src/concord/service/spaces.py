@@ -126,7 +126,8 @@ def conversations_in(session: Session, space: Space) -> list[Conversation]:
 
 def trail_above(space: Space) -> list[Space]:
     """The spaces above this one, outermost first (for breadcrumbs)."""
-    trail, parent = [], space.parent
+    trail: list[Space] = []
+    parent = space.parent
     while parent is not None:
         trail.insert(0, parent)
         parent = parent.parent

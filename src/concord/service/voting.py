@@ -66,7 +66,7 @@ class UnknownVoter:
 UNKNOWN_VOTER = UnknownVoter()
 Answer = Stored | ServiceError | UnknownVoter
 
-_EVENTS = insert(VoteEvent.__table__)
+_EVENTS = insert(VoteEvent)
 _STATEMENTS = select(Statement.conversation_id, Statement.number, Statement.id, Statement.status).where(
     tuple_(Statement.conversation_id, Statement.number).in_(bindparam("keys", expanding=True))
 )
@@ -106,6 +106,7 @@ def record_vote(
     [answer] = _store(session.connection(), [(voter, statement_number, vote)], limiter)
     if isinstance(answer, ServiceError):
         raise answer
+    assert isinstance(answer, Stored)  # _store answers every vote it is given
     return answer.value
 
 

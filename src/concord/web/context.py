@@ -72,7 +72,7 @@ async def csrf_protect(request: Request) -> None:
     if not cookie_authenticated:
         return
     expected = request.cookies.get(CSRF_COOKIE, "")
-    given = request.headers.get(CSRF_HEADER)
+    given: object = request.headers.get(CSRF_HEADER)
     if given is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):

@@ -52,7 +52,7 @@ def environment(code: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations(code), newstyle=True)
+    env.install_gettext_translations(translations(code), newstyle=True)  # type: ignore[attr-defined]  # i18n ext
     digits = localised_digits(code)
     env.filters["num"] = lambda value: digits(format_decimal(value, locale=code, numbering_system="default"))
     env.filters["pct"] = lambda value: digits(format_percent(value, locale=code, numbering_system="default"))

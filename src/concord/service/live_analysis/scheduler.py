@@ -86,17 +86,19 @@ class LiveAnalysis:
         return None, wait
 
     def _loop(self) -> None:
-        while True:
-            with self._condition:
-                while self._running:
-                    conversation_id, wait = self._due()
-                    if conversation_id is not None:
-                        del self._dirty[conversation_id]
-                        break
-                    self._condition.wait(timeout=wait)
-                if not self._running:
-                    return
+        while (conversation_id := self._wait_until_due()) is not None:
             try:
                 self.analyse_now(conversation_id)
             except Exception:  # a failed analysis must not stop the others; it is retried on the next vote
                 log.exception("analysis of conversation %s failed", conversation_id)
+
+    def _wait_until_due(self) -> int | None:
+        """The next conversation to analyse (no longer marked dirty), or None once stopped."""
+        with self._condition:
+            while self._running:
+                conversation_id, wait = self._due()
+                if conversation_id is not None:
+                    del self._dirty[conversation_id]
+                    return conversation_id
+                self._condition.wait(timeout=wait)
+            return None
