@@ -140,3 +140,18 @@ def login():
 def admin_headers(client):
     """``client`` logged in as an administrator; the headers carry its CSRF token."""
     return log_in(client)
+
+
+@pytest.fixture
+def site(app, client, admin_headers):
+    """Spaces /a, /a/b, /a/b/c and /x made by an administrator, and a seeded conversation in /a/b."""
+    from api_helpers import SEEDS, Site
+
+    built = Site(app, client, admin_headers)
+    built.space("a")
+    built.space("b", "/a")
+    built.space("c", "/a/b")
+    built.space("x")
+    built.conversation = built.new_conversation()
+    built.seed(built.conversation, *SEEDS)
+    return built
