@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from concord.web.pages import home, moderation, participation, results, spaces
 
+PARTS = (home, spaces, participation, results, moderation)
 router = APIRouter()
-for part in (home, spaces, participation, results, moderation):
+for part in PARTS:
     router.include_router(part.router)
