@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, POLIS_DATA
+from conftest import DEMO, POLIS_DATA, needs
 
 
 def concord(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -19,6 +19,7 @@ def concord(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     )
 
 
+@needs("vtaiwan.uberx")
 def test_json_output_has_the_documented_shape():
     run = concord("analyze", str(POLIS_DATA / "vtaiwan.uberx"), "--json")
     assert run.returncode == 0, run.stderr

@@ -9,7 +9,7 @@ from concord.engine.analysis import analyze
 from concord.formats.errors import InputFileError
 from concord.formats.polis import Statement, VoteEvents, read_export
 from concord.formats.polis_writer import write_export
-from conftest import POLIS_DATA
+from conftest import POLIS_DATA, needs
 
 HEADER = "timestamp,datetime,comment-id,voter-id,vote\n"
 COMMENTS_HEADER = "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n"
@@ -90,6 +90,7 @@ def test_wide_file_with_bad_vote_names_line_and_comment(tmp_path):
         read_export(tmp_path)
 
 
+@needs("vtaiwan.uberx")
 def test_wide_and_long_formats_of_a_real_conversation_agree():
     """participants-votes.csv holds the latest votes, so both files give the same matrix."""
     import shutil

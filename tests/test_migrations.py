@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+import os
+import subprocess
+import sys
+import time
 
-from concord.service import conversations, participation, spaces, statements
+from fastapi.testclient import TestClient
+from sqlalchemy import inspect, select, text
+
+from concord.report.contract import RESULTS_VERSION
+from concord.service import conversations, participation, spaces, statements, voting
 from concord.service.accounts import system_actor
 from concord.store.database import migrate, open_database, session_factory
-from concord.store.models import Conversation, Statement
+from concord.store.models import AnalysisRecord, Conversation, Statement
+from conftest import ROOT
+
+HEAD = "0003"
 
 COMMON = "We should " + "really " * 100
 
@@ -42,3 +52,87 @@ def test_0002_recomputes_the_duplicate_keys_that_0001_cut_at_700_characters(tmp_
         author = participation.join(session, conversation).participant
         statements.add_statement(session, conversation, COMMON + "build clinics", author=author)
         assert session.scalar(select(Statement.number).where(Statement.text == COMMON + "build clinics")) == 2
+
+
+def test_the_alembic_command_upgrades_a_postgresql_database(postgres_cluster):
+    """An operator's `alembic upgrade head`, from the repository's root with its alembic.ini, on the
+    database in CONCORD_DATABASE_URL given as a plain postgresql:// URL (the app's psycopg 3 driver)."""
+    name = postgres_cluster.create_database()
+    try:
+        url = postgres_cluster.url(name)
+        run = subprocess.run(
+            [sys.executable, "-m", "alembic", "upgrade", "head"],
+            cwd=ROOT,
+            env={**os.environ, "CONCORD_DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        engine = open_database(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD
+            columns = {c["name"] for c in inspect(connection).get_columns("analyses")}
+        engine.dispose()
+        assert {"results_version", "priorities"} <= columns
+        again = subprocess.run(
+            [sys.executable, "-m", "alembic", "current"],
+            cwd=ROOT,
+            env={**os.environ, "CONCORD_DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert f"{HEAD} (head)" in again.stdout, again.stdout + again.stderr
+    finally:
+        postgres_cluster.drop_database(name)
+
+
+def test_analyses_stored_before_0003_are_computed_again_at_start_up(tmp_path):
+    """0003 marks existing analyses as of version 0: readers treat them as missing (never as results
+    of another shape) and a starting server analyses those conversations again."""
+    from concord.service.runtime import Runtime
+    from concord.web.app import create_app
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    runtime = Runtime.open(url, rate_limits=False)
+    actor = system_actor()
+    with runtime.transaction() as session:
+        space = spaces.create_space(session, actor, parent_path=None, slug="old", name="Old")
+        conversation = conversations.create_conversation(
+            session, actor, space, conversations.ConversationSettings(topic="Before 0003")
+        )
+        numbers = [
+            statements.add_statement(session, conversation, f"Idea {i}", moderator=actor).number for i in range(3)
+        ]
+        for i in range(6):
+            voter = participation.join(session, conversation).participant
+            for number in numbers:
+                voting.record_vote(session, conversation, voter, number, "agree" if (i + number) % 2 else "disagree")
+        public_id, conversation_id = conversation.public_id, conversation.id
+    runtime.live.analyse_now(conversation_id)
+    with runtime.transaction() as session:  # what an analysis stored before 0003 looks like
+        session.execute(text("UPDATE analyses SET results_version = 0, priorities = NULL"))
+    runtime.close()
+
+    idle = create_app(url, live_analysis=False)
+    with TestClient(idle) as client:  # no analysis running: the old payload is hidden, not served
+        assert client.get(f"/api/conversations/{public_id}/results").json()["results"] is None
+        assert "There are no results yet" in client.get(f"/c/{public_id}/results").text
+    idle.state.concord.close()
+
+    app = create_app(url, rate_limits=False, debounce=0.05)
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            body = client.get(f"/api/conversations/{public_id}/results").json()
+            if body["results"] is not None:
+                break
+            time.sleep(0.1)
+        assert body["results"]["version"] == RESULTS_VERSION
+        assert "routing" not in body["results"]
+    with app.state.concord.transaction() as session:
+        record = session.get(AnalysisRecord, conversation_id)
+        assert record.results_version == RESULTS_VERSION
+        assert set(record.priorities) == {str(n) for n in numbers}
+    app.state.concord.close()

@@ -68,7 +68,8 @@ def results_for_reader(runtime: Runtime, caller: Caller, public_id: str) -> Resu
     number = participant.number if participant is not None else None
     if record is None:
         return ResultsForReader(conversation, None, None, number)
-    results = read_conversation_results(record.results)
+    current = record.results_version == RESULTS_VERSION
+    results = read_conversation_results(record.results) if current else None
     if results is None:
         runtime.live.notify(conversation.id)
         return ResultsForReader(conversation, None, None, number)
