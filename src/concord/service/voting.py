@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import Connection, bindparam, insert, select, tuple_
+from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -66,7 +66,7 @@ class UnknownVoter:
 UNKNOWN_VOTER = UnknownVoter()
 Answer = Stored | ServiceError | UnknownVoter
 
-_EVENTS = insert(VoteEvent)
+_EVENTS = insert(cast(Table, VoteEvent.__table__))  # Core, not an ORM-enabled insert: the hot path
 _STATEMENTS = select(Statement.conversation_id, Statement.number, Statement.id, Statement.status).where(
     tuple_(Statement.conversation_id, Statement.number).in_(bindparam("keys", expanding=True))
 )

@@ -50,11 +50,11 @@ def create_app(
     app.state.secure_cookies = secure_cookies
     _install_error_handlers(app)
 
-    from concord.web.api import router as api
-    from concord.web.pages import router as pages
+    from concord.web.api import RESOURCES
+    from concord.web.pages import PARTS
 
-    app.include_router(api)
-    app.include_router(pages)
+    for module in (*RESOURCES, *PARTS):  # each on the app itself: one level of routing per request
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -4,11 +4,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from concord.web.api import accounts, conversations, invitations, meta, participation, results, spaces, statements
 
 RESOURCES = (accounts, spaces, conversations, statements, participation, results, invitations, meta)
-router = APIRouter()
-for resource in RESOURCES:
-    router.include_router(resource.router)

@@ -7,11 +7,6 @@ renders its answer."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from concord.web.pages import home, moderation, participation, results, spaces
 
 PARTS = (home, spaces, participation, results, moderation)
-router = APIRouter()
-for part in PARTS:
-    router.include_router(part.router)
