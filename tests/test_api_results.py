@@ -7,6 +7,7 @@ Through the JSON API on SQLite and on a real PostgreSQL server (each test gets a
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -126,3 +127,75 @@ def test_results_show_declared_groups(site):
     declared = ok(TestClient(site.app).get(f"/api/conversations/{conversation}/results"))["results"]["declared"]
     assert [(g["name"], g["size"]) for g in declared["region"]["groups"]] == [("north", 10), ("south", 10)]
     assert declared["region"]["consensus"][0]["statement"] == 8
+
+
+# --- a consensus claim must be true ---------------------------------------------------------------
+
+EIGHTY_TWENTY = [
+    "Build the new road through the valley",  # 0-4: the large group agrees, the small one disagrees
+    "Spend the reserve on the road",
+    "Close the old market",
+    "Move the council to the town",
+    "Let the town choose the teachers",
+    "Keep the old market open",  # 5: the reverse
+    "Repair the village wells before the rains",  # 6: everyone agrees: the only common ground
+    "Pave the square in the town",  # 7: 84 % of the large group agree, all of the small one disagree
+    "Nobody has voted on this one",  # 8: no votes at all
+]
+
+
+def eighty_twenty(site: Site, *, common_ground: bool) -> str:
+    """A planted 80/20 conversation: 16 participants against 4 on most statements."""
+    conversation = site.new_conversation()
+    site.seed(conversation, *EIGHTY_TWENTY)
+    wells = 1 if common_ground else None
+    large = [[1, 1, 1, 1, 1, -1, wells, 1 if i < 13 else -1, None] for i in range(16)]
+    small = [[-1, -1, -1, -1, -1, 1, wells if common_ground else -1, -1, None] for _ in range(4)]
+    bulk_votes(site.app, conversation, large + small)
+    site.app.state.concord.live.analyse_now(db_id(site.app, conversation))
+    return conversation
+
+
+def section(html: str, heading_id: str) -> str:
+    found = re.search(rf'<section aria-labelledby="{heading_id}">(.*?)</section>', html, re.S)
+    assert found, heading_id
+    return found.group(1)
+
+
+def test_only_statements_every_group_takes_are_presented_as_every_groups(site):
+    conversation = eighty_twenty(site, common_ground=True)
+    results = ok(TestClient(site.app).get(f"/api/conversations/{conversation}/results"))["results"]
+    assert [g["size"] for g in results["groups"]] == [16, 4]
+    assert [(c["statement"], c["direction"]) for c in results["consensus"] if c["every_group"]] == [(6, "agree")]
+    # Group-informed consensus still ranks the majority's statements high: the verdict is what differs.
+    ranked = [c["statement"] for c in results["consensus"]]
+    assert (
+        ranked.index(7) < len(ranked) - 1
+        and not next(c for c in results["consensus"] if c["statement"] == 7)["every_group"]
+    )
+
+    html = TestClient(site.app).get(f"/c/{conversation}/results").text
+    claimed = section(html, "consensus-heading")
+    assert EIGHTY_TWENTY[6] in claimed
+    for majority_only in (*EIGHTY_TWENTY[:6], EIGHTY_TWENTY[7], EIGHTY_TWENTY[8]):
+        assert majority_only not in claimed
+    assert claimed.count("Every group mostly agrees") == 1
+    assert "at least 3 people voted on it and more than half of them took the same side" in claimed
+    bridging = section(html, "bridging-heading") if "bridging-heading" in html else ""
+    for rejected_by_a_group in (*EIGHTY_TWENTY[:6], EIGHTY_TWENTY[7]):
+        assert rejected_by_a_group not in bridging
+
+
+def test_without_common_ground_the_page_says_so_and_labels_the_closest(site):
+    conversation = eighty_twenty(site, common_ground=False)
+    results = ok(TestClient(site.app).get(f"/api/conversations/{conversation}/results"))["results"]
+    assert not any(c["every_group"] for c in results["consensus"])
+
+    claimed = section(TestClient(site.app).get(f"/c/{conversation}/results").text, "consensus-heading")
+    assert "No statement has every group's support yet." in claimed
+    assert "Every group mostly" not in claimed
+    assert claimed.count("Not every group agrees") == 3  # the closest, labelled as what they are
+    assert EIGHTY_TWENTY[8] not in claimed  # nobody voted on it: not even close
+
+    dari = section(TestClient(site.app).get(f"/c/{conversation}/results?lang=fa-AF").text, "consensus-heading")
+    assert "هنوز هیچ نظری حمایت همهٔ گروه‌ها را ندارد." in dari

@@ -91,3 +91,24 @@ def test_tiny_conversations_are_analysed():
         analysis = analyze(build_vote_matrix(participants, statements, votes))
         assert analysis.projection.positions.shape == (len(set(participants)), 2)
         assert analysis.groups.labels.max() <= 1
+
+
+def test_every_group_takes_a_side_only_with_enough_voters_and_confidence():
+    """The verdict behind "what every group agrees on": a majority of every group, 3+ voters each,
+    90 % one-sided Wilson bound above one half. GIC alone would rank the majority's statement first."""
+    from concord.engine.consensus import group_informed_consensus, wilson_lower_bound
+    from concord.engine.tallies import GroupTallies
+
+    assert wilson_lower_bound(np.array([1, 3, 0]), np.array([1, 3, 0]), 1.2816).round(3).tolist() == [0.378, 0.646, 0.0]
+    # statements: 0 both groups agree; 1 group A 84 % agree, group B 100 % disagree (the Dari case);
+    # 2 nobody voted; 3 both agree but group B has only 2 voters; 4 both disagree
+    agree = np.array([[19, 16, 0, 19, 1], [5, 0, 0, 2, 0]])
+    disagree = np.array([[1, 3, 0, 1, 18], [0, 6, 0, 0, 6]])
+    seen = np.array([[20, 19, 0, 20, 20], [6, 6, 0, 2, 6]])
+    found = group_informed_consensus(GroupTallies(agree, disagree, seen))
+    assert found.every_group_agrees.tolist() == [True, False, False, False, False]
+    assert found.every_group_disagrees.tolist() == [False, False, False, False, True]
+    assert found.opposed_by_a_group.tolist() == [False, True, False, False, True]
+
+    nobody = group_informed_consensus(GroupTallies(*(np.zeros((0, 3), dtype=np.int64) for _ in range(3))))
+    assert not nobody.every_group_agrees.any() and not nobody.every_group_disagrees.any()

@@ -16,7 +16,7 @@ from typing import Any
 
 from concord.engine.tallies import Direction
 
-RESULTS_VERSION = 1
+RESULTS_VERSION = 2  # 2: consensus entries say whether every group takes their side; bridging, if opposed
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,10 @@ class Representative:
 
 @dataclass(frozen=True)
 class Consensus:
-    """Group-informed consensus of one statement on its stronger side: Π_g (A_g + 1)/(S_g + 2)."""
+    """Group-informed consensus of one statement on its stronger side: Π_g (A_g + 1)/(S_g + 2), a
+    ranking. ``every_group`` is the verdict: every group takes that side (at least 3 of its voters,
+    more than half of them with 90 % confidence; :mod:`concord.engine.consensus`). Only statements
+    with ``every_group`` may be presented as what every group agrees (or disagrees) on."""
 
     statement: int
     direction: Direction
@@ -44,6 +47,7 @@ class Consensus:
     agree_score: float
     disagree_score: float
     text: str
+    every_group: bool
 
 
 @dataclass(frozen=True)
@@ -64,13 +68,16 @@ class MajorityEntry:
 
 @dataclass(frozen=True)
 class Bridging:
-    """Support the opinion axis does not explain (Community Notes' intercept)."""
+    """Support the opinion axis does not explain (Community Notes' intercept). A statement some group
+    rejects (``opposed_by_a_group``, by the same test as ``Consensus.every_group``) is divisive, never
+    to be presented as bridging."""
 
     statement: int
     score: float
     factor: float
     ratings: int
     text: str
+    opposed_by_a_group: bool
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,7 @@ def _consensus(compared: GroupComparison, analysis: Analysis, text: Callable[[in
             agree_score=round(float(found.agree[j]), 6),
             disagree_score=round(float(found.disagree[j]), 6),
             text=text(j),
+            every_group=found.every_group(j, direction),
         )
         for j, direction, score in found.ranked(analysis.eligible)
     ]
@@ -159,6 +160,7 @@ def _bridging(analysis: Analysis, text: Callable[[int], str]) -> list[contract.B
     if analysis.bridging is None:
         return []
     found, statement_ids = analysis.bridging, analysis.matrix.statement_ids
+    opposed = analysis.opinion.consensus.opposed_by_a_group
     return [
         contract.Bridging(
             statement=int(statement_ids[j]),
@@ -166,6 +168,7 @@ def _bridging(analysis: Analysis, text: Callable[[int], str]) -> list[contract.B
             factor=round(float(found.factor[j]), 6),
             ratings=int(found.ratings[j]),
             text=text(j),
+            opposed_by_a_group=bool(opposed[j]),
         )
         for j, score in found.ranked(analysis.eligible)
     ]

@@ -44,12 +44,13 @@ def print_summary(results: AnalysisResults, console: Any = None) -> None:
             table.add_row(entry.direction, f"{entry.group_share:.0%}", f"{entry.rest_share:.0%}", _label(entry))
         console.print(table)
 
-    if results.bridging:
+    if any(not entry.opposed_by_a_group for entry in results.bridging):
         table = Table(title="Bridging: support that the opinion axis does not explain", title_justify="left")
         table.add_column("#", justify="right")
         table.add_column("score", justify="right")
         table.add_column("statement", overflow="fold")
-        for rank, bridging in enumerate(results.bridging[:SHOWN], start=1):
+        bridges = [entry for entry in results.bridging if not entry.opposed_by_a_group]  # divisive ones do not bridge
+        for rank, bridging in enumerate(bridges[:SHOWN], start=1):
             table.add_row(str(rank), f"{bridging.score:.3f}", _label(bridging))
         console.print(table)
 
@@ -60,15 +61,22 @@ def print_summary(results: AnalysisResults, console: Any = None) -> None:
 
 
 def _consensus_table(title: str, entries: list[Consensus]) -> Any:
+    """The ranking, with the verdict beside each entry and, above, whether any statement is every
+    group's (at least 3 voters in each group, more than half of them on its side, 90 % confidence)."""
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    agreed = sum(entry.every_group for entry in entries)
+    verdict = f"{agreed} with every group's support" if agreed else "no statement has every group's support yet"
+    table = Table(title=f"{title}: {verdict}", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("side")
+    table.add_column("every group")
     table.add_column("score", justify="right")
     table.add_column("statement", overflow="fold")
     for rank, entry in enumerate(entries[:SHOWN], start=1):
-        table.add_row(str(rank), entry.direction, f"{entry.score:.3f}", _label(entry))
+        table.add_row(
+            str(rank), entry.direction, "yes" if entry.every_group else "no", f"{entry.score:.3f}", _label(entry)
+        )
     return table
 
 

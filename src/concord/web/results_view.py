@@ -15,6 +15,7 @@ from concord.web.i18n import Language, translations
 
 MAP_DOTS = 1500  # keeps the results page light on slow networks; the caption says how many are drawn
 SHOWN = 8
+CLOSEST = 3  # when no statement is every group's, this many of the best-ranked, labelled as not
 # Group names in the reader's script: Pol.is's A, B, C …, and the Arabic-script alphabet for Dari/Pashto.
 GROUP_LETTERS = {
     "en": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
@@ -57,10 +58,19 @@ class ConsensusView:
 
 
 @dataclass(frozen=True)
+class CommonGround:
+    """What every group agrees (or disagrees) on, by the rule of :mod:`concord.engine.consensus`; only
+    when nothing passes, the closest statements, which the page labels as not every group's."""
+
+    agreed: list[ConsensusView]
+    closest: list[ConsensusView]
+
+
+@dataclass(frozen=True)
 class DeclaredView:
     attribute: str
     groups: list[DeclaredGroup]
-    consensus: list[ConsensusView]
+    common_ground: CommonGround
 
 
 @dataclass(frozen=True)
@@ -74,10 +84,18 @@ class ResultsView:
     participants: int = 0
     votes: int = 0
     groups: list[GroupView] = field(default_factory=list)
-    consensus: list[ConsensusView] = field(default_factory=list)
+    common_ground: CommonGround = field(default_factory=lambda: CommonGround([], []))
     bridging: list[Bridging] = field(default_factory=list)
     declared: list[DeclaredView] = field(default_factory=list)
     your_group: str | None = None
+
+
+def common_ground(entries: list[Consensus], votes: dict[str, list[list[int]]], names: list[str]) -> CommonGround:
+    agreed = [entry for entry in entries if entry.every_group][:SHOWN]
+    if agreed:
+        return CommonGround(_with_group_shares(agreed, votes, names), [])
+    voted_on = [entry for entry in entries if any(seen for _, _, seen in votes.get(str(entry.statement), []))]
+    return CommonGround([], _with_group_shares(voted_on[:CLOSEST], votes, names))
 
 
 def _with_group_shares(
@@ -135,8 +153,8 @@ def results_view(found: ResultsForReader, language: Language) -> ResultsView:
         DeclaredView(
             attribute=attribute,
             groups=comparison.groups,
-            consensus=_with_group_shares(
-                comparison.consensus[:SHOWN], comparison.group_votes, [g.name for g in comparison.groups]
+            common_ground=common_ground(
+                comparison.consensus, comparison.group_votes, [g.name for g in comparison.groups]
             ),
         )
         for attribute, comparison in results.declared.items()
@@ -151,8 +169,8 @@ def results_view(found: ResultsForReader, language: Language) -> ResultsView:
         participants=results.participants,
         votes=results.votes,
         groups=groups,
-        consensus=_with_group_shares(results.consensus[:SHOWN], results.group_votes, names),
-        bridging=results.bridging[:5],
+        common_ground=common_ground(results.consensus, results.group_votes, names),
+        bridging=[entry for entry in results.bridging if not entry.opposed_by_a_group][:5],
         declared=declared,
         your_group=names[your_group] if your_group is not None else None,
     )
