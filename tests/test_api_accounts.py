@@ -6,6 +6,8 @@ Through the JSON API on SQLite and on a real PostgreSQL server (each test gets a
 
 from __future__ import annotations
 
+import time
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -66,17 +68,46 @@ def test_log_out_needs_the_csrf_token_and_ends_the_session(client, admin_headers
     error_of(client.get("/api/session"), 401, "unauthorized")
 
 
-def test_login_flood_is_refused_with_retry_after(make_app, login):
+def timed_login(client: TestClient, password: str) -> tuple[int, float]:
+    started = time.perf_counter()
+    response = client.post("/api/session", json={"username": "admin", "password": password})
+    return response.status_code, time.perf_counter() - started
+
+
+def test_failed_logins_slow_guessing_but_never_lock_the_moderator_out(make_app, login):
+    """Five wrong passwords once locked the real moderator out (anyone could do it). Now each failure
+    makes the next attempts wait longer, and the right password is still accepted."""
     app = make_app(rate_limits=True)
+    app.state.concord.logins.unit = 0.05  # seconds per step of the delay (1 s in service)
+    login(TestClient(app), "admin")
+    guesser = TestClient(app, client=("203.0.113.9", 40000))
+    waits = [timed_login(guesser, "guessing guess") for _ in range(7)]
+    assert [status for status, _ in waits] == [401] * 7
+    assert max(seconds for _, seconds in waits[:3]) < 0.05 + min(seconds for _, seconds in waits[3:])
+    assert waits[6][1] >= 6 * 0.05  # 2^(6−3) steps after the previous attempt, less its own check
+    # The moderator, from their own address, waits at most the account's cap, and gets in.
+    status, seconds = timed_login(TestClient(app, client=("198.51.100.7", 40000)), "a long enough password")
+    assert status == 200 and 5 * 0.05 <= seconds < 8 * 0.05
+    # Even from the guesser's address the right password is accepted, after the queue's wait.
+    assert timed_login(guesser, "a long enough password")[0] == 200
+
+
+def test_unknown_usernames_take_as_long_as_known_ones(app, login):
+    """Unknown usernames once answered 100 times faster than known ones, which told an attacker which
+    accounts exist."""
+    login(TestClient(app), "admin")
     client = TestClient(app)
-    log_in(client, "admin")  # one attempt of the five
-    stranger = TestClient(app)
-    for _ in range(4):
-        error_of(stranger.post("/api/session", json={"username": "admin", "password": "guessing guess"}), 401)
-    refused = stranger.post("/api/session", json={"username": "admin", "password": "a long enough password"})
-    error_of(refused, 429, "rate_limited", "rate_limited")
-    assert int(refused.headers["Retry-After"]) >= 1
-    assert "concord_session" not in stranger.cookies
+
+    def median_seconds(username: str) -> float:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            error_of(client.post("/api/session", json={"username": username, "password": "not it at all"}), 401)
+            times.append(time.perf_counter() - started)
+        return sorted(times)[2]
+
+    known, unknown = median_seconds("admin"), median_seconds("nobody.here")
+    assert unknown > known / 3, (known, unknown)
 
 
 # --- CSRF ---------------------------------------------------------------------------------------

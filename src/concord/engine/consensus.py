@@ -62,9 +62,9 @@ def group_informed_consensus(tallies: GroupTallies) -> Consensus:
     return Consensus(
         agree=np.prod((tallies.agree + 1.0) / seen, axis=0),
         disagree=np.prod((tallies.disagree + 1.0) / seen, axis=0),
-        every_group_agrees=agrees.all(axis=0) & any_group,
-        every_group_disagrees=disagrees.all(axis=0) & any_group,
-        opposed_by_a_group=disagrees.any(axis=0),
+        every_group_agrees=np.asarray(agrees.all(axis=0) & any_group),
+        every_group_disagrees=np.asarray(disagrees.all(axis=0) & any_group),
+        opposed_by_a_group=np.asarray(disagrees.any(axis=0)),
     )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.errors import Conflict, Invalid, NotFound, Unauthorized
-from concord.service.ratelimit import LOGINS
+from concord.service.text import checked_text
 from concord.service.tokens import new_token, token_hash
 from concord.store.models import LoginSession, Space, SpaceRole, User
 
@@ -20,8 +22,10 @@ if TYPE_CHECKING:
     from concord.service.runtime import Runtime
 
 SESSION_LIFETIME_MS = 12 * 3600 * 1000
-USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+USERNAME_LENGTH = 64
+USERNAME = re.compile(rf"^[A-Za-z0-9_.\-]{{2,{USERNAME_LENGTH}}}$")
 MIN_PASSWORD_LENGTH = 10
+PASSWORD_LENGTH = 1024  # Argon2 takes any length; a longer one only costs the server
 
 
 def _hasher():
@@ -64,14 +68,18 @@ class Login:
 
 
 def log_in(session: Session, username: str, password: str) -> Login:
+    """The same work whether the user exists or not (an Argon2 verification), so that the time of the
+    answer does not tell which usernames exist."""
     from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-    user = session.scalar(select(User).where(User.username == username))
+    checked_text(username, "a username", USERNAME_LENGTH)
+    checked_text(password, "a password", PASSWORD_LENGTH)
+    user = session.scalar(select(User).where(User.username == username)) if USERNAME.match(username) else None
     hasher = _hasher()
     try:
+        hasher.verify(user.password_hash if user is not None else _unknown_user_hash(), password)
         if user is None:
             raise VerifyMismatchError()
-        hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         raise Unauthorized("wrong username or password") from None
     if hasher.check_needs_rehash(user.password_hash):
@@ -89,6 +97,12 @@ def log_in(session: Session, username: str, password: str) -> Login:
         )
     )
     return Login(user, token, csrf)
+
+
+@cache
+def _unknown_user_hash() -> str:
+    """A hash of a password nobody knows, verified against for usernames that do not exist."""
+    return _hasher().hash(new_token())
 
 
 def logged_in_user(session: Session, token: str | None) -> User | None:
@@ -127,9 +141,22 @@ def grant(session: Session, user: User, space: Space, role: str = "moderator") -
 # --- use cases ------------------------------------------------------------------------------------
 
 
-def start_session(runtime: Runtime, username: str, password: str) -> Login:
-    """Log in, within the limit on attempts per username (guessing passwords is slow)."""
-    runtime.limiter.check(LOGINS, username)
+async def start_session(runtime: Runtime, caller: Caller, username: str, password: str) -> Login:
+    """Log in. Each attempt first waits as long as recent failures from this address and on this
+    account ask (:mod:`concord.service.login_delays`); the right password is then always accepted."""
+    wait = runtime.logins.wait_before_checking(username, caller.address)
+    if wait > 0:
+        await asyncio.sleep(wait)
+    try:
+        login = await asyncio.to_thread(_log_in, runtime, username, password)
+    except Unauthorized:
+        runtime.logins.failed(username, caller.address)
+        raise
+    runtime.logins.succeeded(username)
+    return login
+
+
+def _log_in(runtime: Runtime, username: str, password: str) -> Login:
     with runtime.transaction() as session:
         return log_in(session, username, password)
 

@@ -14,6 +14,7 @@ from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.errors import Invalid, NotFound
 from concord.service.spaces import require_moderator, space_by_id, validate_language
+from concord.service.text import checked_text
 from concord.states import Access, Moderation, StatementStatus
 from concord.store.models import Conversation, Participant, Space, Statement, User, Vote
 
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
     from concord.service.runtime import Runtime
 
 STATEMENT_LENGTH_RANGE = (20, 1000)  # Pol.is uses 140
+TOPIC_LENGTH = 300
+DESCRIPTION_LENGTH = 10_000
+MAX_ATTRIBUTES = 5
+ATTRIBUTE_NAME_LENGTH = 40
+MAX_OPTIONS = 50
+OPTION_LENGTH = 80
 
 
 @dataclass
@@ -37,11 +44,10 @@ class ConversationSettings:
     attributes: list | None = None
 
     def validated(self) -> ConversationSettings:
-        self.topic = (self.topic or "").strip()
-        if not 1 <= len(self.topic) <= 300:
-            raise Invalid("a conversation needs a topic of 1–300 characters")
-        if len(self.description or "") > 10_000:
-            raise Invalid("the description is limited to 10,000 characters")
+        self.topic = checked_text(self.topic or "", "a topic", TOPIC_LENGTH).strip()
+        if not self.topic:
+            raise Invalid(f"a conversation needs a topic of 1–{TOPIC_LENGTH} characters")
+        self.description = checked_text(self.description or "", "the description", DESCRIPTION_LENGTH, multiline=True)
         validate_language(self.language)
         try:
             self.moderation = Moderation(self.moderation)
@@ -65,21 +71,21 @@ class ConversationSettings:
 def validate_attributes(attributes: Any) -> list[dict]:
     """Declared attributes: [{"name": "region", "options": ["north", "south"]}, …]; each becomes a
     declared group partition in the analysis."""
-    if not isinstance(attributes, list) or len(attributes) > 5:
-        raise Invalid("attributes must be a list of at most 5 {name, options} objects")
+    if not isinstance(attributes, list) or len(attributes) > MAX_ATTRIBUTES:
+        raise Invalid(f"attributes must be a list of at most {MAX_ATTRIBUTES} {{name, options}} objects")
     cleaned, names = [], set()
     for attribute in attributes:
         if not isinstance(attribute, dict):
             raise Invalid("each attribute must be an object with 'name' and 'options'")
-        name = str(attribute.get("name", "")).strip()
+        name = checked_text(attribute.get("name", ""), "an attribute's name", ATTRIBUTE_NAME_LENGTH).strip()
         options = attribute.get("options")
-        if not name or len(name) > 40 or name in names:
-            raise Invalid("each attribute needs a distinct name of 1–40 characters")
-        if not isinstance(options, list) or not 2 <= len(options) <= 50:
-            raise Invalid(f"attribute {name!r} needs a list of 2–50 options")
-        options = [str(option).strip() for option in options]
-        if any(not option or len(option) > 80 for option in options) or len(set(options)) != len(options):
-            raise Invalid(f"the options of {name!r} must be distinct texts of 1–80 characters")
+        if not name or name in names:
+            raise Invalid(f"each attribute needs a distinct name of 1–{ATTRIBUTE_NAME_LENGTH} characters")
+        if not isinstance(options, list) or not 2 <= len(options) <= MAX_OPTIONS:
+            raise Invalid(f"attribute {name!r} needs a list of 2–{MAX_OPTIONS} options")
+        options = [checked_text(option, f"an option of {name!r}", OPTION_LENGTH).strip() for option in options]
+        if not all(options) or len(set(options)) != len(options):
+            raise Invalid(f"the options of {name!r} must be distinct texts of 1–{OPTION_LENGTH} characters")
         names.add(name)
         cleaned.append({"name": name, "options": options})
     return cleaned

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from concord.service.runtime import Runtime
 
 MAX_PER_REQUEST = 1000
+CODE_LENGTH = 64  # codes are 10 characters; people may paste them with spaces or dashes
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from concord.service.errors import Invalid
 from concord.service.invitations import list_codes
 from concord.service.spaces import require_moderator
 from concord.service.statements import add_statement, statement_by_number, statements_of
+from concord.service.text import checked_text
 from concord.states import Access, StatementStatus
 from concord.store.models import Conversation, Invitation, ModerationEvent, Statement, User
 
@@ -40,11 +41,9 @@ def moderate(
         status = StatementStatus(status)
     except ValueError:
         raise Invalid("status must be 'accepted', 'rejected' or 'pending'") from None
-    reason = (reason or "").strip()
+    reason = checked_text(reason or "", "a moderation reason", REASON_LENGTH, multiline=True).strip()
     if status == StatementStatus.REJECTED and not reason:
         raise Invalid("say why a statement is rejected: the reason is published in the moderation log")
-    if len(reason) > REASON_LENGTH:
-        raise Invalid(f"a moderation reason is limited to {REASON_LENGTH} characters")
     statement.status = status
     event = ModerationEvent(
         statement_id=statement.id, status=status, reason=reason, moderator_id=moderator.id, created_ms=now_ms()

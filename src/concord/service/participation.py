@@ -18,6 +18,7 @@ from concord.service.conversations import conversation_by_public_id, lock_for_wr
 from concord.service.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from concord.service.ratelimit import JOINS, RateLimiter
 from concord.service.spaces import moderates
+from concord.service.text import checked_text
 from concord.service.tokens import new_token, normalise_code, token_hash
 from concord.states import Access, StatementStatus
 from concord.store.models import AnalysisRecord, Conversation, Invitation, Participant, Statement, Vote
@@ -99,8 +100,8 @@ def join(
         raise Conflict("this conversation is closed", "conversation_closed")
     token = token or new_token()
     if conversation.access == Access.XID:
-        xid = (xid or "").strip()
-        if not xid or len(xid) > XID_MAX_LENGTH:
+        xid = checked_text(xid or "", "an external id (xid)", XID_MAX_LENGTH).strip()
+        if not xid:
             raise Forbidden(
                 "this conversation is open to members of the site that embeds it: an external id (xid) is required",
                 "xid_required",

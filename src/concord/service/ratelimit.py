@@ -24,7 +24,7 @@ class Limit:
 VOTES = Limit(burst=30, per_second=2.0, what="votes")
 STATEMENTS = Limit(burst=3, per_second=1 / 60, what="statements")
 JOINS = Limit(burst=60, per_second=2.0, what="new participants from one address")
-LOGINS = Limit(burst=5, per_second=1 / 30, what="login attempts")
+# Logins are slowed, never refused: concord.service.login_delays
 
 
 class RateLimiter:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from concord.service.live_analysis import AnalysisProcess, LiveAnalysis
+from concord.service.login_delays import LoginDelays
 from concord.service.ratelimit import RateLimiter
 from concord.service.vote_intake import VoteIntake
 from concord.store.database import migrate, open_database, session_factory
@@ -24,6 +25,7 @@ class Runtime:
     limiter: RateLimiter
     votes: VoteIntake
     live: LiveAnalysis | AnalysisProcess
+    logins: LoginDelays
 
     @classmethod
     def open(
@@ -45,7 +47,8 @@ class Runtime:
         else:
             live = LiveAnalysis(sessions, debounce=debounce)
         limiter = RateLimiter(enabled=rate_limits)
-        return cls(sessions, limiter, VoteIntake(sessions, limiter, changed=live.notify), live)
+        votes = VoteIntake(sessions, limiter, changed=live.notify)
+        return cls(sessions, limiter, votes, live, LoginDelays(enabled=rate_limits))
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -17,12 +17,16 @@ from concord.service.accounts import find_user, grant, require_user, user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
+from concord.service.text import checked_text
 from concord.store.models import LANGUAGE_TAG_LENGTH, MAX_ID, SPACE_PATH_LENGTH, Conversation, Space, SpaceRole, User
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9\-]{0,63}$")
+NAME_LENGTH = 200
+DESCRIPTION_LENGTH = 5_000
+SLUG_LENGTH = 64
+SLUG = re.compile(rf"^[a-z0-9][a-z0-9\-]{{0,{SLUG_LENGTH - 1}}}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -67,7 +71,8 @@ def create_space(
         raise Invalid(
             "a space's short name (slug) is 1–64 lowercase letters, digits or '-', starting with a letter or digit"
         )
-    name = (name or "").strip()
+    name = checked_text(name or "", "a space's name", NAME_LENGTH).strip()
+    description = checked_text(description or "", "a space's description", DESCRIPTION_LENGTH, multiline=True)
     if not 1 <= len(name) <= 200:
         raise Invalid("a space needs a name of 1–200 characters")
     parent = None
@@ -103,7 +108,7 @@ def space_by_id(session: Session, space_id: int) -> Space:
 
 
 def space_by_path(session: Session, path: str) -> Space:
-    path = "/" + path.strip("/")
+    path = "/" + checked_text(path, "a space's path", SPACE_PATH_LENGTH).strip("/")
     space = session.scalar(select(Space).where(Space.path == path))
     if space is None:
         raise NotFound(f"no space at {path}")

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from concord.service.errors import RateLimited, ServiceError
 from concord.service.runtime import Runtime
+from concord.web.guards import Refused, RequestGuards, Scope
 
 
 def create_app(
@@ -49,6 +50,7 @@ def create_app(
     app.state.concord = runtime
     app.state.secure_cookies = secure_cookies
     _install_error_handlers(app)
+    app.add_middleware(RequestGuards, refuse=_refusal)
 
     from concord.web.api import RESOURCES
     from concord.web.pages import PARTS
@@ -75,6 +77,10 @@ def _error(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+async def _refusal(scope: Scope, refused: Refused) -> Response:
+    return _error(Request(scope), refused.status, refused.code, refused.message)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -1,5 +1,6 @@
 """Turning a page template into a response: the language and direction, translations, the CSRF token
-for forms, localised numbers, and security headers (no script, style or image from another host)."""
+for forms and localised numbers (the security headers are added to every response by
+:mod:`concord.web.guards`)."""
 
 from __future__ import annotations
 
@@ -25,12 +26,6 @@ from concord.web.i18n import (
 )
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "form-action 'self'; frame-ancestors 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 
 
 def page_language(request: Request) -> Language:
@@ -89,6 +84,6 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
             **context,
         )
     )
-    response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    response = HTMLResponse(html, status_code=status_code)
     remember_csrf(request, response)
     return response

@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from concord.report.contract import ConversationResults
+from concord.service.accounts import PASSWORD_LENGTH, USERNAME_LENGTH
+from concord.service.conversations import (
+    ATTRIBUTE_NAME_LENGTH,
+    DESCRIPTION_LENGTH,
+    MAX_ATTRIBUTES,
+    MAX_OPTIONS,
+    OPTION_LENGTH,
+    STATEMENT_LENGTH_RANGE,
+    TOPIC_LENGTH,
+)
+from concord.service.invitations import CODE_LENGTH, MAX_PER_REQUEST
+from concord.service.moderation import REASON_LENGTH
+from concord.service.participation import XID_MAX_LENGTH
+from concord.service.spaces import DESCRIPTION_LENGTH as SPACE_DESCRIPTION_LENGTH
+from concord.service.spaces import NAME_LENGTH, SLUG_LENGTH
 from concord.states import Access, Moderation, StatementStatus, VoteChoice
-from concord.store.models import MAX_ID
+from concord.store.models import LANGUAGE_TAG_LENGTH, MAX_ID
 
-RowId = Annotated[int, Field(ge=0, le=MAX_ID, description="A row id or statement number.")]
+RowId = Annotated[int, Field(strict=True, ge=0, le=MAX_ID, description="A row id or statement number.")]
 
 
-def _storable(value):
-    """JSON may carry lone surrogates (``"\\ud800"``) that no database can store as text."""
+def text(limit: int, description: str | None = None) -> Any:
+    """A text field with its limit stated in the OpenAPI spec (the service checks it again)."""
+    return Field(max_length=limit, description=description)
+
+
+def _storable(value: Any) -> Any:
+    """JSON may carry what no database stores as text: NUL characters (PostgreSQL refuses them) and
+    lone surrogates (``"\\ud800"``)."""
     if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text cannot contain NUL characters")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
@@ -31,19 +54,20 @@ def _storable(value):
 
 
 class Strict(BaseModel):
-    """Request bodies: unknown fields refused, every text storable."""
+    """Request bodies: unknown fields refused, every text storable and within its limit; numbers are
+    strict (``false`` is not statement 0)."""
 
     model_config = ConfigDict(extra="forbid")
 
     @field_validator("*", mode="before")
     @classmethod
-    def _text_is_storable(cls, value):
+    def _text_is_storable(cls, value: Any) -> Any:
         return _storable(value)
 
 
 class LoginIn(Strict):
-    username: str
-    password: str
+    username: str = text(USERNAME_LENGTH)
+    password: str = text(PASSWORD_LENGTH)
 
 
 class LoginOut(BaseModel):
@@ -54,10 +78,10 @@ class LoginOut(BaseModel):
 
 class SpaceIn(Strict):
     parent_id: RowId | None = Field(None, description="The space this one sits in; none for a top-level space.")
-    slug: str = Field(..., description="Short name used in paths, e.g. 'herat'.")
-    name: str
-    language: str = "en"
-    description: str = ""
+    slug: str = text(SLUG_LENGTH, "Short name used in paths, e.g. 'herat'.")
+    name: str = text(NAME_LENGTH)
+    language: str = Field("en", max_length=LANGUAGE_TAG_LENGTH)
+    description: str = Field("", max_length=SPACE_DESCRIPTION_LENGTH)
 
 
 class SpaceOut(BaseModel):
@@ -76,18 +100,23 @@ class SpaceDetail(SpaceOut):
 
 
 class ModeratorIn(Strict):
-    username: str
+    username: str = text(USERNAME_LENGTH)
+
+
+Option = Annotated[str, Field(max_length=OPTION_LENGTH)]
+Statement = Annotated[str, Field(max_length=STATEMENT_LENGTH_RANGE[1])]
+StatementLength = Annotated[int, Field(strict=True, ge=STATEMENT_LENGTH_RANGE[0], le=STATEMENT_LENGTH_RANGE[1])]
 
 
 class Attribute(Strict):
-    name: str
-    options: list[str]
+    name: str = text(ATTRIBUTE_NAME_LENGTH)
+    options: list[Option] = Field(min_length=2, max_length=MAX_OPTIONS)
 
 
 class ConversationIn(Strict):
-    topic: str
-    description: str = ""
-    language: str = "en"
+    topic: str = text(TOPIC_LENGTH)
+    description: str = Field("", max_length=DESCRIPTION_LENGTH)
+    language: str = Field("en", max_length=LANGUAGE_TAG_LENGTH)
     moderation: Moderation = Field(
         Moderation.POST, description="pre: statements wait for a moderator; post: shown at once, removable."
     )
@@ -96,21 +125,23 @@ class ConversationIn(Strict):
         Access.LINK,
         description="link: anyone with the link; invite: one-time codes; xid: an id passed by an embedding site.",
     )
-    max_statement_length: int = 140
+    max_statement_length: StatementLength = 140
     attributes: list[Attribute] = Field(
-        default_factory=list, description="Declared attributes asked of participants, used as declared groups."
+        default_factory=list,
+        max_length=MAX_ATTRIBUTES,
+        description="Declared attributes asked of participants, used as declared groups.",
     )
 
 
 class ConversationPatch(Strict):
-    topic: str | None = None
-    description: str | None = None
-    language: str | None = None
+    topic: str | None = Field(None, max_length=TOPIC_LENGTH)
+    description: str | None = Field(None, max_length=DESCRIPTION_LENGTH)
+    language: str | None = Field(None, max_length=LANGUAGE_TAG_LENGTH)
     moderation: Moderation | None = None
     participants_can_write: bool | None = None
     access: Access | None = None
-    max_statement_length: int | None = None
-    attributes: list[Attribute] | None = None
+    max_statement_length: StatementLength | None = None
+    attributes: list[Attribute] | None = Field(None, max_length=MAX_ATTRIBUTES)
 
     @model_validator(mode="after")
     def _no_nulls(self):
@@ -145,7 +176,7 @@ class ConversationOut(BaseModel):
 
 
 class StatementIn(Strict):
-    text: str
+    text: Statement = Field(description="Limited further by the conversation's max_statement_length.")
 
 
 class StatementOut(BaseModel):
@@ -158,7 +189,7 @@ class StatementOut(BaseModel):
 
 class ModerationIn(Strict):
     status: StatementStatus
-    reason: str = ""
+    reason: str = Field("", max_length=REASON_LENGTH)
 
 
 class LogEntryOut(BaseModel):
@@ -169,10 +200,14 @@ class LogEntryOut(BaseModel):
     text: str | None
 
 
+AttributeName = Annotated[str, Field(max_length=ATTRIBUTE_NAME_LENGTH)]
+Answers = Annotated[dict[AttributeName, Option], Field(max_length=MAX_ATTRIBUTES)]
+
+
 class JoinIn(Strict):
-    invite_code: str | None = None
-    xid: str | None = None
-    attributes: dict[str, str] = Field(default_factory=dict)
+    invite_code: str | None = Field(None, max_length=CODE_LENGTH)
+    xid: str | None = Field(None, max_length=XID_MAX_LENGTH)
+    attributes: Answers = Field(default_factory=dict)
 
 
 class ParticipantOut(BaseModel):
@@ -186,7 +221,7 @@ class ParticipantOut(BaseModel):
 
 
 class AttributesIn(Strict):
-    attributes: dict[str, str]
+    attributes: Answers
 
 
 class NextOut(BaseModel):
@@ -206,7 +241,7 @@ class VoteOut(BaseModel):
 
 
 class InvitationsIn(Strict):
-    count: int = 1
+    count: int = Field(1, strict=True, ge=1, le=MAX_PER_REQUEST)
 
 
 class InvitationOut(BaseModel):

@@ -13,9 +13,10 @@ router = api_router("accounts")
 
 
 @router.post("/session", response_model=schemas.LoginOut)
-def log_in(body: schemas.LoginIn, request: Request, response: Response) -> dict:
-    """Log in as a moderator: sets an HttpOnly, SameSite session cookie."""
-    login = accounts.start_session(runtime(request), body.username, body.password)
+async def log_in(body: schemas.LoginIn, request: Request, response: Response) -> dict:
+    """Log in as a moderator: sets an HttpOnly, SameSite session cookie. After failed attempts, the
+    next ones wait longer before they are checked (from this address, and on this account)."""
+    login = await accounts.start_session(runtime(request), caller(request), body.username, body.password)
     set_cookie(request, response, SESSION_COOKIE, login.token, max_age=accounts.SESSION_LIFETIME_MS // 1000)
     return _session_out(request, response, login.user)
 

@@ -6,7 +6,7 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from concord.service import accounts, spaces
-from concord.service.errors import RateLimited, Unauthorized
+from concord.service.errors import Invalid, Unauthorized
 from concord.web.context import SESSION_COOKIE, caller, runtime, set_cookie
 from concord.web.i18n import LANGUAGE_COOKIE, find_language
 from concord.web.pages.routing import local, page_router, see_other
@@ -36,10 +36,12 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/login")
-def log_in(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")) -> Response:
+async def log_in(
+    request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")
+) -> Response:
     try:
-        login = accounts.start_session(runtime(request), username, password)
-    except (Unauthorized, RateLimited) as error:
+        login = await accounts.start_session(runtime(request), caller(request), username, password)
+    except (Unauthorized, Invalid) as error:
         return render(request, "login.html.j2", next=next, error=error, status_code=error.status)
     response = see_other(local(next))
     set_cookie(request, response, SESSION_COOKIE, login.token, max_age=accounts.SESSION_LIFETIME_MS // 1000)
