@@ -6,6 +6,7 @@ Through the JSON API on SQLite and on a real PostgreSQL server (each test gets a
 
 from __future__ import annotations
 
+import re
 import time
 
 from fastapi.testclient import TestClient
@@ -20,7 +21,7 @@ from conftest import log_in
 # --- accounts -----------------------------------------------------------------------------------
 
 
-def test_log_in_sets_an_httponly_session_cookie_and_a_readable_csrf_cookie(app, client):
+def test_log_in_sets_an_httponly_session_cookie_and_answers_its_csrf_token(app, client):
     with app.state.concord.sessions.begin() as session:
         from concord.service import accounts
 
@@ -30,8 +31,7 @@ def test_log_in_sets_an_httponly_session_cookie_and_a_readable_csrf_cookie(app, 
     assert body["username"] == "bashir" and body["is_admin"] is False and body["csrf_token"]
     cookies = {header.split("=", 1)[0]: header.lower() for header in response.headers.get_list("set-cookie")}
     assert "httponly" in cookies["concord_session"] and "samesite=lax" in cookies["concord_session"]
-    assert "httponly" not in cookies["concord_csrf"]  # scripts must read it to repeat it
-    assert client.cookies["concord_csrf"] == body["csrf_token"]
+    assert "concord_csrf" not in cookies  # the token is bound to the session, not a cookie of its own
     assert ok(client.get("/api/session")) == body
     # Only the hash of the session token is stored.
     with app.state.concord.sessions.begin() as session:
@@ -148,7 +148,6 @@ def test_cookie_authenticated_participant_posts_need_the_csrf_token(site):
     browser = TestClient(site.app)
     joined = ok(browser.post(f"/api/conversations/{site.conversation}/participants", json={}), 201)
     assert browser.cookies["concord_participant"] == joined["token"]
-    assert browser.cookies["concord_csrf"] == joined["csrf_token"]
     url = f"/api/conversations/{site.conversation}"
     before = snapshot(site.app)
     for headers in ({}, {"X-CSRF-Token": "forged"}):
@@ -171,3 +170,31 @@ def test_cookie_authenticated_participant_posts_need_the_csrf_token(site):
         == 0
     )
     assert table_count(site.app, Participant) == 1
+
+
+def test_a_planted_csrf_cookie_with_a_matching_header_cannot_act_for_a_moderator(site):
+    """Once a planted ``concord_csrf`` cookie plus the same value in the header closed a conversation:
+    the double-submit value was never bound to the session. Now the token is derived from the session."""
+    url = f"/api/conversations/{site.conversation}"
+    site.admin.cookies.set("concord_csrf", "planted-by-another-site")
+    before = snapshot(site.app)
+    refused = site.admin.post(f"{url}/close", headers={"X-CSRF-Token": "planted-by-another-site"})
+    error_of(refused, 403, "forbidden")
+    assert snapshot(site.app) == before
+    assert ok(site.admin.post(f"{url}/close", headers=site.headers))["is_open"] is False
+
+
+def test_the_login_form_needs_its_csrf_token(app):
+    """A login form posted from another site (login CSRF) is refused: the form carries the token of
+    the page it came from."""
+    with app.state.concord.sessions.begin() as session:
+        from concord.service import accounts
+
+        accounts.create_user(session, "bashir", "a long enough password")
+    browser = TestClient(app)
+    form = {"username": "bashir", "password": "a long enough password", "next": "/"}
+    assert browser.post("/login", data=form, follow_redirects=False).status_code == 403
+    assert "concord_session" not in browser.cookies
+    token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text).group(1)
+    assert browser.post("/login", data={**form, "csrf_token": token}, follow_redirects=False).status_code == 303
+    assert "concord_session" in browser.cookies

@@ -11,7 +11,8 @@ import time
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api_helpers import SEEDS, Person, error_of, ok, small_site, snapshot, table_count
+from api_helpers import SEEDS, Person, Site, error_of, ok, small_site, snapshot, table_count
+from concord.service.xids import xid_token
 from concord.store.models import (
     Invitation,
     Participant,
@@ -98,7 +99,13 @@ def test_invitation_codes_are_one_time(site):
     assert table_count(site.app, Invitation) == 3
 
 
-def test_xid_conversations_need_an_xid(site):
+def signed(site: Site, conversation: str, xid: str, expires_in: int = 3600) -> dict:
+    """What the embedding site sends: the member's id and its signature under the conversation's key."""
+    secret = ok(site.admin.get(f"/api/conversations/{conversation}/embedding"))["xid_secret"]
+    return {"xid": xid, "xid_token": xid_token(secret, conversation, xid, int(time.time()) + expires_in)}
+
+
+def test_xid_conversations_need_an_xid_the_embedding_site_signed(site):
     conversation = site.new_conversation(access="xid")
     site.seed(conversation, "Embedded statement")
     device = site.person(conversation, join=False)
@@ -108,13 +115,41 @@ def test_xid_conversations_need_an_xid(site):
     error_of(device.join(xid="x" * 201), 422, "invalid")
     error_of(device.vote(0), 401, "unauthorized")
     assert snapshot(site.app) == before
-    ok(device.join(xid="member-42"), 201)
+    ok(device.join(**signed(site, conversation, "member-42")), 201)
     ok(device.vote(0), 201)
-    second_device = site.person(conversation, xid="member-42")
+    second_device = site.person(conversation, **signed(site, conversation, "member-42"))
     assert second_device.number == device.number
     assert ok(second_device.me())["votes"] == {"0": 1}
-    assert site.person(conversation, xid="member-43").number != device.number
+    assert site.person(conversation, **signed(site, conversation, "member-43")).number != device.number
     assert table_count(site.app, Participant) == 2
+
+
+def test_knowing_someones_xid_does_not_make_you_them(site):
+    """Anyone who knew or guessed an external id once became that participant and could change their
+    votes. Only an id the embedding site signed lets you in."""
+    conversation = site.new_conversation(access="xid")
+    site.seed(conversation, "Embedded statement")
+    member = site.person(conversation, **signed(site, conversation, "member-42"))
+    ok(member.vote(0, "agree"), 201)
+    intruder = site.person(conversation, join=False)
+    other = site.new_conversation(access="xid")
+    before = snapshot(site.app)
+    error_of(intruder.join(xid="member-42"), 403, "forbidden", "xid_unsigned")
+    forged = signed(site, conversation, "member-43")["xid_token"]  # a real signature, of another id
+    error_of(intruder.join(xid="member-42", xid_token=forged), 403, "forbidden", "xid_signature")
+    expired = signed(site, conversation, "member-42", expires_in=-1)
+    error_of(intruder.join(**expired), 403, "forbidden", "xid_expired")
+    # the signature of the same id for another conversation
+    error_of(intruder.join(xid="member-42", xid_token=signed(site, other, "member-42")["xid_token"]), 403)
+    assert snapshot(site.app) == before
+    assert ok(member.me())["votes"] == {"0": 1}
+
+    # Unsigned ids only when a moderator accepts the risk, in the conversation's settings.
+    url = f"/api/conversations/{conversation}"
+    assert ok(site.admin.patch(url, json={"allow_unsigned_xid": True}, headers=site.headers))["allow_unsigned_xid"]
+    assert ok(intruder.join(xid="member-42"), 201)["number"] == member.number
+    stranger = TestClient(site.app)
+    error_of(stranger.get(f"{url}/embedding"), 401, "unauthorized")
 
 
 def test_declared_attributes_are_checked(site):

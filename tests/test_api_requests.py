@@ -48,6 +48,7 @@ EXPECTED_ROUTES = {
     ("POST", "/api/conversations/{conversation_id}/invitations"),
     ("GET", "/api/conversations/{conversation_id}/invitations"),
     ("GET", "/api/health"),
+    ("GET", "/api/conversations/{conversation_id}/embedding"),
 }
 
 

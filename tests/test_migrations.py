@@ -17,7 +17,7 @@ from concord.store.database import migrate, open_database, session_factory
 from concord.store.models import AnalysisRecord, Conversation, Statement
 from conftest import ROOT
 
-HEAD = "0003"
+HEAD = "0004"
 
 COMMON = "We should " + "really " * 100
 
@@ -26,21 +26,24 @@ def test_0002_recomputes_the_duplicate_keys_that_0001_cut_at_700_characters(tmp_
     engine = open_database(f"sqlite:///{tmp_path / 'old.db'}")
     migrate(engine, "0001")
     sessions = session_factory(engine)
-    actor = system_actor()
-    with sessions.begin() as session:
-        space = spaces.create_space(session, actor, parent_path=None, slug="old", name="Old")
-        conversation = conversations.create_conversation(
-            session, actor, space, conversations.ConversationSettings(topic="Long", max_statement_length=1000)
-        )
-        statements.add_statement(session, conversation, COMMON + "build schools", moderator=actor)
-        statements.add_statement(session, conversation, "A short one", moderator=actor)
-        conversation_id = conversation.id
-    with engine.begin() as connection:  # what 0001's code stored: the first 700 normalised characters
-        for statement_id, written in connection.execute(text("SELECT id, text FROM statements")).all():
+    with engine.begin() as connection:  # rows as 0001's code wrote them: keys cut at 700 normalised characters
+        connection.execute(
+            text("INSERT INTO spaces (id, slug, path, name, description, language, created_ms) "
+                 "VALUES (1, 'old', '/old', 'Old', '', 'en', 0)")
+        )  # fmt: skip
+        connection.execute(
+            text("INSERT INTO conversations (id, public_id, space_id, topic, description, language, is_open, "
+                 "moderation, participants_can_write, access, max_statement_length, attributes, "
+                 "next_statement_number, next_participant_number, created_ms) "
+                 "VALUES (1, 'oldone', 1, 'Long', '', 'en', 1, 'post', 1, 'link', 1000, '[]', 2, 0, 0)")
+        )  # fmt: skip
+        for number, written in enumerate([COMMON + "build schools", "A short one"]):
             connection.execute(
-                text("UPDATE statements SET normalized = :key WHERE id = :id"),
-                {"key": statements.normalised(written)[:700], "id": statement_id},
-            )
+                text("INSERT INTO statements (conversation_id, number, text, normalized, is_seed, status, "
+                     "created_ms) VALUES (1, :number, :text, :key, 1, 'accepted', 0)"),
+                {"number": number, "text": written, "key": statements.normalised(written)[:700]},
+            )  # fmt: skip
+    conversation_id = 1
 
     migrate(engine)
 

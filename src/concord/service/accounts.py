@@ -64,7 +64,6 @@ def find_user(session: Session, username: str) -> User:
 class Login:
     user: User
     token: str  # goes into the HttpOnly cookie; only its hash is stored
-    csrf_token: str
 
 
 def log_in(session: Session, username: str, password: str) -> Login:
@@ -84,19 +83,18 @@ def log_in(session: Session, username: str, password: str) -> Login:
         raise Unauthorized("wrong username or password") from None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
-    token, csrf = new_token(), new_token()
+    token = new_token()
     now = now_ms()
     session.execute(delete(LoginSession).where(LoginSession.expires_ms < now))
     session.add(
         LoginSession(
             token_hash=token_hash(token),
             user_id=user.id,
-            csrf_token=csrf,
             created_ms=now,
             expires_ms=now + SESSION_LIFETIME_MS,
         )
     )
-    return Login(user, token, csrf)
+    return Login(user, token)
 
 
 @cache

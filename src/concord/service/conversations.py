@@ -15,6 +15,7 @@ from concord.service.clock import now_ms
 from concord.service.errors import Invalid, NotFound
 from concord.service.spaces import require_moderator, space_by_id, validate_language
 from concord.service.text import checked_text
+from concord.service.xids import new_xid_secret
 from concord.states import Access, Moderation, StatementStatus
 from concord.store.models import Conversation, Participant, Space, Statement, User, Vote
 
@@ -42,6 +43,7 @@ class ConversationSettings:
     access: Access = Access.LINK
     max_statement_length: int = 140
     attributes: list | None = None
+    allow_unsigned_xid: bool = False  # accept external ids the embedding site did not sign (a risk)
 
     def validated(self) -> ConversationSettings:
         self.topic = checked_text(self.topic or "", "a topic", TOPIC_LENGTH).strip()
@@ -99,6 +101,7 @@ def create_conversation(
     conversation = Conversation(
         public_id=secrets.token_urlsafe(8).replace("-", "x").replace("_", "y"),
         space=space,
+        xid_secret=new_xid_secret(),
         created_ms=now_ms(),
         is_open=True,
         next_statement_number=0,
@@ -216,3 +219,19 @@ def open_or_close(runtime: Runtime, caller: Caller, public_id: str, is_open: boo
         conversation = conversation_by_public_id(session, public_id)
         set_open(session, user_of(session, caller), conversation, is_open)
         return ConversationDetail(conversation, counts(session, conversation))
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """What a site that embeds the conversation needs to vouch for its members' ids."""
+
+    xid_secret: str
+    allow_unsigned_xid: bool
+
+
+def embedding(runtime: Runtime, caller: Caller, public_id: str) -> Embedding:
+    """The conversation's XID key, for its moderators only."""
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        require_moderator(session, user_of(session, caller), conversation.space)
+        return Embedding(conversation.xid_secret, conversation.allow_unsigned_xid)

@@ -46,7 +46,11 @@ if TYPE_CHECKING:
 # Pol.is shows unmoderated (0) statements, so they are accepted here.
 STATUS_OF_MODERATED = {1: StatementStatus.ACCEPTED, 0: StatementStatus.ACCEPTED, -1: StatementStatus.REJECTED}
 MODERATED_OF_STATUS = {StatementStatus.ACCEPTED: 1, StatementStatus.PENDING: 0, StatementStatus.REJECTED: -1}
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_UPLOAD_BYTES = 32 * 1024 * 1024  # an uploaded .zip; larger conversations go through `concord import`
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # what its files may expand to, in all
+MAX_MEMBERS = 16  # entries in the archive
+EXPORT_FILES = {"votes.csv", "comments.csv", "participants-votes.csv", "summary.csv"}
+UNPACK_CHUNK = 1 << 20
 BATCH = 20_000
 
 
@@ -173,7 +177,10 @@ def _ids_of(id_by_number: dict[int, int], numbers: np.ndarray) -> np.ndarray:
 def import_polis_zip(
     session: Session, user: User | None, space: Space, data: bytes, topic: str | None = None
 ) -> Imported:
-    """An uploaded .zip of an export folder (the files at its top level or in one folder)."""
+    """An uploaded .zip of an export folder (the files at its top level or in one folder). Only the
+    export's own files are unpacked, and only within the limits: a small archive that expands to
+    gigabytes (a zip bomb) is refused as soon as it passes them, whatever sizes it declares."""
+    require_moderator(session, user, space)
     if len(data) > MAX_UPLOAD_BYTES:
         raise Invalid(f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
     try:
@@ -181,17 +188,34 @@ def import_polis_zip(
     except zipfile.BadZipFile:
         raise Invalid("the upload is not a .zip file of a Pol.is export") from None
     with TemporaryDirectory() as tmp, archive:
-        for member in archive.infolist():
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise Invalid(f"the archive holds {len(members)} entries; a Pol.is export has at most {MAX_MEMBERS}")
+        unpacked = 0
+        for member in members:
             name = Path(member.filename).name
-            if member.is_dir() or not name.endswith(".csv"):
+            if member.is_dir() or name not in EXPORT_FILES:
                 continue
-            if member.file_size > MAX_UPLOAD_BYTES:
-                raise Invalid(f"{name} is larger than {MAX_UPLOAD_BYTES // 2**20} MB once unpacked")
-            (Path(tmp) / name).write_bytes(archive.read(member))
+            unpacked += _unpack(archive, member, Path(tmp) / name, MAX_UNPACKED_BYTES - unpacked)
         try:
             return import_polis_folder(session, user, space, tmp, topic)
         except InputFileError as error:
             raise Invalid(str(error).replace(tmp + "/", "").replace(tmp, "the upload")) from None
+
+
+def _unpack(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, allowed: int) -> int:
+    """Copy one member out, counting what it really expands to; returns its size."""
+    written = 0
+    try:
+        with archive.open(member) as source, open(target, "wb") as sink:
+            while chunk := source.read(UNPACK_CHUNK):
+                written += len(chunk)
+                if written > allowed:
+                    raise Invalid(f"the export is larger than {MAX_UNPACKED_BYTES // 2**20} MB once unpacked")
+                sink.write(chunk)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError) as error:
+        raise Invalid(f"{target.name} cannot be unpacked: {error}") from None
+    return written
 
 
 def export_polis_folder(session: Session, conversation: Conversation, folder: str | Path) -> list[str]:
@@ -270,6 +294,12 @@ class Download:
     filename: str
     media_type: str
     data: bytes
+
+
+def check_import_allowed(runtime: Runtime, caller: Caller, space_id: int) -> None:
+    """Refuse an import into this space before its upload is read, unless the caller moderates it."""
+    with runtime.transaction() as session:
+        require_moderator(session, user_of(session, caller), space_by_id(session, space_id))
 
 
 def import_upload(

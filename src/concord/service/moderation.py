@@ -3,18 +3,18 @@ public log that never names the moderator; and the moderator's desk of a convers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from concord.service import invitations
 from concord.service.accounts import require_user, user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations import Counts, conversation_by_public_id, counts
 from concord.service.errors import Invalid
-from concord.service.invitations import list_codes
 from concord.service.spaces import require_moderator
 from concord.service.statements import add_statement, statement_by_number, statements_of
 from concord.service.text import checked_text
@@ -138,19 +138,32 @@ class Desk:
     shown: list[Statement]
     rejected: list[Statement]
     invitations: list[Invitation]  # for conversations by invitation
+    new_codes: list[str] = field(default_factory=list)  # codes just made: shown once, never stored
 
 
 def moderation_desk(runtime: Runtime, caller: Caller, public_id: str) -> Desk:
     with runtime.transaction() as session:
+        return _desk(session, caller, public_id)
+
+
+def issue_codes(runtime: Runtime, caller: Caller, public_id: str, count: int) -> Desk:
+    """New one-time invitation codes, and the desk that shows them this once."""
+    with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
-        user = require_user(user_of(session, caller))
-        require_moderator(session, user, conversation.space)
-        return Desk(
-            conversation=conversation,
-            user=user,
-            counts=counts(session, conversation),
-            pending=statements_of(session, conversation, StatementStatus.PENDING),
-            shown=statements_of(session, conversation, StatementStatus.ACCEPTED),
-            rejected=statements_of(session, conversation, StatementStatus.REJECTED),
-            invitations=list_codes(session, user, conversation) if conversation.access == Access.INVITE else [],
-        )
+        issued = invitations.issue_codes(session, user_of(session, caller), conversation, count)
+        return replace(_desk(session, caller, public_id), new_codes=[code.code for code in issued])
+
+
+def _desk(session: Session, caller: Caller, public_id: str) -> Desk:
+    conversation = conversation_by_public_id(session, public_id)
+    user = require_user(user_of(session, caller))
+    require_moderator(session, user, conversation.space)
+    return Desk(
+        conversation=conversation,
+        user=user,
+        counts=counts(session, conversation),
+        pending=statements_of(session, conversation, StatementStatus.PENDING),
+        shown=statements_of(session, conversation, StatementStatus.ACCEPTED),
+        rejected=statements_of(session, conversation, StatementStatus.REJECTED),
+        invitations=invitations.list_codes(session, user, conversation) if conversation.access == Access.INVITE else [],
+    )

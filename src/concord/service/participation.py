@@ -17,9 +17,18 @@ from concord.service.clock import now_ms
 from concord.service.conversations import conversation_by_public_id, lock_for_writing, take_number
 from concord.service.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from concord.service.ratelimit import JOINS, RateLimiter
+from concord.service.secrets import instance_secret
 from concord.service.spaces import moderates
 from concord.service.text import checked_text
-from concord.service.tokens import new_token, normalise_code, token_hash
+from concord.service.tokens import (
+    PARTICIPANT_TOKEN_KEY,
+    issued_here,
+    new_participant_token,
+    normalise_code,
+    participant_key,
+    token_hash,
+)
+from concord.service.xids import check_vouched
 from concord.states import Access, StatementStatus
 from concord.store.models import AnalysisRecord, Conversation, Invitation, Participant, Statement, Vote
 
@@ -37,13 +46,20 @@ class Joined:
 
 
 def participant_for_token(session: Session, conversation: Conversation, token: str | None) -> Participant | None:
+    """The participant this token is in this conversation. A row stored before keys were per
+    conversation (a plain hash of the token) is found too, and given its per-conversation key."""
     if not token:
         return None
-    return session.scalar(
+    key = participant_key(conversation.public_id, token)
+    found = session.scalar(
         select(Participant).where(
-            Participant.conversation_id == conversation.id, Participant.token_hash == token_hash(token)
+            Participant.conversation_id == conversation.id,
+            Participant.token_hash.in_([key, token_hash(token)]),
         )
     )
+    if found is not None and found.token_hash != key:
+        found.token_hash = key
+    return found
 
 
 def find_participant(session: Session, conversation: Conversation, caller: Caller) -> Participant | None:
@@ -59,6 +75,7 @@ def admit(
     *,
     invite_code: str | None = None,
     xid: str | None = None,
+    xid_token: str | None = None,
     attributes: dict | None = None,
 ) -> Joined:
     """:func:`join`, with the limit on new participants from one address (a flood of fake
@@ -66,7 +83,13 @@ def admit(
     if find_participant(session, conversation, caller) is None:
         limiter.check(JOINS, caller.address)
     return join(
-        session, conversation, token=caller.participant_token, invite_code=invite_code, xid=xid, attributes=attributes
+        session,
+        conversation,
+        token=caller.participant_token,
+        invite_code=invite_code,
+        xid=xid,
+        xid_token=xid_token,
+        attributes=attributes,
     )
 
 
@@ -88,9 +111,12 @@ def join(
     token: str | None = None,
     invite_code: str | None = None,
     xid: str | None = None,
+    xid_token: str | None = None,
     attributes: dict | None = None,
 ) -> Joined:
-    """Return the participant this token already is, or admit a new one under the conversation's rule."""
+    """Return the participant this token already is, or admit a new one under the conversation's rule.
+    A newcomer keeps the token they bring only if this server issued it (one browser, one token, in
+    every conversation); any other gets a new one."""
     existing = participant_for_token(session, conversation, token)
     if token and existing is not None:
         if attributes:
@@ -98,7 +124,8 @@ def join(
         return Joined(existing, token)
     if not conversation.is_open:
         raise Conflict("this conversation is closed", "conversation_closed")
-    token = token or new_token()
+    if not token or not issued_here(instance_secret(session, PARTICIPANT_TOKEN_KEY), token):
+        token = new_participant_token(instance_secret(session, PARTICIPANT_TOKEN_KEY))
     if conversation.access == Access.XID:
         xid = checked_text(xid or "", "an external id (xid)", XID_MAX_LENGTH).strip()
         if not xid:
@@ -106,12 +133,13 @@ def join(
                 "this conversation is open to members of the site that embeds it: an external id (xid) is required",
                 "xid_required",
             )
+        check_vouched(conversation, xid, xid_token)
         lock_for_writing(session, conversation)
         known = session.scalar(
             select(Participant).where(Participant.conversation_id == conversation.id, Participant.xid == xid)
         )
         if known is not None:  # the same person on a new device
-            known.token_hash = token_hash(token)
+            known.token_hash = participant_key(conversation.public_id, token)
             return Joined(known, token)
     invitation = None
     if conversation.access == Access.INVITE:
@@ -119,7 +147,7 @@ def join(
     participant = Participant(
         conversation_id=conversation.id,
         number=take_number(session, conversation, "next_participant_number"),
-        token_hash=token_hash(token),
+        token_hash=participant_key(conversation.public_id, token),
         xid=xid if conversation.access == Access.XID else None,
         attributes={},
         created_ms=now_ms(),
@@ -231,6 +259,7 @@ def join_conversation(
     *,
     invite_code: str | None = None,
     xid: str | None = None,
+    xid_token: str | None = None,
     attributes: dict | None = None,
 ) -> Membership:
     """Join anonymously: link conversations admit anyone, invitation ones an unused code, xid ones the
@@ -238,7 +267,14 @@ def join_conversation(
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
         joined = admit(
-            session, conversation, caller, runtime.limiter, invite_code=invite_code, xid=xid, attributes=attributes
+            session,
+            conversation,
+            caller,
+            runtime.limiter,
+            invite_code=invite_code,
+            xid=xid,
+            xid_token=xid_token,
+            attributes=attributes,
         )
         return Membership(joined.participant, joined.token, my_votes(session, joined.participant))
 

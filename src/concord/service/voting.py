@@ -25,7 +25,7 @@ from concord.service.conversations import conversation_by_public_id
 from concord.service.errors import Conflict, Invalid, NotFound, ServiceError
 from concord.service.participation import Joined, acting_participant
 from concord.service.ratelimit import VOTES, RateLimiter
-from concord.service.tokens import token_hash
+from concord.service.tokens import participant_key
 from concord.states import StatementStatus, VoteChoice
 from concord.store.models import MAX_ID, Conversation, Participant, Statement, Vote, VoteEvent
 
@@ -115,7 +115,7 @@ def store_ballots(session: Session, ballots: Sequence[Ballot], limiter: RateLimi
     writes); one answer per ballot, in order: :class:`Stored`, the :class:`ServiceError` that refused it, or
     ``UNKNOWN_VOTER``."""
     connection = session.connection()
-    hashes = [token_hash(b.token) if b.token else "" for b in ballots]
+    hashes = [participant_key(b.conversation, b.token) if b.token else "" for b in ballots]
     voters = {
         (public_id, hashed): Voter(conversation_id, is_open, participant_id)
         for public_id, hashed, conversation_id, is_open, participant_id in connection.execute(

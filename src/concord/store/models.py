@@ -102,7 +102,6 @@ class LoginSession(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    csrf_token: Mapped[str] = mapped_column(String(64))
     created_ms: Mapped[int] = mapped_column(BigInteger)
     expires_ms: Mapped[int] = mapped_column(BigInteger)
 
@@ -123,6 +122,9 @@ class Conversation(Base):
     max_statement_length: Mapped[int] = mapped_column(Integer, default=140)
     # Declared attributes asked of participants, e.g. [{"name": "region", "options": ["north", "south"]}].
     attributes: Mapped[list] = mapped_column(JSON, default=list)
+    # The embedding site's key: it signs the external ids it vouches for (concord.service.xids).
+    xid_secret: Mapped[str] = mapped_column(String(64))
+    allow_unsigned_xid: Mapped[bool] = mapped_column(Boolean, default=False)
     next_statement_number: Mapped[int] = mapped_column(Integer, default=0)
     next_participant_number: Mapped[int] = mapped_column(Integer, default=0)
     created_ms: Mapped[int] = mapped_column(BigInteger)
@@ -235,3 +237,12 @@ class AnalysisRecord(Base):
     results_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     results: Mapped[dict] = mapped_column(JSON)  # concord.report.contract.ConversationResults, version above
     priorities: Mapped[dict[str, float] | None] = mapped_column(JSON)  # next-statement priority by number
+
+
+class InstanceSecret(Base):
+    """Keys of this Concord instance, made by the migrations and shared by every server process."""
+
+    __tablename__ = "instance_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

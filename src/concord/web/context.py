@@ -1,14 +1,20 @@
 """Per-request plumbing shared by the JSON API and the HTML pages: the running service, who is asking
 (moderator session cookie, participant token), cookies, and CSRF protection.
 
-CSRF: every browser gets a random ``concord_csrf`` cookie. A state-changing request that carries a
-session or participant cookie must repeat that value in the ``X-CSRF-Token`` header (scripts) or a
-``csrf_token`` form field (plain HTML forms) — the double-submit pattern, on top of SameSite cookies.
-Requests authenticated by the ``X-Participant-Token`` header carry no ambient credential and need none.
+CSRF, on top of SameSite cookies: a state-changing request that carries a moderator's session cookie
+or a participant's cookie must repeat a token *derived from that credential* (a hash of it) in the
+``X-CSRF-Token`` header (scripts) or the ``csrf_token`` form field (plain HTML forms). A page knows it
+because the server renders it; another site cannot, even if it plants cookies, since it cannot read
+the HttpOnly credential. Page forms sent without any credential (logging in, a newcomer's first vote)
+repeat the random ``concord_csrf`` cookie instead (double submit). API requests without a cookie (the
+``X-Participant-Token`` header) carry no ambient credential and need none. Upload forms are checked by
+their route, after authorisation, so that no upload is read before its sender is known.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import secrets
 
@@ -45,16 +51,26 @@ def caller(request: Request) -> Caller:
 
 def keep_participant_token(request: Request, response: Response, token: str) -> None:
     """After a join, have the browser keep the participant's token in a cookie, unless the client
-    sends it as a header (API clients) or the cookie holds it already; and give it a CSRF token, which
-    its cookie-authenticated requests must repeat from now on."""
+    sends it as a header (API clients) or the cookie holds it already; the answer's X-CSRF-Token
+    header then carries the token its requests must repeat from now on."""
     if PARTICIPANT_HEADER not in request.headers and request.cookies.get(PARTICIPANT_COOKIE) != token:
         set_cookie(request, response, PARTICIPANT_COOKIE, token)
-    csrf_token(request)
-    remember_csrf(request, response)
+        response.headers[CSRF_HEADER] = bound_csrf("participant", token)  # scripts switch to it
+
+
+def bound_csrf(kind: str, credential: str) -> str:
+    """The CSRF token of a credential ("session" or "participant"): it proves the sender could read
+    the page, which only the credential's holder can."""
+    digest = hashlib.sha256(f"concord-csrf\0{kind}\0{credential}".encode()).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
 
 
 def csrf_token(request: Request) -> str:
-    """This browser's CSRF token (a new one if it has none yet; ``remember_csrf`` stores it)."""
+    """The token this browser's next form or script request must carry."""
+    if session := request.cookies.get(SESSION_COOKIE):
+        return bound_csrf("session", session)
+    if participant := request.cookies.get(PARTICIPANT_COOKIE):
+        return bound_csrf("participant", participant)
     token = request.cookies.get(CSRF_COOKIE)
     if not token:
         token = getattr(request.state, "new_csrf", None) or secrets.token_urlsafe(24)
@@ -63,22 +79,34 @@ def csrf_token(request: Request) -> str:
 
 
 async def csrf_protect(request: Request) -> None:
-    """Dependency for every state-changing route."""
+    """Dependency of every route: state-changing requests carry the token of their credential."""
     if request.method not in UNSAFE_METHODS:
         return
+    content_type = request.headers.get("content-type", "")
+    given: object = request.headers.get(CSRF_HEADER)
+    if given is None and content_type.startswith("multipart/form-data"):
+        return  # an upload: its route checks the form's token once the sender is authorised (check_csrf)
+    if given is None and content_type.startswith("application/x-www-form-urlencoded"):
+        given = (await request.form()).get(CSRF_FIELD)
+    check_csrf(request, given)
+
+
+def check_csrf(request: Request, given: object) -> None:
+    expected = expected_csrf(request)
+    if expected is not None and not (given and hmac.compare_digest(expected, str(given))):
+        raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+
+
+def expected_csrf(request: Request) -> str | None:
+    """None when the request carries no ambient credential and is no page form (nothing to forge)."""
     cookie_authenticated = SESSION_COOKIE in request.cookies or (
         PARTICIPANT_COOKIE in request.cookies and PARTICIPANT_HEADER not in request.headers
     )
-    if not cookie_authenticated:
-        return
-    expected = request.cookies.get(CSRF_COOKIE, "")
-    given: object = request.headers.get(CSRF_HEADER)
-    if given is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
-        given = (await request.form()).get(CSRF_FIELD)
-    if not expected or not given or not hmac.compare_digest(expected, str(given)):
-        raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+    if cookie_authenticated:
+        return csrf_token(request)
+    if request.url.path.startswith("/api/"):
+        return None
+    return request.cookies.get(CSRF_COOKIE, "\0 no cookie")  # a page form: double submit
 
 
 def set_cookie(
@@ -96,7 +124,7 @@ def set_cookie(
 
 
 def remember_csrf(request: Request, response: Response) -> None:
-    """Set the CSRF cookie when this request created the token (scripts read it: not HttpOnly)."""
+    """Set the double-submit cookie when this request made its token (forms carry it rendered)."""
     new = getattr(request.state, "new_csrf", None)
     if new and not request.cookies.get(CSRF_COOKIE):
-        set_cookie(request, response, CSRF_COOKIE, new, http_only=False)
+        set_cookie(request, response, CSRF_COOKIE, new)

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from concord.service.exchange import MAX_UPLOAD_BYTES
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -19,7 +21,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 BODY_LIMIT = 64 * 1024  # every form and JSON body: the longest text Concord takes is 10,000 characters
-UPLOAD_LIMIT = 32 * 1024 * 1024  # a Pol.is export (.zip) on the import routes, declared up front
+UPLOAD_LIMIT = MAX_UPLOAD_BYTES + 64 * 1024  # a Pol.is export on the import routes (with its form), declared
 UPLOAD_ROUTES = re.compile(r"^(/api)?/spaces/[^/]+/imports$")
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

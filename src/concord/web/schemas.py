@@ -22,9 +22,14 @@ from concord.service.moderation import REASON_LENGTH
 from concord.service.participation import XID_MAX_LENGTH
 from concord.service.spaces import DESCRIPTION_LENGTH as SPACE_DESCRIPTION_LENGTH
 from concord.service.spaces import NAME_LENGTH, SLUG_LENGTH
+from concord.service.xids import XID_TOKEN_LENGTH
 from concord.states import Access, Moderation, StatementStatus, VoteChoice
 from concord.store.models import LANGUAGE_TAG_LENGTH, MAX_ID
 
+UNSIGNED_XID = (
+    "Accept external ids that the embedding site did not sign: anyone who knows or guesses a member's "
+    "id could then vote as them. Off unless a moderator accepts that risk."
+)
 RowId = Annotated[int, Field(strict=True, ge=0, le=MAX_ID, description="A row id or statement number.")]
 
 
@@ -131,6 +136,7 @@ class ConversationIn(Strict):
         max_length=MAX_ATTRIBUTES,
         description="Declared attributes asked of participants, used as declared groups.",
     )
+    allow_unsigned_xid: bool = Field(False, description=UNSIGNED_XID)
 
 
 class ConversationPatch(Strict):
@@ -142,6 +148,7 @@ class ConversationPatch(Strict):
     access: Access | None = None
     max_statement_length: StatementLength | None = None
     attributes: list[Attribute] | None = Field(None, max_length=MAX_ATTRIBUTES)
+    allow_unsigned_xid: bool | None = Field(None, description=UNSIGNED_XID)
 
     @model_validator(mode="after")
     def _no_nulls(self):
@@ -149,6 +156,11 @@ class ConversationPatch(Strict):
         if given_null:
             raise ValueError(f"{', '.join(given_null)} cannot be null: leave a setting out to keep it")
         return self
+
+
+class EmbeddingOut(BaseModel):
+    xid_secret: str = Field(description="Give it to the embedding site: it signs the xids it vouches for.")
+    allow_unsigned_xid: bool
 
 
 class ConversationSummary(BaseModel):
@@ -170,6 +182,7 @@ class ConversationOut(BaseModel):
     access: Access
     max_statement_length: int
     attributes: list[Attribute]
+    allow_unsigned_xid: bool
     statements: int
     participants: int
     votes: int
@@ -207,6 +220,9 @@ Answers = Annotated[dict[AttributeName, Option], Field(max_length=MAX_ATTRIBUTES
 class JoinIn(Strict):
     invite_code: str | None = Field(None, max_length=CODE_LENGTH)
     xid: str | None = Field(None, max_length=XID_MAX_LENGTH)
+    xid_token: str | None = Field(
+        None, max_length=XID_TOKEN_LENGTH, description="The embedding site's signature of the xid (see README)."
+    )
     attributes: Answers = Field(default_factory=dict)
 
 

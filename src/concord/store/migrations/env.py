@@ -8,7 +8,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from concord.store.database import open_database
+from concord.store.database import migration_connection, open_database
 from concord.store.models import Base
 
 config = context.config
@@ -30,6 +30,6 @@ if connection is not None:
     run_with(connection)
 else:
     engine = open_database()
-    with engine.begin() as opened:
+    with migration_connection(engine) as opened:
         run_with(opened)
     engine.dispose()

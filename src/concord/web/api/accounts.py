@@ -5,25 +5,27 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from concord.service import accounts
+from concord.store.models import User
 from concord.web import schemas
 from concord.web.api.routing import api_router
-from concord.web.context import SESSION_COOKIE, caller, csrf_token, remember_csrf, runtime, set_cookie
+from concord.web.context import SESSION_COOKIE, bound_csrf, caller, csrf_token, runtime, set_cookie
 
 router = api_router("accounts")
 
 
 @router.post("/session", response_model=schemas.LoginOut)
 async def log_in(body: schemas.LoginIn, request: Request, response: Response) -> dict:
-    """Log in as a moderator: sets an HttpOnly, SameSite session cookie. After failed attempts, the
-    next ones wait longer before they are checked (from this address, and on this account)."""
+    """Log in as a moderator: sets an HttpOnly, SameSite session cookie; the answer's csrf_token is
+    what state-changing requests with that cookie must repeat. After failed attempts, the next ones
+    wait longer before they are checked (from this address, and on this account)."""
     login = await accounts.start_session(runtime(request), caller(request), body.username, body.password)
     set_cookie(request, response, SESSION_COOKIE, login.token, max_age=accounts.SESSION_LIFETIME_MS // 1000)
-    return _session_out(request, response, login.user)
+    return _session_out(login.user, bound_csrf("session", login.token))
 
 
 @router.get("/session", response_model=schemas.LoginOut)
-def who_am_i(request: Request, response: Response) -> dict:
-    return _session_out(request, response, accounts.whoami(runtime(request), caller(request)))
+def who_am_i(request: Request) -> dict:
+    return _session_out(accounts.whoami(runtime(request), caller(request)), csrf_token(request))
 
 
 @router.delete("/session", status_code=204)
@@ -32,7 +34,5 @@ def log_out(request: Request, response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
-def _session_out(request: Request, response: Response, user: accounts.User) -> dict:
-    token = csrf_token(request)
-    remember_csrf(request, response)
-    return {"username": user.username, "is_admin": user.is_admin, "csrf_token": token}
+def _session_out(user: User, csrf: str) -> dict:
+    return {"username": user.username, "is_admin": user.is_admin, "csrf_token": csrf}

@@ -3,8 +3,9 @@ export format."""
 
 from __future__ import annotations
 
-from fastapi import File, Form, Request, UploadFile
+from fastapi import Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from concord.service import conversations, exchange
 from concord.service.conversations import ConversationDetail, ConversationSettings
@@ -12,6 +13,7 @@ from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, runtime
 from concord.web.downloads import download_response
+from concord.web.uploads import UPLOAD_OPENAPI, received_upload
 
 router = api_router("conversations")
 
@@ -31,6 +33,7 @@ def conversation_out(detail: ConversationDetail) -> dict:
         "access": conversation.access,
         "max_statement_length": conversation.max_statement_length,
         "attributes": conversation.attributes or [],
+        "allow_unsigned_xid": conversation.allow_unsigned_xid,
         "statements": counts.statements,
         "participants": counts.participants,
         "votes": counts.votes,
@@ -43,13 +46,21 @@ def create_conversation(space_id: int, body: schemas.ConversationIn, request: Re
     return conversation_out(conversations.start_conversation(runtime(request), caller(request), space_id, settings))
 
 
-@router.post("/spaces/{space_id}/imports", response_model=schemas.ConversationOut, status_code=201)
-def import_conversation(
-    space_id: int, request: Request, file: UploadFile = File(...), topic: str | None = Form(None)
-) -> dict:
-    """Import a Pol.is export (.zip of votes.csv, comments.csv … ) as a new conversation in this space."""
-    data = file.file.read()
-    return conversation_out(exchange.import_upload(runtime(request), caller(request), space_id, data, topic))
+@router.post(
+    "/spaces/{space_id}/imports",
+    response_model=schemas.ConversationOut,
+    status_code=201,
+    openapi_extra=UPLOAD_OPENAPI,
+    responses={413: {"model": schemas.ErrorOut}},
+)
+async def import_conversation(space_id: int, request: Request) -> dict:
+    """Import a Pol.is export (.zip of votes.csv, comments.csv … , at most 32 MB) as a new
+    conversation in this space. Who asks is checked before the upload is read."""
+    upload = await received_upload(request, space_id)
+    imported = await run_in_threadpool(
+        exchange.import_upload, runtime(request), caller(request), space_id, upload.data, upload.topic
+    )
+    return conversation_out(imported)
 
 
 @router.get("/conversations/{conversation_id}", response_model=schemas.ConversationOut)
@@ -79,3 +90,10 @@ def export_conversation(conversation_id: str, request: Request) -> Response:
     """The conversation in Pol.is export format (votes.csv with every vote event, comments.csv,
     participants-votes.csv, summary.csv) plus conversation.json, as a .zip. Moderators only."""
     return download_response(exchange.export_download(runtime(request), caller(request), conversation_id))
+
+
+@router.get("/conversations/{conversation_id}/embedding", response_model=schemas.EmbeddingOut)
+def embedding(conversation_id: str, request: Request) -> dict:
+    """The key an embedding site signs its members' external ids with (moderators only)."""
+    found = conversations.embedding(runtime(request), caller(request), conversation_id)
+    return {"xid_secret": found.xid_secret, "allow_unsigned_xid": found.allow_unsigned_xid}

@@ -9,7 +9,7 @@ from concord.service.participation import Membership
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.api.statements import statement_out
-from concord.web.context import caller, csrf_token, keep_participant_token, runtime
+from concord.web.context import bound_csrf, caller, keep_participant_token, runtime
 
 router = api_router("participation")
 
@@ -32,10 +32,11 @@ def join_conversation(conversation_id: str, body: schemas.JoinIn, request: Reque
         conversation_id,
         invite_code=body.invite_code,
         xid=body.xid,
+        xid_token=body.xid_token,
         attributes=body.attributes or None,
     )
     keep_participant_token(request, response, joined.token)
-    return {**membership_out(joined), "token": joined.token, "csrf_token": csrf_token(request)}
+    return {**membership_out(joined), "token": joined.token, "csrf_token": bound_csrf("participant", joined.token)}
 
 
 @router.get("/conversations/{conversation_id}/me", response_model=schemas.ParticipantOut)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from concord.service import conversations, exchange, invitations, moderation
+from concord.service import conversations, exchange, moderation
 from concord.service.errors import Unauthorized
 from concord.states import Access, Moderation
 from concord.web.context import caller, runtime
@@ -20,11 +20,15 @@ router = page_router()
 
 
 @router.get("/c/{conversation_id}/moderate", response_class=HTMLResponse)
-def moderate_page(request: Request, conversation_id: str, notice: str = "", codes: str = "") -> Response:
+def moderate_page(request: Request, conversation_id: str, notice: str = "") -> Response:
     try:
         desk = moderation.moderation_desk(runtime(request), caller(request), conversation_id)
     except Unauthorized:
         return see_other(f"/login?{urlencode({'next': request.url.path})}")
+    return _render_desk(request, desk, notice)
+
+
+def _render_desk(request: Request, desk: moderation.Desk, notice: str = "") -> Response:
     return render(
         request,
         "moderate.html.j2",
@@ -35,7 +39,7 @@ def moderate_page(request: Request, conversation_id: str, notice: str = "", code
         shown=desk.shown,
         rejected=desk.rejected,
         invitations=desk.invitations,
-        new_codes=[code for code in codes.split(",") if code],
+        new_codes=desk.new_codes,
         counts=desk.counts,
     )
 
@@ -70,6 +74,7 @@ def change_settings(
     participants_can_write: bool = Form(False),
     access: Access = Form(Access.LINK),
     max_statement_length: int = Form(140),
+    allow_unsigned_xid: bool = Form(False),
 ) -> Response:
     changes = {
         "topic": topic,
@@ -78,6 +83,7 @@ def change_settings(
         "participants_can_write": participants_can_write,
         "access": access,
         "max_statement_length": max_statement_length,
+        "allow_unsigned_xid": allow_unsigned_xid,
     }
     conversations.change_settings(runtime(request), caller(request), conversation_id, changes)
     return _to_desk(conversation_id, notice="saved")
@@ -91,8 +97,9 @@ def open_or_close(request: Request, conversation_id: str, open: bool = Form(...)
 
 @router.post("/c/{conversation_id}/invitations")
 def make_invitations(request: Request, conversation_id: str, count: int = Form(1)) -> Response:
-    issued = invitations.issue(runtime(request), caller(request), conversation_id, count)
-    return _to_desk(conversation_id, codes=",".join(code.code for code in issued))
+    """The new codes are shown in this answer only, never in an address (which browsers keep in their
+    history): the desk is rendered here rather than redirected to."""
+    return _render_desk(request, moderation.issue_codes(runtime(request), caller(request), conversation_id, count))
 
 
 @router.get("/c/{conversation_id}/export.zip")

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import Form, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from concord.service import participation, statements, voting
 from concord.service.errors import ServiceError
+from concord.service.participation import XID_MAX_LENGTH
+from concord.service.xids import XID_TOKEN_LENGTH
 from concord.states import StatementStatus
 from concord.web.context import caller, keep_participant_token, runtime
 from concord.web.pages.routing import page_router, see_other, with_query
@@ -22,8 +24,16 @@ DRAFT_KEPT = 2000  # characters of an unsent statement carried back in the addre
 
 @router.get("/c/{conversation_id}", response_class=HTMLResponse)
 def conversation_page(
-    request: Request, conversation_id: str, notice: str = "", error: str = "", draft: str = ""
+    request: Request,
+    conversation_id: str,
+    notice: str = "",
+    error: str = "",
+    draft: str = "",
+    xid: str = Query("", max_length=XID_MAX_LENGTH),
+    xid_token: str = Query("", max_length=XID_TOKEN_LENGTH),
 ) -> Response:
+    """A conversation embedded by a site opens with ``?xid=…&xid_token=…`` (the member's id and the
+    site's signature of it), which the join form carries."""
     card = participation.voting_card(runtime(request), caller(request), conversation_id)
     return render(
         request,
@@ -37,6 +47,7 @@ def conversation_page(
         notice=notice,
         error=error,
         draft=draft,
+        signed_xid={"xid": xid, "token": xid_token},
     )
 
 
@@ -55,6 +66,7 @@ async def join(request: Request, conversation_id: str) -> Response:
             conversation_id,
             invite_code=str(form.get("invite_code") or "") or None,
             xid=str(form.get("xid") or "") or None,
+            xid_token=str(form.get("xid_token") or "") or None,
             attributes=answers or None,
         )
     except ServiceError as error:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import File, Form, Request, UploadFile
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from concord.service import conversations, exchange, spaces
 from concord.service.conversations import ConversationSettings
@@ -13,6 +14,7 @@ from concord.states import Access, Moderation
 from concord.web.context import caller, runtime
 from concord.web.pages.routing import page_router, see_other
 from concord.web.rendering import render
+from concord.web.uploads import received_upload
 
 router = page_router()
 
@@ -65,6 +67,7 @@ def create_conversation(
     max_statement_length: int = Form(140),
     attribute_name: str = Form(""),
     attribute_options: str = Form(""),
+    allow_unsigned_xid: bool = Form(False),
 ) -> Response:
     settings = ConversationSettings(
         topic=topic,
@@ -75,6 +78,7 @@ def create_conversation(
         access=access,
         max_statement_length=max_statement_length,
         attributes=_attributes(attribute_name, attribute_options),
+        allow_unsigned_xid=allow_unsigned_xid,
     )
     detail = conversations.start_conversation(runtime(request), caller(request), space_id, settings)
     return see_other(f"/c/{detail.conversation.public_id}/moderate")
@@ -89,9 +93,9 @@ def _attributes(name: str, options: str) -> list[dict]:
 
 
 @router.post("/spaces/{space_id}/imports")
-def import_conversation(
-    request: Request, space_id: int, file: UploadFile = File(...), topic: str = Form("")
-) -> Response:
-    data = file.file.read()
-    detail = exchange.import_upload(runtime(request), caller(request), space_id, data, topic or None)
+async def import_conversation(request: Request, space_id: int) -> Response:
+    upload = await received_upload(request, space_id)
+    detail = await run_in_threadpool(
+        exchange.import_upload, runtime(request), caller(request), space_id, upload.data, upload.topic
+    )
     return see_other(f"/c/{detail.conversation.public_id}/moderate")

@@ -2,11 +2,6 @@
 // without reloading the page and the statement box counts characters left.
 (function () {
   "use strict";
-  function cookie(name) {
-    var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
   // Numbers in the page's own digits (the server puts them in <html data-digits>, e.g. ۰۱۲۳۴۵۶۷۸۹).
   function localNumber(n) {
     var digits = document.documentElement.getAttribute("data-digits") || "0123456789";
@@ -48,11 +43,16 @@
       var statement = parseInt(form.elements.statement.value, 10);
       var sent = fetch(api + "/votes", {
         method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": cookie("concord_csrf") },
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": form.elements.csrf_token.value },
         body: JSON.stringify({ statement: statement, vote: button.value })
       });
       sent.then(function (response) {
         if (!response.ok) throw new Error("vote");
+        // A first vote makes the browser a participant: every form then carries that credential's token.
+        var token = response.headers.get("X-CSRF-Token");
+        if (token) {
+          document.querySelectorAll("input[name=csrf_token]").forEach(function (field) { field.value = token; });
+        }
         return fetch(api + "/next", { credentials: "same-origin" });
       }).then(function (response) { return response.json(); }).then(function (next) {
         var text = card.querySelector(".statement"), left = card.querySelector(".remaining");

@@ -1,0 +1,50 @@
+"""Receiving an upload (a Pol.is export) safely: the sender's right to import into the space is
+checked before a byte of the upload is read, the form may hold one file and a few fields, its CSRF
+token is checked then (it travels inside the form), and the file is read whole only within the limit
+the request guards enforced on its declared length."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from concord.service import exchange
+from concord.service.errors import Invalid
+from concord.web.context import CSRF_FIELD, CSRF_HEADER, caller, check_csrf, runtime
+
+UPLOAD_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "The export as a .zip"},
+                        "topic": {"type": "string", "maxLength": 300, "description": "Instead of the export's"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    data: bytes
+    topic: str | None
+
+
+async def received_upload(request: Request, space_id: int) -> Upload:
+    await run_in_threadpool(exchange.check_import_allowed, runtime(request), caller(request), space_id)
+    form = await request.form(max_files=1, max_fields=4)
+    check_csrf(request, request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD))
+    file, topic = form.get("file"), form.get("topic")
+    if not isinstance(file, UploadFile):
+        raise Invalid("attach the Pol.is export (.zip) as the form field 'file'")
+    return Upload(await file.read(), str(topic) if isinstance(topic, str) and topic else None)
