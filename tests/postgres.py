@@ -121,12 +121,8 @@ class Cluster:
         last_error = None
         for _attempt in range(3):  # another process may take the free port between probe and start
             self.port = free_port()
-            options = (
-                f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-            )
             try:
-                self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start", "-o", options)
+                self._start_server()
             except PostgresUnavailable as error:
                 last_error = error
                 continue
@@ -136,6 +132,23 @@ class Cluster:
             raise last_error
         self._admin = self._connect("postgres")
         return self
+
+    def _start_server(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start", "-o", options)
+
+    def pause(self) -> None:
+        """Stop the server as an outage would (its data kept): every connection drops."""
+        self._admin.close()
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start it again, on the same port with the same data."""
+        self._start_server()
+        self._admin = self._connect("postgres")
 
     def stop(self) -> None:
         if self._admin is not None:

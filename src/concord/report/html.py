@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from concord.engine.analysis import Analysis
+from concord.report.bidi import isolate_direction
 from concord.report.contract import AnalysisResults
 from concord.report.opinion_map import GROUP_COLOURS, UNGROUPED_COLOUR, group_colour, opinion_map_svg
 
@@ -16,7 +17,9 @@ def render_html(analysis: Analysis, results: AnalysisResults, *, source: str = "
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     environment = Environment(
-        loader=PackageLoader("concord.report", "templates"), autoescape=select_autoescape(["html", "j2"])
+        loader=PackageLoader("concord.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        finalize=isolate_direction,
     )
     picture = opinion_map_svg(analysis.projection.positions, analysis.groups.labels, size=520)
     template = environment.get_template("report.html.j2")

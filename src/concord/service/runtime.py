@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from concord.service.availability import OutageLog
 from concord.service.live_analysis import AnalysisProcess, LiveAnalysis
 from concord.service.login_delays import LoginDelays
 from concord.service.ratelimit import RateLimiter
@@ -26,6 +27,7 @@ class Runtime:
     votes: VoteIntake
     live: LiveAnalysis | AnalysisProcess
     logins: LoginDelays
+    outages: OutageLog
 
     @classmethod
     def open(
@@ -46,9 +48,9 @@ class Runtime:
             live = AnalysisProcess(sessions, engine.url.render_as_string(hide_password=False), debounce=debounce)
         else:
             live = LiveAnalysis(sessions, debounce=debounce)
-        limiter = RateLimiter(enabled=rate_limits)
-        votes = VoteIntake(sessions, limiter, changed=live.notify)
-        return cls(sessions, limiter, votes, live, LoginDelays(enabled=rate_limits))
+        limiter, outages = RateLimiter(enabled=rate_limits), OutageLog()
+        votes = VoteIntake(sessions, limiter, changed=live.notify, outages=outages)
+        return cls(sessions, limiter, votes, live, LoginDelays(enabled=rate_limits), outages)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

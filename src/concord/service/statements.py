@@ -74,9 +74,9 @@ def add_statement(
     post-moderation, after a moderator accepts it in pre-moderation)."""
     if moderator is not None:
         require_moderator(session, moderator, conversation.space)
-    else:
-        if not conversation.is_open:
-            raise Conflict("this conversation is closed", "conversation_closed")
+    if not conversation.is_open:  # seed statements too: a closed conversation's list is final
+        raise Conflict("this conversation is closed", "conversation_closed")
+    if moderator is None:
         if not conversation.participants_can_write:
             raise Forbidden("participants cannot write statements in this conversation", "writing_disabled")
         if author is None:

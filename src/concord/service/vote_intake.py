@@ -4,7 +4,8 @@ A vote request hands its ballot to the intake and waits for the answer. The writ
 queued while it was busy and stores them all in one transaction (:func:`voting.store_ballots`), so
 under load many votes share one commit, one disk sync and four SQL statements, and the web threads
 never queue on the database's write lock. When a batch fails as a whole (the database went away, a
-constraint nobody foresaw) each ballot is retried alone, so one bad vote cannot sink the others.
+constraint nobody foresaw) each ballot is retried alone, so one bad vote cannot sink the others;
+when the database cannot be reached at all, every ballot of the batch gets that answer at once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from concurrent.futures import Future
 
 from sqlalchemy.orm import sessionmaker
 
+from concord.service.availability import UNAVAILABLE, OutageLog
 from concord.service.ratelimit import RateLimiter
 from concord.service.voting import Answer, Ballot, Stored, store_ballots
 
@@ -33,9 +35,11 @@ class VoteIntake:
         changed: Callable[[int], None] = lambda conversation_id: None,
         *,
         max_batch: int = MAX_BATCH,
+        outages: OutageLog | None = None,
     ):
         """``changed(conversation_id)`` is called once per batch for each conversation that got votes,
         after they are committed (the live analysis listens)."""
+        self._outages = outages or OutageLog()
         self._sessions = sessions
         self._limiter = limiter
         self._changed = changed
@@ -89,6 +93,11 @@ class VoteIntake:
         try:
             with self._sessions.begin() as session:
                 answers = store_ballots(session, [ballot for ballot, _ in batch], self._limiter)
+        except UNAVAILABLE as error:  # the database is away: every ballot gets the same answer (a 503)
+            self._outages.report(error)
+            for _, future in batch:
+                future.set_exception(error)
+            return
         except Exception as error:
             if len(batch) > 1:
                 for item in batch:

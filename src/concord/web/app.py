@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from concord.service.availability import RETRY_AFTER, UNAVAILABLE
 from concord.service.errors import RateLimited, ServiceError
 from concord.service.runtime import Runtime
 from concord.web.guards import Refused, RequestGuards, Scope
@@ -46,6 +47,8 @@ def create_app(
         description="Inclusive, decentralized collective decisions: spaces, conversations, anonymous voting, "
         "moderation with public reasons, and live opinion-group analysis.",
         lifespan=lifespan,
+        docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN: the spec is at /openapi.json
+        redoc_url=None,
     )
     app.state.concord = runtime
     app.state.secure_cookies = secure_cookies
@@ -88,6 +91,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def service_error(request: Request, error: ServiceError) -> Response:
         headers = {"Retry-After": str(max(1, round(error.retry_after)))} if isinstance(error, RateLimited) else None
         return _error(request, error.status, error.code, error.message, headers, error.reason)
+
+    async def database_unavailable(request: Request, error: Exception) -> Response:
+        request.app.state.concord.outages.report(error)
+        message = "the database cannot be reached right now; try again in a moment"
+        return _error(request, 503, "unavailable", message, {"Retry-After": str(RETRY_AFTER)})
+
+    for unavailable in UNAVAILABLE:
+        app.add_exception_handler(unavailable, database_unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:

@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from concord.report.bidi import isolate_direction
 from concord.service.clock import now_ms
 from concord.web.context import CSRF_FIELD, csrf_token, remember_csrf
 from concord.web.i18n import (
@@ -46,6 +47,7 @@ def environment(code: str) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=isolate_direction,
     )
     env.install_gettext_translations(translations(code), newstyle=True)  # type: ignore[attr-defined]  # i18n ext
     digits = localised_digits(code)
