@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Query, Request
 
 from concord.service import spaces
-from concord.store.models import Space
+from concord.store.models import SPACE_PATH_LENGTH, Space
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, runtime
@@ -25,7 +25,7 @@ def space_out(space: Space) -> dict:
 
 
 @router.get("/spaces", response_model=list[schemas.SpaceOut])
-def list_spaces(request: Request, path: str | None = None) -> list[dict]:
+def list_spaces(request: Request, path: str | None = Query(None, max_length=SPACE_PATH_LENGTH)) -> list[dict]:
     """Every space (the tree, parents before children), or the one at ``path``."""
     return [space_out(space) for space in spaces.list_spaces(runtime(request), path)]
 
