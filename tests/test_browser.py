@@ -320,8 +320,8 @@ def test_moderator_runs_a_space_with_pages_only(browser, site, tmp_path):
     form = moderator.locator("section[aria-labelledby=new-conversation]")
     form.get_by_label("Topic", exact=True).fill("Where should the new well be dug?")
     form.get_by_label("Only holders of a one-time invitation code").check()
-    form.get_by_label("Question, e.g. region").fill("village")
-    form.get_by_label("Answers, separated by commas").fill("Qala-e-Now, Chehel Tan, Sar Asyab")
+    form.get_by_label("Question 1", exact=True).fill("village")
+    form.get_by_label("Its answers").first.fill("Qala-e-Now, Chehel Tan, Sar Asyab")
     form.get_by_role("button", name="Create conversation").click()
     moderator.wait_for_url(re.compile(r"/moderate$"))
     conversation = re.search(r"/c/([^/]+)/moderate", moderator.url).group(1)
@@ -367,7 +367,8 @@ def test_moderator_runs_a_space_with_pages_only(browser, site, tmp_path):
     with zipfile.ZipFile(download.value.path()) as archive:
         names = {name.split("/")[-1] for name in archive.namelist()}
     assert {"votes.csv", "comments.csv", "participants-votes.csv", "summary.csv", "conversation.json"} <= names
-    moderator.get_by_role("button", name="Close the conversation").click()
+    moderator.get_by_role("button", name="Close the conversation…").click()
+    moderator.get_by_role("button", name="Yes, close it").click()  # closing asks first
     moderator.wait_for_selector(".notice")
     villager.goto(f"{site['url']}/c/{conversation}")
     assert "This conversation is closed" in villager.locator("main").inner_text()

@@ -15,10 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_helpers import db_id
-from conftest import DEMO, log_in
+from conftest import DEMO
+from page_helpers import MARKUP, Site, csrf, escaped, page, post, redirected
 
-MARKUP = "<script>alert(1)</script> & \"quotes\" 'apostrophes'"
-ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; &amp;"
 EXPECTED_PAGES = {
     ("GET", "/lang"),
     ("GET", "/"),
@@ -42,66 +41,8 @@ EXPECTED_PAGES = {
     ("POST", "/c/{conversation_id}/state"),
     ("POST", "/c/{conversation_id}/invitations"),
     ("GET", "/c/{conversation_id}/export.zip"),
+    ("GET", "/moderation"),
 }
-
-
-def page(response, status: int = 200) -> str:
-    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text[:500]}"
-    assert response.headers["content-type"].startswith("text/html")
-    assert "Content-Security-Policy" in response.headers
-    return response.text
-
-
-def escaped(html: str) -> None:
-    """User text shows as text: no raw tag, the escaped form present."""
-    assert "<script>alert(1)" not in html
-    assert ESCAPED in html
-
-
-def csrf(client: TestClient) -> str:
-    """The CSRF token the site renders into this browser's forms (the login page always has one)."""
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-
-
-def post(client: TestClient, url: str, **fields):
-    """A form as a browser sends it: with the token of its page, without following the redirect."""
-    return client.post(url, data={**fields, "csrf_token": csrf(client)}, follow_redirects=False)
-
-
-def redirected(response, to: str) -> str:
-    assert response.status_code == 303, response.text[:500]
-    location = response.headers["location"]
-    assert location.startswith(to), location
-    return location
-
-
-class Site:
-    """An administrator logged in through the form, a space and a conversation made through the forms,
-    every user-written text carrying markup."""
-
-    def __init__(self, app):
-        self.app = app
-        self.admin = TestClient(app)
-        log_in(self.admin)  # creates the account; the page login is tested on its own
-        redirected(post(self.admin, "/spaces", slug="herat", name=f"Herat {MARKUP}", description=MARKUP), "/s/herat")
-        self.space_id = self.admin.get("/api/spaces?path=/herat").json()[0]["id"]
-        made = post(
-            self.admin,
-            f"/spaces/{self.space_id}/conversations",
-            topic=f"Water {MARKUP}",
-            description=MARKUP,
-            moderation="pre",
-            participants_can_write="true",
-            access="link",
-            max_statement_length="140",
-            attribute_name="region",
-            attribute_options="north, south",
-        )
-        self.conversation = re.match(r"/c/(\w+)/moderate", redirected(made, "/c/")).group(1)
-        redirected(post(self.admin, f"/c/{self.conversation}/seed", text="Wells first\nRoads first\n"), "/c/")
-
-    def participant(self) -> TestClient:
-        return TestClient(self.app)
 
 
 @pytest.fixture
@@ -254,12 +195,15 @@ def test_settings_state_and_invitations(site):
     page(post(site.admin, f"{url}/settings", topic="x", access="everyone"), 422)
     made = post(site.admin, f"{url}/invitations", count="2")
     desk = page(made)  # shown in this answer, never in an address that browsers keep in their history
-    codes = re.findall(r"<li><code>([A-Z0-9]{10})</code></li>", desk)
+    codes = re.findall(r"<li><code>([A-Z0-9]{10})</code>", desk)
     assert len(codes) == 2 and "Water and wells" in desk and "location" not in made.headers
     assert not any(code in page(site.admin.get(f"{url}/moderate")) for code in codes)  # shown once
     newcomer = page(site.participant().get(url))
     assert 'name="invite_code"' in newcomer
-    closed = post(site.admin, f"{url}/state", open="false")
+    asked = page(post(site.admin, f"{url}/state", open="false"))  # closing asks first
+    assert "Close the conversation?" in asked and 'name="confirmed" value="true"' in asked
+    assert "closed" not in page(site.participant().get(url)).lower()
+    closed = post(site.admin, f"{url}/state", open="false", confirmed="true")
     assert "notice=closed" in redirected(closed, f"{url}/moderate")
     assert "closed" in page(site.participant().get(url)).lower()
     page(post(site.participant(), f"{url}/state", open="true"), 401)

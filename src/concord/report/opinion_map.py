@@ -73,9 +73,13 @@ def opinion_map_svg(
     marker = ""
     if highlight is not None and 0 <= highlight < total:
         x, y = to_screen(positions[highlight])
+        # The label goes beside its marker, on the side with room; direction="ltr" makes "start" mean
+        # left in a right-to-left page too (else the label would be drawn over its own marker).
+        anchor, label_x = ("end", x - 11) if x > size * 0.75 else ("start", x + 11)
         marker = (
             f'<circle cx="{x}" cy="{y}" r="8" fill="none" stroke="#000" stroke-width="2.5"/>'
-            f'<text x="{x + 11}" y="{y + 4}" font-size="14" font-weight="bold">{escape(you_label)}</text>'
+            f'<text x="{label_x}" y="{y + 4}" font-size="14" font-weight="bold" text-anchor="{anchor}" '
+            f'direction="ltr">{escape(you_label)}</text>'
         )
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" role="img" '

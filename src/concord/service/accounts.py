@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.errors import Conflict, Invalid, NotFound, Unauthorized
+from concord.service.errors import Conflict, Invalid, Label, NotFound, Unauthorized
 from concord.service.text import checked_text
 from concord.service.tokens import new_token, token_hash
 from concord.store.models import LoginSession, Space, SpaceRole, User
@@ -38,9 +38,9 @@ def create_user(session: Session, username: str, password: str, *, is_admin: boo
     if not USERNAME.match(username or ""):
         raise Invalid("a username is 2–64 letters, digits, '.', '_' or '-'")
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise Invalid("a password needs at least %(length)s characters", field="password", length=MIN_PASSWORD_LENGTH)
     if session.scalar(select(User).where(User.username == username)):
-        raise Conflict(f"the username {username!r} is taken")
+        raise Conflict("the username %(username)s is taken", field="username", username=username)
     user = User(username=username, password_hash=_hasher().hash(password), is_admin=is_admin, created_ms=now_ms())
     session.add(user)
     session.flush()
@@ -56,7 +56,7 @@ def system_actor() -> User:
 def find_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user named {username!r}")
+        raise NotFound("no user named %(username)s", field="username", username=username)
     return user
 
 
@@ -71,8 +71,8 @@ def log_in(session: Session, username: str, password: str) -> Login:
     answer does not tell which usernames exist."""
     from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-    checked_text(username, "a username", USERNAME_LENGTH)
-    checked_text(password, "a password", PASSWORD_LENGTH)
+    checked_text(username, Label("a username"), USERNAME_LENGTH, field="username")
+    checked_text(password, Label("a password"), PASSWORD_LENGTH, field="password")
     user = session.scalar(select(User).where(User.username == username)) if USERNAME.match(username) else None
     hasher = _hasher()
     try:

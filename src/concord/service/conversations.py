@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from concord.service.accounts import user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.errors import Invalid, NotFound
+from concord.service.errors import Invalid, Label, NotFound
 from concord.service.spaces import require_moderator, space_by_id, validate_language
 from concord.service.text import checked_text
 from concord.service.xids import new_xid_secret
@@ -38,34 +38,43 @@ class ConversationSettings:
     topic: str = ""
     description: str = ""
     language: str = "en"
-    moderation: Moderation = Moderation.POST
+    moderation: Moderation | str = Moderation.POST  # a word from a form is checked by validated()
     participants_can_write: bool = True
-    access: Access = Access.LINK
+    access: Access | str = Access.LINK
     max_statement_length: int = 140
     attributes: list | None = None
     allow_unsigned_xid: bool = False  # accept external ids the embedding site did not sign (a risk)
 
     def validated(self) -> ConversationSettings:
-        self.topic = checked_text(self.topic or "", "a topic", TOPIC_LENGTH).strip()
+        self.topic = checked_text(self.topic or "", Label("a topic"), TOPIC_LENGTH, field="topic").strip()
         if not self.topic:
-            raise Invalid(f"a conversation needs a topic of 1–{TOPIC_LENGTH} characters")
-        self.description = checked_text(self.description or "", "the description", DESCRIPTION_LENGTH, multiline=True)
+            raise Invalid("a conversation needs a topic of 1–%(limit)s characters", field="topic", limit=TOPIC_LENGTH)
+        self.description = checked_text(
+            self.description or "", Label("the description"), DESCRIPTION_LENGTH, multiline=True, field="description"
+        )
         validate_language(self.language)
         try:
             self.moderation = Moderation(self.moderation)
         except ValueError:
             raise Invalid(
-                "moderation must be 'pre' (statements wait for a moderator) or 'post' (shown at once)"
+                "moderation must be 'pre' (statements wait for a moderator) or 'post' (shown at once)",
+                field="moderation",
             ) from None
         try:
             self.access = Access(self.access)
         except ValueError:
             raise Invalid(
-                "access must be 'link', 'invite' (one-time codes) or 'xid' (an id from an embedding site)"
+                "access must be 'link', 'invite' (one-time codes) or 'xid' (an id from an embedding site)",
+                field="access",
             ) from None
         low, high = STATEMENT_LENGTH_RANGE
         if not isinstance(self.max_statement_length, int) or not low <= self.max_statement_length <= high:
-            raise Invalid(f"max_statement_length must be a whole number from {low} to {high}")
+            raise Invalid(
+                "max_statement_length must be a whole number from %(low)s to %(high)s",
+                field="max_statement_length",
+                low=low,
+                high=high,
+            )
         self.attributes = validate_attributes(self.attributes or [])
         return self
 
@@ -74,20 +83,39 @@ def validate_attributes(attributes: Any) -> list[dict]:
     """Declared attributes: [{"name": "region", "options": ["north", "south"]}, …]; each becomes a
     declared group partition in the analysis."""
     if not isinstance(attributes, list) or len(attributes) > MAX_ATTRIBUTES:
-        raise Invalid(f"attributes must be a list of at most {MAX_ATTRIBUTES} {{name, options}} objects")
+        raise Invalid(
+            "attributes must be a list of at most %(most)s {name, options} objects",
+            field="attributes",
+            most=MAX_ATTRIBUTES,
+        )
     cleaned, names = [], set()
     for attribute in attributes:
         if not isinstance(attribute, dict):
             raise Invalid("each attribute must be an object with 'name' and 'options'")
-        name = checked_text(attribute.get("name", ""), "an attribute's name", ATTRIBUTE_NAME_LENGTH).strip()
+        name = checked_text(
+            attribute.get("name", ""), Label("an attribute's name"), ATTRIBUTE_NAME_LENGTH, field="attributes"
+        ).strip()
         options = attribute.get("options")
         if not name or name in names:
-            raise Invalid(f"each attribute needs a distinct name of 1–{ATTRIBUTE_NAME_LENGTH} characters")
+            raise Invalid(
+                "each attribute needs a distinct name of 1–%(limit)s characters",
+                field="attributes",
+                limit=ATTRIBUTE_NAME_LENGTH,
+            )
         if not isinstance(options, list) or not 2 <= len(options) <= MAX_OPTIONS:
-            raise Invalid(f"attribute {name!r} needs a list of 2–{MAX_OPTIONS} options")
-        options = [checked_text(option, f"an option of {name!r}", OPTION_LENGTH).strip() for option in options]
+            raise Invalid(
+                "the question %(name)s needs 2–%(most)s answers", field="attributes", name=name, most=MAX_OPTIONS
+            )
+        options = [
+            checked_text(option, Label("an answer"), OPTION_LENGTH, field="attributes").strip() for option in options
+        ]
         if not all(options) or len(set(options)) != len(options):
-            raise Invalid(f"the options of {name!r} must be distinct texts of 1–{OPTION_LENGTH} characters")
+            raise Invalid(
+                "the answers to %(name)s must be distinct texts of 1–%(limit)s characters",
+                field="attributes",
+                name=name,
+                limit=OPTION_LENGTH,
+            )
         names.add(name)
         cleaned.append({"name": name, "options": options})
     return cleaned
@@ -118,7 +146,7 @@ def update_settings(session: Session, user: User | None, conversation: Conversat
     known = {f.name for f in fields(ConversationSettings)}
     unknown = set(changes) - known
     if unknown:
-        raise Invalid(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        raise Invalid("unknown setting(s): %(names)s", names=", ".join(sorted(unknown)))
     current = ConversationSettings(**{name: getattr(conversation, name) for name in known})
     for name, value in changes.items():
         setattr(current, name, value)
@@ -138,7 +166,7 @@ def set_open(session: Session, user: User | None, conversation: Conversation, is
 def conversation_by_public_id(session: Session, public_id: str) -> Conversation:
     conversation = session.scalar(select(Conversation).where(Conversation.public_id == public_id))
     if conversation is None:
-        raise NotFound(f"no conversation {public_id!r}")
+        raise NotFound("no conversation %(conversation)s", conversation=public_id)
     return conversation
 
 

@@ -14,10 +14,11 @@ from concord.service.spaces import create_space
 from concord.store.models import Space
 
 DEMO_EXPORT = Path(__file__).resolve().parents[1] / "demo" / "scoop-hivemind.taxes"
+# Short, so that the vote card is seen without scrolling on a phone; the export's own description
+# (Markdown, and written when the original conversation closed) is not shown.
 DEMO_DESCRIPTION = (
-    "A real conversation from New Zealand (Scoop HiveMind on taxes, 2018), imported from the Computational "
-    "Democracy Project's open data (CC BY 4.0, compdemocracy.org/case-studies/2018-scoop-hivemind-taxes). "
-    "Join in: your votes are added to those already cast."
+    "A real conversation about taxes in New Zealand (2018), from the Computational Democracy Project's open "
+    "data (CC BY 4.0). Vote on its statements: your votes join those already cast."
 )
 
 
@@ -36,5 +37,5 @@ def ensure_demo(sessions: sessionmaker) -> int | None:
             description="A space to try Concord with a real conversation.",
         )
         imported = import_polis_folder(session, actor, space, DEMO_EXPORT)
-        imported.conversation.description = DEMO_DESCRIPTION + "\n\n" + imported.conversation.description
+        imported.conversation.description = DEMO_DESCRIPTION
         return imported.conversation.id

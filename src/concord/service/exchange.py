@@ -182,7 +182,7 @@ def import_polis_zip(
     gigabytes (a zip bomb) is refused as soon as it passes them, whatever sizes it declares."""
     require_moderator(session, user, space)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise Invalid(f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+        raise Invalid("the upload is larger than %(megabytes)s MB", field="file", megabytes=MAX_UPLOAD_BYTES // 2**20)
     try:
         archive = zipfile.ZipFile(BytesIO(data))
     except zipfile.BadZipFile:
@@ -190,7 +190,12 @@ def import_polis_zip(
     with TemporaryDirectory() as tmp, archive:
         members = archive.infolist()
         if len(members) > MAX_MEMBERS:
-            raise Invalid(f"the archive holds {len(members)} entries; a Pol.is export has at most {MAX_MEMBERS}")
+            raise Invalid(
+                "the archive holds %(entries)s entries; a Pol.is export has at most %(most)s",
+                field="file",
+                entries=len(members),
+                most=MAX_MEMBERS,
+            )
         unpacked = 0
         for member in members:
             name = Path(member.filename).name
@@ -211,10 +216,16 @@ def _unpack(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, all
             while chunk := source.read(UNPACK_CHUNK):
                 written += len(chunk)
                 if written > allowed:
-                    raise Invalid(f"the export is larger than {MAX_UNPACKED_BYTES // 2**20} MB once unpacked")
+                    raise Invalid(
+                        "the export is larger than %(megabytes)s MB once unpacked",
+                        field="file",
+                        megabytes=MAX_UNPACKED_BYTES // 2**20,
+                    )
                 sink.write(chunk)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError) as error:
-        raise Invalid(f"{target.name} cannot be unpacked: {error}") from None
+        raise Invalid(
+            "%(name)s cannot be unpacked: %(error)s", field="file", name=target.name, error=str(error)
+        ) from None
     return written
 
 

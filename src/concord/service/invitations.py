@@ -38,7 +38,7 @@ class IssuedCode:
 def issue_codes(session: Session, user: User | None, conversation: Conversation, count: int) -> list[IssuedCode]:
     require_moderator(session, user, conversation.space)
     if not isinstance(count, int) or not 1 <= count <= MAX_PER_REQUEST:
-        raise Invalid(f"ask for 1 to {MAX_PER_REQUEST} codes at a time")
+        raise Invalid("ask for 1 to %(most)s codes at a time", field="count", most=MAX_PER_REQUEST)
     issued, now = [], now_ms()
     for _ in range(count):
         code = new_code()

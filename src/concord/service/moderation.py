@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from concord.service import invitations
@@ -14,8 +14,8 @@ from concord.service.accounts import require_user, user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations import Counts, conversation_by_public_id, counts
-from concord.service.errors import Invalid
-from concord.service.spaces import require_moderator
+from concord.service.errors import Invalid, Label
+from concord.service.spaces import moderates, require_moderator
 from concord.service.statements import add_statement, statement_by_number, statements_of
 from concord.service.text import checked_text
 from concord.states import Access, StatementStatus
@@ -41,9 +41,15 @@ def moderate(
         status = StatementStatus(status)
     except ValueError:
         raise Invalid("status must be 'accepted', 'rejected' or 'pending'") from None
-    reason = checked_text(reason or "", "a moderation reason", REASON_LENGTH, multiline=True).strip()
+    reason = checked_text(
+        reason or "", Label("a moderation reason"), REASON_LENGTH, multiline=True, field="reason"
+    ).strip()
     if status == StatementStatus.REJECTED and not reason:
-        raise Invalid("say why a statement is rejected: the reason is published in the moderation log")
+        raise Invalid(
+            "say why a statement is rejected: the reason is published in the moderation log",
+            "reason_required",
+            field="reason",
+        )
     statement.status = status
     event = ModerationEvent(
         statement_id=statement.id, status=status, reason=reason, moderator_id=moderator.id, created_ms=now_ms()
@@ -167,3 +173,39 @@ def _desk(session: Session, caller: Caller, public_id: str) -> Desk:
         rejected=statements_of(session, conversation, StatementStatus.REJECTED),
         invitations=invitations.list_codes(session, user, conversation) if conversation.access == Access.INVITE else [],
     )
+
+
+@dataclass(frozen=True)
+class Waiting:
+    conversation: Conversation
+    pending: int  # statements waiting for a decision
+    first: list[Statement]  # the oldest few of them
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    user: User
+    waiting: list[Waiting]  # conversations with statements waiting, most waiting first
+
+
+DASHBOARD_PREVIEW = 3
+
+
+def dashboard(runtime: Runtime, caller: Caller) -> Dashboard:
+    """Every conversation with statements waiting, in the spaces this moderator holds (and below)."""
+    with runtime.transaction() as session:
+        user = require_user(user_of(session, caller))
+        counted = session.execute(
+            select(Conversation, func.count(Statement.id))
+            .join(Statement, Statement.conversation_id == Conversation.id)
+            .where(Statement.status == StatementStatus.PENDING)
+            .group_by(Conversation.id)
+        ).all()
+        waiting = [
+            Waiting(
+                conversation, count, statements_of(session, conversation, StatementStatus.PENDING)[:DASHBOARD_PREVIEW]
+            )
+            for conversation, count in counted
+            if moderates(session, user, conversation.space)
+        ]
+        return Dashboard(user, sorted(waiting, key=lambda w: (-w.pending, w.conversation.id)))

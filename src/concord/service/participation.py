@@ -15,7 +15,7 @@ from concord.service.accounts import user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations import conversation_by_public_id, lock_for_writing, take_number
-from concord.service.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound, Unauthorized
 from concord.service.ratelimit import JOINS, RateLimiter
 from concord.service.secrets import instance_secret
 from concord.service.spaces import moderates
@@ -30,7 +30,16 @@ from concord.service.tokens import (
 )
 from concord.service.xids import check_vouched
 from concord.states import Access, StatementStatus
-from concord.store.models import AnalysisRecord, Conversation, Invitation, Participant, Statement, Vote
+from concord.store.models import (
+    AnalysisRecord,
+    Conversation,
+    Invitation,
+    ModerationEvent,
+    Participant,
+    Statement,
+    Vote,
+    VoteEvent,
+)
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -127,7 +136,7 @@ def join(
     if not token or not issued_here(instance_secret(session, PARTICIPANT_TOKEN_KEY), token):
         token = new_participant_token(instance_secret(session, PARTICIPANT_TOKEN_KEY))
     if conversation.access == Access.XID:
-        xid = checked_text(xid or "", "an external id (xid)", XID_MAX_LENGTH).strip()
+        xid = checked_text(xid or "", Label("an external id (xid)"), XID_MAX_LENGTH, field="xid").strip()
         if not xid:
             raise Forbidden(
                 "this conversation is open to members of the site that embeds it: an external id (xid) is required",
@@ -189,9 +198,15 @@ def set_attributes(conversation: Conversation, participant: Participant, attribu
     merged = dict(participant.attributes or {})
     for name, value in attributes.items():
         if name not in offered:
-            raise Invalid(f"this conversation does not ask for {name!r}")
+            raise Invalid("this conversation does not ask for %(name)s", field="attributes", name=name)
         if value not in offered[name]:
-            raise Invalid(f"{value!r} is not one of the options for {name!r}: {', '.join(offered[name])}")
+            raise Invalid(
+                "%(value)s is not one of the answers to %(name)s: %(answers)s",
+                field="attributes",
+                value=value,
+                name=name,
+                answers=", ".join(offered[name]),
+            )
         merged[name] = value
     participant.attributes = merged
 
@@ -312,6 +327,22 @@ class VotingCard:
     needs_join: bool  # a newcomer must join first (invitation code or external id)
     asked_attributes: list[dict]  # declared attributes this participant has not answered
     is_moderator: bool
+    last_vote: LastVote | None  # what they voted last, so that a mis-tap can be changed
+    mine: list[Written]  # the statements they wrote, with where each stands
+
+
+@dataclass(frozen=True)
+class LastVote:
+    statement: Statement
+    value: int  # 1, -1 or 0
+
+
+@dataclass(frozen=True)
+class Written:
+    """A participant's own statement, its number (as in the public log) and, if rejected, why."""
+
+    statement: Statement
+    reason: str | None
 
 
 def voting_card(runtime: Runtime, caller: Caller, public_id: str) -> VotingCard:
@@ -326,4 +357,33 @@ def voting_card(runtime: Runtime, caller: Caller, public_id: str) -> VotingCard:
             needs_join=participant is None and conversation.access != Access.LINK,
             asked_attributes=[a for a in conversation.attributes or [] if a["name"] not in answered],
             is_moderator=moderates(session, user_of(session, caller), conversation.space),
+            last_vote=_last_vote(session, participant) if participant is not None else None,
+            mine=_written_by(session, participant) if participant is not None else [],
         )
+
+
+def _last_vote(session: Session, participant: Participant) -> LastVote | None:
+    found = session.execute(
+        select(Statement, VoteEvent.value)
+        .join(VoteEvent, VoteEvent.statement_id == Statement.id)
+        .where(VoteEvent.participant_id == participant.id)
+        .order_by(VoteEvent.id.desc())
+        .limit(1)
+    ).first()
+    if found is None or found[0].status != StatementStatus.ACCEPTED:
+        return None
+    return LastVote(found[0], found[1])
+
+
+def _written_by(session: Session, participant: Participant) -> list[Written]:
+    statements = session.scalars(
+        select(Statement).where(Statement.author_id == participant.id).order_by(Statement.number)
+    ).all()
+    reasons = dict(
+        session.execute(
+            select(ModerationEvent.statement_id, ModerationEvent.reason)
+            .where(ModerationEvent.statement_id.in_([s.id for s in statements]))
+            .order_by(ModerationEvent.id)
+        ).all()
+    )  # the latest decision's reason wins
+    return [Written(s, reasons.get(s.id) if s.status == StatementStatus.REJECTED else None) for s in statements]

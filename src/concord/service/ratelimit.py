@@ -7,23 +7,19 @@ import threading
 import time
 from dataclasses import dataclass
 
-from concord.service.errors import RateLimited
+from concord.service.errors import Label, RateLimited
 
 
 @dataclass(frozen=True)
 class Limit:
     burst: int  # requests allowed at once
     per_second: float  # refill rate
-    what: str  # shown in the error message
-
-    def describe(self) -> str:
-        per_minute = self.per_second * 60
-        return f"{self.what}: at most {self.burst} at once and {per_minute:g} per minute"
+    what: Label  # shown in the error message
 
 
-VOTES = Limit(burst=30, per_second=2.0, what="votes")
-STATEMENTS = Limit(burst=3, per_second=1 / 60, what="statements")
-JOINS = Limit(burst=60, per_second=2.0, what="new participants from one address")
+VOTES = Limit(burst=30, per_second=2.0, what=Label("votes"))
+STATEMENTS = Limit(burst=3, per_second=1 / 60, what=Label("statements"))
+JOINS = Limit(burst=60, per_second=2.0, what=Label("new participants from one address"))
 # Logins are slowed, never refused: concord.service.login_delays
 
 
@@ -44,7 +40,14 @@ class RateLimiter:
             tokens = min(float(limit.burst), tokens + (now - then) * limit.per_second)
             if tokens < 1.0:
                 wait = (1.0 - tokens) / limit.per_second
-                raise RateLimited(f"too many {limit.describe()}; try again in {wait:.0f} s", wait)
+                raise RateLimited(
+                    "too many %(what)s: at most %(burst)s at once and %(per_minute)s a minute; try again in %(wait)s s",
+                    wait,
+                    what=limit.what,
+                    burst=limit.burst,
+                    per_minute=round(limit.per_second * 60, 2),
+                    wait=max(1, round(wait)),
+                )
             if len(self._buckets) >= self._max_keys:
                 self._buckets.clear()  # forgetting everyone is safe: limits only protect, never account
             self._buckets[(limit.what, key)] = (tokens - 1.0, now)

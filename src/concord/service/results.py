@@ -8,13 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, func, select
+from sqlalchemy.orm import Session
 
+from concord.engine.groups import MIN_VOTES
 from concord.report.contract import RESULTS_VERSION, ConversationResults, read_conversation_results
 from concord.service.caller import Caller
 from concord.service.conversations import conversation_by_public_id
 from concord.service.participation import find_participant
-from concord.store.models import AnalysisRecord, Conversation
+from concord.states import StatementStatus
+from concord.store.models import AnalysisRecord, Conversation, Participant, Statement, Vote, VoteEvent
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -58,6 +61,9 @@ class ResultsForReader:
     results: ConversationResults | None  # None before the first analysis
     computed_ms: int | None
     participant_number: int | None  # the reader's own number, to mark them on the map
+    your_votes: int = 0  # the reader's current votes
+    votes_to_be_grouped: int = MIN_VOTES  # how many votes place a participant in a group
+    your_latest_vote_pending: bool = False  # the reader voted after this analysis ran
 
 
 def results_for_reader(runtime: Runtime, caller: Caller, public_id: str) -> ResultsForReader:
@@ -65,15 +71,31 @@ def results_for_reader(runtime: Runtime, caller: Caller, public_id: str) -> Resu
         conversation = conversation_by_public_id(session, public_id)
         participant = find_participant(session, conversation, caller)
         record = session.get(AnalysisRecord, conversation.id)
-    number = participant.number if participant is not None else None
+        reader = _reader(session, participant, record)
+        shown_statements = session.scalar(
+            select(func.count(Statement.id)).where(
+                Statement.conversation_id == conversation.id, Statement.status == StatementStatus.ACCEPTED
+            )
+        )
+    needed = min(MIN_VOTES, shown_statements or MIN_VOTES)  # polis-math.md §1.4: min(7, statements)
     if record is None:
-        return ResultsForReader(conversation, None, None, number)
+        return ResultsForReader(conversation, None, None, **reader, votes_to_be_grouped=needed)
     current = record.results_version == RESULTS_VERSION
     results = read_conversation_results(record.results) if current else None
     if results is None:
         runtime.live.notify(conversation.id)
-        return ResultsForReader(conversation, None, None, number)
-    return ResultsForReader(conversation, results, record.computed_ms, number)
+        return ResultsForReader(conversation, None, None, **reader, votes_to_be_grouped=needed)
+    return ResultsForReader(conversation, results, record.computed_ms, **reader, votes_to_be_grouped=needed)
+
+
+def _reader(session: Session, participant: Participant | None, record: AnalysisRecord | None) -> dict:
+    """The reader's number, current votes, and whether their latest vote came after the analysis."""
+    if participant is None:
+        return {"participant_number": None}
+    votes = session.scalar(select(func.count()).where(Vote.participant_id == participant.id)) or 0
+    latest = session.scalar(select(func.max(VoteEvent.id)).where(VoteEvent.participant_id == participant.id))
+    pending = latest is not None and (record is None or latest > record.last_event_id)
+    return {"participant_number": participant.number, "your_votes": votes, "your_latest_vote_pending": pending}
 
 
 def refresh_stale(runtime: Runtime) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from concord.service.accounts import find_user, grant, require_user, user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
+from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound
 from concord.service.text import checked_text
 from concord.store.models import LANGUAGE_TAG_LENGTH, MAX_ID, SPACE_PATH_LENGTH, Conversation, Space, SpaceRole, User
 
@@ -45,14 +45,15 @@ def moderates(session: Session, user: User | None, space: Space) -> bool:
 def require_moderator(session: Session, user: User | None, space: Space) -> User:
     user = require_user(user)
     if not moderates(session, user, space):
-        raise Forbidden(f"you do not moderate the space {space.path}")
+        raise Forbidden("you do not moderate the space %(space)s", space=space.path)
     return user
 
 
 def validate_language(language: str) -> str:
     if len(language or "") > LANGUAGE_TAG_LENGTH or not LANGUAGE.match(language or ""):
         raise Invalid(
-            "language must be a language tag of at most 16 characters, such as 'en', 'fa-AF' (Dari) or 'ps' (Pashto)"
+            "language must be a language tag of at most 16 characters, such as 'en', 'fa-AF' (Dari) or 'ps' (Pashto)",
+            field="language",
         )
     return language
 
@@ -69,10 +70,13 @@ def create_space(
 ) -> Space:
     if not SLUG.match(slug or ""):
         raise Invalid(
-            "a space's short name (slug) is 1–64 lowercase letters, digits or '-', starting with a letter or digit"
+            "a space's short name (slug) is 1–64 lowercase letters, digits or '-', starting with a letter or digit",
+            field="slug",
         )
-    name = checked_text(name or "", "a space's name", NAME_LENGTH).strip()
-    description = checked_text(description or "", "a space's description", DESCRIPTION_LENGTH, multiline=True)
+    name = checked_text(name or "", Label("a space's name"), NAME_LENGTH, field="name").strip()
+    description = checked_text(
+        description or "", Label("a space's description"), DESCRIPTION_LENGTH, multiline=True, field="description"
+    )
     if not 1 <= len(name) <= 200:
         raise Invalid("a space needs a name of 1–200 characters")
     parent = None
@@ -83,9 +87,13 @@ def create_space(
         raise Forbidden("only administrators create top-level spaces")
     path = f"{parent.path if parent else ''}/{slug}"
     if len(path) > SPACE_PATH_LENGTH:
-        raise Invalid(f"spaces nest too deep: a space's path is limited to {SPACE_PATH_LENGTH} characters")
+        raise Invalid(
+            "spaces nest too deep: a space's path is limited to %(limit)s characters",
+            field="slug",
+            limit=SPACE_PATH_LENGTH,
+        )
     if session.scalar(select(Space).where(Space.path == path)):
-        raise Conflict(f"the space {path} exists already")
+        raise Conflict("the space %(space)s exists already", "space_exists", field="slug", space=path)
     space = Space(
         parent_id=parent.id if parent else None,
         slug=slug,
@@ -103,15 +111,15 @@ def create_space(
 def space_by_id(session: Session, space_id: int) -> Space:
     space = session.get(Space, space_id) if 0 <= space_id <= MAX_ID else None
     if space is None:
-        raise NotFound(f"no space {space_id}")
+        raise NotFound("no space %(space)s", space=space_id)
     return space
 
 
 def space_by_path(session: Session, path: str) -> Space:
-    path = "/" + checked_text(path, "a space's path", SPACE_PATH_LENGTH).strip("/")
+    path = "/" + checked_text(path, Label("a space's path"), SPACE_PATH_LENGTH).strip("/")
     space = session.scalar(select(Space).where(Space.path == path))
     if space is None:
-        raise NotFound(f"no space at {path}")
+        raise NotFound("no space at %(space)s", space=path)
     return space
 
 
@@ -155,12 +163,19 @@ class SpaceOverview:
 class Home:
     spaces: list[Space]  # the top-level ones
     user: User | None
+    open_conversations: list[Conversation]  # the newest open ones, anywhere: something to take part in
+
+
+HOME_CONVERSATIONS = 12
 
 
 def home(runtime: Runtime, caller: Caller) -> Home:
     with runtime.transaction() as session:
         roots = [space for space in all_spaces(session) if space.parent_id is None]
-        return Home(roots, user_of(session, caller))
+        newest_open = session.scalars(
+            select(Conversation).where(Conversation.is_open).order_by(Conversation.id.desc()).limit(HOME_CONVERSATIONS)
+        )
+        return Home(roots, user_of(session, caller), list(newest_open))
 
 
 def list_spaces(runtime: Runtime, path: str | None = None) -> list[Space]:

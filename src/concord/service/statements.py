@@ -56,7 +56,13 @@ def clean_text(text: str, limit: int) -> str:
     if not text:
         raise Invalid("a statement cannot be empty", "statement_empty")
     if len(text) > limit:
-        raise Invalid(f"a statement is limited to {limit} characters; this one has {len(text)}", "statement_too_long")
+        raise Invalid(
+            "a statement is limited to %(limit)s characters; this one has %(length)s",
+            "statement_too_long",
+            field="text",
+            limit=limit,
+            length=len(text),
+        )
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
         raise Invalid("a statement cannot contain control characters or lone surrogates")
     return text
@@ -90,7 +96,12 @@ def add_statement(
         select(Statement.number).where(Statement.conversation_id == conversation.id, Statement.normalized == key)
     )
     if existing is not None:
-        raise Conflict(f"this statement is already in the conversation (statement {existing})", "duplicate_statement")
+        raise Conflict(
+            "this statement is already in the conversation (statement %(number)s)",
+            "duplicate_statement",
+            field="text",
+            number=existing,
+        )
     shown_at_once = moderator is not None or conversation.moderation == Moderation.POST
     status = StatementStatus.ACCEPTED if shown_at_once else StatementStatus.PENDING
     statement = Statement(
@@ -117,7 +128,7 @@ def statement_by_number(session: Session, conversation: Conversation, number: in
         else None
     )
     if statement is None:
-        raise NotFound(f"no statement {number} in this conversation")
+        raise NotFound("no statement %(number)s in this conversation", number=number)
     return statement
 
 

@@ -7,18 +7,30 @@ from __future__ import annotations
 
 import unicodedata
 
-from concord.service.errors import Invalid
+from concord.service.errors import Invalid, Label
 
 KEPT_CONTROLS = {"\n", "\r", "\t"}  # line breaks and tabs are text in descriptions
 
 
-def checked_text(value: object, what: str, limit: int, *, multiline: bool = False) -> str:
-    """``value`` unchanged, or :class:`Invalid` saying what is wrong with ``what``."""
+def checked_text(value: object, what: Label, limit: int, *, multiline: bool = False, field: str | None = None) -> str:
+    """``value`` unchanged, or :class:`Invalid` saying what is wrong with ``what`` (the form ``field``)."""
     if not isinstance(value, str):
-        raise Invalid(f"{what} must be text")
+        raise Invalid("%(what)s must be text", field=field, what=what)
     if len(value) > limit:
-        raise Invalid(f"{what} is limited to {limit:,} characters; this one has {len(value):,}")
+        raise Invalid(
+            "%(what)s is limited to %(limit)s characters; this one has %(length)s",
+            "text_too_long",
+            field=field,
+            what=what,
+            limit=limit,
+            length=len(value),
+        )
     for character in value:
         if unicodedata.category(character) in ("Cc", "Cs") and not (multiline and character in KEPT_CONTROLS):
-            raise Invalid(f"{what} cannot contain control characters (such as NUL) or lone surrogates")
+            raise Invalid(
+                "%(what)s cannot contain control characters (such as NUL) or lone surrogates",
+                "control_characters",
+                field=field,
+                what=what,
+            )
     return value

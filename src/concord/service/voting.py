@@ -178,15 +178,12 @@ def _votable(
     if limiter is not None:
         limiter.check(VOTES, voter.participant_id)
     if statement is None:
-        raise NotFound(f"no statement {number} in this conversation")
+        raise NotFound("no statement %(number)s in this conversation", number=number)
     statement_id, status = statement
+    if status == StatementStatus.REJECTED:
+        raise Conflict("this statement was removed by a moderator", "statement_unavailable")
     if status != StatementStatus.ACCEPTED:
-        raise Conflict(
-            "this statement was removed by a moderator"
-            if status == StatementStatus.REJECTED
-            else "this statement awaits moderation",
-            "statement_unavailable",
-        )
+        raise Conflict("this statement awaits moderation", "statement_unavailable")
     return statement_id
 
 

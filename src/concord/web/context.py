@@ -93,8 +93,30 @@ async def csrf_protect(request: Request) -> None:
 
 def check_csrf(request: Request, given: object) -> None:
     expected = expected_csrf(request)
-    if expected is not None and not (given and hmac.compare_digest(expected, str(given))):
+    if expected is not None and not (given and hmac.compare_digest(expected, unmasked_csrf(str(given)))):
         raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+
+
+MASK_PREFIX = "m."
+
+
+def masked_csrf(token: str) -> str:
+    """The token as a page carries it: XORed with fresh random bytes, so that it differs in every
+    compressed response and cannot be guessed byte by byte from their sizes (BREACH)."""
+    raw = token.encode()
+    pad = secrets.token_bytes(len(raw))
+    return MASK_PREFIX + base64.urlsafe_b64encode(pad + bytes(a ^ b for a, b in zip(raw, pad))).decode()
+
+
+def unmasked_csrf(given: str) -> str:
+    if not given.startswith(MASK_PREFIX):
+        return given  # as an API answer gives it
+    try:
+        data = base64.urlsafe_b64decode(given[len(MASK_PREFIX) :].encode())
+    except ValueError:
+        return ""
+    half = len(data) // 2
+    return bytes(a ^ b for a, b in zip(data[half:], data[:half])).decode(errors="replace")
 
 
 def expected_csrf(request: Request) -> str | None:

@@ -4,10 +4,11 @@ for forms and localised numbers (the security headers are added to every respons
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from babel.dates import format_timedelta
+from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_decimal, format_percent
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -15,7 +16,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from concord.report.bidi import isolate_direction
 from concord.service.clock import now_ms
-from concord.web.context import CSRF_FIELD, csrf_token, remember_csrf
+from concord.service.errors import Label, ServiceError
+from concord.web.context import CSRF_FIELD, csrf_token, masked_csrf, remember_csrf
 from concord.web.i18n import (
     DEFAULT,
     LANGUAGE_COOKIE,
@@ -54,6 +56,10 @@ def environment(code: str) -> Environment:
     env.filters["num"] = lambda value: digits(format_decimal(value, locale=code, numbering_system="default"))
     env.filters["pct"] = lambda value: digits(format_percent(value, locale=code, numbering_system="default"))
     env.filters["ago"] = lambda ms: digits(format_timedelta((ms - now_ms()) / 1000, add_direction=True, locale=code))
+    env.filters["iso"] = lambda ms: datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
+    env.filters["date"] = lambda ms: digits(
+        format_datetime(datetime.fromtimestamp(ms / 1000, UTC), "medium", tzinfo=UTC, locale=code)
+    )
     return env
 
 
@@ -79,8 +85,13 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
             language=language,
             languages=list(LANGUAGES.values()),
             csrf_field=CSRF_FIELD,
-            csrf_token=token,
+            csrf_token=masked_csrf(token),
+            static=request.app.state.assets.url,
             digits="0123456789".translate(EASTERN_DIGITS) if language.code in EASTERN_DIGIT_LOCALES else "0123456789",
+            # Beside Eastern Arabic digits a middle dot reads as zero (۰): right-to-left pages separate
+            # items with the Arabic comma, and their breadcrumbs point left (an arrow no browser mirrors).
+            sep="، " if language.direction == "rtl" else " · ",
+            trail_arrow="←" if language.direction == "rtl" else "›",
             path=request.url.path,
             query=str(request.url.query),
             **context,
@@ -89,3 +100,17 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
     response = HTMLResponse(html, status_code=status_code)
     remember_csrf(request, response)
     return response
+
+
+def message_of(error: ServiceError, language: Language) -> str:
+    """A use case's refusal in the reader's language: its template translated, interface words among
+    its values translated too, numbers in the reader's digits (people's own text left as it is)."""
+    gettext = translations(language.code).gettext
+    number = environment(language.code).filters["num"]
+    values = {
+        name: gettext(value) if isinstance(value, Label) else number(value) if isinstance(value, int) else value
+        for name, value in error.params.items()
+    }
+    text = gettext(error.template)
+    text = text % values if values else text
+    return text[:1].upper() + text[1:]  # a sentence on a page (English API messages start in lower case)

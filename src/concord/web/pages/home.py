@@ -9,6 +9,7 @@ from concord.service import accounts, spaces
 from concord.service.errors import Invalid, Unauthorized
 from concord.web.context import SESSION_COOKIE, caller, runtime, set_cookie
 from concord.web.i18n import LANGUAGE_COOKIE, find_language
+from concord.web.pages.forms import FormError
 from concord.web.pages.routing import local, page_router, see_other
 from concord.web.rendering import render
 
@@ -26,8 +27,20 @@ def choose_language(request: Request, to: str, next: str = "/") -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
+    return render_home(request)
+
+
+def render_home(request: Request, form: FormError | None = None, status: int = 200) -> Response:
     found = spaces.home(runtime(request), caller(request))
-    return render(request, "home.html.j2", roots=found.spaces, user=found.user)
+    return render(
+        request,
+        "home.html.j2",
+        status_code=status,
+        roots=found.spaces,
+        user=found.user,
+        open_conversations=found.open_conversations,
+        form=form,
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -43,7 +56,8 @@ async def log_in(
         login = await accounts.start_session(runtime(request), caller(request), username, password)
     except (Unauthorized, Invalid) as error:
         return render(request, "login.html.j2", next=next, error=error, status_code=error.status)
-    response = see_other(local(next))
+    # With nowhere in particular to go back to, a moderator lands on what waits for them.
+    response = see_other(local(next) if next not in ("", "/") else "/moderation")
     set_cookie(request, response, SESSION_COOKIE, login.token, max_age=accounts.SESSION_LIFETIME_MS // 1000)
     return response
 

@@ -1,22 +1,36 @@
 """A moderator's desk for one conversation: the queue, seed statements, settings, opening and
-closing, invitation codes and the export. Every form comes back to the desk with a notice."""
+closing, invitation codes (with a printable sheet) and the export; and the dashboard of what waits
+across the spaces a moderator holds. A done form comes back to the desk with a notice; a refused one
+comes back drawn on the desk with what was typed (concord.web.pages.forms)."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
+import segno
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from concord.service import conversations, exchange, moderation
-from concord.service.errors import Unauthorized
-from concord.states import Access, Moderation
+from concord.service.errors import ServiceError, Unauthorized
 from concord.web.context import caller, runtime
 from concord.web.downloads import download_response
+from concord.web.pages.forms import FormError, declared_questions, refused, shown_questions, shown_settings
 from concord.web.pages.routing import page_router, see_other, with_query
 from concord.web.rendering import render
 
 router = page_router()
+
+
+@router.get("/moderation", response_class=HTMLResponse)
+def dashboard(request: Request) -> Response:
+    """What waits for a decision in every conversation of the spaces this moderator holds."""
+    try:
+        found = moderation.dashboard(runtime(request), caller(request))
+    except Unauthorized:
+        return see_other(f"/login?{urlencode({'next': request.url.path})}")
+    return render(request, "dashboard.html.j2", user=found.user, waiting=found.waiting)
 
 
 @router.get("/c/{conversation_id}/moderate", response_class=HTMLResponse)
@@ -25,13 +39,18 @@ def moderate_page(request: Request, conversation_id: str, notice: str = "") -> R
         desk = moderation.moderation_desk(runtime(request), caller(request), conversation_id)
     except Unauthorized:
         return see_other(f"/login?{urlencode({'next': request.url.path})}")
-    return _render_desk(request, desk, notice)
+    return _render_desk(request, desk, notice=notice)
 
 
-def _render_desk(request: Request, desk: moderation.Desk, notice: str = "") -> Response:
+def _render_desk(
+    request: Request, desk: moderation.Desk, *, notice: str = "", form: FormError | None = None, status: int = 200
+) -> Response:
+    link = str(request.base_url).rstrip("/") + f"/c/{desk.conversation.public_id}"
+    cards = [(code, f"{link}?invite={code}") for code in desk.new_codes]
     return render(
         request,
         "moderate.html.j2",
+        status_code=status,
         conversation=desk.conversation,
         user=desk.user,
         notice=notice,
@@ -39,9 +58,18 @@ def _render_desk(request: Request, desk: moderation.Desk, notice: str = "") -> R
         shown=desk.shown,
         rejected=desk.rejected,
         invitations=desk.invitations,
-        new_codes=desk.new_codes,
         counts=desk.counts,
+        participant_link=link,
+        cards=[(code, url, segno.make(url, error="m").svg_inline(scale=3, dark="#000")) for code, url in cards],
+        form=form,
+        settings=shown_settings(form, "settings", desk.conversation),
+        questions=shown_questions(form, "settings", desk.conversation),
     )
+
+
+def _refused_on_desk(request: Request, conversation_id: str, form: FormError, status: int) -> Response:
+    desk = moderation.moderation_desk(runtime(request), caller(request), conversation_id)
+    return _render_desk(request, desk, form=form, status=status)
 
 
 def _to_desk(conversation_id: str, **query: str) -> RedirectResponse:
@@ -52,7 +80,10 @@ def _to_desk(conversation_id: str, **query: str) -> RedirectResponse:
 def seed(request: Request, conversation_id: str, text: str = Form(...)) -> Response:
     """Seed statements, one per line."""
     lines = [line for line in text.splitlines() if line.strip()] or [text]
-    moderation.seed_statements(runtime(request), caller(request), conversation_id, lines)
+    try:
+        moderation.seed_statements(runtime(request), caller(request), conversation_id, lines)
+    except ServiceError as error:
+        return _refused_on_desk(request, conversation_id, refused(request, "seed", error, {"text": text}), error.status)
     return _to_desk(conversation_id, notice="seeded")
 
 
@@ -60,7 +91,11 @@ def seed(request: Request, conversation_id: str, text: str = Form(...)) -> Respo
 def moderate_statement(
     request: Request, conversation_id: str, number: int, status: str = Form(...), reason: str = Form("")
 ) -> Response:
-    entry = moderation.decide(runtime(request), caller(request), conversation_id, number, status, reason)
+    try:
+        entry = moderation.decide(runtime(request), caller(request), conversation_id, number, status, reason)
+    except ServiceError as error:
+        form = refused(request, f"decide-{number}", error, {"reason": reason})
+        return _refused_on_desk(request, conversation_id, form, error.status)
     return _to_desk(conversation_id, notice=entry.status)
 
 
@@ -70,36 +105,54 @@ def change_settings(
     conversation_id: str,
     topic: str = Form(...),
     description: str = Form(""),
-    moderation: Moderation = Form(Moderation.POST),
+    moderation_mode: str = Form("post", alias="moderation"),
     participants_can_write: bool = Form(False),
-    access: Access = Form(Access.LINK),
+    access: str = Form("link"),
     max_statement_length: int = Form(140),
     allow_unsigned_xid: bool = Form(False),
+    attribute_name: list[str] = Form([]),
+    attribute_options: list[str] = Form([]),
 ) -> Response:
-    changes = {
+    typed: dict[str, Any] = {
         "topic": topic,
         "description": description,
-        "moderation": moderation,
+        "moderation": moderation_mode,
         "participants_can_write": participants_can_write,
         "access": access,
         "max_statement_length": max_statement_length,
         "allow_unsigned_xid": allow_unsigned_xid,
     }
-    conversations.change_settings(runtime(request), caller(request), conversation_id, changes)
+    changes = {**typed, "attributes": declared_questions(attribute_name, attribute_options)}
+    try:
+        conversations.change_settings(runtime(request), caller(request), conversation_id, changes)
+    except ServiceError as error:
+        form = refused(request, "settings", error, typed, list(zip(attribute_name, attribute_options)))
+        return _refused_on_desk(request, conversation_id, form, error.status)
     return _to_desk(conversation_id, notice="saved")
 
 
 @router.post("/c/{conversation_id}/state")
-def open_or_close(request: Request, conversation_id: str, open: bool = Form(...)) -> Response:
+def open_or_close(
+    request: Request, conversation_id: str, open: bool = Form(...), confirmed: bool = Form(False)
+) -> Response:
+    """Reopening is done at once; closing asks first (no votes or statements are taken after it)."""
+    if not open and not confirmed:
+        desk = moderation.moderation_desk(runtime(request), caller(request), conversation_id)
+        return render(request, "close.html.j2", conversation=desk.conversation, counts=desk.counts)
     conversations.open_or_close(runtime(request), caller(request), conversation_id, open)
     return _to_desk(conversation_id, notice="reopened" if open else "closed")
 
 
 @router.post("/c/{conversation_id}/invitations")
 def make_invitations(request: Request, conversation_id: str, count: int = Form(1)) -> Response:
-    """The new codes are shown in this answer only, never in an address (which browsers keep in their
-    history): the desk is rendered here rather than redirected to."""
-    return _render_desk(request, moderation.issue_codes(runtime(request), caller(request), conversation_id, count))
+    """The new codes, each with the participant link that carries it and its QR code, shown in this
+    answer only (and printable as a sheet), never in an address that browsers keep in their history."""
+    try:
+        desk = moderation.issue_codes(runtime(request), caller(request), conversation_id, count)
+    except ServiceError as error:
+        form = refused(request, "invitations", error, {"count": count})
+        return _refused_on_desk(request, conversation_id, form, error.status)
+    return _render_desk(request, desk)
 
 
 @router.get("/c/{conversation_id}/export.zip")

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from concord.service import participation, statements, voting
 from concord.service.errors import ServiceError
+from concord.service.invitations import CODE_LENGTH
 from concord.service.participation import XID_MAX_LENGTH
 from concord.service.xids import XID_TOKEN_LENGTH
 from concord.states import StatementStatus
@@ -20,6 +21,7 @@ from concord.web.rendering import render
 router = page_router()
 ATTRIBUTE_FIELD = "attr:"  # form fields "attr:<name>" answer a declared attribute
 DRAFT_KEPT = 2000  # characters of an unsent statement carried back in the address
+DESCRIPTION_SHOWN = 160  # a longer description is folded, so that the vote card is seen on a phone
 
 
 @router.get("/c/{conversation_id}", response_class=HTMLResponse)
@@ -28,12 +30,15 @@ def conversation_page(
     conversation_id: str,
     notice: str = "",
     error: str = "",
-    draft: str = "",
+    at: str = "top",
+    draft: str = Query("", max_length=DRAFT_KEPT),
+    invite: str = Query("", max_length=CODE_LENGTH),
     xid: str = Query("", max_length=XID_MAX_LENGTH),
     xid_token: str = Query("", max_length=XID_TOKEN_LENGTH),
 ) -> Response:
-    """A conversation embedded by a site opens with ``?xid=…&xid_token=…`` (the member's id and the
-    site's signature of it), which the join form carries."""
+    """Messages are drawn where the person acted (``at``: the vote card, the writing box, the join
+    form). A printed invitation opens with ``?invite=…`` and a conversation embedded by a site with
+    ``?xid=…&xid_token=…`` (the member's id and the site's signature of it): the join form carries them."""
     card = participation.voting_card(runtime(request), caller(request), conversation_id)
     return render(
         request,
@@ -44,10 +49,15 @@ def conversation_page(
         needs_join=card.needs_join,
         asked_attributes=card.asked_attributes,
         is_moderator=card.is_moderator,
+        last_vote=card.last_vote,
+        mine=card.mine,
         notice=notice,
         error=error,
+        at=at,
         draft=draft,
+        invite=invite,
         signed_xid={"xid": xid, "token": xid_token},
+        description_shown=DESCRIPTION_SHOWN,
     )
 
 
@@ -59,6 +69,7 @@ async def join(request: Request, conversation_id: str) -> Response:
         for key, value in form.items()
         if key.startswith(ATTRIBUTE_FIELD) and value
     }
+    at = "about" if form.get("at") == "about" else "join"
     try:
         membership = participation.join_conversation(
             runtime(request),
@@ -70,8 +81,8 @@ async def join(request: Request, conversation_id: str) -> Response:
             attributes=answers or None,
         )
     except ServiceError as error:
-        return see_other(f"/c/{conversation_id}?{urlencode({'error': error.reason})}")
-    return _back(request, conversation_id, "joined", None, membership.token)
+        return _back_with_error(conversation_id, error, at)
+    return _back(request, conversation_id, "joined" if at == "join" else "saved", "vote", membership.token)
 
 
 @router.post("/c/{conversation_id}/vote")
@@ -93,16 +104,15 @@ def write(request: Request, conversation_id: str, text: str = Form(...)) -> Resp
     return _back(request, conversation_id, notice, "write", written.joined.token if written.joined else None)
 
 
-def _back(
-    request: Request, conversation_id: str, notice: str, anchor: str | None, token: str | None
-) -> RedirectResponse:
-    """Back to the conversation with a notice; a newcomer's browser keeps their participant token."""
-    response = see_other(with_query(f"/c/{conversation_id}", notice=notice) + (f"#{anchor}" if anchor else ""))
+def _back(request: Request, conversation_id: str, notice: str, at: str, token: str | None) -> RedirectResponse:
+    """Back to the conversation, to the place the person acted, with a notice drawn there; a
+    newcomer's browser keeps their participant token."""
+    response = see_other(with_query(f"/c/{conversation_id}", notice=notice, at=at) + f"#{at}")
     if token is not None:
         keep_participant_token(request, response, token)
     return response
 
 
-def _back_with_error(conversation_id: str, error: ServiceError, anchor: str, draft: str = "") -> RedirectResponse:
-    query = {"error": error.reason, **({"draft": draft[:DRAFT_KEPT]} if draft else {})}
-    return see_other(f"/c/{conversation_id}?{urlencode(query)}#{anchor}")
+def _back_with_error(conversation_id: str, error: ServiceError, at: str, draft: str = "") -> RedirectResponse:
+    query = {"error": error.reason, "at": at, **({"draft": draft[:DRAFT_KEPT]} if draft else {})}
+    return see_other(f"/c/{conversation_id}?{urlencode(query)}#{at}")

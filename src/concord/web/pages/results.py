@@ -18,7 +18,7 @@ router = page_router()
 def results_page(request: Request, conversation_id: str) -> Response:
     found = results.results_for_reader(runtime(request), caller(request), conversation_id)
     view = results_view(found, page_language(request))
-    return render(request, "results.html.j2", conversation=found.conversation, view=view)
+    return render(request, "results.html.j2", conversation=found.conversation, view=view, reader=found)
 
 
 @router.get("/c/{conversation_id}/log", response_class=HTMLResponse)

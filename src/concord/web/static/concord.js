@@ -56,6 +56,7 @@
         return fetch(api + "/next", { credentials: "same-origin" });
       }).then(function (response) { return response.json(); }).then(function (next) {
         var text = card.querySelector(".statement"), left = card.querySelector(".remaining");
+        remember(card, text.textContent, statement, button.value);
         if (!next.statement) { window.location.reload(); return; } // the server renders the "all done" card
         text.textContent = next.statement.text;
         text.setAttribute("data-number", next.statement.number);
@@ -71,5 +72,34 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { counter(); voting(); });
+  // The "your last vote" box follows votes sent without reloading, so a mis-tap can be changed.
+  function remember(card, text, statement, choice) {
+    var box = card.querySelector(".last-vote");
+    if (!box) return;
+    var label = box.querySelector(".last-choice");
+    label.textContent = label.getAttribute("data-" + choice);
+    box.querySelector(".last-text").textContent = text;
+    box.querySelector("form").elements.statement.value = statement;
+    box.hidden = false;
+  }
+
+  // A moderator's queue shows new statements by itself: every 30 s it asks which are waiting and,
+  // when that changed and nothing is being typed, reloads.
+  function queue() {
+    var section = document.getElementById("queue");
+    if (!section || !window.fetch) return;
+    var url = "/api/conversations/" + encodeURIComponent(section.getAttribute("data-conversation")) +
+      "/statements?status=pending";
+    section.querySelector(".refreshing").hidden = false;
+    window.setInterval(function () {
+      fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (waiting) {
+        var now = waiting.map(function (s) { return s.number; }).join(",");
+        var typing = Array.prototype.some.call(document.querySelectorAll("input[type=text], input:not([type]), textarea"),
+          function (field) { return field.value && field.type !== "hidden" && field.defaultValue !== field.value; });
+        if (now !== section.getAttribute("data-pending") && !typing) window.location.reload();
+      }).catch(function () {});
+    }, 30000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { counter(); voting(); queue(); });
 })();
