@@ -373,3 +373,32 @@ def test_moderator_runs_a_space_with_pages_only(browser, site, tmp_path):
     villager.goto(f"{site['url']}/c/{conversation}")
     assert "This conversation is closed" in villager.locator("main").inner_text()
     shot(villager, "closed-conversation")
+
+
+@pytest.mark.parametrize("locale", ["en-US", "fa-AF", "ps-AF"])
+def test_on_a_small_phone_the_vote_card_is_seen_without_scrolling(browser, site, locale):
+    """The demo's description once pushed Agree to 800–990 px in Dari and Pashto on a 360 × 640 phone."""
+    context = browser.new_context(locale=locale, viewport={"width": 360, "height": 640})
+    page = context.new_page()
+    page.goto(f"{site['url']}/c/{site['demo']}")
+    agree = page.locator("#vote form.vote button.agree").bounding_box()
+    shot(page, f"phone-{locale}")
+    assert agree is not None and agree["y"] + agree["height"] <= 640, agree
+    context.close()
+
+
+def test_the_you_label_does_not_cover_its_marker_in_right_to_left_pages(browser, site):
+    """In Dari, the "You" label of the opinion map once sat on top of its own marker."""
+    page = new_page(browser, locale="fa-AF")
+    page.goto(f"{site['url']}/c/{site['demo']}")
+    for _ in range(7):  # enough votes to be placed on the map
+        page.locator("#vote form.vote button.agree").click()
+        page.wait_for_timeout(150)
+    page.wait_for_timeout(1500)  # the live analysis runs about a second after the votes
+    page.goto(f"{site['url']}/c/{site['demo']}/results")
+    marker = page.locator("svg.opinion-map circle[r='8']").bounding_box()
+    label = page.locator("svg.opinion-map text").bounding_box()
+    shot(page, "results-you-fa")
+    assert marker and label
+    overlap = max(0, min(marker["x"] + marker["width"], label["x"] + label["width"]) - max(marker["x"], label["x"]))
+    assert overlap < 4, (marker, label)

@@ -223,3 +223,24 @@ def test_the_moderation_queue_has_a_refresh_link_and_refreshes_itself_with_javas
     assert 'data-pending=""' in desk
     script = TestClient(site.app).get("/static/concord.js").text
     assert "statuses=pending" not in script and "/statements?status=pending" in script
+
+
+# --- slow networks ------------------------------------------------------------------------------
+
+
+def test_pages_are_compressed_and_static_files_cached_under_versioned_names(site):
+    client = TestClient(site.app)
+    html = client.get(f"/c/{site.conversation}", headers={"Accept-Encoding": "gzip"})
+    assert html.headers["content-encoding"] == "gzip"
+    assert int(html.headers["content-length"]) < len(html.content) / 2  # httpx decompressed it
+    css = re.search(r'href="(/static/concord\.[0-9a-f]{10}\.css)"', html.text).group(1)
+    script = re.search(r'src="(/static/concord\.[0-9a-f]{10}\.js)"', html.text).group(1)
+    for url in (css, script):
+        served = client.get(url)
+        assert served.status_code == 200 and served.headers["cache-control"] == "public, max-age=31536000, immutable"
+    plain = client.get("/static/concord.css")
+    assert plain.status_code == 200 and "must-revalidate" in plain.headers["cache-control"]
+    assert client.get("/static/concord.0000000000.css").status_code == 404
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert 'rel="icon"' in html.text
