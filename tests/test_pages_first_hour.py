@@ -60,7 +60,7 @@ def test_a_mis_tapped_vote_can_be_changed_from_the_card(site):
     person = site.participant()
     html = page(person.get(f"/c/{site.conversation}"))
     number = re.search(r'name="statement" value="(\d+)"', html).group(1)
-    text = re.search(r'data-number="\d+">([^<]+)</p>', html).group(1)
+    text = re.search(r'data-long="\d+">([^<]+)</p>', html).group(1)
     page(person.get(redirected(post(person, f"/c/{site.conversation}/vote", statement=number, vote="agree"), "/c/")))
     card = section(page(person.get(f"/c/{site.conversation}")), "vote")
     last = card.split('class="last-vote"')[1]

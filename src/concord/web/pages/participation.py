@@ -21,7 +21,10 @@ from concord.web.rendering import render
 router = page_router()
 ATTRIBUTE_FIELD = "attr:"  # form fields "attr:<name>" answer a declared attribute
 DRAFT_KEPT = 2000  # characters of an unsent statement carried back in the address
-DESCRIPTION_SHOWN = 160  # a longer description is folded, so that the vote card is seen on a phone
+# On a 360 × 640 phone the vote card must be seen without scrolling: a description longer than this is
+# folded to its first words, and a statement longer than LONG_STATEMENT is set smaller.
+DESCRIPTION_SHOWN = 80
+LONG_STATEMENT = 140
 
 
 @router.get("/c/{conversation_id}", response_class=HTMLResponse)
@@ -58,6 +61,7 @@ def conversation_page(
         invite=invite,
         signed_xid={"xid": xid, "token": xid_token},
         description_shown=DESCRIPTION_SHOWN,
+        long_statement=LONG_STATEMENT,
     )
 
 

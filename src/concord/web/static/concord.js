@@ -59,6 +59,7 @@
         remember(card, text.textContent, statement, button.value);
         if (!next.statement) { window.location.reload(); return; } // the server renders the "all done" card
         text.textContent = next.statement.text;
+        text.classList.toggle("long", next.statement.text.length > parseInt(text.getAttribute("data-long"), 10));
         text.setAttribute("data-number", next.statement.number);
         form.elements.statement.value = next.statement.number;
         if (left) {

@@ -1,0 +1,38 @@
+"""``mutual-veto``: a majority, unless some group opposes it beyond the veto threshold: any opinion
+group found in the votes, and any declared group (a community) — Bosnia and Herzegovina's vital
+interest veto, shared/docs/decision-rules.md. A group too small to tell, or whose opposition the data
+cannot settle, leaves the outcome undecided rather than silently not counting."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from concord.engine.decisions.outcome import Outcome, Result, as_result, check
+from concord.engine.decisions.rule import Param, ProposalVotes, Rule
+from concord.engine.decisions.support import Verdict
+
+
+class MutualVeto(Rule):
+    name = "mutual-veto"
+    summary = "a majority, unless a group opposes it beyond the veto threshold"
+    parameters: ClassVar[dict[str, Param]] = {
+        "majority": Param(0.5, "share of agree among everyone to exceed", 0.5, 1.0),
+        "veto": Param(0.6, "share of disagree within a group that vetoes", 0.5, 1.0),
+    }
+
+    def decide(self, votes: ProposalVotes) -> Outcome:
+        overall = check(votes.everyone, self.values["majority"], "majority")
+        groups = [*votes.opinion_groups, *(g for groups in votes.declared.values() for g in groups)]
+        vetoes = [check(group, self.values["veto"], "veto", "disagree") for group in groups]
+        plain = as_result(overall.verdict)
+        vetoing = [c.body for c in vetoes if c.verdict == Verdict.CLEARS]
+        open_ = [c.body for c in vetoes if c.verdict in (Verdict.UNCLEAR, Verdict.TOO_FEW)]
+        if vetoing:
+            result, explanation, decisive = Result.FAIL, f"vetoed by {', '.join(vetoing)}", vetoing
+        elif plain != Result.PASS:
+            result, explanation, decisive = plain, f"no majority ({overall.verdict})", [votes.everyone.name]
+        elif open_:
+            result, explanation, decisive = Result.UNDECIDED, f"cannot tell whether {', '.join(open_)} veto", open_
+        else:
+            result, explanation, decisive = Result.PASS, "a majority, and no group opposes it", [votes.everyone.name]
+        return Outcome(self.name, dict(self.values), result, explanation, [overall, *vetoes], decisive, plain)
