@@ -192,10 +192,10 @@ def test_five_places_with_a_tie_a_silent_one_and_reported_tallies_beside_live_on
 
 def test_double_majority_needs_more_than_half_the_cantons_and_the_people():
     """20 cantons weigh 1 and 6 half-cantons 0.5, 23 in all: 11.5 is not a majority."""
-    cantons = [reported(f"C{i}", 60, 40) for i in range(10)] + [reported(f"H{i}", 60, 40, weight=0.5) for i in range(3)]
-    cantons += [reported(f"C{i}", 1, 2) for i in range(10, 20)] + [
-        reported(f"H{i}", 1, 2, weight=0.5) for i in range(3, 6)
-    ]
+    cantons = [reported(f"C{i}", 60, 40) for i in range(10)]
+    cantons += [reported(f"H{i}", 60, 40, weight=0.5) for i in range(3)]
+    cantons += [reported(f"C{i}", 1, 2) for i in range(10, 20)]
+    cantons += [reported(f"H{i}", 1, 2, weight=0.5) for i in range(3, 6)]
     outcome = make_place_rule("double-majority").decide(cantons)
     assert outcome.detail["places_for"] == 11.5 and outcome.detail["places_total"] == 23
     assert outcome.popular == Result.PASS and outcome.result == Result.FAIL  # a popular yes, failing in the cantons
