@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from concord.formats.polis import read_export
 from conftest import DEMO, POLIS_DATA, needs
 
 
@@ -162,3 +163,54 @@ def test_bad_input_gets_one_clear_message_and_exit_code_2(tmp_path, case):
     assert run.stderr.startswith("concord: error:")
     assert message in run.stderr
     assert run.stdout == ""
+
+
+def test_decide_an_export_under_every_rule_with_declared_groups(tmp_path):
+    ids = read_export(DEMO).votes.participant_ids.tolist()
+    groups_file = tmp_path / "region.csv"
+    groups_file.write_text("".join(f"{pid},{'north' if i % 3 else 'south'}\n" for i, pid in enumerate(ids)))
+    passed = {}
+    for rule in ("majority", "consensus", "mutual-veto", "concurrent-majority", "parallel-consent",
+                 "weighted-majority"):  # fmt: skip
+        run = concord("decide", str(DEMO), "--rule", rule, "--groups-file", str(groups_file), "--json")
+        assert run.returncode == 0, run.stderr
+        body = json.loads(run.stdout)
+        assert body["rule"] == rule and body["counts"]["pass"] + body["counts"]["fail"] + body["counts"][
+            "undecided"
+        ] == len(body["proposals"])
+        proposal = body["proposals"][0]
+        assert {"statement", "text", "outcome", "explanation", "majority", "decisive", "checks"} <= set(proposal)
+        passed[rule] = body["counts"]["pass"]
+    assert all(count <= passed["majority"] for rule, count in passed.items() if rule != "weighted-majority")
+
+
+def test_decide_across_places_from_reported_tallies(tmp_path):
+    tallies = tmp_path / "provinces.csv"
+    tallies.write_text("space,weight,agree,disagree,population\nHerat,1,60,40,2000\nKabul,1,30,70,4000\n"
+                       "Balkh,0.5,55,45,\nBamyan,1,0,0,300\n")  # fmt: skip
+    run = concord("decide", "--tallies", str(tallies), "--rule", "double-majority", "--json")
+    assert run.returncode == 0, run.stderr
+    body = json.loads(run.stdout)
+    assert body["outcome"] == "fail" and body["silent"] == ["Bamyan"] and body["popular_majority"] == "fail"
+    assert body["detail"]["places_for"] == 1.5 and body["detail"]["places_total"] == 3.5
+    quota = concord("decide", "--tallies", str(tallies), "--rule", "places-quota", "--param", "quota=2")
+    assert quota.returncode == 0 and quota.stdout.startswith("places-quota: pass")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--rule", "majority"], "give either an export folder or --tallies"),
+        (["{demo}", "--rule", "plurality"], "an export is decided by one of majority"),
+        (["{demo}", "--rule", "consensus", "--param", "threshold=2"], "threshold must be between 0.5 and 1"),
+        (["{demo}", "--rule", "consensus", "--param", "threshold"], "write it as NAME=VALUE"),
+        (["{demo}", "--rule", "consensus", "--param", "colour=red"], "consensus takes no parameter colour"),
+        (["--tallies", "{bad}", "--rule", "all-places"], "line 2: expected space,weight,agree,disagree"),
+        (["--tallies", "{bad}", "--rule", "majority"], "--tallies decides across places"),
+    ],
+)
+def test_decide_refuses_bad_input_with_one_line(tmp_path, arguments, message):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("space,weight,agree,disagree\nHerat,1,60\n")
+    run = concord("decide", *(a.format(demo=DEMO, bad=bad) for a in arguments))
+    assert run.returncode == 2 and message in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from concord.cli import analysis, server
+from concord.cli import analysis, decisions, server
 
 app = typer.Typer(
     help="Concord: inclusive, decentralized collective decisions.",
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.command()(analysis.analyze)
 app.command()(analysis.synth)
+app.command()(decisions.decide)
 app.command()(server.serve)
 app.command("import")(server.import_conversation)
 app.command("export")(server.export_conversation)

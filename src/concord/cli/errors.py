@@ -11,10 +11,16 @@ INPUT_ERROR_EXIT = 2
 
 def input_error_types() -> tuple[type[BaseException], ...]:
     from concord.engine.analysis import AnalysisParameterError
+    from concord.engine.decisions import RuleParameterError
     from concord.engine.votes import VoteDataError
     from concord.formats.errors import InputFileError
 
-    errors: tuple[type[BaseException], ...] = (InputFileError, VoteDataError, AnalysisParameterError)
+    errors: tuple[type[BaseException], ...] = (
+        InputFileError,
+        VoteDataError,
+        AnalysisParameterError,
+        RuleParameterError,
+    )
     if "concord.service.errors" in sys.modules:  # server commands: service errors are input errors too
         from concord.service.errors import ServiceError
         from concord.store.database import DatabaseError

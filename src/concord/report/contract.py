@@ -16,7 +16,9 @@ from typing import Any
 
 from concord.engine.tallies import Direction
 
-RESULTS_VERSION = 2  # 2: consensus entries say whether every group takes their side; bridging, if opposed
+# 2: consensus entries say whether every group takes their side, bridging whether a group opposes it
+# 3: the decisions of the conversation's proposals under its rule
+RESULTS_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,42 @@ class AnalysisResults:
 
 
 @dataclass(frozen=True)
+class DecisionCheck:
+    """One body's share (with its interval) against one threshold, and the part it played."""
+
+    body: str
+    side: Direction
+    share: float | None
+    low: float
+    high: float
+    threshold: float
+    verdict: str  # clears, short, unclear, too_few
+    role: str
+    voters: int
+
+
+@dataclass(frozen=True)
+class ProposalDecision:
+    statement: int
+    text: str
+    outcome: str  # pass, fail, undecided
+    explanation: str
+    majority: str  # what a plain majority of everyone would have said
+    decisive: list[str]  # the groups that carried, vetoed or left it open
+    checks: list[DecisionCheck]
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Every proposal decided by the conversation's rule, with the rule and its parameters (so that an
+    outcome can be recomputed)."""
+
+    rule: str
+    parameters: dict[str, Any]
+    proposals: list[ProposalDecision]
+
+
+@dataclass(frozen=True)
 class OpinionMap:
     """Every analysed participant's 2-D position and group (−1: not clustered), by participant number."""
 
@@ -146,6 +184,7 @@ class ConversationResults(AnalysisResults):
     version: int = RESULTS_VERSION
     declared: dict[str, Comparison] = field(default_factory=dict)
     map: OpinionMap
+    decisions: Decisions | None = None
 
 
 def to_json(value: Any) -> Any:

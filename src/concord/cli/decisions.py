@@ -1,0 +1,119 @@
+"""``concord decide``: decide every statement of a Pol.is export as a proposal under a rule, or one
+proposal across places from their reported tallies. One JSON object with ``--json``; a summary else."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from concord.cli.errors import fail, run_safely
+
+
+def decide(
+    path: Path | None = typer.Argument(None, help="A Pol.is export folder: every statement is decided as a proposal."),
+    rule: str = typer.Option(
+        ...,
+        "--rule",
+        help="The rule: majority, consensus, mutual-veto, concurrent-majority, "
+        "parallel-consent, weighted-majority; across places (--tallies): all-places, "
+        "places-quota, double-majority, qualified-majority.",
+    ),
+    parameter: list[str] = typer.Option([], "--param", help="A rule parameter, NAME=VALUE (repeat for more)."),
+    groups_file: Path | None = typer.Option(
+        None, "--groups-file", help="CSV of participant,group: declared groups (communities, regions)."
+    ),
+    tallies: Path | None = typer.Option(
+        None, "--tallies", help="CSV of space,weight,agree,disagree[,population]: one proposal across places."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Decide proposals so that no group dominates: under a power-sharing rule, or across places."""
+    if (path is None) == (tallies is None):
+        fail("give either an export folder or --tallies CSV (not both)")
+    run_safely(_decide, path, rule, parameter, groups_file, tallies, json_output)
+
+
+def _decide(
+    path: Path | None,
+    rule: str,
+    parameter: list[str],
+    groups_file: Path | None,
+    tallies: Path | None,
+    json_output: bool,
+) -> None:
+    import json
+
+    from concord.engine.decisions import PLACE_RULES, RULES, make_place_rule, make_rule
+    from concord.report.contract import to_json
+    from concord.report.decisions import rollup_json, tally_counts
+
+    if tallies is not None:
+        if rule not in PLACE_RULES:
+            fail(f"--tallies decides across places: use one of {', '.join(PLACE_RULES)}")
+        chosen = make_place_rule(rule, _parameters(parameter, PLACE_RULES[rule].parameters))
+        from concord.formats.tallies import read_tallies
+
+        found = rollup_json(chosen.decide(read_tallies(tallies)))
+        if json_output:
+            sys.stdout.write(json.dumps(found, ensure_ascii=False) + "\n")
+        else:
+            print(f"{rule}: {found['outcome']} ({found['explanation']}); a majority of all votes: "
+                  f"{found['popular_majority']}")  # fmt: skip
+        return
+    assert path is not None
+    if rule not in RULES:
+        fail(f"an export is decided by one of {', '.join(RULES)} (across places: --tallies)")
+    chosen_rule = make_rule(rule, _parameters(parameter, RULES[rule].parameters))
+    decided = _export_decisions(path, chosen_rule, groups_file)
+    counts = tally_counts(decided.proposals)
+    majority = {result: sum(p.majority == result for p in decided.proposals) for result in counts}
+    if json_output:
+        body = {**to_json(decided), "counts": counts, "majority_counts": majority}
+        sys.stdout.write(json.dumps(body, ensure_ascii=False) + "\n")
+        return
+    print(f"{rule} ({', '.join(f'{k}={v}' for k, v in decided.parameters.items() if v is not None)}): "
+          f"{counts['pass']} pass, {counts['fail']} fail, {counts['undecided']} undecided of "
+          f"{len(decided.proposals)} statements; plain majority would pass {majority['pass']}")  # fmt: skip
+    for proposal in decided.proposals:
+        print(f"  [{proposal.statement}] {proposal.outcome:9} {proposal.explanation}  {proposal.text[:70]}")
+
+
+def _export_decisions(path: Path, rule, groups_file: Path | None):
+    import numpy as np
+
+    from concord.engine.analysis import DeclaredGroups, analyze
+    from concord.engine.decisions.tallied import proposal_votes
+    from concord.formats.declared_groups import read_groups_file
+    from concord.formats.polis import read_export
+    from concord.report.decisions import decisions
+    from concord.report.opinion_map import group_letter
+
+    export = read_export(path)
+    analysis = analyze(export.votes)
+    declared = {}
+    if groups_file is not None:
+        groups = DeclaredGroups.from_mapping(export.votes, read_groups_file(groups_file))
+        declared[groups_file.stem] = (groups.labels, groups.names)
+    opinion = (analysis.groups.labels, [group_letter(g) for g in range(analysis.groups.k)])
+    columns = np.flatnonzero(analysis.eligible).tolist()
+    by_column = proposal_votes(export.votes, columns, opinion, declared)
+    ids = export.votes.statement_ids
+    texts = {sid: statement.text for sid, statement in export.statements.items()}
+    return decisions(rule, {int(ids[column]): found for column, found in by_column.items()}, texts)
+
+
+def _parameters(given: list[str], declared: dict) -> dict:
+    """NAME=VALUE pairs as the rule's parameters, numbers parsed, lists split on commas."""
+    parsed = {}
+    for item in given:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            fail(f"--param {item!r}: write it as NAME=VALUE, e.g. --param threshold=0.7")
+        kind = declared[name].kind if name in declared else str
+        try:
+            parsed[name] = kind(value) if kind in (int, float) else value.split(",") if kind is list else value
+        except ValueError:
+            fail(f"--param {name}: {value!r} is not a number")
+    return parsed
