@@ -49,6 +49,12 @@ EXPECTED_ROUTES = {
     ("GET", "/api/conversations/{conversation_id}/invitations"),
     ("GET", "/api/health"),
     ("GET", "/api/conversations/{conversation_id}/embedding"),
+    ("POST", "/api/conversations/{conversation_id}/statements/{number}/proposal"),
+    ("PUT", "/api/spaces/{space_id}/decision-rule"),
+    ("PUT", "/api/spaces/{space_id}/place"),
+    ("GET", "/api/spaces/{space_id}/proposals"),
+    ("POST", "/api/spaces/{space_id}/proposals"),
+    ("POST", "/api/spaces/{space_id}/proposals/{proposal_id}/tallies"),
 }
 
 

@@ -149,6 +149,8 @@ class ProposalDecision:
     statement: int
     text: str
     outcome: str  # pass, fail, undecided
+    agree: int  # everyone's votes on it
+    disagree: int
     explanation: str
     majority: str  # what a plain majority of everyone would have said
     decisive: list[str]  # the groups that carried, vetoed or left it open

@@ -17,17 +17,19 @@ def decisions(rule: Rule, votes: Mapping[int, ProposalVotes], texts: Mapping[int
         rule=rule.name,
         parameters=dict(rule.values),
         proposals=[
-            proposal_decision(statement, texts.get(statement, ""), rule.decide(votes[statement]))
+            proposal_decision(statement, texts.get(statement, ""), votes[statement], rule.decide(votes[statement]))
             for statement in sorted(votes)
         ],
     )
 
 
-def proposal_decision(statement: int, text: str, outcome: Outcome) -> contract.ProposalDecision:
+def proposal_decision(statement: int, text: str, votes: ProposalVotes, outcome: Outcome) -> contract.ProposalDecision:
     return contract.ProposalDecision(
         statement=statement,
         text=text,
         outcome=outcome.result,
+        agree=votes.everyone.agree,
+        disagree=votes.everyone.disagree,
         explanation=outcome.explanation,
         majority=str(outcome.majority),
         decisive=list(outcome.decisive),

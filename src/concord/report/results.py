@@ -24,14 +24,20 @@ def analysis_results(
 
 
 def conversation_results(
-    analysis: Analysis, texts: Texts, *, topic: str, declared: Mapping[str, GroupComparison]
+    analysis: Analysis,
+    texts: Texts,
+    *,
+    topic: str,
+    declared: Mapping[str, GroupComparison],
+    decisions: contract.Decisions | None = None,
 ) -> contract.ConversationResults:
     """What the live analysis stores for a conversation: the analysis, one comparison per declared
-    attribute (e.g. region) and the opinion map."""
+    attribute (e.g. region), the opinion map, and the decisions of its proposals."""
     return contract.ConversationResults(
         **_analysis_fields(analysis, texts, topic, None),
         declared={name: comparison(analysis, found, texts) for name, found in declared.items()},
         map=opinion_map(analysis),
+        decisions=decisions,
     )
 
 

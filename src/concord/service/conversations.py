@@ -13,6 +13,7 @@ from concord.service.accounts import user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.errors import Invalid, Label, NotFound
+from concord.service.rules import effective_rule, validated_rule
 from concord.service.spaces import require_moderator, space_by_id, validate_language
 from concord.service.text import checked_text
 from concord.service.xids import new_xid_secret
@@ -44,6 +45,7 @@ class ConversationSettings:
     max_statement_length: int = 140
     attributes: list | None = None
     allow_unsigned_xid: bool = False  # accept external ids the embedding site did not sign (a risk)
+    decision_rule: dict | None = None  # the rule of its proposals; None: the space's (concord.service.rules)
 
     def validated(self) -> ConversationSettings:
         self.topic = checked_text(self.topic or "", Label("a topic"), TOPIC_LENGTH, field="topic").strip()
@@ -75,6 +77,7 @@ class ConversationSettings:
                 low=low,
                 high=high,
             )
+        self.decision_rule = validated_rule(self.decision_rule) if self.decision_rule is not None else None
         self.attributes = validate_attributes(self.attributes or [])
         return self
 
@@ -214,12 +217,17 @@ def counts(session: Session, conversation: Conversation) -> Counts:
 class ConversationDetail:
     conversation: Conversation
     counts: Counts
+    effective_rule: dict[str, Any]  # the rule that decides its proposals (its own, else a space's above)
+
+
+def detail_of(session: Session, conversation: Conversation) -> ConversationDetail:
+    return ConversationDetail(conversation, counts(session, conversation), effective_rule(conversation))
 
 
 def conversation_detail(runtime: Runtime, public_id: str) -> ConversationDetail:
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
-        return ConversationDetail(conversation, counts(session, conversation))
+        return detail_of(session, conversation)
 
 
 def start_conversation(
@@ -227,7 +235,7 @@ def start_conversation(
 ) -> ConversationDetail:
     with runtime.transaction() as session:
         conversation = create_conversation(session, user_of(session, caller), space_by_id(session, space_id), settings)
-        return ConversationDetail(conversation, counts(session, conversation))
+        return detail_of(session, conversation)
 
 
 def change_settings(runtime: Runtime, caller: Caller, public_id: str, changes: dict[str, Any]) -> ConversationDetail:
@@ -236,7 +244,7 @@ def change_settings(runtime: Runtime, caller: Caller, public_id: str, changes: d
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
         update_settings(session, user_of(session, caller), conversation, changes)
-        detail = ConversationDetail(conversation, counts(session, conversation))
+        detail = detail_of(session, conversation)
     runtime.live.notify(conversation.id)
     return detail
 
@@ -246,7 +254,7 @@ def open_or_close(runtime: Runtime, caller: Caller, public_id: str, is_open: boo
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
         set_open(session, user_of(session, caller), conversation, is_open)
-        return ConversationDetail(conversation, counts(session, conversation))
+        return detail_of(session, conversation)
 
 
 @dataclass(frozen=True)

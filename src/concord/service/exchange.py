@@ -31,8 +31,8 @@ from concord.service.conversations import (
     ConversationDetail,
     ConversationSettings,
     conversation_by_public_id,
-    counts,
     create_conversation,
+    detail_of,
 )
 from concord.service.errors import Invalid
 from concord.service.spaces import require_moderator, space_by_id
@@ -320,7 +320,7 @@ def import_upload(
     with runtime.transaction() as session:
         space = space_by_id(session, space_id)
         imported = import_polis_zip(session, user_of(session, caller), space, data, topic)
-        detail = ConversationDetail(imported.conversation, counts(session, imported.conversation))
+        detail = detail_of(session, imported.conversation)
     runtime.live.analyse_now(detail.conversation.id)
     return detail
 

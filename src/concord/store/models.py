@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -69,6 +70,11 @@ class Space(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(LANGUAGE_TAG_LENGTH), default="en")
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    # The default decision rule of every conversation below ({"name", "parameters"}), if set.
+    decision_rule: Mapped[dict | None] = mapped_column(JSON)
+    # As a place in a roll-up: its weight (a half-place weighs 0.5) and its declared population.
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    population: Mapped[float | None] = mapped_column(Float)
 
     parent: Mapped[Space | None] = relationship(remote_side="Space.id")
 
@@ -125,6 +131,7 @@ class Conversation(Base):
     # The embedding site's key: it signs the external ids it vouches for (concord.service.xids).
     xid_secret: Mapped[str] = mapped_column(String(64))
     allow_unsigned_xid: Mapped[bool] = mapped_column(Boolean, default=False)
+    decision_rule: Mapped[dict | None] = mapped_column(JSON)  # {"name", "parameters"}; else the space's
     next_statement_number: Mapped[int] = mapped_column(Integer, default=0)
     next_participant_number: Mapped[int] = mapped_column(Integer, default=0)
     created_ms: Mapped[int] = mapped_column(BigInteger)
@@ -168,6 +175,9 @@ class Statement(Base):
     is_seed: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[StatementStatus] = mapped_column(state_column(StatementStatus, 16))
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    is_proposal: Mapped[bool] = mapped_column(Boolean, default=False)  # decided by the conversation's rule
+    # When the proposal was put by a wider space to this conversation's space (a roll-up).
+    space_proposal_id: Mapped[int | None] = mapped_column(ForeignKey("space_proposals.id", ondelete="SET NULL"))
 
 
 class ModerationEvent(Base):
@@ -246,3 +256,29 @@ class InstanceSecret(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
+
+
+class SpaceProposal(Base):
+    """A proposal a space puts to the spaces below it: each decides it by its own rule with its own
+    participants (or reports a tally), and the outcomes roll up by ``place_rule``."""
+
+    __tablename__ = "space_proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    place_rule: Mapped[dict] = mapped_column(JSON)  # {"name", "parameters"} of a rule across places
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportedTally(Base):
+    """A place's count of a proposal made elsewhere (on paper, at a meeting without connectivity)."""
+
+    __tablename__ = "reported_tallies"
+
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("space_proposals.id", ondelete="CASCADE"), primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True)
+    agree: Mapped[int] = mapped_column(Integer)
+    disagree: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    reported_ms: Mapped[int] = mapped_column(BigInteger)

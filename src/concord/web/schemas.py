@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from concord.engine.decisions import PLACE_RULES, RULES
 from concord.report.contract import ConversationResults
 from concord.service.accounts import PASSWORD_LENGTH, USERNAME_LENGTH
 from concord.service.conversations import (
@@ -20,6 +21,7 @@ from concord.service.conversations import (
 from concord.service.invitations import CODE_LENGTH, MAX_PER_REQUEST
 from concord.service.moderation import REASON_LENGTH
 from concord.service.participation import XID_MAX_LENGTH
+from concord.service.rollups import PROPOSAL_LENGTH
 from concord.service.spaces import DESCRIPTION_LENGTH as SPACE_DESCRIPTION_LENGTH
 from concord.service.spaces import NAME_LENGTH, SLUG_LENGTH
 from concord.service.xids import XID_TOKEN_LENGTH
@@ -89,6 +91,47 @@ class SpaceIn(Strict):
     description: str = Field("", max_length=SPACE_DESCRIPTION_LENGTH)
 
 
+RuleParameter = float | int | str | list[str]
+
+
+def _one_of(names: Any, what: str) -> Any:
+    """A rule's name: one of ``names`` (listed as an enum in the OpenAPI spec)."""
+    return Field(description=f"{what}: {', '.join(names)}", json_schema_extra={"enum": list(names)})
+
+
+class DecisionRuleIn(Strict):
+    name: str = _one_of(RULES, "a rule of a conversation")
+    parameters: dict[str, RuleParameter] = Field(default_factory=dict, max_length=8)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        if name not in RULES:
+            raise ValueError(f"not a decision rule: use one of {', '.join(RULES)}")
+        return name
+
+
+class PlaceRuleIn(Strict):
+    name: str = _one_of(PLACE_RULES, "a rule across places")
+    parameters: dict[str, RuleParameter] = Field(default_factory=dict, max_length=8)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        if name not in PLACE_RULES:
+            raise ValueError(f"not a rule across places: use one of {', '.join(PLACE_RULES)}")
+        return name
+
+
+class SpaceRuleIn(Strict):
+    rule: DecisionRuleIn | None = Field(description="The default rule of every conversation below; null: none.")
+
+
+class PlaceIn(Strict):
+    weight: float = Field(1.0, ge=0, le=1000, description="As a place in a roll-up (a half-place weighs 0.5).")
+    population: float | None = Field(None, ge=0, description="Declared population, for rules that weigh by it.")
+
+
 class SpaceOut(BaseModel):
     id: int
     parent_id: int | None
@@ -96,6 +139,9 @@ class SpaceOut(BaseModel):
     name: str
     language: str
     description: str
+    decision_rule: dict | None = None
+    weight: float = 1.0
+    population: float | None = None
 
 
 class SpaceDetail(SpaceOut):
@@ -137,6 +183,7 @@ class ConversationIn(Strict):
         description="Declared attributes asked of participants, used as declared groups.",
     )
     allow_unsigned_xid: bool = Field(False, description=UNSIGNED_XID)
+    decision_rule: DecisionRuleIn | None = Field(None, description="The rule of its proposals; none: the space's.")
 
 
 class ConversationPatch(Strict):
@@ -149,10 +196,13 @@ class ConversationPatch(Strict):
     max_statement_length: StatementLength | None = None
     attributes: list[Attribute] | None = Field(None, max_length=MAX_ATTRIBUTES)
     allow_unsigned_xid: bool | None = Field(None, description=UNSIGNED_XID)
+    decision_rule: DecisionRuleIn | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self):
-        given_null = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
+        given_null = sorted(
+            name for name in self.model_fields_set if getattr(self, name) is None and name != "decision_rule"
+        )  # a null rule means the space's
         if given_null:
             raise ValueError(f"{', '.join(given_null)} cannot be null: leave a setting out to keep it")
         return self
@@ -183,6 +233,8 @@ class ConversationOut(BaseModel):
     max_statement_length: int
     attributes: list[Attribute]
     allow_unsigned_xid: bool
+    decision_rule: dict | None = Field(description="Its own rule, if set.")
+    effective_rule: dict = Field(description="The rule that decides its proposals: its own, else a space's above.")
     statements: int
     participants: int
     votes: int
@@ -197,7 +249,49 @@ class StatementOut(BaseModel):
     text: str
     status: StatementStatus
     is_seed: bool
+    is_proposal: bool = False
     created_ms: int
+
+
+class ProposalIn(Strict):
+    proposal: bool = Field(description="True: decided by the conversation's rule; false: a statement again.")
+
+
+class SpaceProposalIn(Strict):
+    text: str = Field(max_length=PROPOSAL_LENGTH)
+    rule: PlaceRuleIn
+
+
+class TallyIn(Strict):
+    space_id: RowId = Field(description="The place below that reports (any depth).")
+    agree: int = Field(strict=True, ge=0, le=10**9)
+    disagree: int = Field(strict=True, ge=0, le=10**9)
+    note: str = Field("", max_length=500)
+
+
+class PlaceOut(BaseModel):
+    space_id: int
+    path: str
+    name: str
+    source: Literal["conversation", "reported", "below", "silent"]
+    conversation: str | None
+    outcome: Literal["pass", "fail", "undecided"] | None
+    agree: int
+    disagree: int
+    weight: float
+    population: float | None
+
+
+class RollupOut(BaseModel):
+    id: int
+    text: str
+    rule: dict
+    outcome: Literal["pass", "fail", "undecided"]
+    explanation: str
+    popular_majority: Literal["pass", "fail"]
+    silent: list[str]
+    undecided: list[str]
+    places: list[PlaceOut]
 
 
 class ModerationIn(Strict):

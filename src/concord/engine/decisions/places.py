@@ -59,13 +59,14 @@ class RollupOutcome:
     popular: Result  # a majority of all votes cast in every place together
     detail: dict[str, Any] = field(default_factory=dict)  # the rule's own figures (weights, shares)
 
-    def as_place(self, name: str, **weights: Any) -> Place:
+    def as_place(self, name: str, *, weight: float = 1.0, population: float | None = None) -> Place:
         """This outcome as one place of a wider roll-up (district → province → country)."""
         agree = sum(p.agree for p in self.places)
         disagree = sum(p.disagree for p in self.places)
-        result = None if self.result == Result.UNDECIDED and not self.passing and not self.failing else self.result
+        decided = self.passing or self.failing or self.undecided
+        result = self.result if decided else None  # no place below has decided: silent too
         participants = sum(p.participants for p in self.places)
-        return Place(name, result, agree, disagree, participants=participants, **weights)
+        return Place(name, result, agree, disagree, weight, population, participants)
 
 
 class PlaceRule:

@@ -11,12 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from concord.engine.analysis import Analysis, AnalysisParams, DeclaredGroups, GroupComparison, analyze, compare_groups
+from concord.engine.decisions import make_rule
 from concord.engine.routing import priority
 from concord.engine.votes import VoteDataError, build_vote_matrix
 from concord.report.contract import RESULTS_VERSION, to_json
 from concord.report.results import conversation_results
 from concord.service.clock import now_ms
+from concord.service.decisions import decide_proposals
 from concord.service.live_analysis.events import EventCache
+from concord.service.rules import effective_rule
 from concord.states import StatementStatus
 from concord.store.models import AnalysisRecord, Conversation, Participant, Statement
 
@@ -38,9 +41,10 @@ def analyse_conversation(
         return None
     analysis = analyze(matrix, params)
     texts = {s.number: s.text for s in statements}
-    results = conversation_results(
-        analysis, texts, topic=conversation.topic, declared=_declared(session, conversation, analysis)
-    )
+    declared = _declared(session, conversation, analysis)
+    rule = effective_rule(conversation)
+    decided = decide_proposals(make_rule(rule["name"], rule["parameters"]), analysis, statements, declared)
+    results = conversation_results(analysis, texts, topic=conversation.topic, declared=declared, decisions=decided)
     record = session.get(AnalysisRecord, conversation.id) or AnalysisRecord(conversation_id=conversation.id)
     record.computed_ms = now_ms()
     record.last_event_id = cache.last_event_id

@@ -34,6 +34,8 @@ def conversation_out(detail: ConversationDetail) -> dict:
         "max_statement_length": conversation.max_statement_length,
         "attributes": conversation.attributes or [],
         "allow_unsigned_xid": conversation.allow_unsigned_xid,
+        "decision_rule": conversation.decision_rule,
+        "effective_rule": detail.effective_rule,
         "statements": counts.statements,
         "participants": counts.participants,
         "votes": counts.votes,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Query, Request
 
-from concord.service import spaces
+from concord.service import decisions, rollups, spaces
 from concord.store.models import SPACE_PATH_LENGTH, Space
 from concord.web import schemas
 from concord.web.api.routing import api_router
@@ -21,6 +21,9 @@ def space_out(space: Space) -> dict:
         "name": space.name,
         "language": space.language,
         "description": space.description,
+        "decision_rule": space.decision_rule,
+        "weight": space.weight,
+        "population": space.population,
     }
 
 
@@ -51,3 +54,68 @@ def get_space(space_id: int, request: Request) -> dict:
 def add_moderator(space_id: int, body: schemas.ModeratorIn, request: Request) -> None:
     """Make a user moderator of this space (and so of every space below it)."""
     spaces.add_moderator(runtime(request), caller(request), space_id, body.username)
+
+
+@router.put("/spaces/{space_id}/decision-rule", response_model=schemas.SpaceOut)
+def set_decision_rule(space_id: int, body: schemas.SpaceRuleIn, request: Request) -> dict:
+    """The default rule of every conversation below this space that has none of its own."""
+    rule = body.rule.model_dump() if body.rule is not None else None
+    return space_out(decisions.set_space_rule(runtime(request), caller(request), space_id, rule))
+
+
+@router.put("/spaces/{space_id}/place", response_model=schemas.SpaceOut)
+def set_place(space_id: int, body: schemas.PlaceIn, request: Request) -> dict:
+    """How this space weighs as a place when the space above rolls up a proposal (moderators above)."""
+    found = decisions.set_place(runtime(request), caller(request), space_id, weight=body.weight,
+                                population=body.population)  # fmt: skip
+    return space_out(found)
+
+
+def rollup_out(view: rollups.RollupView) -> dict:
+    outcome = view.outcome
+    return {
+        "id": view.proposal.id,
+        "text": view.proposal.text,
+        "rule": view.proposal.place_rule,
+        "outcome": outcome.result,
+        "explanation": outcome.explanation,
+        "popular_majority": outcome.popular,
+        "silent": outcome.silent,
+        "undecided": outcome.undecided,
+        "places": [
+            {
+                "space_id": place.space.id,
+                "path": place.space.path,
+                "name": place.space.name,
+                "source": place.source,
+                "conversation": place.conversation,
+                "outcome": place.place.result,
+                "agree": place.place.agree,
+                "disagree": place.place.disagree,
+                "weight": place.place.weight,
+                "population": place.place.population,
+            }
+            for place in view.places
+        ],
+    }
+
+
+@router.post("/spaces/{space_id}/proposals", response_model=schemas.RollupOut, status_code=201)
+def put_to_places(space_id: int, body: schemas.SpaceProposalIn, request: Request) -> dict:
+    """Put a proposal to every space below: each decides it by its own rule (a conversation is opened in
+    each space at the bottom), and the outcomes roll up by ``rule`` at every level."""
+    return rollup_out(rollups.put_to_places(runtime(request), caller(request), space_id, body.text,
+                                            body.rule.model_dump()))  # fmt: skip
+
+
+@router.get("/spaces/{space_id}/proposals", response_model=list[schemas.RollupOut])
+def list_rollups(space_id: int, request: Request) -> list[dict]:
+    """The proposals this space put to the spaces below, rolled up as things stand."""
+    return [rollup_out(view) for view in rollups.rollups_of(runtime(request), space_id)]
+
+
+@router.post("/spaces/{space_id}/proposals/{proposal_id}/tallies", status_code=204)
+def report_tally(space_id: int, proposal_id: int, body: schemas.TallyIn, request: Request) -> None:
+    """A place below that voted elsewhere reports its count; it counts instead of its conversation."""
+    rollups.report_tally(runtime(request), caller(request), space_id, proposal_id, body.space_id, body.agree,
+                         body.disagree, body.note)  # fmt: skip

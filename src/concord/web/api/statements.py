@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import Request, Response
 
-from concord.service import moderation, statements
+from concord.service import decisions, moderation, statements
 from concord.states import StatementStatus
 from concord.store.models import Statement
 from concord.web import schemas
@@ -22,6 +22,7 @@ def statement_out(statement: Statement) -> dict:
         "text": statement.text,
         "status": statement.status,
         "is_seed": statement.is_seed,
+        "is_proposal": statement.is_proposal,
         "created_ms": statement.created_ms,
     }
 
@@ -55,3 +56,10 @@ def moderate_statement(conversation_id: str, number: int, body: schemas.Moderati
 def moderation_log(conversation_id: str, request: Request) -> list[dict]:
     """Every moderation decision with its reason; moderators are not named."""
     return [vars(entry) for entry in moderation.public_log(runtime(request), conversation_id).entries]
+
+
+@router.post("/conversations/{conversation_id}/statements/{number}/proposal", response_model=schemas.StatementOut)
+def mark_proposal(conversation_id: str, number: int, body: schemas.ProposalIn, request: Request) -> dict:
+    """Make a statement a proposal, decided by the conversation's rule (results: ``decisions``)."""
+    found = decisions.mark_proposal(runtime(request), caller(request), conversation_id, number, body.proposal)
+    return statement_out(found)

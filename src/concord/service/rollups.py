@@ -1,0 +1,203 @@
+"""Proposals a space puts to the spaces below it, decided in each and rolled up: decentralisation in
+practice. Each leaf space below gets a conversation holding the proposal, decided there by its own rule
+with its own participants; a place that voted elsewhere reports its tally instead; every space between
+rolls up its children by the proposal's rule across places, so a country's outcome is built from its
+provinces', and theirs from their districts'."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from concord.engine.decisions import (
+    Place,
+    PlaceRule,
+    Result,
+    RollupOutcome,
+    RuleParameterError,
+    make_place_rule,
+    reported,
+)
+from concord.report.contract import read_conversation_results
+from concord.service.accounts import user_of
+from concord.service.caller import Caller
+from concord.service.clock import now_ms
+from concord.service.conversations import ConversationSettings, create_conversation
+from concord.service.errors import Invalid, Label, NotFound
+from concord.service.spaces import children, require_moderator, space_by_id
+from concord.service.statements import add_statement
+from concord.service.text import checked_text
+from concord.store.models import AnalysisRecord, Conversation, ReportedTally, Space, SpaceProposal, Statement
+
+if TYPE_CHECKING:
+    from concord.service.runtime import Runtime
+
+PROPOSAL_LENGTH = 1000
+MAX_DEPTH = 12  # spaces nested deeper than this are not rolled up (a safeguard, not a design limit)
+
+
+def validated_place_rule(spec: Any) -> dict[str, Any]:
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise Invalid('a rule across places is an object such as {"name": "double-majority"}', field="rule")
+    try:
+        rule = make_place_rule(spec["name"], spec.get("parameters") or {})
+    except RuleParameterError as error:
+        raise Invalid("this rule across places cannot be used so: %(problem)s", "rule_invalid", field="rule",
+                      problem=str(error)) from None  # fmt: skip
+    return {"name": rule.name, "parameters": {k: v for k, v in rule.values.items() if v is not None}}
+
+
+@dataclass(frozen=True)
+class PlaceView:
+    """One place below, as the roll-up counted it."""
+
+    space: Space
+    place: Place
+    source: str  # "conversation", "reported", "below" (rolled up from its own places) or "silent"
+    conversation: str | None  # the public id of its conversation on the proposal, when it has one
+    below: RollupOutcome | None  # when it rolled up places of its own
+
+
+@dataclass(frozen=True)
+class RollupView:
+    proposal: SpaceProposal
+    outcome: RollupOutcome
+    places: list[PlaceView]  # the spaces directly below, in the roll-up's order
+
+
+# --- use cases ------------------------------------------------------------------------------------
+
+
+def put_to_places(runtime: Runtime, caller: Caller, space_id: int, text: str, place_rule: dict[str, Any]) -> RollupView:
+    """Put a proposal to every space below: each leaf space gets a conversation holding it."""
+    with runtime.transaction() as session:
+        space = space_by_id(session, space_id)
+        user = require_moderator(session, user_of(session, caller), space)
+        text = checked_text(text, Label("a proposal"), PROPOSAL_LENGTH, field="text").strip()
+        if not text:
+            raise Invalid("write the proposal first", "statement_empty", field="text")
+        rule = validated_place_rule(place_rule)
+        leaves = _leaves_below(session, space)
+        if not leaves:
+            raise Invalid("this space has no spaces below it to put a proposal to", field="text")
+        proposal = SpaceProposal(space_id=space.id, text=text, place_rule=rule, created_ms=now_ms())
+        session.add(proposal)
+        session.flush()
+        for leaf in leaves:
+            settings = ConversationSettings(
+                topic=text[:300],
+                description=f"{space.name}: {text}",
+                language=leaf.language,
+                max_statement_length=max(140, min(1000, len(text))),
+            )
+            conversation = create_conversation(session, user, leaf, settings)
+            statement = add_statement(session, conversation, text, moderator=user)
+            statement.is_proposal = True
+            statement.space_proposal_id = proposal.id
+        session.flush()
+        return _rollup(session, proposal, space)
+
+
+def report_tally(
+    runtime: Runtime,
+    caller: Caller,
+    above_id: int,
+    proposal_id: int,
+    space_id: int,
+    agree: int,
+    disagree: int,
+    note: str = "",
+) -> ReportedTally:
+    """A place below reports how it voted elsewhere; it counts instead of its conversation."""
+    if min(agree, disagree) < 0:
+        raise Invalid("votes cannot be negative", field="agree")
+    with runtime.transaction() as session:
+        proposal = _proposal(session, proposal_id)
+        if proposal.space_id != above_id:
+            raise NotFound("no proposal %(number)s", number=proposal_id)
+        place = space_by_id(session, space_id)
+        above = session.get(Space, proposal.space_id)
+        assert above is not None
+        if not place.path.startswith(above.path + "/"):
+            raise Invalid("%(space)s is not below %(above)s", field="space", space=place.path, above=above.path)
+        require_moderator(session, user_of(session, caller), place)
+        tally = session.get(ReportedTally, (proposal.id, place.id)) or ReportedTally(
+            proposal_id=proposal.id, space_id=place.id
+        )
+        tally.agree, tally.disagree, tally.reported_ms = agree, disagree, now_ms()
+        tally.note = checked_text(note or "", Label("a note"), 500, multiline=True, field="note")
+        session.merge(tally)
+        return tally
+
+
+def rollups_of(runtime: Runtime, space_id: int) -> list[RollupView]:
+    """Every proposal this space put to the spaces below it, rolled up as things stand."""
+    with runtime.transaction() as session:
+        space = space_by_id(session, space_id)
+        proposals = session.scalars(
+            select(SpaceProposal).where(SpaceProposal.space_id == space.id).order_by(SpaceProposal.id.desc())
+        ).all()
+        return [_rollup(session, proposal, space) for proposal in proposals]
+
+
+# --- rolling up -----------------------------------------------------------------------------------
+
+
+def _rollup(session: Session, proposal: SpaceProposal, space: Space, depth: int = 0) -> RollupView:
+    rule = make_place_rule(proposal.place_rule["name"], proposal.place_rule.get("parameters") or {})
+    views = [_place(session, proposal, child, rule, depth + 1) for child in children(session, space)]
+    return RollupView(proposal, rule.decide([view.place for view in views]), views)
+
+
+def _place(session: Session, proposal: SpaceProposal, space: Space, rule: PlaceRule, depth: int) -> PlaceView:
+    tally = session.get(ReportedTally, (proposal.id, space.id))
+    if tally is not None:
+        place = reported(space.name, tally.agree, tally.disagree, weight=space.weight, population=space.population)
+        return PlaceView(space, place, "reported", None, None)
+    below = children(session, space)
+    if below and depth < MAX_DEPTH:
+        outcome = _rollup(session, proposal, space, depth).outcome
+        place = outcome.as_place(space.name, weight=space.weight, population=space.population)
+        return PlaceView(space, place, "below", None, outcome)
+    found = session.execute(
+        select(Conversation.public_id, Conversation.id, Statement.number)
+        .join(Statement, Statement.conversation_id == Conversation.id)
+        .where(Conversation.space_id == space.id, Statement.space_proposal_id == proposal.id)
+    ).first()
+    if found is None:
+        return PlaceView(space, _silent(space), "silent", None, None)
+    public_id, conversation_id, number = found
+    record = session.get(AnalysisRecord, conversation_id)
+    results = read_conversation_results(record.results) if record is not None else None
+    decided = next((d for d in (results.decisions.proposals if results and results.decisions else [])
+                    if d.statement == number), None)  # fmt: skip
+    if decided is None:
+        return PlaceView(space, _silent(space), "silent", public_id, None)
+    voters = decided.agree + decided.disagree
+    place = Place(space.name, Result(decided.outcome), decided.agree, decided.disagree, space.weight,
+                  space.population, voters)  # fmt: skip
+    return PlaceView(space, place, "conversation", public_id, None)
+
+
+def _silent(space: Space) -> Place:
+    return Place(space.name, None, weight=space.weight, population=space.population)
+
+
+def _leaves_below(session: Session, space: Space) -> list[Space]:
+    return list(
+        session.scalars(
+            select(Space).where(Space.path.startswith(space.path + "/"), ~Space.id.in_(
+                select(Space.parent_id).where(Space.parent_id.is_not(None))
+            )).order_by(Space.path)
+        )
+    )  # fmt: skip
+
+
+def _proposal(session: Session, proposal_id: int) -> SpaceProposal:
+    proposal = session.get(SpaceProposal, proposal_id) if 0 <= proposal_id < 2**31 else None
+    if proposal is None:
+        raise NotFound("no proposal %(number)s", number=proposal_id)
+    return proposal
