@@ -84,11 +84,9 @@ def _export_decisions(path: Path, rule, groups_file: Path | None):
     import numpy as np
 
     from concord.engine.analysis import DeclaredGroups, analyze
-    from concord.engine.decisions.tallied import proposal_votes
     from concord.formats.declared_groups import read_groups_file
     from concord.formats.polis import read_export
-    from concord.report.decisions import decisions
-    from concord.report.opinion_map import group_letter
+    from concord.report.decisions import decisions, statement_votes
 
     export = read_export(path)
     analysis = analyze(export.votes)
@@ -96,12 +94,9 @@ def _export_decisions(path: Path, rule, groups_file: Path | None):
     if groups_file is not None:
         groups = DeclaredGroups.from_mapping(export.votes, read_groups_file(groups_file))
         declared[groups_file.stem] = (groups.labels, groups.names)
-    opinion = (analysis.groups.labels, [group_letter(g) for g in range(analysis.groups.k)])
     columns = np.flatnonzero(analysis.eligible).tolist()
-    by_column = proposal_votes(export.votes, columns, opinion, declared)
-    ids = export.votes.statement_ids
     texts = {sid: statement.text for sid, statement in export.statements.items()}
-    return decisions(rule, {int(ids[column]): found for column, found in by_column.items()}, texts)
+    return decisions(rule, statement_votes(analysis, columns, declared), texts)
 
 
 def _parameters(given: list[str], declared: dict) -> dict:

@@ -7,8 +7,26 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
+from concord.engine.analysis import Analysis
 from concord.engine.decisions import Outcome, ProposalVotes, RollupOutcome, Rule
+from concord.engine.decisions.tallied import proposal_votes
 from concord.report import contract
+from concord.report.opinion_map import group_letter
+
+
+def statement_votes(
+    analysis: Analysis,
+    columns: Sequence[int],
+    declared: Mapping[str, tuple[np.ndarray, Sequence[str]]] | None = None,
+) -> dict[int, ProposalVotes]:
+    """The votes on the statements in these columns of the analysed matrix, by statement id: of everyone,
+    of each opinion group the analysis found (named by letter), and of each declared attribute's groups."""
+    opinion = (analysis.groups.labels, [group_letter(g) for g in range(analysis.groups.k)])
+    by_column = proposal_votes(analysis.matrix, columns, opinion, declared)
+    ids = analysis.matrix.statement_ids
+    return {int(ids[column]): votes for column, votes in by_column.items()}
 
 
 def decisions(rule: Rule, votes: Mapping[int, ProposalVotes], texts: Mapping[int, str]) -> contract.Decisions:

@@ -10,10 +10,8 @@ import numpy as np
 
 from concord.engine.analysis import Analysis, GroupComparison
 from concord.engine.decisions import Rule
-from concord.engine.decisions.tallied import proposal_votes
 from concord.report import contract
-from concord.report.decisions import decisions
-from concord.report.opinion_map import group_letter
+from concord.report.decisions import decisions, statement_votes
 from concord.service.accounts import user_of
 from concord.service.caller import Caller
 from concord.service.conversations import conversation_by_public_id
@@ -36,13 +34,10 @@ def decide_proposals(
 ) -> contract.Decisions:
     """Every shown proposal of the conversation decided by ``rule``, from the analysis's groups."""
     numbers = [s.number for s in statements if s.is_proposal and s.status == StatementStatus.ACCEPTED]
-    ids = analysis.matrix.statement_ids
-    columns = {int(ids[j]): int(j) for j in np.flatnonzero(np.isin(ids, numbers))}
-    opinion = (analysis.groups.labels, [group_letter(g) for g in range(analysis.groups.k)])
+    columns = np.flatnonzero(np.isin(analysis.matrix.statement_ids, numbers)).tolist()
     partitions = {name: (found.labels, found.names) for name, found in declared.items()}
-    by_column = proposal_votes(analysis.matrix, list(columns.values()), opinion, partitions)
     texts = {s.number: s.text for s in statements}
-    return decisions(rule, {number: by_column[column] for number, column in columns.items()}, texts)
+    return decisions(rule, statement_votes(analysis, columns, partitions), texts)
 
 
 # --- use cases ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations import Counts, conversation_by_public_id, counts
 from concord.service.errors import Invalid, Label
+from concord.service.rules import RuleInForce, rule_of_conversation, rule_of_space
 from concord.service.spaces import moderates, require_moderator
 from concord.service.statements import add_statement, statement_by_number, statements_of
 from concord.service.text import checked_text
@@ -113,12 +114,18 @@ def decide(
     return entry
 
 
-def seed_statements(runtime: Runtime, caller: Caller, public_id: str, texts: list[str]) -> list[Statement]:
-    """Seed statements written by a moderator, all or none."""
+def seed_statements(
+    runtime: Runtime, caller: Caller, public_id: str, texts: list[str], *, as_proposals: bool = False
+) -> list[Statement]:
+    """Seed statements written by a moderator, all or none; as proposals, they are decided by the
+    conversation's rule."""
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
         user = user_of(session, caller)
-        return [add_statement(session, conversation, text, moderator=user) for text in texts]
+        added = [add_statement(session, conversation, text, moderator=user) for text in texts]
+        for statement in added:
+            statement.is_proposal = as_proposals
+    return added
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,8 @@ class Desk:
     shown: list[Statement]
     rejected: list[Statement]
     invitations: list[Invitation]  # for conversations by invitation
+    rule: RuleInForce  # what decides its proposals
+    default_rule: RuleInForce  # what would, without a rule of its own: the space's
     new_codes: list[str] = field(default_factory=list)  # codes just made: shown once, never stored
 
 
@@ -172,6 +181,8 @@ def _desk(session: Session, caller: Caller, public_id: str) -> Desk:
         shown=statements_of(session, conversation, StatementStatus.ACCEPTED),
         rejected=statements_of(session, conversation, StatementStatus.REJECTED),
         invitations=invitations.list_codes(session, user, conversation) if conversation.access == Access.INVITE else [],
+        rule=rule_of_conversation(conversation),
+        default_rule=rule_of_space(conversation.space),
     )
 
 

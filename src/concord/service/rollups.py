@@ -27,7 +27,8 @@ from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations import ConversationSettings, create_conversation
 from concord.service.errors import Invalid, Label, NotFound
-from concord.service.spaces import children, require_moderator, space_by_id
+from concord.service.rules import RuleInForce, rule_of_space
+from concord.service.spaces import SpaceOverview, children, overview_of, require_moderator, space_by_id
 from concord.service.statements import add_statement
 from concord.service.text import checked_text
 from concord.store.models import AnalysisRecord, Conversation, ReportedTally, Space, SpaceProposal, Statement
@@ -63,6 +64,7 @@ class PlaceView:
 
 @dataclass(frozen=True)
 class RollupView:
+    space: Space  # the space that put the proposal
     proposal: SpaceProposal
     outcome: RollupOutcome
     places: list[PlaceView]  # the spaces directly below, in the roll-up's order
@@ -110,8 +112,9 @@ def report_tally(
     agree: int,
     disagree: int,
     note: str = "",
-) -> ReportedTally:
-    """A place below reports how it voted elsewhere; it counts instead of its conversation."""
+) -> RollupView:
+    """A place below reports how it voted elsewhere; it counts instead of its conversation. Returns the
+    roll-up with it counted."""
     if min(agree, disagree) < 0:
         raise Invalid("votes cannot be negative", field="agree")
     with runtime.transaction() as session:
@@ -130,37 +133,75 @@ def report_tally(
         tally.agree, tally.disagree, tally.reported_ms = agree, disagree, now_ms()
         tally.note = checked_text(note or "", Label("a note"), 500, multiline=True, field="note")
         session.merge(tally)
-        return tally
+        session.flush()
+        return _rollup(session, proposal, above)
+
+
+@dataclass(frozen=True)
+class SpaceDecisions:
+    """A space's page: the space, the rule it gives the conversations below it, and the proposals it
+    put to the places below, rolled up."""
+
+    overview: SpaceOverview
+    rule: RuleInForce  # the default of the conversations here and below
+    inherited: RuleInForce  # what it would be without a rule set on this space
+    rollups: list[RollupView]
+
+
+def space_with_decisions(
+    runtime: Runtime, caller: Caller, *, space_id: int | None = None, path: str = ""
+) -> SpaceDecisions:
+    with runtime.transaction() as session:
+        overview = overview_of(session, caller, space_id=space_id, path=path)
+        space = overview.space
+        return SpaceDecisions(overview, rule_of_space(space), rule_of_space(space.parent), _rollups(session, space))
 
 
 def rollups_of(runtime: Runtime, space_id: int) -> list[RollupView]:
     """Every proposal this space put to the spaces below it, rolled up as things stand."""
     with runtime.transaction() as session:
-        space = space_by_id(session, space_id)
-        proposals = session.scalars(
-            select(SpaceProposal).where(SpaceProposal.space_id == space.id).order_by(SpaceProposal.id.desc())
-        ).all()
-        return [_rollup(session, proposal, space) for proposal in proposals]
+        return _rollups(session, space_by_id(session, space_id))
 
 
 # --- rolling up -----------------------------------------------------------------------------------
 
 
+def _rollups(session: Session, space: Space) -> list[RollupView]:
+    proposals = session.scalars(
+        select(SpaceProposal).where(SpaceProposal.space_id == space.id).order_by(SpaceProposal.id.desc())
+    ).all()
+    return [_rollup(session, proposal, space) for proposal in proposals]
+
+
 def _rollup(session: Session, proposal: SpaceProposal, space: Space, depth: int = 0) -> RollupView:
     rule = make_place_rule(proposal.place_rule["name"], proposal.place_rule.get("parameters") or {})
-    views = [_place(session, proposal, child, rule, depth + 1) for child in children(session, space)]
-    return RollupView(proposal, rule.decide([view.place for view in views]), views)
+    below = children(session, space)
+    names = [child.name for child in below]  # sister places may share a name: their slugs tell them apart
+    views = [
+        _place(
+            session,
+            proposal,
+            child,
+            child.name if names.count(child.name) == 1 else f"{child.name} ({child.slug})",
+            rule,
+            depth + 1,
+        )
+        for child in below
+    ]
+    return RollupView(space, proposal, rule.decide([view.place for view in views]), views)
 
 
-def _place(session: Session, proposal: SpaceProposal, space: Space, rule: PlaceRule, depth: int) -> PlaceView:
+def _place(
+    session: Session, proposal: SpaceProposal, space: Space, name: str, rule: PlaceRule, depth: int
+) -> PlaceView:
     tally = session.get(ReportedTally, (proposal.id, space.id))
     if tally is not None:
-        place = reported(space.name, tally.agree, tally.disagree, weight=space.weight, population=space.population)
+        place = reported(name, tally.agree, tally.disagree, weight=space.weight, population=space.population)
         return PlaceView(space, place, "reported", None, None)
     below = children(session, space)
     if below and depth < MAX_DEPTH:
         outcome = _rollup(session, proposal, space, depth).outcome
-        place = outcome.as_place(space.name, weight=space.weight, population=space.population)
+        place = outcome.as_place(name, weight=space.weight, population=space.population)
         return PlaceView(space, place, "below", None, outcome)
     found = session.execute(
         select(Conversation.public_id, Conversation.id, Statement.number)
@@ -168,22 +209,22 @@ def _place(session: Session, proposal: SpaceProposal, space: Space, rule: PlaceR
         .where(Conversation.space_id == space.id, Statement.space_proposal_id == proposal.id)
     ).first()
     if found is None:
-        return PlaceView(space, _silent(space), "silent", None, None)
+        return PlaceView(space, _silent(space, name), "silent", None, None)
     public_id, conversation_id, number = found
     record = session.get(AnalysisRecord, conversation_id)
     results = read_conversation_results(record.results) if record is not None else None
     decided = next((d for d in (results.decisions.proposals if results and results.decisions else [])
                     if d.statement == number), None)  # fmt: skip
     if decided is None:
-        return PlaceView(space, _silent(space), "silent", public_id, None)
+        return PlaceView(space, _silent(space, name), "silent", public_id, None)
     voters = decided.agree + decided.disagree
-    place = Place(space.name, Result(decided.outcome), decided.agree, decided.disagree, space.weight,
+    place = Place(name, Result(decided.outcome), decided.agree, decided.disagree, space.weight,
                   space.population, voters)  # fmt: skip
     return PlaceView(space, place, "conversation", public_id, None)
 
 
-def _silent(space: Space) -> Place:
-    return Place(space.name, None, weight=space.weight, population=space.population)
+def _silent(space: Space, name: str) -> Place:
+    return Place(name, None, weight=space.weight, population=space.population)
 
 
 def _leaves_below(session: Session, space: Space) -> list[Space]:

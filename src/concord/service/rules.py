@@ -4,9 +4,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from concord.engine.decisions import RuleParameterError, make_rule
+from concord.engine.decisions import PLACE_RULES, RULES, Param, RuleParameterError, make_rule
 from concord.service.errors import Invalid
 from concord.store.models import Conversation, Space
 
@@ -32,11 +33,75 @@ def validated_rule(spec: Any) -> dict[str, Any]:
 
 def effective_rule(conversation: Conversation) -> dict[str, Any]:
     """The conversation's own rule, else the nearest one set on a space above it, else the default."""
+    rule = rule_of_conversation(conversation)
+    return {"name": rule.name, "parameters": rule.parameters}
+
+
+@dataclass(frozen=True)
+class RuleInForce:
+    """The rule that decides a conversation's proposals (or a space's default), and where it was set."""
+
+    name: str
+    parameters: dict[str, Any]  # every parameter, defaults included
+    set_on: str  # "conversation", "space" (this one), "above" (a space above) or "default"
+    space: Space | None = None  # the space it was set on, when it was
+
+
+def rule_of_conversation(conversation: Conversation) -> RuleInForce:
     if conversation.decision_rule:
-        return conversation.decision_rule
-    space: Space | None = conversation.space
+        return _in_force(conversation.decision_rule, "conversation")
+    return _rule_from(conversation.space, "space")
+
+
+def rule_of_space(space: Space | None) -> RuleInForce:
+    """The default a space gives the conversations below it: its own, else the nearest above it (and
+    Concord's default above the top-level spaces)."""
+    return _rule_from(space, "space")
+
+
+def _rule_from(space: Space | None, here: str) -> RuleInForce:
+    first = space
     while space is not None:
         if space.decision_rule:
-            return space.decision_rule
+            return _in_force(space.decision_rule, here if space is first else "above", space)
         space = space.parent
-    return DEFAULT_RULE
+    return _in_force(DEFAULT_RULE, "default")
+
+
+def _in_force(stored: dict[str, Any], set_on: str, space: Space | None = None) -> RuleInForce:
+    return RuleInForce(stored["name"], make_rule(stored["name"], stored.get("parameters")).values, set_on, space)
+
+
+@dataclass(frozen=True)
+class ParameterChoice:
+    """One parameter of a rule as a form asks for it: a share (in percent), a count, a word (one of
+    ``choices``, or free), or words (a list)."""
+
+    name: str
+    field: str  # "share", "count", "word", "words"
+    default: Any
+    low: float | None
+    high: float | None
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuleChoice:
+    name: str
+    parameters: list[ParameterChoice]
+
+
+def rule_choices(across_places: bool = False) -> list[RuleChoice]:
+    """The rules a moderator may choose from, with their parameters declared by the engine."""
+    return [
+        RuleChoice(name, [_choice(key, param) for key, param in rule.parameters.items()])
+        for name, rule in (PLACE_RULES if across_places else RULES).items()
+    ]
+
+
+def _choice(name: str, param: Param) -> ParameterChoice:
+    if param.kind is float:
+        field = "share" if param.high is not None and param.high <= 1 else "number"
+    else:
+        field = {int: "count", list: "words"}.get(param.kind, "word")
+    return ParameterChoice(name, field, param.default, param.low, param.high, param.choices)

@@ -187,14 +187,18 @@ def list_spaces(runtime: Runtime, path: str | None = None) -> list[Space]:
 def space_overview(runtime: Runtime, caller: Caller, *, space_id: int | None = None, path: str = "") -> SpaceOverview:
     """A space (by id or by path) with what is above and inside it, and whether the caller moderates it."""
     with runtime.transaction() as session:
-        space = space_by_id(session, space_id) if space_id is not None else space_by_path(session, path)
-        return SpaceOverview(
-            space=space,
-            trail=trail_above(space),
-            children=children(session, space),
-            conversations=conversations_in(session, space),
-            can_moderate=moderates(session, user_of(session, caller), space),
-        )
+        return overview_of(session, caller, space_id=space_id, path=path)
+
+
+def overview_of(session: Session, caller: Caller, *, space_id: int | None = None, path: str = "") -> SpaceOverview:
+    space = space_by_id(session, space_id) if space_id is not None else space_by_path(session, path)
+    return SpaceOverview(
+        space=space,
+        trail=trail_above(space),
+        children=children(session, space),
+        conversations=conversations_in(session, space),
+        can_moderate=moderates(session, user_of(session, caller), space),
+    )
 
 
 def add_space(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from concord.report.contract import Bridging, Consensus, DeclaredGroup, Representative
+from concord.report.contract import Bridging, Consensus, Decisions, DeclaredGroup, Representative
 from concord.report.opinion_map import group_colour, opinion_map_svg
 from concord.service.results import ResultsForReader
 from concord.web.i18n import Language, translations
@@ -88,6 +88,8 @@ class ResultsView:
     bridging: list[Bridging] = field(default_factory=list)
     declared: list[DeclaredView] = field(default_factory=list)
     your_group: str | None = None
+    decisions: Decisions | None = None
+    body_names: dict[str, str] = field(default_factory=dict)  # a group's letter → its name in the reader's script
 
 
 def common_ground(entries: list[Consensus], votes: dict[str, list[list[int]]], names: list[str]) -> CommonGround:
@@ -173,4 +175,6 @@ def results_view(found: ResultsForReader, language: Language) -> ResultsView:
         bridging=[entry for entry in results.bridging if not entry.opposed_by_a_group][:5],
         declared=declared,
         your_group=names[your_group] if your_group is not None else None,
+        decisions=results.decisions,
+        body_names={g.label: name for g, name in zip(results.groups, names)},
     )

@@ -5,14 +5,16 @@ never as a bare error page that loses their text."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fastapi import Request
 
 from concord.service.conversations import MAX_ATTRIBUTES
-from concord.service.errors import ServiceError
+from concord.service.errors import Invalid, ServiceError
 from concord.store.models import Conversation
 from concord.web.rendering import message_of, page_language
 
@@ -90,3 +92,24 @@ def shown_questions(form: FormError | None, form_name: str, conversation: Conver
 
 def _arabic_script(texts: list[str]) -> bool:
     return any("\u0600" <= character <= "\u06ff" for text in texts for character in text)
+
+
+def typed_number(raw: str, field: str) -> float:
+    """A number as typed, in any script's digits (۶۰, ٦٠ or 60), with a point or the Arabic decimal
+    separator; refused beside its field when it is not one."""
+    latin = "".join(str(unicodedata.digit(c)) if c.isdigit() else "." if c in ".\u066b" else c for c in raw.strip())
+    try:
+        number = float(latin)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise Invalid("this is not a number: %(value)s", "not_a_number", field=field, value=raw)
+    return number
+
+
+def typed_count(raw: str, field: str) -> int:
+    """A whole number as typed (see typed_number)."""
+    number = typed_number(raw, field)
+    if number != int(number):
+        raise Invalid("this is not a whole number: %(value)s", "not_a_number", field=field, value=raw)
+    return int(number)

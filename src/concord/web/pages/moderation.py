@@ -9,15 +9,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 import segno
-from fastapi import Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from concord.service import conversations, exchange, moderation
+from concord.service import conversations, decisions, exchange, moderation
 from concord.service.errors import ServiceError, Unauthorized
+from concord.service.rules import rule_choices
 from concord.web.context import caller, runtime
 from concord.web.downloads import download_response
 from concord.web.pages.forms import FormError, declared_questions, refused, shown_questions, shown_settings
 from concord.web.pages.routing import page_router, see_other, with_query
+from concord.web.pages.rule_forms import rule_from_form, typed_rule
 from concord.web.rendering import render
 
 router = page_router()
@@ -64,6 +66,10 @@ def _render_desk(
         form=form,
         settings=shown_settings(form, "settings", desk.conversation),
         questions=shown_questions(form, "settings", desk.conversation),
+        rule=desk.rule,
+        default_rule=desk.default_rule,
+        rule_choices=rule_choices(),
+        proposals=[s for s in desk.shown if s.is_proposal],
     )
 
 
@@ -77,14 +83,33 @@ def _to_desk(conversation_id: str, **query: str) -> RedirectResponse:
 
 
 @router.post("/c/{conversation_id}/seed")
-def seed(request: Request, conversation_id: str, text: str = Form(...)) -> Response:
-    """Seed statements, one per line."""
+def seed(request: Request, conversation_id: str, text: str = Form(...), proposals: bool = Form(False)) -> Response:
+    """Seed statements, one per line (as proposals to decide, when ticked)."""
     lines = [line for line in text.splitlines() if line.strip()] or [text]
     try:
-        moderation.seed_statements(runtime(request), caller(request), conversation_id, lines)
+        moderation.seed_statements(runtime(request), caller(request), conversation_id, lines, as_proposals=proposals)
     except ServiceError as error:
-        return _refused_on_desk(request, conversation_id, refused(request, "seed", error, {"text": text}), error.status)
+        form = refused(request, "seed", error, {"text": text, "proposals": proposals})
+        return _refused_on_desk(request, conversation_id, form, error.status)
     return _to_desk(conversation_id, notice="seeded")
+
+
+@router.post("/c/{conversation_id}/proposals/{number}")
+def mark_proposal(request: Request, conversation_id: str, number: int, proposal: bool = Form(...)) -> Response:
+    """Make a shown statement a proposal, decided by the conversation's rule, or a statement again."""
+    decisions.mark_proposal(runtime(request), caller(request), conversation_id, number, proposal)
+    return see_other(with_query(f"/c/{conversation_id}/moderate", notice="saved") + "#decisions")
+
+
+@router.post("/c/{conversation_id}/rule")
+def choose_rule(request: Request, conversation_id: str, typed: dict[str, str] = Depends(typed_rule)) -> Response:
+    """The conversation's own decision rule, or none (its space's then decides)."""
+    try:
+        changes = {"decision_rule": rule_from_form(typed)}
+        conversations.change_settings(runtime(request), caller(request), conversation_id, changes)
+    except ServiceError as error:
+        return _refused_on_desk(request, conversation_id, refused(request, "rule", error, typed), error.status)
+    return see_other(with_query(f"/c/{conversation_id}/moderate", notice="saved") + "#decisions")
 
 
 @router.post("/c/{conversation_id}/moderation/{number}")

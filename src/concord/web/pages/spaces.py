@@ -6,18 +6,28 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from concord.service import conversations, exchange, spaces
+from concord.service import conversations, decisions, exchange, rollups, spaces
 from concord.service.conversations import ConversationSettings
 from concord.service.errors import ServiceError
-from concord.service.spaces import SpaceOverview
+from concord.service.rollups import SpaceDecisions
+from concord.service.rules import rule_choices
 from concord.web.context import caller, runtime
-from concord.web.pages.forms import FormError, declared_questions, refused, shown_questions, shown_settings
+from concord.web.pages.forms import (
+    FormError,
+    declared_questions,
+    refused,
+    shown_questions,
+    shown_settings,
+    typed_count,
+    typed_number,
+)
 from concord.web.pages.home import render_home
 from concord.web.pages.routing import page_router, see_other
+from concord.web.pages.rule_forms import rule_from_form, typed_rule
 from concord.web.rendering import render
 from concord.web.uploads import received_upload
 
@@ -26,12 +36,11 @@ router = page_router()
 
 @router.get("/s/{path:path}", response_class=HTMLResponse)
 def space_page(request: Request, path: str) -> Response:
-    return render_space(request, spaces.space_overview(runtime(request), caller(request), path=path))
+    return render_space(request, rollups.space_with_decisions(runtime(request), caller(request), path=path))
 
 
-def render_space(
-    request: Request, overview: SpaceOverview, form: FormError | None = None, status: int = 200
-) -> Response:
+def render_space(request: Request, found: SpaceDecisions, form: FormError | None = None, status: int = 200) -> Response:
+    overview = found.overview
     return render(
         request,
         "space.html.j2",
@@ -41,6 +50,11 @@ def render_space(
         children=overview.children,
         conversations=overview.conversations,
         can_moderate=overview.can_moderate,
+        rule=found.rule,
+        inherited=found.inherited,
+        rollups=found.rollups,
+        rule_choices=rule_choices(),
+        place_rule_choices=rule_choices(across_places=True),
         form=form,
         settings=shown_settings(form, "conversation", None),
         questions=shown_questions(form, "conversation", None),
@@ -48,8 +62,71 @@ def render_space(
 
 
 def _back_to_space(request: Request, space_id: int, form: FormError, status: int) -> Response:
-    overview = spaces.space_overview(runtime(request), caller(request), space_id=space_id)
-    return render_space(request, overview, form, status)
+    found = rollups.space_with_decisions(runtime(request), caller(request), space_id=space_id)
+    return render_space(request, found, form, status)
+
+
+def _to_space(path: str, anchor: str = "") -> Response:
+    return see_other(f"/s{quote(path)}{anchor}")
+
+
+@router.post("/spaces/{space_id}/rule")
+def choose_space_rule(request: Request, space_id: int, typed: dict[str, str] = Depends(typed_rule)) -> Response:
+    """The default rule of the conversations in this space and below (none: the one from above)."""
+    try:
+        space = decisions.set_space_rule(runtime(request), caller(request), space_id, rule_from_form(typed))
+    except ServiceError as error:
+        return _back_to_space(request, space_id, refused(request, "space-rule", error, typed), error.status)
+    return _to_space(space.path, "#decisions")
+
+
+@router.post("/spaces/{space_id}/place")
+def weigh_place(
+    request: Request, space_id: int, weight: str = Form("1"), population: str = Form(""), above: int = Form(...)
+) -> Response:
+    """How a space below counts as a place in roll-ups: set on the page of the space above it."""
+    typed = {"weight": weight, "population": population}
+    try:
+        declared = typed_number(population, "population") if population.strip() else None
+        weighed = typed_number(weight, "weight")
+        place = decisions.set_place(runtime(request), caller(request), space_id, weight=weighed, population=declared)
+    except ServiceError as error:
+        return _back_to_space(request, above, refused(request, f"place-{space_id}", error, typed), error.status)
+    return _to_space(place.path.rsplit("/", 1)[0], "#places")
+
+
+@router.post("/spaces/{space_id}/proposals")
+def put_to_places(
+    request: Request, space_id: int, text: str = Form(""), typed: dict[str, str] = Depends(typed_rule)
+) -> Response:
+    """Put a proposal to every space below; each decides it by its own rule, and this one rolls them up."""
+    try:
+        rule = rule_from_form(typed, across_places=True) or {"name": ""}
+        view = rollups.put_to_places(runtime(request), caller(request), space_id, text, rule)
+    except ServiceError as error:
+        form = refused(request, "proposal", error, {"text": text} | typed)
+        return _back_to_space(request, space_id, form, error.status)
+    return _to_space(view.space.path, f"#proposal-{view.proposal.id}")
+
+
+@router.post("/spaces/{space_id}/proposals/{proposal_id}/tallies")
+def report_tally(
+    request: Request,
+    space_id: int,
+    proposal_id: int,
+    place: int = Form(...),
+    agree: str = Form(...),
+    disagree: str = Form(...),
+    note: str = Form(""),
+) -> Response:
+    """A place below reports the tally of a vote held elsewhere (on paper, at a meeting)."""
+    typed = {"place": str(place), "agree": agree, "disagree": disagree, "note": note}
+    try:
+        counted = (typed_count(agree, "agree"), typed_count(disagree, "disagree"))
+        view = rollups.report_tally(runtime(request), caller(request), space_id, proposal_id, place, *counted, note)
+    except ServiceError as error:
+        return _back_to_space(request, space_id, refused(request, f"tally-{proposal_id}", error, typed), error.status)
+    return _to_space(view.space.path, f"#proposal-{proposal_id}")
 
 
 @router.post("/spaces")

@@ -1,0 +1,161 @@
+"""Decisions on the pages (issue 13), through the in-process client: a moderator marks proposals and
+chooses the rule on the desk, readers see each proposal's outcome and why on the results page, and a
+space puts a proposal to the spaces inside it and shows the roll-up, in English, Dari and Pashto."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api_helpers import bulk_votes, db_id, snapshot
+from page_helpers import MARKUP, Site, escaped, page, post, redirected
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'concord.db'}"
+
+
+@pytest.fixture
+def site(app) -> Site:
+    return Site(app)
+
+
+def rule_of(site: Site) -> dict | None:
+    return site.admin.get(f"/api/conversations/{site.conversation}").json()["decision_rule"]
+
+
+def planted_votes(site: Site) -> None:
+    """24 in the north for both seeds, 6 in the south against "Roads first": 80 % / 20 %."""
+    rows = [[1, 1]] * 24 + [[1, -1]] * 6
+    regions = [{"region": "north"}] * 24 + [{"region": "south"}] * 6
+    bulk_votes(site.app, site.conversation, rows, regions)
+    site.app.state.concord.live.analyse_now(db_id(site.app, site.conversation))
+
+
+def section(html: str, element_id: str) -> str:
+    found = re.search(rf'<(section|article) [^>]*id="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
+    assert found, element_id
+    return found.group(2)
+
+
+def test_a_moderator_marks_proposals_and_chooses_the_rule_on_the_desk(site):
+    desk = f"/c/{site.conversation}/moderate"
+    decisions = section(page(site.admin.get(desk)), "decisions")
+    assert "No proposals yet" in decisions and "Majority with a mutual veto" in decisions
+    assert "(Concord's default)" in decisions
+    redirected(post(site.admin, f"/c/{site.conversation}/proposals/1", proposal="true"), desk)
+    redirected(post(site.admin, f"/c/{site.conversation}/seed", text="Share the water by turns", proposals="true"), desk)
+    decisions = section(page(site.admin.get(desk)), "decisions")
+    assert "Roads first" in decisions and "Share the water by turns" in decisions and "Wells first" not in decisions
+    redirected(post(site.admin, f"/c/{site.conversation}/proposals/1", proposal="false"), desk)
+    assert "Roads first" not in section(page(site.admin.get(desk)), "decisions")
+
+    # Thresholds typed in percent, in the reader's digits; the chosen rule's fields only are read.
+    chosen = post(site.admin, f"/c/{site.conversation}/rule", rule="mutual-veto",
+                  **{"mutual-veto.majority": "۶۰", "mutual-veto.veto": "55 %", "consensus.threshold": "junk"})  # fmt: skip
+    redirected(chosen, desk)
+    assert rule_of(site) == {"name": "mutual-veto", "parameters": {"majority": 0.6, "veto": 0.55}}
+    decisions = section(page(site.admin.get(desk)), "decisions")
+    assert "(this conversation's own)" in decisions and "More than 60%" in decisions
+    assert 'name="mutual-veto.majority" dir="auto" size="6" inputmode="decimal" value="60"' in decisions
+
+    # Refused: the desk comes back with the reason beside the field and what was typed; nothing changes.
+    before = snapshot(site.app)
+    refused = post(site.admin, f"/c/{site.conversation}/rule", rule="consensus", **{"consensus.threshold": "30"})
+    html = page(refused, 422)
+    assert 'role="alert"' in html and "threshold must be between" in html and 'value="30"' in html
+    refused = post(site.admin, f"/c/{site.conversation}/rule", rule="consensus", **{"consensus.threshold": "lots"})
+    assert "This is not a number: lots" in page(refused, 422)
+    assert snapshot(site.app) == before and rule_of(site)["name"] == "mutual-veto"
+
+    # The attribute of a rule over declared groups is chosen from the conversation's questions.
+    assert '<option value="region" dir="auto">region</option>' in html
+    redirected(post(site.admin, f"/c/{site.conversation}/rule", rule=""), desk)  # back to the space's
+    assert rule_of(site) is None
+
+
+def test_the_results_page_shows_each_proposal_decided_and_why(site):
+    post(site.admin, f"/c/{site.conversation}/proposals/0", proposal="true")
+    post(site.admin, f"/c/{site.conversation}/proposals/1", proposal="true")
+    planted_votes(site)
+    html = page(TestClient(site.app).get(f"/c/{site.conversation}/results"))
+    part = html[html.index('id="decisions-heading"') : html.index('id="consensus-heading"')]
+    wells, roads = part.split("<li>")[1:3]
+    assert "Wells first" in wells and "Passes" in wells and "A plain majority" not in wells
+    # Roads: 24 for, 6 against; the south's 6 against veto it, where a plain majority would pass it.
+    assert "Roads first" in roads and "Does not pass" in roads
+    assert "A plain majority would say:" in roads and "30 agree, 6 disagree" not in roads and "24 agree, 6 disagree" in roads
+    assert re.search(r'class="decisive">\s*<td dir="auto">south \(against\)', roads)
+
+    dari = TestClient(site.app)
+    dari.cookies.set("concord_lang", "fa_AF")
+    html = page(dari.get(f"/c/{site.conversation}/results"))
+    part = html[html.index('id="decisions-heading"') : html.index('id="consensus-heading"')]
+    assert "Does not pass" not in part and "Rule:" not in part and "۲۴" in part
+
+
+def test_a_space_puts_a_proposal_to_the_places_inside_and_rolls_them_up(site):
+    herat = "/s/herat"
+    for slug, name in (("west", "Herat West"), ("east", f"East {MARKUP}")):
+        redirected(post(site.admin, "/spaces", parent_id=str(site.space_id), slug=slug, name=name), f"{herat}/")
+    spaces = {s["path"]: s["id"] for s in site.admin.get("/api/spaces").json()}
+    east, west = spaces["/herat/east"], spaces["/herat/west"]
+    # East is a half-place with a declared population, typed in Dari digits.
+    redirected(post(site.admin, f"/spaces/{east}/place", weight="۰٫۵", population="۱۲۰۰۰", above=str(site.space_id)),
+               herat)  # fmt: skip
+    html = page(site.admin.get(herat))
+    assert "weighs 0.5" in html and "population 12,000" in html
+    refused = post(site.admin, f"/spaces/{west}/place", weight="heavy", population="", above=str(site.space_id))
+    assert "This is not a number: heavy" in page(refused, 422)
+
+    put = post(site.admin, f"/spaces/{site.space_id}/proposals", text=f"Open the dam {MARKUP}",
+               rule="places-quota", **{"places-quota.quota": "2"})  # fmt: skip
+    where = redirected(put, herat)
+    assert where.startswith(f"{herat}#proposal-")
+    html = page(site.admin.get(herat))
+    escaped(html)
+    rollup = section(html, where.split("#")[1])
+    assert "Has not decided" in rollup and "0 of 2 places pass" in rollup and "2 have not decided" in rollup
+    assert "its conversation (no votes yet)" in rollup and "A quota of places" in rollup
+
+    # West votes in its conversation; East reports a paper tally: the roll-up passes 2 of 2.
+    public_id = re.search(r'href="/c/(\w+)">its conversation', rollup).group(1)
+    bulk_votes(site.app, public_id, [[1]] * 7 + [[-1]] * 2)
+    site.app.state.concord.live.analyse_now(db_id(site.app, public_id))
+    proposal = where.split("-")[-1]
+    reported = post(site.admin, f"/spaces/{site.space_id}/proposals/{proposal}/tallies", place=str(east),
+                    agree="۴۰", disagree="12", note="Counted at the district shura")  # fmt: skip
+    redirected(reported, herat)
+    rollup = section(page(TestClient(site.app).get(herat)), f"proposal-{proposal}")
+    assert rollup.count("Passes") == 3 and "2 of 2 places pass" in rollup and "a reported tally" in rollup
+    assert "All votes together: 47 agree, 14 disagree." in rollup and "<meter" in rollup
+    refused = post(site.admin, f"/spaces/{site.space_id}/proposals/{proposal}/tallies", place=str(east),
+                   agree="-3", disagree="1")  # fmt: skip
+    assert "votes cannot be negative" in page(refused, 422)
+
+    # Anyone reads the roll-up; only moderators see the forms.
+    reader = page(TestClient(site.app).get(herat))
+    assert "Open the dam" in reader and "Report the tally" not in reader and "Put a proposal" not in reader
+
+    pashto = TestClient(site.app)
+    pashto.cookies.set("concord_lang", "ps")
+    html = page(pashto.get(herat))
+    assert "Decisions" not in html and "places pass" not in html
+
+
+def test_a_space_sets_the_default_rule_of_the_conversations_below(site):
+    redirected(post(site.admin, f"/spaces/{site.space_id}/rule", rule="consensus", **{"consensus.threshold": "70"}),
+               "/s/herat#decisions")  # fmt: skip
+    html = page(site.admin.get("/s/herat"))
+    assert "Consensus of every opinion group" in html and "(set here)" in html
+    desk = section(page(site.admin.get(f"/c/{site.conversation}/moderate")), "decisions")
+    assert "Consensus of every opinion group" in desk and "set on Herat" in desk and "more than 70%" in desk
+    assert site.admin.get(f"/api/conversations/{site.conversation}").json()["effective_rule"] == {
+        "name": "consensus", "parameters": {"threshold": 0.7}}  # fmt: skip
+    refused = post(site.admin, f"/spaces/{site.space_id}/rule", rule="plurality")
+    assert "no decision rule" in page(refused, 422)
+    stranger = TestClient(site.app)
+    assert post(stranger, f"/spaces/{site.space_id}/rule", rule="majority").status_code in (401, 403)
