@@ -42,6 +42,12 @@ EXPECTED_PAGES = {
     ("POST", "/c/{conversation_id}/invitations"),
     ("GET", "/c/{conversation_id}/export.zip"),
     ("GET", "/moderation"),
+    ("POST", "/c/{conversation_id}/proposals/{number}"),  # the decision pages: tests/test_pages_decisions.py
+    ("POST", "/c/{conversation_id}/rule"),
+    ("POST", "/spaces/{space_id}/rule"),
+    ("POST", "/spaces/{space_id}/place"),
+    ("POST", "/spaces/{space_id}/proposals"),
+    ("POST", "/spaces/{space_id}/proposals/{proposal_id}/tallies"),
 }
 
 
