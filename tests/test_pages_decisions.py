@@ -47,15 +47,16 @@ def test_a_moderator_marks_proposals_and_chooses_the_rule_on_the_desk(site):
     assert "No proposals yet" in decisions and "Majority with a mutual veto" in decisions
     assert "(Concord's default)" in decisions
     redirected(post(site.admin, f"/c/{site.conversation}/proposals/1", proposal="true"), desk)
-    redirected(post(site.admin, f"/c/{site.conversation}/seed", text="Share the water by turns", proposals="true"), desk)
+    written = post(site.admin, f"/c/{site.conversation}/seed", text="Share the water by turns", proposals="true")
+    redirected(written, desk)
     decisions = section(page(site.admin.get(desk)), "decisions")
     assert "Roads first" in decisions and "Share the water by turns" in decisions and "Wells first" not in decisions
     redirected(post(site.admin, f"/c/{site.conversation}/proposals/1", proposal="false"), desk)
     assert "Roads first" not in section(page(site.admin.get(desk)), "decisions")
 
     # Thresholds typed in percent, in the reader's digits; the chosen rule's fields only are read.
-    chosen = post(site.admin, f"/c/{site.conversation}/rule", rule="mutual-veto",
-                  **{"mutual-veto.majority": "۶۰", "mutual-veto.veto": "55 %", "consensus.threshold": "junk"})  # fmt: skip
+    typed = {"mutual-veto.majority": "۶۰", "mutual-veto.veto": "55 %", "consensus.threshold": "junk"}
+    chosen = post(site.admin, f"/c/{site.conversation}/rule", rule="mutual-veto", **typed)
     redirected(chosen, desk)
     assert rule_of(site) == {"name": "mutual-veto", "parameters": {"majority": 0.6, "veto": 0.55}}
     decisions = section(page(site.admin.get(desk)), "decisions")
@@ -87,7 +88,7 @@ def test_the_results_page_shows_each_proposal_decided_and_why(site):
     assert "Wells first" in wells and "Passes" in wells and "A plain majority" not in wells
     # Roads: 24 for, 6 against; the south's 6 against veto it, where a plain majority would pass it.
     assert "Roads first" in roads and "Does not pass" in roads
-    assert "A plain majority would say:" in roads and "30 agree, 6 disagree" not in roads and "24 agree, 6 disagree" in roads
+    assert "A plain majority would say:" in roads and "24 agree, 6 disagree" in roads
     assert re.search(r'class="decisive">\s*<td dir="auto">south \(against\)', roads)
 
     dari = TestClient(site.app)
