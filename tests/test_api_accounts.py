@@ -78,16 +78,16 @@ def test_failed_logins_slow_guessing_but_never_lock_the_moderator_out(make_app, 
     """Five wrong passwords once locked the real moderator out (anyone could do it). Now each failure
     makes the next attempts wait longer, and the right password is still accepted."""
     app = make_app(rate_limits=True)
-    app.state.concord.logins.unit = 0.05  # seconds per step of the delay (1 s in service)
+    unit = app.state.concord.logins.unit = 0.1  # seconds per step of the delay (1 s in service)
     login(TestClient(app), "admin")
     guesser = TestClient(app, client=("203.0.113.9", 40000))
     waits = [timed_login(guesser, "guessing guess") for _ in range(7)]
     assert [status for status, _ in waits] == [401] * 7
-    assert max(seconds for _, seconds in waits[:3]) < 0.05 + min(seconds for _, seconds in waits[3:])
-    assert waits[6][1] >= 6 * 0.05  # 2^(6−3) steps after the previous attempt, less its own check
+    assert max(seconds for _, seconds in waits[:3]) < unit + min(seconds for _, seconds in waits[3:])
+    assert waits[6][1] >= 6 * unit  # 2^(6−3) steps after the previous attempt, less its own check
     # The moderator, from their own address, waits at most the account's cap, and gets in.
     status, seconds = timed_login(TestClient(app, client=("198.51.100.7", 40000)), "a long enough password")
-    assert status == 200 and 5 * 0.05 <= seconds < 8 * 0.05
+    assert status == 200 and 5 * unit <= seconds < 8 * unit
     # Even from the guesser's address the right password is accepted, after the queue's wait.
     assert timed_login(guesser, "a long enough password")[0] == 200
 

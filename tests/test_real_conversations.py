@@ -214,3 +214,33 @@ def test_bridging_agrees_broadly_with_group_informed_consensus():
         columns = [j for j, _ in analysis.bridging.ranked(analysis.eligible)]
         rho = spearmanr(analysis.bridging.intercept[columns], analysis.opinion.consensus.agree[columns])[0]
         assert rho > 0.6, (name, rho)
+
+
+def test_every_rule_decides_every_statement_and_the_sharing_rules_pass_only_what_a_majority_passes(conversation):
+    """Every statement decided as a proposal under every rule (Pol.is's published groups standing in
+    for declared communities): the rules that add conditions to a majority pass a subset of what a
+    majority passes, every outcome reports the same counts and the same plain majority, and a
+    consensus pass has every opinion group clearing its threshold."""
+    from concord.engine.analysis import DeclaredGroups
+    from concord.engine.decisions import RULES, make_rule
+    from concord.report.decisions import decisions, statement_votes
+
+    export, analysis = analysed(conversation)
+    polis = {pid: f"g{group}" for pid, group in read_polis_groups(POLIS_DATA / conversation).items()}
+    communities = DeclaredGroups.from_mapping(export.votes, polis)
+    columns = np.flatnonzero(analysis.eligible).tolist()
+    votes = statement_votes(analysis, columns, {"community": (communities.labels, communities.names)})
+    decided = {rule: {p.statement: p for p in decisions(make_rule(rule), votes, {}).proposals} for rule in RULES}
+    passed = {rule: {s for s, p in found.items() if p.outcome == "pass"} for rule, found in decided.items()}
+    majority = decided["majority"]
+    assert len(majority) == len(columns) and passed["majority"]
+    for rule, found in decided.items():
+        assert found.keys() == majority.keys(), rule
+        same = [(p.agree, p.disagree, p.majority) == (majority[s].agree, majority[s].disagree, majority[s].outcome)
+                for s, p in found.items()]  # fmt: skip
+        assert all(same), rule
+    for rule in ("mutual-veto", "parallel-consent", "weighted-majority"):
+        assert passed[rule] <= passed["majority"], rule
+    for statement in passed["consensus"]:
+        groups = [c for c in decided["consensus"][statement].checks if c.body != "everyone"]
+        assert len(groups) == analysis.groups.k and all(c.verdict == "clears" and c.share > 0.6 for c in groups)
