@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from conftest import log_in
@@ -70,3 +71,18 @@ class Site:
 
     def participant(self) -> TestClient:
         return TestClient(self.app)
+
+
+def page_fixtures():
+    """The page tests' fixtures, which each test_pages*.py module takes as ``database_url, site =
+    page_fixtures()``: one SQLite database (rather than every backend), and a site made through the forms."""
+
+    @pytest.fixture
+    def database_url(tmp_path) -> str:
+        return f"sqlite:///{tmp_path / 'concord.db'}"
+
+    @pytest.fixture
+    def site(app) -> Site:
+        return Site(app)
+
+    return database_url, site

@@ -329,7 +329,7 @@ def test_moderator_runs_a_space_with_pages_only(browser, site, tmp_path):
     conversation = re.search(r"/c/([^/]+)/moderate", moderator.url).group(1)
     moderator.get_by_label("One statement per line").fill("Near the school\nNear the mosque\nBy the main road")
     moderator.get_by_role("button", name="Add", exact=True).click()
-    moderator.get_by_label("How many").fill("2")
+    moderator.get_by_label("How many", exact=True).fill("2")
     moderator.get_by_role("button", name="Make codes").click()
     codes = moderator.locator("ul.codes code").all_inner_texts()
     assert len(codes) == 2 and all(re.fullmatch(r"[2-9A-Z]{10}", code) for code in codes)

@@ -11,12 +11,13 @@ import io
 import re
 import zipfile
 
-import pytest
 from fastapi.testclient import TestClient
 
 from api_helpers import db_id
 from conftest import DEMO
-from page_helpers import MARKUP, Site, csrf, escaped, page, post, redirected
+from page_helpers import MARKUP, Site, csrf, escaped, page, page_fixtures, post, redirected
+
+database_url, site = page_fixtures()
 
 EXPECTED_PAGES = {
     ("GET", "/lang"),
@@ -49,16 +50,6 @@ EXPECTED_PAGES = {
     ("POST", "/spaces/{space_id}/proposals"),
     ("POST", "/spaces/{space_id}/proposals/{proposal_id}/tallies"),
 }
-
-
-@pytest.fixture
-def database_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'concord.db'}"
-
-
-@pytest.fixture
-def site(app) -> Site:
-    return Site(app)
 
 
 def test_every_page_route_is_tested_here():

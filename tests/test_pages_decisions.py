@@ -6,21 +6,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 
 from api_helpers import bulk_votes, db_id, snapshot
-from page_helpers import MARKUP, Site, escaped, page, post, redirected
+from page_helpers import MARKUP, Site, escaped, page, page_fixtures, post, redirected
 
-
-@pytest.fixture
-def database_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'concord.db'}"
-
-
-@pytest.fixture
-def site(app) -> Site:
-    return Site(app)
+database_url, site = page_fixtures()
 
 
 def rule_of(site: Site) -> dict | None:

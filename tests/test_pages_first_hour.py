@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 
 from api_helpers import db_id
 from conftest import log_in
-from page_helpers import Site, csrf, page, post, redirected
+from page_helpers import csrf, page, page_fixtures, post, redirected
 
-
-@pytest.fixture
-def database_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'concord.db'}"
-
-
-@pytest.fixture
-def site(app) -> Site:
-    return Site(app)
+database_url, site = page_fixtures()
 
 
 def section(html: str, element_id: str) -> str:
