@@ -188,7 +188,10 @@ def test_decide_across_places_from_reported_tallies(tmp_path):
     tallies = tmp_path / "provinces.csv"
     tallies.write_text("space,weight,agree,disagree,population\nHerat,1,60,40,2000\nKabul,1,30,70,4000\n"
                        "Balkh,0.5,55,45,\nBamyan,1,0,0,300\n")  # fmt: skip
-    run = concord("decide", "--tallies", str(tallies), "--rule", "double-majority", "--json")
+    waiting = json.loads(concord("decide", "--tallies", str(tallies), "--rule", "double-majority", "--json").stdout)
+    assert waiting["outcome"] == "undecided" and waiting["parameters"]["silent"] == "wait"  # Bamyan could tip it
+    run = concord("decide", "--tallies", str(tallies), "--rule", "double-majority", "--param", "silent=against",
+                  "--json")  # fmt: skip
     assert run.returncode == 0, run.stderr
     body = json.loads(run.stdout)
     assert body["outcome"] == "fail" and body["silent"] == ["Bamyan"] and body["popular_majority"] == "fail"

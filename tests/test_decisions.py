@@ -199,6 +199,9 @@ def test_double_majority_needs_more_than_half_the_cantons_and_the_people():
     outcome = make_place_rule("double-majority").decide(cantons)
     assert outcome.detail["places_for"] == 11.5 and outcome.detail["places_total"] == 23
     assert outcome.popular == Result.PASS and outcome.result == Result.FAIL  # a popular yes, failing in the cantons
+    waiting = [*cantons[:-1], Place("H5", None, weight=0.5)]  # a half-canton has not voted yet
+    assert make_place_rule("double-majority").decide(waiting).result == Result.UNDECIDED  # it could make 12
+    assert make_place_rule("double-majority", {"silent": "against"}).decide(waiting).result == Result.FAIL
     cantons[-1] = reported("H5", 60, 40, weight=0.5)
     assert make_place_rule("double-majority").decide(cantons).result == Result.PASS  # 12 of 23
 
@@ -227,9 +230,14 @@ def test_roll_up_three_levels_deep():
         kandahar.as_place("Kandahar", population=1_300),
         balkh.as_place("Balkh", population=1_500),
     ]
-    assert [p.result for p in provinces] == [Result.PASS, Result.FAIL, Result.FAIL]
+    # Balkh waits for Dihdadi (its outcome could still go either way); as a final count it fails.
+    assert [p.result for p in provinces] == [Result.PASS, Result.FAIL, Result.UNDECIDED]
+    final = make_place_rule("all-places", {"silent": "against"})
+    assert final.decide([reported("Mazar", 80, 20), Place("Dihdadi", None)]).result == Result.FAIL
     country = make_place_rule("places-quota", {"quota": 1}).decide(provinces)
-    assert country.result == Result.PASS and country.passing == ["Herat"]
+    assert country.result == Result.PASS and country.passing == ["Herat"]  # whatever Balkh decides
+    assert make_place_rule("all-places").decide(provinces).result == Result.FAIL  # Kandahar: whatever Balkh decides
+    assert make_place_rule("places-quota", {"quota": 2}).decide(provinces).result == Result.UNDECIDED
     assert provinces[0].agree == 130 and provinces[0].participants == 200
     with pytest.raises(RuleParameterError):
         make_place_rule("double-majority", {"weigh": "area"})

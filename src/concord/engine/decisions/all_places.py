@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from concord.engine.decisions.outcome import Result
-from concord.engine.decisions.places import Place, PlaceRule
+from concord.engine.decisions.places import SILENT, Place, PlaceRule
 from concord.engine.decisions.rule import Param
 
 
@@ -15,7 +15,8 @@ class AllPlaces(PlaceRule):
     name = "all-places"
     summary = "passes in every place below, or in at least quota of them"
     parameters: ClassVar[dict[str, Param]] = {
-        "quota": Param(None, "how many places must pass (every one when not given)", 1, 100_000, int)
+        "quota": Param(None, "how many places must pass (every one when not given)", 1, 100_000, int),
+        "silent": SILENT,
     }
 
     def passes(self, places: Sequence[Place]) -> tuple[bool, dict[str, Any]]:
@@ -27,4 +28,7 @@ class AllPlaces(PlaceRule):
 class PlacesQuota(AllPlaces):
     name = "places-quota"
     summary = "passes in at least quota of the places below"
-    parameters: ClassVar[dict[str, Param]] = {"quota": Param(1, "how many places must pass", 1, 100_000, int)}
+    parameters: ClassVar[dict[str, Param]] = {
+        "quota": Param(1, "how many places must pass", 1, 100_000, int),
+        "silent": SILENT,
+    }

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from concord.engine.decisions.outcome import Result
-from concord.engine.decisions.places import WEIGHINGS, Place, PlaceRule
+from concord.engine.decisions.places import SILENT, WEIGHINGS, Place, PlaceRule
 from concord.engine.decisions.rule import Param
 
 
@@ -17,7 +17,8 @@ class DoubleMajority(PlaceRule):
     name = "double-majority"
     summary = "a majority of all votes and a majority of the places"
     parameters: ClassVar[dict[str, Param]] = {
-        "weigh": Param("places", "places, population or participants", kind=str, choices=WEIGHINGS)
+        "weigh": Param("places", "places, population or participants", kind=str, choices=WEIGHINGS),
+        "silent": SILENT,
     }
 
     def passes(self, places: Sequence[Place]) -> tuple[bool, dict[str, Any]]:
@@ -25,4 +26,7 @@ class DoubleMajority(PlaceRule):
         total = sum(self._weight(p) for p in places)
         for_ = sum(self._weight(p) for p in places if p.result == Result.PASS)
         people, places_ok = agree > disagree, for_ > total / 2
+        to_come = [p for p in places if p.assumed and p.participants == 0]  # silent places' votes may yet come
+        if to_come:
+            people = to_come[0].result == Result.PASS  # supposed for: the people may agree; against: may not
         return people and places_ok, {"popular": people, "places_for": for_, "places_total": total}

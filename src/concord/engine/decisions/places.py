@@ -4,7 +4,10 @@
 A place that has not decided (*silent*) is never counted as a yes, and never dropped: the outcome says
 how many places decided. A place whose own outcome is *undecided* may still go either way, so a roll-up
 is judged twice, with every undecided place for and then against: it passes only if it passes both
-ways, fails only if it fails both ways, and is undecided otherwise.
+ways, fails only if it fails both ways, and is undecided otherwise. Silent places are judged the same
+way while the vote goes on (``silent="wait"``: a roll-up is not "failing" because districts have not
+voted yet); for a final count, ``silent="against"`` counts them as not passing, as a state that does not
+ratify an amendment has not ratified it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ from concord.engine.decisions.rule import Param, RuleParameterError, checked_par
 from concord.engine.decisions.support import Support
 
 WEIGHINGS = ("places", "population", "participants")
+SILENT = Param(
+    "wait",
+    "places that have not decided: wait (the outcome stays open while they could change it) or against",
+    kind=str,
+    choices=("wait", "against"),
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,7 @@ class Place:
     weight: float = 1.0  # as a place (a half-place weighs 0.5)
     population: float | None = None  # declared
     participants: int = 0
+    assumed: bool = False  # its result is supposed, to see whether a place still open could change the outcome
 
     def __post_init__(self) -> None:
         if self.weight < 0 or (self.population is not None and self.population < 0):
@@ -86,8 +96,10 @@ class PlaceRule:
         if len({p.name for p in places}) != len(places):
             raise RuleParameterError("each place may appear once")
         undecided = [p.name for p in places if p.result == Result.UNDECIDED]
-        hopeful = [replace(p, result=Result.PASS) if p.result == Result.UNDECIDED else p for p in places]
-        doubtful = [replace(p, result=Result.FAIL) if p.result == Result.UNDECIDED else p for p in places]
+        waiting = self.values.get("silent", "wait") == "wait"
+        open_ = {p.name for p in places if p.result == Result.UNDECIDED or (waiting and p.result is None)}
+        hopeful = [replace(p, result=Result.PASS, assumed=True) if p.name in open_ else p for p in places]
+        doubtful = [replace(p, result=Result.FAIL, assumed=True) if p.name in open_ else p for p in places]
         best, detail = self.passes(hopeful)
         worst, detail_if_failing = self.passes(doubtful)
         result = Result.PASS if worst else Result.FAIL if not best else Result.UNDECIDED

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from concord.engine.decisions.outcome import Result
-from concord.engine.decisions.places import WEIGHINGS, Place, PlaceRule, share_of
+from concord.engine.decisions.places import SILENT, WEIGHINGS, Place, PlaceRule, share_of
 from concord.engine.decisions.rule import Param
 
 
@@ -23,6 +23,7 @@ class QualifiedMajority(PlaceRule):
         "weigh": Param(
             "population", "population (declared, else participants) or participants", kind=str, choices=WEIGHINGS
         ),
+        "silent": SILENT,
     }
 
     def passes(self, places: Sequence[Place]) -> tuple[bool, dict[str, Any]]:
