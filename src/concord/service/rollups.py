@@ -112,9 +112,9 @@ def report_tally(
     agree: int,
     disagree: int,
     note: str = "",
-) -> RollupView:
+) -> Space:
     """A place below reports how it voted elsewhere; it counts instead of its conversation. Returns the
-    roll-up with it counted."""
+    space that put the proposal (whose roll-up now counts it)."""
     if min(agree, disagree) < 0:
         raise Invalid("votes cannot be negative", field="agree")
     with runtime.transaction() as session:
@@ -133,8 +133,7 @@ def report_tally(
         tally.agree, tally.disagree, tally.reported_ms = agree, disagree, now_ms()
         tally.note = checked_text(note or "", Label("a note"), 500, multiline=True, field="note")
         session.merge(tally)
-        session.flush()
-        return _rollup(session, proposal, above)
+        return above
 
 
 @dataclass(frozen=True)

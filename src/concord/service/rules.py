@@ -50,20 +50,16 @@ class RuleInForce:
 def rule_of_conversation(conversation: Conversation) -> RuleInForce:
     if conversation.decision_rule:
         return _in_force(conversation.decision_rule, "conversation")
-    return _rule_from(conversation.space, "space")
+    return rule_of_space(conversation.space)
 
 
 def rule_of_space(space: Space | None) -> RuleInForce:
     """The default a space gives the conversations below it: its own, else the nearest above it (and
     Concord's default above the top-level spaces)."""
-    return _rule_from(space, "space")
-
-
-def _rule_from(space: Space | None, here: str) -> RuleInForce:
     first = space
     while space is not None:
         if space.decision_rule:
-            return _in_force(space.decision_rule, here if space is first else "above", space)
+            return _in_force(space.decision_rule, "space" if space is first else "above", space)
         space = space.parent
     return _in_force(DEFAULT_RULE, "default")
 

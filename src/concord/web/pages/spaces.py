@@ -123,10 +123,10 @@ def report_tally(
     typed = {"place": str(place), "agree": agree, "disagree": disagree, "note": note}
     try:
         counted = (typed_count(agree, "agree"), typed_count(disagree, "disagree"))
-        view = rollups.report_tally(runtime(request), caller(request), space_id, proposal_id, place, *counted, note)
+        above = rollups.report_tally(runtime(request), caller(request), space_id, proposal_id, place, *counted, note)
     except ServiceError as error:
         return _back_to_space(request, space_id, refused(request, f"tally-{proposal_id}", error, typed), error.status)
-    return _to_space(view.space.path, f"#proposal-{proposal_id}")
+    return _to_space(above.path, f"#proposal-{proposal_id}")
 
 
 @router.post("/spaces")
