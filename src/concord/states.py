@@ -51,3 +51,20 @@ class VoteChoice(StrEnum):
 
 
 _SCORES = {VoteChoice.AGREE: 1, VoteChoice.DISAGREE: -1, VoteChoice.PASS: 0}
+
+
+class TranslationStatus(StrEnum):
+    """Where a translation stands: one accepted translation per text and language is what readers see."""
+
+    ACCEPTED = "accepted"  # shown to readers of its language
+    PENDING = "pending"  # a volunteer's, waiting for a moderator
+    REJECTED = "rejected"  # never shown; the reason is in the public log
+    REPLACED = "replaced"  # was accepted until a newer translation of the same text took its place
+
+
+class Translated(StrEnum):
+    """What a translation translates: a statement, or the conversation's topic or description."""
+
+    STATEMENT = "statement"
+    TOPIC = "topic"
+    DESCRIPTION = "description"

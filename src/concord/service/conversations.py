@@ -54,7 +54,7 @@ class ConversationSettings:
         self.description = checked_text(
             self.description or "", Label("the description"), DESCRIPTION_LENGTH, multiline=True, field="description"
         )
-        validate_language(self.language)
+        self.language = validate_language(self.language)
         try:
             self.moderation = Moderation(self.moderation)
         except ValueError:

@@ -11,9 +11,13 @@ from sqlalchemy.orm import sessionmaker
 from concord.service.accounts import system_actor
 from concord.service.exchange import import_polis_folder
 from concord.service.spaces import create_space
+from concord.service.translation_files import import_po
 from concord.store.models import Space
 
 DEMO_EXPORT = Path(__file__).resolve().parents[1] / "demo" / "scoop-hivemind.taxes"
+# Dari and Pashto translations of its topic, description and every shown statement (written by the
+# project, awaiting review by native speakers; see demo/ATTRIBUTION.md), as PO files a translator edits.
+DEMO_TRANSLATIONS = DEMO_EXPORT.parent / "translations"
 # Short, so that the vote card is seen without scrolling on a phone; the export's own description
 # (Markdown, and written when the original conversation closed) is not shown.
 DEMO_DESCRIPTION = (
@@ -38,4 +42,6 @@ def ensure_demo(sessions: sessionmaker) -> int | None:
         )
         imported = import_polis_folder(session, actor, space, DEMO_EXPORT)
         imported.conversation.description = DEMO_DESCRIPTION
+        for po in sorted(DEMO_TRANSLATIONS.glob("*.po")):
+            import_po(session, actor, imported.conversation, po.stem, po.read_bytes(), po.name)
         return imported.conversation.id

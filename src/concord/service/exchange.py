@@ -23,6 +23,8 @@ from concord.formats.errors import InputFileError
 from concord.formats.polis import Statement as ExportedStatement
 from concord.formats.polis import VoteEvents, read_export
 from concord.formats.polis_writer import write_export
+from concord.formats.translations import TRANSLATIONS, TextRow, read_translations, write_translations
+from concord.languages import guess_language
 from concord.report.contract import read_conversation_results
 from concord.service.accounts import user_of
 from concord.service.caller import Caller
@@ -37,8 +39,18 @@ from concord.service.conversations import (
 from concord.service.errors import Invalid
 from concord.service.spaces import require_moderator, space_by_id
 from concord.service.statements import DUPLICATE_KEY_LENGTH, duplicate_key
-from concord.states import StatementStatus
-from concord.store.models import AnalysisRecord, Conversation, Participant, Space, Statement, User, Vote, VoteEvent
+from concord.states import StatementStatus, Translated, TranslationStatus
+from concord.store.models import (
+    AnalysisRecord,
+    Conversation,
+    Participant,
+    Space,
+    Statement,
+    Translation,
+    User,
+    Vote,
+    VoteEvent,
+)
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -49,7 +61,7 @@ MODERATED_OF_STATUS = {StatementStatus.ACCEPTED: 1, StatementStatus.PENDING: 0, 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024  # an uploaded .zip; larger conversations go through `concord import`
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # what its files may expand to, in all
 MAX_MEMBERS = 16  # entries in the archive
-EXPORT_FILES = {"votes.csv", "comments.csv", "participants-votes.csv", "summary.csv"}
+EXPORT_FILES = {"votes.csv", "comments.csv", "participants-votes.csv", "summary.csv", TRANSLATIONS}
 UNPACK_CHUNK = 1 << 20
 BATCH = 20_000
 
@@ -68,9 +80,12 @@ def import_polis_folder(
     export = read_export(folder, keep_events=True)
     events = export.events
     assert events is not None  # kept, as asked
+    texts = read_translations(Path(folder, TRANSLATIONS)) if Path(folder, TRANSLATIONS).is_file() else []
+    topic = (topic or export.topic or Path(folder).name)[:300]
     settings = ConversationSettings(
-        topic=(topic or export.topic or Path(folder).name)[:300],
+        topic=topic,
         description=export.description[:10_000],
+        language=_written_in(texts) or guess_language(f"{topic} {export.description}", [space.language]) or "en",
         max_statement_length=max(140, min(1000, max((len(s.text) for s in export.statements.values()), default=0))),
     )
     conversation = create_conversation(session, user, space, settings)
@@ -99,6 +114,7 @@ def import_polis_folder(
     )
 
     statement_numbers = sorted(set(export.statements) | set(export.votes.statement_ids.tolist()))
+    languages = {row.comment: row.language for row in texts if row.subject == "comment" and row.original}
     seen_texts: set[str] = set()
     rows = []
     for number in statement_numbers:
@@ -112,6 +128,9 @@ def import_polis_folder(
                 "conversation_id": conversation.id,
                 "number": int(number),
                 "text": source.text,
+                "language": languages.get(number)
+                or guess_language(source.text, [conversation.language])
+                or conversation.language,
                 "normalized": key,
                 "author_id": participant_id.get(source.author_id) if source.author_id is not None else None,
                 "is_seed": False,
@@ -163,8 +182,68 @@ def import_polis_folder(
         session.execute(insert(Vote), current[start : start + BATCH])
     conversation.next_statement_number = max(statement_numbers, default=-1) + 1
     conversation.next_participant_number = max(participant_numbers, default=-1) + 1
+    _import_translations(session, user, conversation, texts, statement_id, Path(folder, TRANSLATIONS))
     session.flush()
     return Imported(conversation, len(participant_numbers), len(statement_numbers), len(events.vote))
+
+
+def _written_in(texts: list[TextRow]) -> str | None:
+    """The language the topic (else the description) was written in, per the translations file."""
+    for subject in ("topic", "description"):
+        for row in texts:
+            if row.subject == subject and row.original:
+                return row.language
+    return None
+
+
+def _import_translations(
+    session: Session,
+    user: User | None,
+    conversation: Conversation,
+    texts: list[TextRow],
+    statement_id: dict[int, int],
+    path: Path,
+) -> None:
+    """The translations of a translations file, accepted as they were; each must translate a text of
+    this export as it is (a comment's original row must be its comment-body)."""
+    originals: dict[tuple[str, int | None], str] = {
+        ("topic", None): conversation.topic,
+        ("description", None): conversation.description,
+    }
+    texts_of = dict(
+        session.execute(select(Statement.id, Statement.text).where(Statement.conversation_id == conversation.id)).all()
+    )
+    for number, sid in statement_id.items():
+        originals["comment", number] = texts_of[sid]
+    for row in texts:
+        if row.subject == "comment" and row.comment not in statement_id:
+            raise InputFileError(f"{path}, line {row.line}: no comment {row.comment} in comments.csv")
+        if row.original and row.subject == "comment" and row.text != originals["comment", row.comment]:
+            raise InputFileError(
+                f"{path}, line {row.line}: the original of comment {row.comment} is not its comment-body"
+            )
+    stale = {
+        (row.subject, row.comment) for row in texts if row.original and row.text != originals[row.subject, row.comment]
+    }  # a topic given on import instead of the export's: its translations translate another text
+    now = now_ms()
+    rows = [
+        {
+            "conversation_id": conversation.id,
+            "subject": Translated.STATEMENT if row.subject == "comment" else Translated(row.subject),
+            "statement_id": statement_id[row.comment] if row.comment is not None else None,
+            "language": row.language,
+            "text": row.text,
+            "original": originals[row.subject, row.comment],
+            "status": TranslationStatus.ACCEPTED,
+            "translator_id": None,
+            "moderator_id": user.id if user is not None else None,
+            "created_ms": now,
+        }
+        for row in texts
+        if not row.original and (row.subject, row.comment) not in stale
+    ]
+    if rows:
+        session.execute(insert(Translation), rows)
 
 
 def _ids_of(id_by_number: dict[int, int], numbers: np.ndarray) -> np.ndarray:
@@ -262,11 +341,19 @@ def export_polis_folder(session: Session, conversation: Conversation, folder: st
     written = write_export(
         folder, events, statements, topic=conversation.topic, description=conversation.description, groups=groups
     )
+    texts = _texts_of(session, conversation)
+    write_translations(Path(folder, TRANSLATIONS), texts)
+    written.append(TRANSLATIONS)
     summary = {
         "topic": conversation.topic,
         "description": conversation.description,
         "language": conversation.language,
         "space": conversation.space.path,
+        "files": [*written, "conversation.json"],
+        "translations": {
+            "file": TRANSLATIONS,
+            "languages": sorted({row.language for row in texts}),
+        },
         "settings": {
             "moderation": conversation.moderation,
             "access": conversation.access,
@@ -285,6 +372,35 @@ def export_polis_folder(session: Session, conversation: Conversation, folder: st
     }
     Path(folder, "conversation.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return [*written, "conversation.json"]
+
+
+def _texts_of(session: Session, conversation: Conversation) -> list[TextRow]:
+    """Every text of the conversation in every language: originals with the language each was
+    written in, then the accepted translations of the texts as they are now."""
+    rows = [TextRow("topic", None, conversation.language, True, conversation.topic)]
+    if conversation.description:
+        rows.append(TextRow("description", None, conversation.language, True, conversation.description))
+    statements = session.execute(
+        select(Statement.number, Statement.language, Statement.text)
+        .where(Statement.conversation_id == conversation.id)
+        .order_by(Statement.number)
+    ).all()
+    rows += [TextRow("comment", number, language, True, text) for number, language, text in statements]
+    current = {"topic": conversation.topic, "description": conversation.description}
+    translated = session.execute(
+        select(Translation.subject, Statement.number, Translation.language, Translation.text, Translation.original)
+        .outerjoin(Statement, Statement.id == Translation.statement_id)
+        .where(Translation.conversation_id == conversation.id, Translation.status == TranslationStatus.ACCEPTED)
+    ).all()
+    order = {"topic": -2, "description": -1}
+    for subject, number, language, text, original in sorted(
+        translated, key=lambda t: (order.get(t[0], 0), t[1] if t[1] is not None else -1, t[2])
+    ):
+        if subject == Translated.STATEMENT:
+            rows.append(TextRow("comment", number, language, False, text))
+        elif original == current[subject]:
+            rows.append(TextRow(str(subject), None, language, False, text))
+    return rows
 
 
 def export_polis_zip(session: Session, conversation: Conversation) -> bytes:

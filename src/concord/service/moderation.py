@@ -4,7 +4,7 @@ public log that never names the moderator; and the moderator's desk of a convers
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,8 +19,16 @@ from concord.service.rules import RuleInForce, rule_of_conversation, rule_of_spa
 from concord.service.spaces import moderates, require_moderator
 from concord.service.statements import add_statement, statement_by_number, statements_of
 from concord.service.text import checked_text
-from concord.states import Access, StatementStatus
-from concord.store.models import Conversation, Invitation, ModerationEvent, Statement, User
+from concord.states import Access, StatementStatus, Translated, TranslationStatus
+from concord.store.models import (
+    Conversation,
+    Invitation,
+    ModerationEvent,
+    Statement,
+    Translation,
+    TranslationDecision,
+    User,
+)
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -62,17 +70,20 @@ def moderate(
 
 @dataclass(frozen=True)
 class LogEntry:
-    statement: int
-    status: StatementStatus
+    statement: int | None  # None for a translation of the topic or the description
+    status: StatementStatus | TranslationStatus
     reason: str
     time_ms: int
-    text: str | None  # only for statements that are shown
+    text: str | None  # only for statements (and translations) that are shown
+    kind: Literal["statement", "translation"] = "statement"
+    subject: Translated = Translated.STATEMENT  # what a translation translates
+    language: str | None = None  # a translation's
 
 
 def moderation_log(session: Session, conversation: Conversation) -> list[LogEntry]:
-    """The public log: every decision and reason, never who made it. Texts of rejected statements are
-    not repeated here."""
-    rows = session.execute(
+    """The public log: every decision on a statement or a volunteer's translation, and its reason,
+    never who made it, in the order they were made. Texts of what was rejected are not repeated."""
+    statements = session.execute(
         select(
             Statement.number,
             Statement.status,
@@ -85,10 +96,40 @@ def moderation_log(session: Session, conversation: Conversation) -> list[LogEntr
         .where(Statement.conversation_id == conversation.id)
         .order_by(ModerationEvent.id)
     )
-    return [
+    entries = [
         LogEntry(number, decided, reason, when, text if current == StatementStatus.ACCEPTED else None)
-        for number, current, text, decided, reason, when in rows
+        for number, current, text, decided, reason, when in statements
     ]
+    translations = session.execute(
+        select(
+            Translation.subject,
+            Statement.number,
+            Translation.language,
+            Translation.status,
+            Translation.text,
+            TranslationDecision.status,
+            TranslationDecision.reason,
+            TranslationDecision.created_ms,
+        )
+        .join(TranslationDecision, TranslationDecision.translation_id == Translation.id)
+        .outerjoin(Statement, Statement.id == Translation.statement_id)
+        .where(Translation.conversation_id == conversation.id)
+        .order_by(TranslationDecision.id)
+    )
+    entries += [
+        LogEntry(
+            number,
+            decided,
+            reason,
+            when,
+            text if current == TranslationStatus.ACCEPTED else None,
+            "translation",
+            subject,
+            language,
+        )
+        for subject, number, language, current, text, decided, reason, when in translations
+    ]
+    return sorted(entries, key=lambda entry: entry.time_ms)  # stable: each table's own order within a time
 
 
 # --- use cases ------------------------------------------------------------------------------------

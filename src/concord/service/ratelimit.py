@@ -19,6 +19,7 @@ class Limit:
 
 VOTES = Limit(burst=30, per_second=2.0, what=Label("votes"))
 STATEMENTS = Limit(burst=3, per_second=1 / 60, what=Label("statements"))
+TRANSLATIONS = Limit(burst=20, per_second=0.2, what=Label("translations"))  # a translator works through a list
 JOINS = Limit(burst=60, per_second=2.0, what=Label("new participants from one address"))
 # Logins are slowed, never refused: concord.service.login_delays
 

@@ -21,6 +21,7 @@ from concord.engine.decisions import (
     make_place_rule,
     reported,
 )
+from concord.languages import guess_language
 from concord.report.contract import read_conversation_results
 from concord.service.accounts import user_of
 from concord.service.caller import Caller
@@ -88,15 +89,18 @@ def put_to_places(runtime: Runtime, caller: Caller, space_id: int, text: str, pl
         proposal = SpaceProposal(space_id=space.id, text=text, place_rule=rule, created_ms=now_ms())
         session.add(proposal)
         session.flush()
+        # Each place's conversation has the proposal as its topic, in the language it was written in;
+        # the place's moderators and participants translate it for its readers.
+        language = guess_language(text, [space.language]) or space.language
         for leaf in leaves:
             settings = ConversationSettings(
                 topic=text[:300],
                 description=f"{space.name}: {text}",
-                language=leaf.language,
+                language=language,
                 max_statement_length=max(140, min(1000, len(text))),
             )
             conversation = create_conversation(session, user, leaf, settings)
-            statement = add_statement(session, conversation, text, moderator=user)
+            statement = add_statement(session, conversation, text, moderator=user, language=language)
             statement.is_proposal = True
             statement.space_proposal_id = proposal.id
         session.flush()

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from concord.languages import UnknownLanguage, canonical
 from concord.service.accounts import find_user, grant, require_user, user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound
 from concord.service.text import checked_text
-from concord.store.models import LANGUAGE_TAG_LENGTH, MAX_ID, SPACE_PATH_LENGTH, Conversation, Space, SpaceRole, User
+from concord.store.models import MAX_ID, SPACE_PATH_LENGTH, Conversation, Space, SpaceRole, User
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -27,7 +28,6 @@ NAME_LENGTH = 200
 DESCRIPTION_LENGTH = 5_000
 SLUG_LENGTH = 64
 SLUG = re.compile(rf"^[a-z0-9][a-z0-9\-]{{0,{SLUG_LENGTH - 1}}}$")
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 def moderates(session: Session, user: User | None, space: Space) -> bool:
@@ -49,13 +49,16 @@ def require_moderator(session: Session, user: User | None, space: Space) -> User
     return user
 
 
-def validate_language(language: str) -> str:
-    if len(language or "") > LANGUAGE_TAG_LENGTH or not LANGUAGE.match(language or ""):
+def validate_language(language: object, field: str = "language") -> str:
+    """A known language tag in its canonical form (``fa_af`` → ``fa-AF``)."""
+    try:
+        return canonical(language)
+    except UnknownLanguage:
         raise Invalid(
             "language must be a language tag of at most 16 characters, such as 'en', 'fa-AF' (Dari) or 'ps' (Pashto)",
-            field="language",
-        )
-    return language
+            "unknown_language",
+            field=field,
+        ) from None
 
 
 def create_space(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from concord.languages import guess_language
 from concord.service.accounts import user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
@@ -19,7 +20,7 @@ from concord.service.conversations import conversation_by_public_id, lock_for_wr
 from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
 from concord.service.participation import Joined, acting_participant
 from concord.service.ratelimit import STATEMENTS
-from concord.service.spaces import moderates, require_moderator
+from concord.service.spaces import moderates, require_moderator, validate_language
 from concord.states import Moderation, StatementStatus
 from concord.store.models import MAX_ID, Conversation, Participant, Statement, User
 
@@ -47,7 +48,7 @@ def duplicate_key(text: str) -> str:
     return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def clean_text(text: str, limit: int) -> str:
+def clean_text(text: object, limit: int) -> str:
     """Trimmed text, refused when empty, too long, or carrying control characters."""
     if not isinstance(text, str):
         raise Invalid("a statement must be text")
@@ -75,9 +76,13 @@ def add_statement(
     *,
     author: Participant | None = None,
     moderator: User | None = None,
+    language: str | None = None,
+    reader: str | None = None,
 ) -> Statement:
     """A seed statement (by a moderator, shown at once) or a participant's statement (shown at once in
-    post-moderation, after a moderator accepts it in pre-moderation)."""
+    post-moderation, after a moderator accepts it in pre-moderation). Its language is the one the
+    writer names, else a guess from its script (:func:`concord.languages.guess_language`), preferring
+    the writer's interface language (``reader``) and then the conversation's."""
     if moderator is not None:
         require_moderator(session, moderator, conversation.space)
     if not conversation.is_open:  # seed statements too: a closed conversation's list is final
@@ -88,6 +93,10 @@ def add_statement(
         if author is None:
             raise Forbidden("join the conversation first", "join_first")
     text = clean_text(text, conversation.max_statement_length)
+    if language:
+        language = validate_language(language)
+    else:
+        language = guess_language(text, [reader, conversation.language]) or conversation.language
     key = duplicate_key(text)
     if not key:
         raise Invalid("a statement needs at least one letter or digit", "statement_empty")
@@ -108,6 +117,7 @@ def add_statement(
         conversation_id=conversation.id,
         number=take_number(session, conversation, "next_statement_number"),
         text=text,
+        language=language,
         normalized=key,
         author_id=author.id if author else None,
         is_seed=moderator is not None,
@@ -150,18 +160,31 @@ class Written:
     joined: Joined | None  # the participant who wrote it (None for a moderator's seed statement)
 
 
-def write_statement(runtime: Runtime, caller: Caller, public_id: str, text: str) -> Written:
+def write_statement(
+    runtime: Runtime,
+    caller: Caller,
+    public_id: str,
+    text: str,
+    *,
+    language: str | None = None,
+    reader: str | None = None,
+) -> Written:
     """A moderator of the conversation's space writes a seed statement, shown at once. Anyone else
     writes as a participant (joining, in a conversation open to anyone with the link), within the
-    limit on statements per participant."""
+    limit on statements per participant. ``language``: the one it is written in, if the writer said;
+    ``reader``: the writer's interface language, the first guess otherwise."""
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
         user = user_of(session, caller)
         if user is not None and moderates(session, user, conversation.space):
-            return Written(add_statement(session, conversation, text, moderator=user), None)
+            written = add_statement(session, conversation, text, moderator=user, language=language, reader=reader)
+            return Written(written, None)
         joined = acting_participant(session, conversation, caller, runtime.limiter)
         runtime.limiter.check(STATEMENTS, joined.participant.id)
-        return Written(add_statement(session, conversation, text, author=joined.participant), joined)
+        written = add_statement(
+            session, conversation, text, author=joined.participant, language=language, reader=reader
+        )
+        return Written(written, joined)
 
 
 def list_statements(

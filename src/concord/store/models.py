@@ -27,12 +27,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from concord.states import Access, Moderation, StatementStatus
+from concord.languages import TAG_LENGTH
+from concord.states import Access, Moderation, StatementStatus, Translated, TranslationStatus
 
 MAX_ID = 2**31 - 1  # ids and numbers are INTEGER columns; a larger one can name no row
-LANGUAGE_TAG_LENGTH = 16
+LANGUAGE_TAG_LENGTH = TAG_LENGTH
 SPACE_PATH_LENGTH = 1024
 
 
@@ -120,7 +122,7 @@ class Conversation(Base):
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"), index=True)
     topic: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
-    language: Mapped[str] = mapped_column(String(LANGUAGE_TAG_LENGTH), default="en")
+    language: Mapped[str] = mapped_column(String(LANGUAGE_TAG_LENGTH), default="en")  # of topic and description
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     moderation: Mapped[Moderation] = mapped_column(state_column(Moderation, 8), default=Moderation.POST)
     participants_can_write: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -170,6 +172,9 @@ class Statement(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(
+        String(LANGUAGE_TAG_LENGTH)
+    )  # the original's; translations in their own table
     normalized: Mapped[str] = mapped_column(String(700))  # for refusing duplicates
     author_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
     is_seed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -188,6 +193,57 @@ class ModerationEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"), index=True)
     status: Mapped[StatementStatus] = mapped_column(state_column(StatementStatus, 16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Translation(Base):
+    """A text of a conversation in another language: a statement, its topic or its description.
+
+    Readers of a language see the one ``accepted`` translation of a text in that language; a
+    volunteer's waits as ``pending`` where a moderator must read it first, and one that a newer
+    translation took the place of is kept as ``replaced``. ``original`` is the text it translates, as it
+    was: when a moderator rewrites the topic, translations of the old one are no longer shown.
+    """
+
+    __tablename__ = "translations"
+    __table_args__ = (
+        Index("translations_by_conversation", "conversation_id", "language"),
+        # At most one accepted translation of a text in a language (topic and description have no
+        # statement: their uniqueness is kept by the service under the conversation's write lock).
+        Index(
+            "one_accepted_translation",
+            "statement_id",
+            "language",
+            unique=True,
+            sqlite_where=sql("status = 'accepted' AND statement_id IS NOT NULL"),
+            postgresql_where=sql("status = 'accepted' AND statement_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    subject: Mapped[Translated] = mapped_column(state_column(Translated, 16))
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(LANGUAGE_TAG_LENGTH))
+    text: Mapped[str] = mapped_column(Text)
+    original: Mapped[str] = mapped_column(Text)
+    status: Mapped[TranslationStatus] = mapped_column(state_column(TranslationStatus, 16))
+    translator_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # wrote it
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class TranslationDecision(Base):
+    """A moderator's decision on a volunteer's translation, with its reason; public like the decisions
+    on statements (the log leaves out ``moderator_id``)."""
+
+    __tablename__ = "translation_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    translation_id: Mapped[int] = mapped_column(ForeignKey("translations.id", ondelete="CASCADE"), index=True)
+    status: Mapped[TranslationStatus] = mapped_column(state_column(TranslationStatus, 16))
     reason: Mapped[str] = mapped_column(Text, default="")
     moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_ms: Mapped[int] = mapped_column(BigInteger)
