@@ -29,7 +29,14 @@ from concord.store.models import (
 from conftest import POLIS_DATA, log_in
 
 SMALL_CONVERSATION = POLIS_DATA / "london.youth.policing"
-EXPORT_FILES = {"votes.csv", "comments.csv", "participants-votes.csv", "summary.csv", "translations.csv", "conversation.json"}
+EXPORT_FILES = {
+    "votes.csv",
+    "comments.csv",
+    "participants-votes.csv",
+    "summary.csv",
+    "translations.csv",
+    "conversation.json",
+}
 
 
 # --- helpers ------------------------------------------------------------------------------------
