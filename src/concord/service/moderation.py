@@ -19,6 +19,7 @@ from concord.service.rules import RuleInForce, rule_of_conversation, rule_of_spa
 from concord.service.spaces import moderates, require_moderator
 from concord.service.statements import add_statement, statement_by_number, statements_of
 from concord.service.text import checked_text
+from concord.service.wordings import Wordings, wordings
 from concord.states import Access, StatementStatus, Translated, TranslationStatus
 from concord.store.models import (
     Conversation,
@@ -173,12 +174,13 @@ def seed_statements(
 class PublicLog:
     conversation: Conversation
     entries: list[LogEntry]
+    wordings: Wordings  # the statements named in it, as the reader sees them
 
 
-def public_log(runtime: Runtime, public_id: str) -> PublicLog:
+def public_log(runtime: Runtime, public_id: str, reader: str = "en") -> PublicLog:
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
-        return PublicLog(conversation, moderation_log(session, conversation))
+        return PublicLog(conversation, moderation_log(session, conversation), wordings(session, conversation, reader))
 
 
 @dataclass(frozen=True)

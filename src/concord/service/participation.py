@@ -4,7 +4,7 @@ statement to show next (storing votes is :mod:`concord.service.voting`)."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
@@ -28,6 +28,7 @@ from concord.service.tokens import (
     participant_key,
     token_hash,
 )
+from concord.service.wordings import Wordings, statement_translations, wordings
 from concord.service.xids import check_vouched
 from concord.states import Access, StatementStatus
 from concord.store.models import (
@@ -216,6 +217,7 @@ class NextStatement:
     statement: Statement | None
     remaining: int  # shown statements this participant has not voted on, this one included
     voted: int
+    translations: dict[str, str] = field(default_factory=dict)  # the statement's accepted ones, by language
 
 
 def next_statement(
@@ -239,7 +241,7 @@ def next_statement(
     remaining = session.scalar(select(func.count()).select_from(shown.subquery())) or 0
     weights = _priorities(session, conversation, candidates)
     chosen = rng.choices(candidates, weights=weights, k=1)[0]
-    return NextStatement(chosen, remaining, voted)
+    return NextStatement(chosen, remaining, voted, statement_translations(session, [chosen])[chosen.id])
 
 
 def _priorities(session: Session, conversation: Conversation, candidates: list[Statement]) -> list[float]:
@@ -329,6 +331,7 @@ class VotingCard:
     is_moderator: bool
     last_vote: LastVote | None  # what they voted last, so that a mis-tap can be changed
     mine: list[Written]  # the statements they wrote, with where each stands
+    wordings: Wordings  # the conversation's texts as this reader sees them
 
 
 @dataclass(frozen=True)
@@ -345,7 +348,8 @@ class Written:
     reason: str | None
 
 
-def voting_card(runtime: Runtime, caller: Caller, public_id: str) -> VotingCard:
+def voting_card(runtime: Runtime, caller: Caller, public_id: str, reader: str = "en") -> VotingCard:
+    """What a participant's page shows, its texts in the reader's language (``reader``) where they can be."""
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
         participant = find_participant(session, conversation, caller)
@@ -359,6 +363,7 @@ def voting_card(runtime: Runtime, caller: Caller, public_id: str) -> VotingCard:
             is_moderator=moderates(session, user_of(session, caller), conversation.space),
             last_vote=_last_vote(session, participant) if participant is not None else None,
             mine=_written_by(session, participant) if participant is not None else [],
+            wordings=wordings(session, conversation, reader),
         )
 
 

@@ -16,6 +16,7 @@ from concord.report.contract import RESULTS_VERSION, ConversationResults, read_c
 from concord.service.caller import Caller
 from concord.service.conversations import conversation_by_public_id
 from concord.service.participation import find_participant
+from concord.service.wordings import Wordings, wordings
 from concord.states import StatementStatus
 from concord.store.models import AnalysisRecord, Conversation, Participant, Statement, Vote, VoteEvent
 
@@ -58,6 +59,7 @@ def stored_results(runtime: Runtime, public_id: str) -> StoredResults | None:
 @dataclass(frozen=True)
 class ResultsForReader:
     conversation: Conversation
+    wordings: Wordings  # its texts in the reader's language
     results: ConversationResults | None  # None before the first analysis
     computed_ms: int | None
     participant_number: int | None  # the reader's own number, to mark them on the map
@@ -66,12 +68,14 @@ class ResultsForReader:
     your_latest_vote_pending: bool = False  # the reader voted after this analysis ran
 
 
-def results_for_reader(runtime: Runtime, caller: Caller, public_id: str) -> ResultsForReader:
+def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader: str = "en") -> ResultsForReader:
+    """The latest results, with the conversation's texts as a reader of ``reader`` sees them."""
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
+        texts = wordings(session, conversation, reader)
         participant = find_participant(session, conversation, caller)
         record = session.get(AnalysisRecord, conversation.id)
-        reader = _reader(session, participant, record)
+        reading = _reader(session, participant, record)
         shown_statements = session.scalar(
             select(func.count(Statement.id)).where(
                 Statement.conversation_id == conversation.id, Statement.status == StatementStatus.ACCEPTED
@@ -79,13 +83,13 @@ def results_for_reader(runtime: Runtime, caller: Caller, public_id: str) -> Resu
         )
     needed = min(MIN_VOTES, shown_statements or MIN_VOTES)  # polis-math.md §1.4: min(7, statements)
     if record is None:
-        return ResultsForReader(conversation, None, None, **reader, votes_to_be_grouped=needed)
+        return ResultsForReader(conversation, texts, None, None, **reading, votes_to_be_grouped=needed)
     current = record.results_version == RESULTS_VERSION
     results = read_conversation_results(record.results) if current else None
     if results is None:
         runtime.live.notify(conversation.id)
-        return ResultsForReader(conversation, None, None, **reader, votes_to_be_grouped=needed)
-    return ResultsForReader(conversation, results, record.computed_ms, **reader, votes_to_be_grouped=needed)
+        return ResultsForReader(conversation, texts, None, None, **reading, votes_to_be_grouped=needed)
+    return ResultsForReader(conversation, texts, results, record.computed_ms, **reading, votes_to_be_grouped=needed)
 
 
 def _reader(session: Session, participant: Participant | None, record: AnalysisRecord | None) -> dict:

@@ -21,6 +21,7 @@ from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
 from concord.service.participation import Joined, acting_participant
 from concord.service.ratelimit import STATEMENTS
 from concord.service.spaces import moderates, require_moderator, validate_language
+from concord.service.wordings import statement_translations
 from concord.states import Moderation, StatementStatus
 from concord.store.models import MAX_ID, Conversation, Participant, Statement, User
 
@@ -187,12 +188,21 @@ def write_statement(
         return Written(written, joined)
 
 
+@dataclass(frozen=True)
+class Listed:
+    statement: Statement
+    translations: dict[str, str]  # accepted ones, by language
+
+
 def list_statements(
     runtime: Runtime, caller: Caller, public_id: str, status: StatementStatus | None = StatementStatus.ACCEPTED
-) -> list[Statement]:
-    """Shown statements for anyone; moderators may ask for those pending, rejected or all (None)."""
+) -> list[Listed]:
+    """Shown statements, with their translations, for anyone; moderators may ask for those pending,
+    rejected or all (None)."""
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
         if status != StatementStatus.ACCEPTED:
             require_moderator(session, user_of(session, caller), conversation.space)
-        return statements_of(session, conversation, status)
+        found = statements_of(session, conversation, status)
+        translated = statement_translations(session, found)
+        return [Listed(statement, translated[statement.id]) for statement in found]

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from concord.languages import primary, reads
+from concord.languages import reads
 from concord.service.accounts import user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
@@ -46,95 +46,6 @@ if TYPE_CHECKING:
 # A translation may be longer than its original (Dari and Pashto often are).
 LENGTHS = {Translated.STATEMENT: 2_000, Translated.TOPIC: 600, Translated.DESCRIPTION: 20_000}
 REASON_LENGTH = 500
-
-
-# --- what a reader sees ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Shown:
-    """A text as one reader sees it."""
-
-    text: str
-    language: str  # of ``text``
-    original: str
-    original_language: str
-    translated: bool  # ``text`` is a translation into the reader's language
-    missing: bool  # not in the reader's language and not translated into it yet: an invitation
-
-
-@dataclass(frozen=True)
-class Wordings:
-    """Every text of a conversation as one reader sees it, statements by number."""
-
-    reader: str
-    topic: Shown
-    description: Shown
-    statements: dict[int, Shown]
-
-    def statement(self, number: int, text: str = "") -> Shown:
-        """Statement ``number``; one unknown here (an analysis names it) is shown as the analysis wrote it."""
-        found = self.statements.get(number)
-        if found is not None:
-            return found
-        return Shown(text, self.topic.original_language, text, self.topic.original_language, False, False)
-
-
-def shown_to(reader: str, original: str, language: str, translations: dict[str, str]) -> Shown:
-    """``original`` (written in ``language``) for a reader of ``reader``, given its accepted
-    translations by language: the reader's own tag first, then another tag of the same language."""
-    if reads(reader, language):
-        return Shown(original, language, original, language, False, False)
-    for tag in sorted(translations, key=lambda tag: (tag != reader, tag)):
-        if reads(reader, tag):
-            return Shown(translations[tag], tag, original, language, True, False)
-    return Shown(original, language, original, language, False, True)
-
-
-def wordings(session: Session, conversation: Conversation, reader: str) -> Wordings:
-    """Every statement of the conversation (any state: a writer sees their own pending ones), its topic
-    and description, in the reader's language where they can be."""
-    by_subject = _accepted_in(session, conversation, reader)
-    statements = {
-        number: shown_to(reader, text, language, by_subject.get((Translated.STATEMENT, number, text), {}))
-        for number, text, language in session.execute(
-            select(Statement.number, Statement.text, Statement.language).where(
-                Statement.conversation_id == conversation.id
-            )
-        )
-    }
-    return Wordings(
-        reader=reader,
-        topic=_conversation_text(conversation, Translated.TOPIC, reader, by_subject),
-        description=_conversation_text(conversation, Translated.DESCRIPTION, reader, by_subject),
-        statements=statements,
-    )
-
-
-def _conversation_text(
-    conversation: Conversation, subject: Translated, reader: str, by_subject: dict[tuple, dict[str, str]]
-) -> Shown:
-    original = conversation.topic if subject == Translated.TOPIC else conversation.description
-    return shown_to(reader, original, conversation.language, by_subject.get((subject, None, original), {}))
-
-
-def _accepted_in(session: Session, conversation: Conversation, reader: str) -> dict[tuple, dict[str, str]]:
-    """Accepted translations into the reader's language (any tag of it), keyed by what they translate
-    as it was: (subject, statement number, original text) → {tag: text}."""
-    language = primary(reader)
-    rows = session.execute(
-        select(Translation.subject, Statement.number, Translation.original, Translation.language, Translation.text)
-        .outerjoin(Statement, Statement.id == Translation.statement_id)
-        .where(
-            Translation.conversation_id == conversation.id,
-            Translation.status == TranslationStatus.ACCEPTED,
-            or_(Translation.language == language, Translation.language.like(f"{language}-%")),
-        )
-    )
-    found: dict[tuple, dict[str, str]] = {}
-    for subject, number, original, tag, text in rows:
-        found.setdefault((subject, number, original), {})[tag] = text
-    return found
 
 
 # --- what is translated ---------------------------------------------------------------------------

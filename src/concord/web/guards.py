@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from concord.service.exchange import MAX_UPLOAD_BYTES
+from concord.service.translation_files import MAX_PO_BYTES
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -22,7 +23,12 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 BODY_LIMIT = 64 * 1024  # every form and JSON body: the longest text Concord takes is 10,000 characters
 UPLOAD_LIMIT = MAX_UPLOAD_BYTES + 64 * 1024  # a Pol.is export on the import routes (with its form), declared
-UPLOAD_ROUTES = re.compile(r"^(/api)?/spaces/[^/]+/imports$")
+# Routes that take more than a form, with what they take (declared up front).
+UPLOAD_ROUTES = [
+    (re.compile(r"^(/api)?/spaces/[^/]+/imports$"), UPLOAD_LIMIT),
+    (re.compile(r"^/api/conversations/[^/]+/translations/[^/]+/po$"), MAX_PO_BYTES),
+    (re.compile(r"^/c/[^/]+/translations/po$"), MAX_PO_BYTES + 64 * 1024),  # the page's upload form
+]
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'self'; base-uri 'none'",
@@ -71,7 +77,7 @@ async def _bounded(scope: Scope, receive: Receive) -> Receive:
     headers = dict(scope["headers"])
     declared = headers.get(b"content-length")
     if declared is not None:
-        limit = UPLOAD_LIMIT if UPLOAD_ROUTES.match(scope["path"]) else BODY_LIMIT
+        limit = next((most for route, most in UPLOAD_ROUTES if route.match(scope["path"])), BODY_LIMIT)
         if not declared.isdigit():
             raise Refused(400, "bad_request", "the Content-Length header is not a number")
         if int(declared) > limit:

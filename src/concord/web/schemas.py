@@ -24,14 +24,16 @@ from concord.service.participation import XID_MAX_LENGTH
 from concord.service.rollups import PROPOSAL_LENGTH
 from concord.service.spaces import DESCRIPTION_LENGTH as SPACE_DESCRIPTION_LENGTH
 from concord.service.spaces import NAME_LENGTH, SLUG_LENGTH
+from concord.service.translations import LENGTHS as TRANSLATION_LENGTHS
 from concord.service.xids import XID_TOKEN_LENGTH
-from concord.states import Access, Moderation, StatementStatus, VoteChoice
+from concord.states import Access, Moderation, StatementStatus, Translated, TranslationStatus, VoteChoice
 from concord.store.models import LANGUAGE_TAG_LENGTH, MAX_ID
 
 UNSIGNED_XID = (
     "Accept external ids that the embedding site did not sign: anyone who knows or guesses a member's "
     "id could then vote as them. Off unless a moderator accepts that risk."
 )
+TRANSLATION_LIMITS = ", ".join(f"{subject} {limit:,} characters" for subject, limit in TRANSLATION_LENGTHS.items())
 RowId = Annotated[int, Field(strict=True, ge=0, le=MAX_ID, description="A row id or statement number.")]
 
 
@@ -240,17 +242,80 @@ class ConversationOut(BaseModel):
     votes: int
 
 
+LANGUAGE_TAG = "A BCP 47 language tag, e.g. en, fa-AF (Dari), ps (Pashto)."
+Language = Annotated[str, Field(max_length=LANGUAGE_TAG_LENGTH, description=LANGUAGE_TAG)]
+
+
 class StatementIn(Strict):
     text: Statement = Field(description="Limited further by the conversation's max_statement_length.")
+    language: Language | None = Field(
+        None,
+        max_length=LANGUAGE_TAG_LENGTH,
+        description="The language it is written in; guessed from its script if left out.",
+    )
+
+
+class StatementPatch(Strict):
+    language: Language = Field(description="The language it was written in (a moderator's correction).")
 
 
 class StatementOut(BaseModel):
     number: int
-    text: str
+    text: str = Field(description="As written, in its original language.")
+    language: str = Field(description="The language it was written in.")
+    translations: dict[str, str] = Field(
+        default_factory=dict, description="Accepted translations by language: show a reader the one in theirs."
+    )
     status: StatementStatus
     is_seed: bool
     is_proposal: bool = False
     created_ms: int
+
+
+class TranslationIn(Strict):
+    subject: Translated = Field(Translated.STATEMENT, description="What it translates.")
+    statement: RowId | None = Field(None, description="The statement's number (for a statement's translation).")
+    language: Language = Field(description="The language it is in.")
+    text: str = Field(max_length=max(TRANSLATION_LENGTHS.values()), description=f"Limits: {TRANSLATION_LIMITS}.")
+
+
+class TranslationOut(BaseModel):
+    id: int
+    subject: Translated
+    statement: int | None
+    language: str
+    text: str
+    original: str = Field(description="The text it translates, as it was.")
+    status: TranslationStatus = Field(
+        description="accepted: shown to readers of its language; pending: waiting for a moderator; "
+        "rejected (the reason is in the moderation log); replaced: a newer one is shown."
+    )
+    by_volunteer: bool = Field(description="Offered by a participant (else a moderator's, or imported).")
+    created_ms: int
+
+
+class TranslationDecisionIn(Strict):
+    status: Literal["accepted", "rejected"]
+    reason: str = Field("", max_length=REASON_LENGTH, description="Required for a rejection; published.")
+
+
+class CoverageOut(BaseModel):
+    language: str
+    name: str = Field(description="The language's name, in English.")
+    statements: int = Field(description="Shown statements readable in it (written in it, or translated).")
+    of: int = Field(description="Shown statements.")
+    topic: bool
+    description: bool | None = Field(description="Null when the conversation has no description.")
+    pending: int = Field(description="Volunteers' translations into it waiting for a moderator.")
+
+
+class PoImportOut(BaseModel):
+    stored: int = Field(description="Translations stored, now shown.")
+    unchanged: int = Field(description="The same as the translation shown already.")
+    untranslated: int = Field(description="Entries with an empty msgstr.")
+    fuzzy: int = Field(description="Entries marked fuzzy (a guess to check): not stored.")
+    stale: list[int] = Field(description="Lines whose msgid is no longer the text (it changed since the export).")
+    written_in_it: int = Field(description="Entries for texts written in this language: nothing to translate.")
 
 
 class ProposalIn(Strict):
@@ -300,11 +365,16 @@ class ModerationIn(Strict):
 
 
 class LogEntryOut(BaseModel):
-    statement: int
-    status: StatementStatus
+    kind: Literal["statement", "translation"] = "statement"
+    statement: int | None = Field(
+        description="The statement's number (null for a translation of the topic or description)."
+    )
+    subject: Translated = Field(Translated.STATEMENT, description="What a translation translates.")
+    language: str | None = Field(None, description="A translation's language.")
+    status: StatementStatus | TranslationStatus
     reason: str
     time_ms: int
-    text: str | None
+    text: str | None = Field(description="The text, while it is shown.")
 
 
 AttributeName = Annotated[str, Field(max_length=ATTRIBUTE_NAME_LENGTH)]

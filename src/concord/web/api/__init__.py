@@ -4,6 +4,16 @@
 
 from __future__ import annotations
 
-from concord.web.api import accounts, conversations, invitations, meta, participation, results, spaces, statements
+from concord.web.api import (
+    accounts,
+    conversations,
+    invitations,
+    meta,
+    participation,
+    results,
+    spaces,
+    statements,
+    translations,
+)
 
-RESOURCES = (accounts, spaces, conversations, statements, participation, results, invitations, meta)
+RESOURCES = (accounts, spaces, conversations, statements, translations, participation, results, invitations, meta)

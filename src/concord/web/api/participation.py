@@ -56,7 +56,7 @@ def next_statement(conversation_id: str, request: Request) -> dict:
     """A statement this participant has not voted on yet, chosen by Pol.is's priority."""
     found = participation.next_for(runtime(request), caller(request), conversation_id)
     return {
-        "statement": statement_out(found.statement) if found.statement else None,
+        "statement": statement_out(found.statement, found.translations) if found.statement else None,
         "remaining": found.remaining,
         "voted": found.voted,
     }

@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import Request, Response
 
-from concord.service import decisions, moderation, statements
+from concord.service import decisions, moderation, statements, translations
 from concord.states import StatementStatus
 from concord.store.models import Statement
 from concord.web import schemas
@@ -16,10 +16,12 @@ from concord.web.context import caller, keep_participant_token, runtime
 router = api_router("statements")
 
 
-def statement_out(statement: Statement) -> dict:
+def statement_out(statement: Statement, translations: dict[str, str] | None = None) -> dict:
     return {
         "number": statement.number,
         "text": statement.text,
+        "language": statement.language,
+        "translations": translations or {},
         "status": statement.status,
         "is_seed": statement.is_seed,
         "is_proposal": statement.is_proposal,
@@ -34,16 +36,25 @@ def list_statements(
     """Shown statements; moderators may ask for ``pending`` (the queue), ``rejected`` or ``all``."""
     wanted = None if status == "all" else StatementStatus(status)
     found = statements.list_statements(runtime(request), caller(request), conversation_id, wanted)
-    return [statement_out(statement) for statement in found]
+    return [statement_out(listed.statement, listed.translations) for listed in found]
 
 
 @router.post("/conversations/{conversation_id}/statements", response_model=schemas.StatementOut, status_code=201)
 def write_statement(conversation_id: str, body: schemas.StatementIn, request: Request, response: Response) -> dict:
     """A participant's statement, or a seed statement when a moderator is logged in."""
-    written = statements.write_statement(runtime(request), caller(request), conversation_id, body.text)
+    written = statements.write_statement(
+        runtime(request), caller(request), conversation_id, body.text, language=body.language
+    )
     if written.joined is not None:
         keep_participant_token(request, response, written.joined.token)
     return statement_out(written.statement)
+
+
+@router.patch("/conversations/{conversation_id}/statements/{number}", response_model=schemas.StatementOut)
+def correct_statement(conversation_id: str, number: int, body: schemas.StatementPatch, request: Request) -> dict:
+    """A moderator corrects the language a statement was written in."""
+    found = translations.correct_language(runtime(request), caller(request), conversation_id, number, body.language)
+    return statement_out(found)
 
 
 @router.post("/conversations/{conversation_id}/statements/{number}/moderation", response_model=schemas.LogEntryOut)
