@@ -49,6 +49,13 @@ EXPECTED_PAGES = {
     ("POST", "/spaces/{space_id}/place"),
     ("POST", "/spaces/{space_id}/proposals"),
     ("POST", "/spaces/{space_id}/proposals/{proposal_id}/tallies"),
+    ("GET", "/c/{conversation_id}/translate/{what}"),  # the translation pages: tests/test_pages_translations.py
+    ("POST", "/c/{conversation_id}/translate/{what}"),
+    ("POST", "/c/{conversation_id}/statements/{number}/language"),
+    ("GET", "/c/{conversation_id}/translations"),
+    ("POST", "/c/{conversation_id}/translations/{translation_id}/decision"),
+    ("GET", "/c/{conversation_id}/translations/po"),
+    ("POST", "/c/{conversation_id}/translations/po"),
 }
 
 

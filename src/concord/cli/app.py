@@ -31,6 +31,14 @@ users = typer.Typer(help="Moderator and administrator accounts.", no_args_is_hel
 users.command("add")(server.add_user)
 users.command("grant")(server.grant_role)
 app.add_typer(users, name="user")
+texts = typer.Typer(
+    help="Translations of a conversation's statements, topic and description, as gettext PO files.",
+    no_args_is_help=True,
+)
+texts.command("export")(server.export_translations)
+texts.command("import")(server.import_translations)
+texts.command("coverage")(server.translation_coverage)
+app.add_typer(texts, name="translations")
 
 
 def main() -> None:

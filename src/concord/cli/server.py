@@ -185,3 +185,82 @@ def _export(conversation: str, folder: Path, database: str | None) -> None:
     with _sessions(database).begin() as session:
         names = export_polis_folder(session, conversation_by_public_id(session, conversation), folder)
     print(f"wrote {', '.join(names)} to {folder}")
+
+
+def export_translations(
+    conversation: str = typer.Argument(..., help="Conversation id (as in its link)."),
+    language: str = typer.Argument(..., help="The language to translate into, e.g. fa-AF (Dari) or ps (Pashto)."),
+    file: Path = typer.Argument(..., help="The PO file to write, e.g. herat.ps.po."),
+    database: str | None = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Write the texts to translate into LANGUAGE as a gettext PO file (Poedit, Weblate … read it)."""
+    run_safely(_export_translations, conversation, language, file, database)
+
+
+def _export_translations(conversation: str, language: str, file: Path, database: str | None) -> None:
+    from concord.service.conversations import conversation_by_public_id
+    from concord.service.spaces import validate_language
+    from concord.service.translation_files import po_entries, po_file
+
+    with _sessions(database).begin() as session:
+        found = conversation_by_public_id(session, conversation)
+        data = po_file(session, found, language)
+        entries = po_entries(session, found, validate_language(language))
+    file.write_bytes(data)
+    done = sum(1 for entry in entries if entry.translation)
+    print(f"wrote {len(entries):,} texts to translate ({done:,} translated already) to {file}")
+
+
+def import_translations(
+    conversation: str = typer.Argument(..., help="Conversation id (as in its link)."),
+    language: str = typer.Argument(..., help="The language the file translates into, e.g. ps."),
+    file: Path = typer.Argument(..., help="The translated PO file."),
+    database: str | None = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Store the translations of a PO file, all or none (a line that cannot be stored is named)."""
+    run_safely(_import_translations, conversation, language, file, database)
+
+
+def _import_translations(conversation: str, language: str, file: Path, database: str | None) -> None:
+    from concord.service.accounts import system_actor
+    from concord.service.conversations import conversation_by_public_id
+    from concord.service.translation_files import import_po
+
+    data = file.read_bytes()
+    with _sessions(database).begin() as session:
+        found = conversation_by_public_id(session, conversation)
+        outcome = import_po(session, system_actor(), found, language, data, str(file))
+    stored = f"{outcome.stored:,} translation{'' if outcome.stored == 1 else 's'}"
+    print(
+        f"stored {stored}; {outcome.unchanged:,} unchanged, {outcome.untranslated:,} left empty, "
+        f"{outcome.fuzzy:,} marked fuzzy (not stored)"
+    )
+    if outcome.stale:
+        lines = ", ".join(str(line) for line in outcome.stale)
+        print(f"left out: the entries on lines {lines} translate texts that changed since the file was made")
+
+
+def translation_coverage(
+    conversation: str = typer.Argument(..., help="Conversation id (as in its link)."),
+    database: str | None = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """How much of the conversation readers of each language can read in it."""
+    run_safely(_coverage, conversation, database)
+
+
+def _coverage(conversation: str, database: str | None) -> None:
+    from concord.languages import language_name
+    from concord.service.conversations import conversation_by_public_id
+    from concord.service.translations import coverage, reading_languages, translatable
+    from concord.web.i18n import LANGUAGES
+
+    with _sessions(database).begin() as session:
+        found = conversation_by_public_id(session, conversation)
+        languages = reading_languages(session, found, [language.tag for language in LANGUAGES.values()])
+        rows = coverage(session, found, languages, translatable(session, found))
+    for row in rows:
+        description = "" if row.description is None else f", description {'yes' if row.description else 'no'}"
+        print(
+            f"{language_name(row.language)} ({row.language}): {row.statements:,} of {row.of:,} statements, "
+            f"topic {'yes' if row.topic else 'no'}{description}, {row.pending:,} waiting for a moderator"
+        )

@@ -196,6 +196,7 @@ class Desk:
     invitations: list[Invitation]  # for conversations by invitation
     rule: RuleInForce  # what decides its proposals
     default_rule: RuleInForce  # what would, without a rule of its own: the space's
+    translations_waiting: int  # volunteers' translations waiting for a decision
     new_codes: list[str] = field(default_factory=list)  # codes just made: shown once, never stored
 
 
@@ -226,6 +227,12 @@ def _desk(session: Session, caller: Caller, public_id: str) -> Desk:
         invitations=invitations.list_codes(session, user, conversation) if conversation.access == Access.INVITE else [],
         rule=rule_of_conversation(conversation),
         default_rule=rule_of_space(conversation.space),
+        translations_waiting=session.scalar(
+            select(func.count(Translation.id)).where(
+                Translation.conversation_id == conversation.id, Translation.status == TranslationStatus.PENDING
+            )
+        )
+        or 0,
     )
 
 

@@ -152,10 +152,10 @@ class SpaceDecisions:
 
 
 def space_with_decisions(
-    runtime: Runtime, caller: Caller, *, space_id: int | None = None, path: str = ""
+    runtime: Runtime, caller: Caller, *, space_id: int | None = None, path: str = "", reader: str = "en"
 ) -> SpaceDecisions:
     with runtime.transaction() as session:
-        overview = overview_of(session, caller, space_id=space_id, path=path)
+        overview = overview_of(session, caller, space_id=space_id, path=path, reader=reader)
         space = overview.space
         return SpaceDecisions(overview, rule_of_space(space), rule_of_space(space.parent), _rollups(session, space))
 

@@ -19,6 +19,7 @@ from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound
 from concord.service.text import checked_text
+from concord.service.wordings import Shown, topics
 from concord.store.models import MAX_ID, SPACE_PATH_LENGTH, Conversation, Space, SpaceRole, User
 
 if TYPE_CHECKING:
@@ -160,6 +161,7 @@ class SpaceOverview:
     children: list[Space]
     conversations: list[Conversation]  # newest first
     can_moderate: bool
+    topics: dict[int, Shown]  # the conversations' topics as the reader sees them, by id
 
 
 @dataclass(frozen=True)
@@ -167,18 +169,24 @@ class Home:
     spaces: list[Space]  # the top-level ones
     user: User | None
     open_conversations: list[Conversation]  # the newest open ones, anywhere: something to take part in
+    topics: dict[int, Shown]  # their topics as the reader sees them, by id
 
 
 HOME_CONVERSATIONS = 12
 
 
-def home(runtime: Runtime, caller: Caller) -> Home:
+def home(runtime: Runtime, caller: Caller, reader: str = "en") -> Home:
     with runtime.transaction() as session:
         roots = [space for space in all_spaces(session) if space.parent_id is None]
-        newest_open = session.scalars(
-            select(Conversation).where(Conversation.is_open).order_by(Conversation.id.desc()).limit(HOME_CONVERSATIONS)
+        newest_open = list(
+            session.scalars(
+                select(Conversation)
+                .where(Conversation.is_open)
+                .order_by(Conversation.id.desc())
+                .limit(HOME_CONVERSATIONS)
+            )
         )
-        return Home(roots, user_of(session, caller), list(newest_open))
+        return Home(roots, user_of(session, caller), newest_open, topics(session, newest_open, reader))
 
 
 def list_spaces(runtime: Runtime, path: str | None = None) -> list[Space]:
@@ -187,20 +195,26 @@ def list_spaces(runtime: Runtime, path: str | None = None) -> list[Space]:
         return [space_by_path(session, path)] if path else all_spaces(session)
 
 
-def space_overview(runtime: Runtime, caller: Caller, *, space_id: int | None = None, path: str = "") -> SpaceOverview:
+def space_overview(
+    runtime: Runtime, caller: Caller, *, space_id: int | None = None, path: str = "", reader: str = "en"
+) -> SpaceOverview:
     """A space (by id or by path) with what is above and inside it, and whether the caller moderates it."""
     with runtime.transaction() as session:
-        return overview_of(session, caller, space_id=space_id, path=path)
+        return overview_of(session, caller, space_id=space_id, path=path, reader=reader)
 
 
-def overview_of(session: Session, caller: Caller, *, space_id: int | None = None, path: str = "") -> SpaceOverview:
+def overview_of(
+    session: Session, caller: Caller, *, space_id: int | None = None, path: str = "", reader: str = "en"
+) -> SpaceOverview:
     space = space_by_id(session, space_id) if space_id is not None else space_by_path(session, path)
+    inside = conversations_in(session, space)
     return SpaceOverview(
         space=space,
         trail=trail_above(space),
         children=children(session, space),
-        conversations=conversations_in(session, space),
+        conversations=inside,
         can_moderate=moderates(session, user_of(session, caller), space),
+        topics=topics(session, inside, reader),
     )
 
 

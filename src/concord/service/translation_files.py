@@ -165,6 +165,13 @@ def po_download(runtime: Runtime, public_id: str, language: str) -> Download:
         return Download(f"{public_id}.{tag}.po", f"{MEDIA_TYPE}; charset=utf-8", data)
 
 
+def check_upload_allowed(runtime: Runtime, caller: Caller, public_id: str) -> None:
+    """Refuse a PO file before it is read, unless the caller moderates the conversation."""
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        require_moderator(session, user_of(session, caller), conversation.space)
+
+
 def po_upload(runtime: Runtime, caller: Caller, public_id: str, language: str, data: bytes) -> PoImport:
     """A translated PO file from a moderator of the conversation."""
     if len(data) > MAX_PO_BYTES:

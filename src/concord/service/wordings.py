@@ -120,3 +120,22 @@ def statement_translations(session: Session, statements: Iterable[Statement]) ->
             if statement_id is not None:
                 found[statement_id][language] = text
     return found
+
+
+def topics(session: Session, conversations: Iterable[Conversation], reader: str) -> dict[int, Shown]:
+    """The topics of these conversations as a reader sees them (lists of conversations), by id."""
+    listed = list(conversations)
+    language = primary(reader)
+    found: dict[tuple[int, str], dict[str, str]] = {}
+    for start in range(0, len(listed), CHUNK):
+        rows = session.execute(
+            select(Translation.conversation_id, Translation.original, Translation.language, Translation.text).where(
+                Translation.conversation_id.in_([c.id for c in listed[start : start + CHUNK]]),
+                Translation.subject == Translated.TOPIC,
+                Translation.status == TranslationStatus.ACCEPTED,
+                or_(Translation.language == language, Translation.language.like(f"{language}-%")),
+            )
+        )
+        for conversation_id, original, tag, text in rows:
+            found.setdefault((conversation_id, original), {})[tag] = text
+    return {c.id: shown_to(reader, c.topic, c.language, found.get((c.id, c.topic), {})) for c in listed}

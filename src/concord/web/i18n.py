@@ -44,6 +44,13 @@ DEFAULT = LANGUAGES["en"]
 ALIASES = {"prs": "fa_AF", "fa": "fa_AF", "fa_af": "fa_AF", "ps_af": "ps", "pbt": "ps", "pbu": "ps"}
 
 
+def interface_tags_and(*tags: str) -> list[str]:
+    """The interface languages' tags, then any of ``tags`` not among them: what a writer may say their
+    text is in (people write in more languages than the interface speaks)."""
+    found = [language.tag for language in LANGUAGES.values()]
+    return found + [tag for tag in dict.fromkeys(tags) if tag and tag not in found]
+
+
 def find_language(code: str | None) -> Language | None:
     if not code:
         return None

@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from concord.languages import language_name
 from concord.report.bidi import isolate_direction
 from concord.service.clock import now_ms
 from concord.service.errors import Label, ServiceError
@@ -60,6 +61,8 @@ def environment(code: str) -> Environment:
     env.filters["date"] = lambda ms: digits(
         format_datetime(datetime.fromtimestamp(ms / 1000, UTC), "medium", tzinfo=UTC, locale=code)
     )
+    reader = LANGUAGES[code].tag if code in LANGUAGES else code
+    env.globals["language_name"] = lambda tag: language_name(tag, reader)  # "انگلیسی" for a Dari reader
     return env
 
 

@@ -104,7 +104,9 @@ def po_file(conversation_id: str, language: str, request: Request) -> Response:
 )
 async def po_upload(conversation_id: str, language: str, request: Request) -> dict:
     """A translated PO file (the body, at most 4 MB), from a moderator: its translations are stored as
-    theirs, all or none; a line that cannot be stored is named in the error."""
+    theirs, all or none; a line that cannot be stored is named in the error. Who sends it is checked
+    before it is read."""
+    await run_in_threadpool(translation_files.check_upload_allowed, runtime(request), caller(request), conversation_id)
     data = await request.body()
     found = await run_in_threadpool(
         translation_files.po_upload, runtime(request), caller(request), conversation_id, language, data

@@ -7,6 +7,6 @@ renders its answer."""
 
 from __future__ import annotations
 
-from concord.web.pages import home, moderation, participation, results, spaces
+from concord.web.pages import home, moderation, participation, results, spaces, translations
 
-PARTS = (home, spaces, participation, results, moderation)
+PARTS = (home, spaces, participation, results, moderation, translations)

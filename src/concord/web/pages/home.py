@@ -11,7 +11,7 @@ from concord.web.context import SESSION_COOKIE, caller, runtime, set_cookie
 from concord.web.i18n import LANGUAGE_COOKIE, find_language
 from concord.web.pages.forms import FormError
 from concord.web.pages.routing import local, page_router, see_other
-from concord.web.rendering import render
+from concord.web.rendering import page_language, render
 
 router = page_router()
 
@@ -31,7 +31,7 @@ def home(request: Request) -> Response:
 
 
 def render_home(request: Request, form: FormError | None = None, status: int = 200) -> Response:
-    found = spaces.home(runtime(request), caller(request))
+    found = spaces.home(runtime(request), caller(request), page_language(request).tag)
     return render(
         request,
         "home.html.j2",
@@ -39,6 +39,7 @@ def render_home(request: Request, form: FormError | None = None, status: int = 2
         roots=found.spaces,
         user=found.user,
         open_conversations=found.open_conversations,
+        topics=found.topics,
         form=form,
     )
 

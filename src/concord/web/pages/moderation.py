@@ -17,6 +17,7 @@ from concord.service.errors import ServiceError, Unauthorized
 from concord.service.rules import rule_choices
 from concord.web.context import caller, runtime
 from concord.web.downloads import download_response
+from concord.web.i18n import interface_tags_and
 from concord.web.pages.forms import FormError, declared_questions, refused, shown_questions, shown_settings
 from concord.web.pages.routing import page_router, see_other, with_query
 from concord.web.pages.rule_forms import rule_from_form, typed_rule
@@ -70,6 +71,8 @@ def _render_desk(
         default_rule=desk.default_rule,
         rule_choices=rule_choices(),
         proposals=[s for s in desk.shown if s.is_proposal],
+        translations_waiting=desk.translations_waiting,
+        topic_languages=interface_tags_and(desk.conversation.language),
     )
 
 
@@ -130,6 +133,7 @@ def change_settings(
     conversation_id: str,
     topic: str = Form(...),
     description: str = Form(""),
+    language: str = Form(""),
     moderation_mode: str = Form("post", alias="moderation"),
     participants_can_write: bool = Form(False),
     access: str = Form("link"),
@@ -141,6 +145,7 @@ def change_settings(
     typed: dict[str, Any] = {
         "topic": topic,
         "description": description,
+        **({"language": language} if language else {}),
         "moderation": moderation_mode,
         "participants_can_write": participants_can_write,
         "access": access,

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from concord.languages import TAG_LENGTH, language_name
 from concord.service import participation, statements, voting
 from concord.service.errors import ServiceError
 from concord.service.invitations import CODE_LENGTH
@@ -15,8 +16,9 @@ from concord.service.participation import XID_MAX_LENGTH
 from concord.service.xids import XID_TOKEN_LENGTH
 from concord.states import StatementStatus
 from concord.web.context import caller, keep_participant_token, runtime
+from concord.web.i18n import interface_tags_and
 from concord.web.pages.routing import page_router, see_other, with_query
-from concord.web.rendering import render
+from concord.web.rendering import page_language, render
 
 router = page_router()
 ATTRIBUTE_FIELD = "attr:"  # form fields "attr:<name>" answer a declared attribute
@@ -38,11 +40,13 @@ def conversation_page(
     invite: str = Query("", max_length=CODE_LENGTH),
     xid: str = Query("", max_length=XID_MAX_LENGTH),
     xid_token: str = Query("", max_length=XID_TOKEN_LENGTH),
+    written_in: str = Query("", max_length=TAG_LENGTH),
 ) -> Response:
     """Messages are drawn where the person acted (``at``: the vote card, the writing box, the join
     form). A printed invitation opens with ``?invite=…`` and a conversation embedded by a site with
     ``?xid=…&xid_token=…`` (the member's id and the site's signature of it): the join form carries them."""
-    card = participation.voting_card(runtime(request), caller(request), conversation_id)
+    reader = page_language(request).tag
+    card = participation.voting_card(runtime(request), caller(request), conversation_id, reader)
     return render(
         request,
         "conversation.html.j2",
@@ -62,6 +66,12 @@ def conversation_page(
         signed_xid={"xid": xid, "token": xid_token},
         description_shown=DESCRIPTION_SHOWN,
         long_statement=LONG_STATEMENT,
+        wordings=card.wordings,
+        original_names={  # for the script that shows the next statement's original
+            tag: language_name(tag, reader) for tag in {s.original_language for s in card.wordings.statements.values()}
+        },
+        writing_languages=interface_tags_and(card.conversation.language),
+        written_in=written_in,
     )
 
 
@@ -99,11 +109,19 @@ async def vote(request: Request, conversation_id: str, statement: int = Form(...
 
 
 @router.post("/c/{conversation_id}/statements")
-def write(request: Request, conversation_id: str, text: str = Form(...)) -> Response:
+def write(request: Request, conversation_id: str, text: str = Form(...), language: str = Form("")) -> Response:
+    """A statement, in the language the writer chose (else guessed, preferring the page's)."""
     try:
-        written = statements.write_statement(runtime(request), caller(request), conversation_id, text)
+        written = statements.write_statement(
+            runtime(request),
+            caller(request),
+            conversation_id,
+            text,
+            language=language or None,
+            reader=page_language(request).tag,
+        )
     except ServiceError as error:
-        return _back_with_error(conversation_id, error, "write", draft=text)
+        return _back_with_error(conversation_id, error, "write", draft=text, written_in=language)
     notice = "written-pending" if written.statement.status == StatementStatus.PENDING else "written"
     return _back(request, conversation_id, notice, "write", written.joined.token if written.joined else None)
 
@@ -117,6 +135,10 @@ def _back(request: Request, conversation_id: str, notice: str, at: str, token: s
     return response
 
 
-def _back_with_error(conversation_id: str, error: ServiceError, at: str, draft: str = "") -> RedirectResponse:
+def _back_with_error(
+    conversation_id: str, error: ServiceError, at: str, draft: str = "", written_in: str = ""
+) -> RedirectResponse:
     query = {"error": error.reason, "at": at, **({"draft": draft[:DRAFT_KEPT]} if draft else {})}
+    if written_in:
+        query["written_in"] = written_in[:TAG_LENGTH]
     return see_other(f"/c/{conversation_id}?{urlencode(query)}#{at}")

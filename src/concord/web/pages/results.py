@@ -16,12 +16,15 @@ router = page_router()
 
 @router.get("/c/{conversation_id}/results", response_class=HTMLResponse)
 def results_page(request: Request, conversation_id: str) -> Response:
-    found = results.results_for_reader(runtime(request), caller(request), conversation_id)
-    view = results_view(found, page_language(request))
-    return render(request, "results.html.j2", conversation=found.conversation, view=view, reader=found)
+    language = page_language(request)
+    found = results.results_for_reader(runtime(request), caller(request), conversation_id, language.tag)
+    view = results_view(found, language)
+    return render(
+        request, "results.html.j2", conversation=found.conversation, view=view, reader=found, wordings=found.wordings
+    )
 
 
 @router.get("/c/{conversation_id}/log", response_class=HTMLResponse)
 def moderation_log(request: Request, conversation_id: str) -> Response:
-    log = moderation.public_log(runtime(request), conversation_id)
-    return render(request, "log.html.j2", conversation=log.conversation, entries=log.entries)
+    log = moderation.public_log(runtime(request), conversation_id, page_language(request).tag)
+    return render(request, "log.html.j2", conversation=log.conversation, entries=log.entries, wordings=log.wordings)

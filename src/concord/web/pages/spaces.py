@@ -28,7 +28,7 @@ from concord.web.pages.forms import (
 from concord.web.pages.home import render_home
 from concord.web.pages.routing import page_router, see_other
 from concord.web.pages.rule_forms import rule_from_form, typed_rule
-from concord.web.rendering import render
+from concord.web.rendering import page_language, render
 from concord.web.uploads import received_upload
 
 router = page_router()
@@ -36,7 +36,10 @@ router = page_router()
 
 @router.get("/s/{path:path}", response_class=HTMLResponse)
 def space_page(request: Request, path: str) -> Response:
-    return render_space(request, rollups.space_with_decisions(runtime(request), caller(request), path=path))
+    reader = page_language(request).tag
+    return render_space(
+        request, rollups.space_with_decisions(runtime(request), caller(request), path=path, reader=reader)
+    )
 
 
 def render_space(request: Request, found: SpaceDecisions, form: FormError | None = None, status: int = 200) -> Response:
@@ -49,6 +52,7 @@ def render_space(request: Request, found: SpaceDecisions, form: FormError | None
         trail=overview.trail,
         children=overview.children,
         conversations=overview.conversations,
+        topics=overview.topics,
         can_moderate=overview.can_moderate,
         rule=found.rule,
         inherited=found.inherited,
@@ -62,7 +66,8 @@ def render_space(request: Request, found: SpaceDecisions, form: FormError | None
 
 
 def _back_to_space(request: Request, space_id: int, form: FormError, status: int) -> Response:
-    found = rollups.space_with_decisions(runtime(request), caller(request), space_id=space_id)
+    reader = page_language(request).tag
+    found = rollups.space_with_decisions(runtime(request), caller(request), space_id=space_id, reader=reader)
     return render_space(request, found, form, status)
 
 

@@ -21,6 +21,43 @@
     render();
   }
 
+  // A statement in the reader's language (the page's): as written when it is in it, else its accepted
+  // translation into it, else as written and marked as one to translate (concord.service.wordings).
+  function primary(tag) { return String(tag || "").split("-")[0].toLowerCase(); }
+  function inReaders(statement, reader) {
+    if (primary(statement.language) === primary(reader)) {
+      return { text: statement.text, language: statement.language, translated: false, missing: false };
+    }
+    var tags = Object.keys(statement.translations || {}).sort(function (a, b) {
+      return (a !== reader) - (b !== reader) || (a < b ? -1 : a > b ? 1 : 0);
+    });
+    for (var i = 0; i < tags.length; i++) {
+      if (primary(tags[i]) === primary(reader)) {
+        return { text: statement.translations[tags[i]], language: tags[i], translated: true, missing: false };
+      }
+    }
+    return { text: statement.text, language: statement.language, translated: false, missing: true };
+  }
+
+  // The original of a translated statement (a <details>), and the invitation to translate one that is not.
+  function showOriginal(card, statement, shown, conversation) {
+    var original = card.querySelector("details.original"), invite = card.querySelector("p.translate");
+    if (original) {
+      var names = JSON.parse(original.getAttribute("data-names") || "{}");
+      var from = original.getAttribute("data-from") || "";
+      original.querySelector("summary").textContent = from.replace("{language}", names[statement.language] || statement.language);
+      var text = original.querySelector("p");
+      text.textContent = statement.text;
+      text.setAttribute("lang", statement.language);
+      original.open = false;
+      original.hidden = !shown.translated;
+    }
+    if (invite) {
+      invite.querySelector("a").href = "/c/" + encodeURIComponent(conversation) + "/translate/" + statement.number;
+      invite.hidden = !shown.missing;
+    }
+  }
+
   function voting() {
     var card = document.getElementById("vote");
     if (!card || !window.fetch) return;
@@ -56,11 +93,14 @@
         return fetch(api + "/next", { credentials: "same-origin" });
       }).then(function (response) { return response.json(); }).then(function (next) {
         var text = card.querySelector(".statement"), left = card.querySelector(".remaining");
-        remember(card, text.textContent, statement, button.value);
+        remember(card, text, statement, button.value);
         if (!next.statement) { window.location.reload(); return; } // the server renders the "all done" card
-        text.textContent = next.statement.text;
-        text.classList.toggle("long", next.statement.text.length > parseInt(text.getAttribute("data-long"), 10));
+        var shown = inReaders(next.statement, document.documentElement.lang);
+        text.textContent = shown.text;
+        text.setAttribute("lang", shown.language);
+        text.classList.toggle("long", shown.text.length > parseInt(text.getAttribute("data-long"), 10));
         text.setAttribute("data-number", next.statement.number);
+        showOriginal(card, next.statement, shown, conversation);
         form.elements.statement.value = next.statement.number;
         if (left) {
           var pattern = left.getAttribute(next.remaining === 1 ? "data-one" : "data-many");
@@ -77,9 +117,10 @@
   function remember(card, text, statement, choice) {
     var box = card.querySelector(".last-vote");
     if (!box) return;
-    var label = box.querySelector(".last-choice");
+    var label = box.querySelector(".last-choice"), last = box.querySelector(".last-text");
     label.textContent = label.getAttribute("data-" + choice);
-    box.querySelector(".last-text").textContent = text;
+    last.textContent = text.textContent;
+    last.setAttribute("lang", text.getAttribute("lang"));
     box.querySelector("form").elements.statement.value = statement;
     box.hidden = false;
   }
