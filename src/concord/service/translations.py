@@ -126,16 +126,12 @@ def cleaned_translation(original: Original, text: object) -> str:
     """A translation's text under the rule of what it translates: statements and topics are one line
     (spacing tidied), a description may have several."""
     limit = LENGTHS[original.subject]
+    if isinstance(text, str) and not text.strip():
+        raise Invalid("write the translation first", "statement_empty", field="text")
     if original.subject == Translated.DESCRIPTION:
-        cleaned = checked_text(text, Label("a translation"), limit, multiline=True, field="text").strip()
-        if not cleaned:
-            raise Invalid("write the translation first", "statement_empty", field="text")
-        return cleaned
+        return checked_text(text, Label("a translation"), limit, multiline=True, field="text").strip()
     if original.subject == Translated.TOPIC:
-        cleaned = " ".join(checked_text(text, Label("a translation"), limit, field="text").split())
-        if not cleaned:
-            raise Invalid("write the translation first", "statement_empty", field="text")
-        return cleaned
+        return " ".join(checked_text(text, Label("a translation"), limit, field="text").split())
     return clean_text(text, limit)
 
 
@@ -155,10 +151,7 @@ def add_translation(
     language = validate_language(language)
     if language == original.language:
         raise Invalid(
-            "this text is written in %(language)s already: choose another language",
-            "same_language",
-            field="language",
-            language=language,
+            "this text is written in that language already: choose another one", "same_language", field="language"
         )
     text = cleaned_translation(original, text)
     lock_for_writing(session, conversation)  # one accepted translation per text and language

@@ -130,10 +130,11 @@ def correct_language(request: Request, conversation_id: str, number: int, langua
 
 @router.get("/c/{conversation_id}/translations", response_class=HTMLResponse)
 def queue_page(
-    request: Request, conversation_id: str, lang: str = Query("", max_length=TAG_LENGTH), notice: str = ""
+    request: Request, conversation_id: str, into: str = Query("", max_length=TAG_LENGTH), notice: str = ""
 ) -> Response:
+    """``into``: the language whose missing texts are listed (the reader's by default)."""
     try:
-        return _render_queue(request, conversation_id, lang or page_language(request).tag, notice=notice)
+        return _render_queue(request, conversation_id, into or page_language(request).tag, notice=notice)
     except Unauthorized:
         return see_other(f"/login?{urlencode({'next': str(request.url.path)})}")
 
@@ -171,7 +172,7 @@ def decide(
     translation_id: int,
     status: str = Form(...),
     reason: str = Form(""),
-    lang: str = Form("", max_length=TAG_LENGTH),
+    into: str = Form("", max_length=TAG_LENGTH),
 ) -> Response:
     try:
         decided = translations.decide(
@@ -179,15 +180,15 @@ def decide(
         )
     except ServiceError as error:
         form = refused(request, f"decide-{translation_id}", error, {"reason": reason})
-        language = lang or page_language(request).tag
+        language = into or page_language(request).tag
         return _render_queue(request, conversation_id, language, form=form, status=error.status)
-    query = {"lang": lang or decided.language, "notice": str(decided.status)}
+    query = {"into": into or decided.language, "notice": str(decided.status)}
     return see_other(f"/c/{conversation_id}/translations?{urlencode(query)}#waiting")
 
 
 @router.get("/c/{conversation_id}/translations/po")
-def po_file(request: Request, conversation_id: str, lang: str = Query(..., max_length=TAG_LENGTH)) -> Response:
-    return download_response(translation_files.po_download(runtime(request), conversation_id, lang))
+def po_file(request: Request, conversation_id: str, into: str = Query(..., max_length=TAG_LENGTH)) -> Response:
+    return download_response(translation_files.po_download(runtime(request), conversation_id, into))
 
 
 @router.post("/c/{conversation_id}/translations/po", response_class=HTMLResponse)
@@ -197,7 +198,7 @@ async def po_upload(request: Request, conversation_id: str) -> Response:
     await run_in_threadpool(translation_files.check_upload_allowed, runtime(request), caller(request), conversation_id)
     form = await request.form(max_files=1, max_fields=4)
     check_csrf(request, form.get(CSRF_FIELD))
-    language, file = str(form.get("lang") or "")[:TAG_LENGTH], form.get("file")
+    language, file = str(form.get("into") or "")[:TAG_LENGTH], form.get("file")
     try:
         if not isinstance(file, UploadFile):
             raise Invalid("attach the translated PO file", field="file")
@@ -206,7 +207,7 @@ async def po_upload(request: Request, conversation_id: str) -> Response:
             translation_files.po_upload, runtime(request), caller(request), conversation_id, language, data
         )
     except ServiceError as error:
-        refusal = refused(request, "po", error, {"lang": language})
+        refusal = refused(request, "po", error, {"into": language})
         shown = language or page_language(request).tag
         return await run_in_threadpool(
             _render_queue, request, conversation_id, shown, form=refusal, status=error.status
