@@ -138,6 +138,19 @@ def vote_five_and_write(page, site, name: str, statement_text: str) -> tuple[lis
     return seen, loads_while_voting
 
 
+def demo_texts() -> dict[str, dict[int, str]]:
+    """The demo's statements as readers of English, Dari and Pashto see them, by number."""
+    from concord.formats.po import read_po_file
+    from concord.service.demo import DEMO_TRANSLATIONS
+
+    texts = {"en": {s.id: s.text for s in read_export(DEMO).statements.values() if s.moderated != -1}}
+    for tag in ("fa-AF", "ps"):
+        path = DEMO_TRANSLATIONS / f"{tag}.po"
+        entries = read_po_file(path.read_bytes(), path.name).entries
+        texts[tag] = {int(e.key.split()[1]): e.translation for e in entries if e.key.startswith("statement ")}
+    return texts
+
+
 def votes_of(page, site) -> dict:
     return page.request.get(f"{site['url']}/api/conversations/{site['test']}/me").json()["votes"]
 
@@ -381,15 +394,16 @@ def test_moderator_runs_a_space_with_pages_only(browser, site, tmp_path):
     shot(villager, "closed-conversation")
 
 
-@pytest.mark.parametrize("locale", ["en-US", "fa-AF", "ps-AF"])
-def test_on_a_small_phone_the_vote_card_is_seen_without_scrolling(browser, site, locale):
+@pytest.mark.parametrize("locale, tag", [("en-US", "en"), ("fa-AF", "fa-AF"), ("ps-AF", "ps")])
+def test_on_a_small_phone_the_vote_card_is_seen_without_scrolling(browser, site, locale, tag):
     """The demo's description once pushed Agree to 800–990 px in Dari and Pashto on a 360 × 640 phone."""
     context = browser.new_context(locale=locale, viewport={"width": 360, "height": 640})
     page = context.new_page()
     page.goto(f"{site['url']}/c/{site['demo']}")
-    # The statement shown is drawn at random: measure with the demo's longest (278 characters), set as
+    # The statement shown is drawn at random: measure with the longest the reader can be shown (278
+    # characters in English; a translation, with its "see the original" line, in Dari and Pashto), set as
     # the page sets a long statement (smaller).
-    longest = max(read_export(DEMO).statements.values(), key=lambda s: len(s.text)).text
+    longest = max(demo_texts()[tag].values(), key=len)
     page.evaluate(
         """text => { const p = document.querySelector('#vote .statement'); p.textContent = text;
                      p.classList.toggle('long', text.length > parseInt(p.dataset.long, 10)); }""",
@@ -399,6 +413,65 @@ def test_on_a_small_phone_the_vote_card_is_seen_without_scrolling(browser, site,
     shot(page, f"phone-{locale}")
     assert agree is not None and agree["y"] + agree["height"] <= 640, agree
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_dari_pashto_and_english_readers_each_read_the_same_statements_in_their_language(browser, site, javascript):
+    """The demo ships Dari and Pashto translations: each reader's card shows the statement in their
+    language (marked with it), a translation's original one tap away; votes sent with the script bring
+    the next statement in the reader's language too, without reloading."""
+    texts = demo_texts()
+    for locale, tag in [("en-US", "en"), ("fa-AF", "fa-AF"), ("ps-AF", "ps")]:
+        page = new_page(browser, javascript=javascript, locale=locale)
+        page.goto(f"{site['url']}/c/{site['demo']}")
+        loads: list[str] = []
+        page.on("framenavigated", lambda frame, loads=loads: loads.append(frame.url))
+        for turn in range(3):
+            card = page.locator("#vote .statement")
+            number = int(card.get_attribute("data-number"))
+            assert card.get_attribute("lang") == tag and card.get_attribute("dir") == "auto"
+            assert card.inner_text() == texts[tag][number].strip()
+            original = page.locator("#vote details.original")
+            if tag == "en":
+                assert original.is_hidden()
+            else:
+                original.locator("summary").click()
+                shown = original.locator("p")
+                assert shown.get_attribute("lang") == "en" and shown.inner_text() == texts["en"][number].strip()
+            shot(page, f"three-readers-{tag}-{'js' if javascript else 'no-js'}-{turn}")
+            page.locator("#vote form.vote button.pass").click()
+            page.wait_for_function(
+                "n => document.querySelector('#vote .statement').dataset.number !== String(n)", arg=number
+            )
+        assert (loads == []) == javascript, loads  # with the script, voting never reloads the page
+        page.context.close()
+
+
+def test_an_untranslated_statement_shows_its_original_and_invites_a_translation(browser, site):
+    """The test conversation is in English only: a Dari reader gets the English statement, marked as
+    English and laid out by its own direction, and an invitation to translate it, also after a vote
+    sent by the script."""
+    page = new_page(browser, locale="fa-AF")
+    page.goto(f"{site['url']}/c/{site['test']}")
+    listed = page.request.get(f"{site['url']}/api/conversations/{site['test']}/statements").json()
+    english = {str(s["number"]): s["text"] for s in listed if s["language"] == "en" and not s["translations"]}
+    for _ in range(2):
+        card = page.locator("#vote .statement")
+        assert card.get_attribute("lang") == "en" and card.get_attribute("dir") == "auto"
+        assert card.inner_text() == english[card.get_attribute("data-number")]
+        assert page.locator("#vote details.original").is_hidden()
+        invitation = page.locator("#vote p.translate a")
+        assert invitation.is_visible()
+        assert invitation.get_attribute("href").endswith(f"/translate/{card.get_attribute('data-number')}")
+        number = card.get_attribute("data-number")
+        page.locator("#vote form.vote button.pass").click()
+        page.wait_for_function("n => document.querySelector('#vote .statement').dataset.number !== n", arg=number)
+    shot(page, "untranslated-fa")
+    page.locator("#vote p.translate a").click()
+    page.wait_for_url(re.compile(r"/translate/\d+"))
+    assert page.locator("#into").input_value() == "fa-AF"
+    shot(page, "translate-page-fa")
+    page.context.close()
 
 
 def test_the_you_label_does_not_cover_its_marker_in_right_to_left_pages(browser, site):

@@ -139,3 +139,51 @@ def test_analyses_stored_before_0003_are_computed_again_at_start_up(tmp_path):
         assert record.results_version == RESULTS_VERSION
         assert set(record.priorities) == {str(n) for n in numbers}
     app.state.concord.close()
+
+
+def test_0006_gives_every_statement_its_conversations_language_and_the_schema_matches_the_models(tmp_path):
+    """Statements written before languages were recorded are in their conversation's language; after
+    0006 the database has exactly the tables, columns and indexes the models declare."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from concord.service import translations
+    from concord.states import Translated
+    from concord.store.models import Base
+
+    engine = open_database(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0005")
+    with engine.begin() as connection:  # rows as 0005's code wrote them: statements without a language
+        connection.execute(
+            text("INSERT INTO spaces (id, slug, path, name, description, language, created_ms, weight) "
+                 "VALUES (1, 'kabul', '/kabul', 'کابل', '', 'fa-AF', 0, 1)")
+        )  # fmt: skip
+        for number, language in ((1, "fa-AF"), (2, "en")):
+            connection.execute(
+                text("INSERT INTO conversations (id, public_id, space_id, topic, description, language, is_open, "
+                     "moderation, participants_can_write, access, max_statement_length, attributes, xid_secret, "
+                     "allow_unsigned_xid, next_statement_number, next_participant_number, created_ms) "
+                     "VALUES (:id, :public, 1, 'آب', '', :language, 1, 'post', 1, 'link', 140, '[]', 'k', 0, 1, 0, 0)"),
+                {"id": number, "public": f"old{number}", "language": language},
+            )  # fmt: skip
+            connection.execute(
+                text("INSERT INTO statements (conversation_id, number, text, normalized, is_seed, status, "
+                     "created_ms, is_proposal) VALUES (:id, 0, 'چاه‌ها اول', 'چاه ها اول', 1, 'accepted', 0, 0)"),
+                {"id": number},
+            )  # fmt: skip
+
+    migrate(engine)
+
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        languages = dict(session.execute(select(Statement.conversation_id, Statement.language)).all())
+        assert languages == {1: "fa-AF", 2: "en"}
+        conversation = session.get(Conversation, 2)
+        original = translations.original_of(session, conversation, Translated.STATEMENT, 0)
+        added = translations.add_translation(
+            session, conversation, original, "ps", "څاګانې لومړی", moderator=system_actor()
+        )
+        assert added.status == "accepted" and added.original == "چاه‌ها اول"
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == [], differences
