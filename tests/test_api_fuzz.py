@@ -32,11 +32,13 @@ def test_no_input_gives_a_server_error_and_every_answer_matches_the_spec(app, cl
     conversation = client.post(f"/api/spaces/{space}/conversations", json=body, headers=headers).json()["id"]
     for text in ("Wells first", "Roads first", "Schools first"):
         client.post(f"/api/conversations/{conversation}/statements", json={"text": text}, headers=headers)
+    translation = {"statement": 0, "language": "ps", "text": "لومړی څاګانې"}
+    offered = client.post(f"/api/conversations/{conversation}/translations", json=translation, headers=headers)
     as_admin = {**headers, "Cookie": f"concord_session={client.cookies['concord_session']}"}
-    real = {"space_id": space, "conversation_id": conversation}
+    real = {"space_id": space, "conversation_id": conversation, "translation_id": offered.json()["id"]}
     spec = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in spec.get_all_operations()]
-    assert len(operations) == 34
+    assert len(operations) == 41
     statuses: Counter[int] = Counter()
 
     for operation in operations:
