@@ -83,7 +83,9 @@ def test_failed_logins_slow_guessing_but_never_lock_the_moderator_out(make_app, 
     guesser = TestClient(app, client=("203.0.113.9", 40000))
     waits = [timed_login(guesser, "guessing guess") for _ in range(7)]
     assert [status for status, _ in waits] == [401] * 7
-    assert max(seconds for _, seconds in waits[:3]) < unit + min(seconds for _, seconds in waits[3:])
+    # The first three are not delayed (their median, so that one slow Argon2 hash on a busy machine does
+    # not decide), the later ones are.
+    assert sorted(seconds for _, seconds in waits[:3])[1] < unit + min(seconds for _, seconds in waits[3:])
     assert waits[6][1] >= 5 * unit  # 2^(6−3) steps after the previous attempt, less the time since (its checks)
     # The moderator, from their own address, waits at most the account's cap, and gets in.
     status, seconds = timed_login(TestClient(app, client=("198.51.100.7", 40000)), "a long enough password")

@@ -55,6 +55,13 @@ EXPECTED_ROUTES = {
     ("GET", "/api/spaces/{space_id}/proposals"),
     ("POST", "/api/spaces/{space_id}/proposals"),
     ("POST", "/api/spaces/{space_id}/proposals/{proposal_id}/tallies"),
+    ("PATCH", "/api/conversations/{conversation_id}/statements/{number}"),  # test_api_translations.py
+    ("GET", "/api/conversations/{conversation_id}/translations"),
+    ("POST", "/api/conversations/{conversation_id}/translations"),
+    ("POST", "/api/conversations/{conversation_id}/translations/{translation_id}/moderation"),
+    ("GET", "/api/conversations/{conversation_id}/translations/coverage"),
+    ("GET", "/api/conversations/{conversation_id}/translations/{language}/po"),
+    ("PUT", "/api/conversations/{conversation_id}/translations/{language}/po"),
 }
 
 

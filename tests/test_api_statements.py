@@ -162,7 +162,10 @@ def test_pre_moderated_statements_wait_for_a_moderator(site):
     assert snapshot(site.app) == before
     accepted = ok(site.moderate(conversation, waiting["number"], "accepted"))
     assert accepted == {
+        "kind": "statement",
         "statement": waiting["number"],
+        "subject": "statement",
+        "language": None,
         "status": "accepted",
         "reason": "",
         "time_ms": accepted["time_ms"],
@@ -263,7 +266,8 @@ def test_moderation_log_is_public_and_never_names_moderators(site):
     log = ok(response)
     assert [(e["statement"], e["status"], e["reason"]) for e in log] == decisions
     for entry in log:
-        assert set(entry) == {"statement", "status", "reason", "time_ms", "text"}
+        assert set(entry) == {"kind", "statement", "subject", "language", "status", "reason", "time_ms", "text"}
+        assert entry["kind"] == "statement"
     assert log[0]["text"] == SEEDS[0] and log[1]["text"] is None  # rejected texts are not repeated
     with site.app.state.concord.sessions.begin() as session:
         moderator_id = session.scalar(select(User.id).where(User.username == "gulalai.rahimi"))
