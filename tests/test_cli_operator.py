@@ -57,3 +57,50 @@ def test_spaces_from_the_command_line_then_an_import_into_them(tmp_path):
     imported = concord("import", folder, "--space", "/afghanistan/herat", "--database", database)
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.startswith("imported 27 participants, 39 statements and 640 vote events")
+
+
+def test_translators_work_offline_with_po_files_from_the_command_line(tmp_path):
+    """Export the texts to translate into Pashto, translate two, import them; a malformed file or an
+    unknown language ends with one line and exit code 2, and stores nothing."""
+    from babel.messages.pofile import read_po, write_po
+
+    database = f"sqlite:///{tmp_path / 'concord.db'}"
+    assert concord("space", "add", "/kabul", "--name", "Kabul", "--database", database).returncode == 0
+    folder = str(SHIPPED_DATA / "london.youth.policing")
+    imported = concord("import", folder, "--space", "/kabul", "--database", database)
+    conversation = imported.stdout.strip().rsplit(" ", 1)[1]
+    po = tmp_path / "kabul.ps.po"
+    exported = concord("translations", "export", conversation, "ps", str(po), "--database", database)
+    assert exported.returncode == 0, exported.stderr
+    texts = sum(1 for line in po.read_text(encoding="utf-8").splitlines() if line.startswith("msgctxt "))
+    assert exported.stdout.startswith(f"wrote {texts} texts to translate (0 translated already)") and texts > 30
+    with open(po, "rb") as handle:
+        catalog = read_po(handle)
+    statements = [message for message in catalog if message.id and message.context.startswith("statement ")]
+    statements[0].string, statements[1].string = "لومړۍ ژباړه", "دوهمه ژباړه"
+    with open(po, "wb") as handle:
+        write_po(handle, catalog)
+    stored = concord("translations", "import", conversation, "ps", str(po), "--database", database)
+    assert stored.returncode == 0, stored.stderr
+    assert stored.stdout.startswith("stored 2 translations;")
+    coverage = concord("translations", "coverage", conversation, "--database", database)
+    assert "Pashto (ps): 2 of " in coverage.stdout
+
+    broken = tmp_path / "broken.po"
+    broken.write_text('msgctxt "statement 0"\nmsgid "unterminated\nmsgstr "x"\n', encoding="utf-8")
+    for args, message in [
+        (
+            ("import", conversation, "ps", str(broken)),
+            f"concord: error: {broken}, line 2: a string without its closing quote",
+        ),
+        (("import", conversation, "xx", str(po)), "concord: error: language must be a language tag"),
+        (
+            ("export", conversation, "klingon", str(tmp_path / "k.po")),
+            "concord: error: language must be a language tag",
+        ),
+        (("import", conversation, "fa-AF", str(po)), f"concord: error: {po} is a translation into ps"),
+    ]:
+        refused = concord("translations", *args, "--database", database)
+        assert refused.returncode == 2 and refused.stderr.startswith(message), refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+    assert "Pashto (ps): 2 of " in concord("translations", "coverage", conversation, "--database", database).stdout
