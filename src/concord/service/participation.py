@@ -332,6 +332,7 @@ class VotingCard:
     last_vote: LastVote | None  # what they voted last, so that a mis-tap can be changed
     mine: list[Written]  # the statements they wrote, with where each stands
     wordings: Wordings  # the conversation's texts as this reader sees them
+    written_in: list[str]  # the languages its statements were written in
 
 
 @dataclass(frozen=True)
@@ -354,16 +355,26 @@ def voting_card(runtime: Runtime, caller: Caller, public_id: str, reader: str = 
         conversation = conversation_by_public_id(session, public_id)
         participant = find_participant(session, conversation, caller)
         answered = participant.attributes or {} if participant is not None else {}
+        coming = next_statement(session, conversation, participant, random.Random())
+        last_vote = _last_vote(session, participant) if participant is not None else None
+        mine = _written_by(session, participant) if participant is not None else []
+        shown = [s.statement.number for s in mine] + [s.number for s in (coming.statement,) if s is not None]
+        shown += [last_vote.statement.number] if last_vote is not None else []
         return VotingCard(
             conversation=conversation,
             participant=participant,
-            next=next_statement(session, conversation, participant, random.Random()),
+            next=coming,
             needs_join=participant is None and conversation.access != Access.LINK,
             asked_attributes=[a for a in conversation.attributes or [] if a["name"] not in answered],
             is_moderator=moderates(session, user_of(session, caller), conversation.space),
-            last_vote=_last_vote(session, participant) if participant is not None else None,
-            mine=_written_by(session, participant) if participant is not None else [],
-            wordings=wordings(session, conversation, reader),
+            last_vote=last_vote,
+            mine=mine,
+            wordings=wordings(session, conversation, reader, shown),  # only the statements this page shows
+            written_in=sorted(
+                session.scalars(
+                    select(Statement.language).where(Statement.conversation_id == conversation.id).distinct()
+                )
+            ),
         )
 
 

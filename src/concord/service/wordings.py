@@ -58,17 +58,22 @@ def shown_to(reader: str, original: str, language: str, translations: dict[str, 
     return Shown(original, language, original, language, False, True)
 
 
-def wordings(session: Session, conversation: Conversation, reader: str) -> Wordings:
-    """Every statement of the conversation (any state: a writer sees their own pending ones), its topic
-    and description, in the reader's language where they can be."""
-    by_subject = _accepted_in(session, conversation, reader)
+def wordings(
+    session: Session, conversation: Conversation, reader: str, numbers: Iterable[int] | None = None
+) -> Wordings:
+    """The conversation's statements (any state: a writer sees their own pending ones; only ``numbers``
+    when given, e.g. the few a participant's page shows), its topic and description, in the reader's
+    language where they can be."""
+    wanted = None if numbers is None else sorted(set(numbers))
+    by_subject = _accepted_in(session, conversation, reader, wanted)
+    query = select(Statement.number, Statement.text, Statement.language).where(
+        Statement.conversation_id == conversation.id
+    )
+    if wanted is not None:
+        query = query.where(Statement.number.in_(wanted))
     statements = {
         number: shown_to(reader, text, language, by_subject.get((Translated.STATEMENT, number, text), {}))
-        for number, text, language in session.execute(
-            select(Statement.number, Statement.text, Statement.language).where(
-                Statement.conversation_id == conversation.id
-            )
-        )
+        for number, text, language in session.execute(query)
     }
     return Wordings(
         reader=reader,
@@ -85,11 +90,14 @@ def _conversation_text(
     return shown_to(reader, original, conversation.language, by_subject.get((subject, None, original), {}))
 
 
-def _accepted_in(session: Session, conversation: Conversation, reader: str) -> dict[tuple, dict[str, str]]:
+def _accepted_in(
+    session: Session, conversation: Conversation, reader: str, numbers: list[int] | None
+) -> dict[tuple, dict[str, str]]:
     """Accepted translations into the reader's language (any tag of it), keyed by what they translate
-    as it was: (subject, statement number, original text) → {tag: text}."""
+    as it was: (subject, statement number, original text) → {tag: text}. Of the statements ``numbers``
+    only, when given (the topic's and description's always)."""
     language = primary(reader)
-    rows = session.execute(
+    query = (
         select(Translation.subject, Statement.number, Translation.original, Translation.language, Translation.text)
         .outerjoin(Statement, Statement.id == Translation.statement_id)
         .where(
@@ -98,6 +106,9 @@ def _accepted_in(session: Session, conversation: Conversation, reader: str) -> d
             or_(Translation.language == language, Translation.language.like(f"{language}-%")),
         )
     )
+    if numbers is not None:
+        query = query.where(or_(Translation.statement_id.is_(None), Statement.number.in_(numbers)))
+    rows = session.execute(query)
     found: dict[tuple, dict[str, str]] = {}
     for subject, number, original, tag, text in rows:
         found.setdefault((subject, number, original), {})[tag] = text

@@ -67,9 +67,7 @@ def conversation_page(
         description_shown=DESCRIPTION_SHOWN,
         long_statement=LONG_STATEMENT,
         wordings=card.wordings,
-        original_names={  # for the script that shows the next statement's original
-            tag: language_name(tag, reader) for tag in {s.original_language for s in card.wordings.statements.values()}
-        },
+        original_names={tag: language_name(tag, reader) for tag in card.written_in},  # for the script
         writing_languages=interface_tags_and(card.conversation.language),
         written_in=written_in,
     )
