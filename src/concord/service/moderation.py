@@ -51,15 +51,12 @@ def moderate(
         status = StatementStatus(status)
     except ValueError:
         raise Invalid("status must be 'accepted', 'rejected' or 'pending'") from None
-    reason = checked_text(
-        reason or "", Label("a moderation reason"), REASON_LENGTH, multiline=True, field="reason"
-    ).strip()
-    if status == StatementStatus.REJECTED and not reason:
-        raise Invalid(
-            "say why a statement is rejected: the reason is published in the moderation log",
-            "reason_required",
-            field="reason",
-        )
+    missing = Invalid(
+        "say why a statement is rejected: the reason is published in the moderation log",
+        "reason_required",
+        field="reason",
+    )
+    reason = published_reason(reason, missing if status == StatementStatus.REJECTED else None)
     statement.status = status
     event = ModerationEvent(
         statement_id=statement.id, status=status, reason=reason, moderator_id=moderator.id, created_ms=now_ms()
@@ -67,6 +64,17 @@ def moderate(
     session.add(event)
     session.flush()
     return event
+
+
+def published_reason(reason: object, missing: Invalid | None) -> str:
+    """A moderator's reason for a decision, as the public log will print it; ``missing`` is raised when
+    there is none and one is required (a rejection)."""
+    reason = checked_text(
+        reason or "", Label("a moderation reason"), REASON_LENGTH, multiline=True, field="reason"
+    ).strip()
+    if missing is not None and not reason:
+        raise missing
+    return reason
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations import conversation_by_public_id, lock_for_writing
 from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound
+from concord.service.moderation import published_reason
 from concord.service.participation import Joined, acting_participant
 from concord.service.ratelimit import TRANSLATIONS
 from concord.service.spaces import moderates, require_moderator, validate_language
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
 # A translation may be longer than its original (Dari and Pashto often are).
 LENGTHS = {Translated.STATEMENT: 2_000, Translated.TOPIC: 600, Translated.DESCRIPTION: 20_000}
-REASON_LENGTH = 500
 
 
 # --- what is translated ---------------------------------------------------------------------------
@@ -207,15 +207,12 @@ def decide_translation(
     if status not in (TranslationStatus.ACCEPTED, TranslationStatus.REJECTED):
         raise Invalid("a translation is 'accepted' or 'rejected'", field="status")
     status = TranslationStatus(status)
-    reason = checked_text(
-        reason or "", Label("a moderation reason"), REASON_LENGTH, multiline=True, field="reason"
-    ).strip()
-    if status == TranslationStatus.REJECTED and not reason:
-        raise Invalid(
-            "say why a translation is rejected: the reason is published in the moderation log",
-            "reason_required",
-            field="reason",
-        )
+    missing = Invalid(
+        "say why a translation is rejected: the reason is published in the moderation log",
+        "reason_required",
+        field="reason",
+    )
+    reason = published_reason(reason, missing if status == TranslationStatus.REJECTED else None)
     if status == TranslationStatus.ACCEPTED:
         if translation.status == TranslationStatus.REPLACED:
             raise Conflict("a newer translation of this text is shown: write a new one instead", "translation_replaced")
