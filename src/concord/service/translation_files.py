@@ -19,8 +19,14 @@ from concord.service.conversations import conversation_by_public_id
 from concord.service.errors import Invalid, ServiceError
 from concord.service.exchange import Download
 from concord.service.spaces import require_moderator, validate_language
-from concord.service.translations import Original, accepted_translation, add_translation, translatable
-from concord.states import Translated
+from concord.service.translations import (
+    Original,
+    accepted_translation,
+    add_translation,
+    stored_translations,
+    translatable,
+)
+from concord.states import Translated, TranslationStatus
 from concord.store.models import Conversation, User
 
 if TYPE_CHECKING:
@@ -33,11 +39,15 @@ STATEMENT_KEY = re.compile(r"^statement (\d{1,10})$")
 def po_entries(session: Session, conversation: Conversation, language: str) -> list[PoEntry]:
     """Every text readers of ``language`` see, but for those written in it: each with the translation
     shown now ("" while there is none) and, for the translator, the language it was written in."""
+    shown = {
+        (t.subject, t.statement, t.original): t.text
+        for t in stored_translations(session, conversation, language=language, status=TranslationStatus.ACCEPTED)
+    }
     return [
         PoEntry(
             key=original.key,
             original=original.text,
-            translation=shown.text if (shown := accepted_translation(session, original, language)) else "",
+            translation=shown.get((original.subject, original.number, original.text), ""),
             notes=[f"written in {language_name(original.language)} ({original.language})"],
         )
         for original in translatable(session, conversation)
