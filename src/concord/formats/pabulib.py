@@ -1,0 +1,275 @@
+"""pabulib ``.pb`` files (pabulib.org; ``../shared/docs/anchors.md`` §3.3): a participatory budget in
+three ``;``-separated sections, each a line ``META``, ``PROJECTS`` or ``VOTES`` followed by its header
+row. Read into what the file says, exactly (every field kept as its text, in its order, so writing it
+back loses nothing), checked with the line of the first problem; and turned into an election to decide.
+
+META is ``key;value``: ``budget`` and ``vote_type`` are required (approval, choose-1, cumulative,
+ordinal or scoring), ``num_projects`` and ``num_votes`` must match when given, and the ballot limits
+(``min_length``, ``max_length``, ``min_sum_cost``, ``max_sum_cost``, ``max_sum_points``) are enforced.
+PROJECTS needs ``project_id`` and a positive ``cost``; VOTES needs ``voter_id`` and ``vote`` (project
+ids separated by commas, in rank order for ordinal ballots), and ``points`` beside it for cumulative and
+scoring ballots; other columns (``age``, ``sex``, ``district`` …) are the voters' attributes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from concord.engine.budgets.election import Election, Project
+from concord.formats.errors import InputFileError
+
+VOTE_TYPES = ("approval", "choose-1", "cumulative", "ordinal", "scoring")
+SECTIONS = ("meta", "projects", "votes")
+MAX_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class PabulibFile:
+    """A ``.pb`` file as written: every field as text, in order."""
+
+    meta: dict[str, str] = field(default_factory=dict)
+    project_columns: list[str] = field(default_factory=list)
+    projects: list[list[str]] = field(default_factory=list)
+    vote_columns: list[str] = field(default_factory=list)
+    votes: list[list[str]] = field(default_factory=list)
+    meta_header: list[str] = field(default_factory=lambda: ["key", "value"])
+
+    @property
+    def vote_type(self) -> str:
+        return self.meta.get("vote_type", "approval")
+
+    def column(self, rows: list[list[str]], columns: list[str], name: str) -> list[str]:
+        at = columns.index(name)
+        return [row[at] for row in rows]
+
+    def election(self) -> Election:
+        """The election to decide: the budget, the projects in the file's order, and each voter's
+        listed projects."""
+        ids = self.column(self.projects, self.project_columns, "project_id")
+        costs = [_number(cost) for cost in self.column(self.projects, self.project_columns, "cost")]
+        position = {project: index for index, project in enumerate(ids)}
+        lists = [_ids(vote) for vote in self.column(self.votes, self.vote_columns, "vote")]
+        indptr = np.zeros(len(lists) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum([len(chosen) for chosen in lists])
+        indices = np.fromiter((position[p] for chosen in lists for p in chosen), dtype=np.int64, count=int(indptr[-1]))
+        ballots = sparse.csr_matrix(
+            (np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(len(lists), len(ids))
+        )
+        return Election(
+            budget=_number(self.meta["budget"]),
+            projects=tuple(Project(project, cost) for project, cost in zip(ids, costs)),
+            ballots=ballots,
+        )
+
+    def voter_attributes(self) -> dict[str, list[str | None]]:
+        """The voters' attributes (every VOTES column but the ballot's own), "" and "none" as unknown."""
+        found = {}
+        for at, name in enumerate(self.vote_columns):
+            if name in ("voter_id", "vote", "points"):
+                continue
+            found[name] = [None if row[at].strip().lower() in ("", "none") else row[at] for row in self.votes]
+        return found
+
+
+def read_pabulib(path: str | Path) -> PabulibFile:
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such .pb file")
+    if path.stat().st_size > MAX_BYTES:
+        raise InputFileError(f"{path}: larger than {MAX_BYTES // 2**20} MB")
+    return parse_pabulib(path.read_bytes(), str(path))
+
+
+def parse_pabulib(data: bytes, name: str) -> PabulibFile:
+    """A ``.pb`` file's content, checked; :class:`InputFileError` names the line of the first problem."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InputFileError(f"{name}, line {line}: not UTF-8 text") from None
+    parsed = PabulibFile()
+    section, header_next = "", False
+    seen: list[str] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    project_lines: dict[str, int] = {}
+    costs: dict[str, Fraction] = {}
+    for row in reader:
+        line = reader.line_num
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if "\x00" in "".join(row):
+            raise InputFileError(f"{name}, line {line}: a NUL character")
+        keyword = row[0].strip().lower()
+        if len(row) == 1 and keyword in SECTIONS:
+            if keyword in seen or SECTIONS.index(keyword) != len(seen):
+                raise InputFileError(
+                    f"{name}, line {line}: the sections are META, PROJECTS and VOTES, once each, in order"
+                )
+            section, header_next = keyword, True
+            seen.append(keyword)
+            continue
+        if not section:
+            raise InputFileError(f"{name}, line {line}: a .pb file starts with META")
+        cells = [cell.strip() for cell in row]
+        if header_next:
+            header_next = False
+            if len(set(cells)) != len(cells):
+                raise InputFileError(f"{name}, line {line}: a column named twice in the {section.upper()} header")
+            if section == "meta":
+                parsed.meta_header = cells
+            elif section == "projects":
+                _require(cells, ("project_id", "cost"), name, line, "PROJECTS")
+                parsed.project_columns = cells
+            else:
+                _require(cells, ("voter_id", "vote"), name, line, "VOTES")
+                parsed.vote_columns = cells
+            continue
+        if section == "meta":
+            if len(cells) != 2 or not cells[0]:
+                raise InputFileError(f"{name}, line {line}: META lines are key;value")
+            if cells[0] in parsed.meta:
+                raise InputFileError(f"{name}, line {line}: {cells[0]} is given twice")
+            parsed.meta[cells[0]] = cells[1]
+            _check_meta(cells[0], cells[1], name, line)
+        elif section == "projects":
+            _check_width(cells, parsed.project_columns, name, line)
+            project = cells[parsed.project_columns.index("project_id")]
+            if not project or "," in project:
+                raise InputFileError(f"{name}, line {line}: a project_id is a non-empty text without commas")
+            if project in project_lines:
+                raise InputFileError(
+                    f"{name}, line {line}: project {project} is listed twice (line {project_lines[project]})"
+                )
+            cost = _number(cells[parsed.project_columns.index("cost")], name, line, "cost")
+            if cost <= 0:
+                raise InputFileError(f"{name}, line {line}: project {project} must cost more than 0, not {cost}")
+            project_lines[project] = line
+            costs[project] = cost
+            parsed.projects.append(cells)
+        else:
+            _check_width(cells, parsed.vote_columns, name, line)
+            _check_ballot(parsed, cells, costs, name, line)
+            parsed.votes.append(cells)
+    for required in ("meta", "projects", "votes"):
+        if required not in seen:
+            raise InputFileError(f"{name}: no {required.upper()} section")
+    _check_totals(parsed, name)
+    return parsed
+
+
+def _require(cells: list[str], names: tuple[str, ...], file: str, line: int, section: str) -> None:
+    missing = [column for column in names if column not in cells]
+    if missing:
+        raise InputFileError(f"{file}, line {line}: the {section} header needs {' and '.join(missing)}")
+
+
+def _check_width(cells: list[str], columns: list[str], file: str, line: int) -> None:
+    if len(cells) != len(columns):
+        raise InputFileError(f"{file}, line {line}: {len(cells)} fields where the header has {len(columns)}")
+
+
+def _check_meta(key: str, value: str, file: str, line: int) -> None:
+    if key == "budget" and _number(value, file, line, "the budget") <= 0:
+        raise InputFileError(f"{file}, line {line}: the budget must be more than 0, not {value}")
+    if key == "vote_type" and value not in VOTE_TYPES:
+        raise InputFileError(f"{file}, line {line}: vote_type must be one of {', '.join(VOTE_TYPES)}, not {value!r}")
+    if key in ("num_projects", "num_votes", "min_length", "max_length") and not value.isdigit():
+        raise InputFileError(f"{file}, line {line}: {key} must be a whole number, not {value!r}")
+    if key in ("min_sum_cost", "max_sum_cost", "min_points", "max_points", "min_sum_points", "max_sum_points"):
+        _number(value, file, line, key)
+
+
+def _check_ballot(parsed: PabulibFile, cells: list[str], projects: dict[str, Fraction], file: str, line: int) -> None:
+    if "budget" not in parsed.meta:
+        raise InputFileError(f"{file}, line {line}: META has no budget")
+    chosen = _ids(cells[parsed.vote_columns.index("vote")])
+    for project in chosen:
+        if project not in projects:
+            raise InputFileError(f"{file}, line {line}: a vote for project {project}, which is not in PROJECTS")
+    if len(set(chosen)) != len(chosen):
+        raise InputFileError(f"{file}, line {line}: a ballot lists a project twice")
+    meta, vote_type = parsed.meta, parsed.vote_type
+    if vote_type == "choose-1" and len(chosen) > 1:
+        raise InputFileError(f"{file}, line {line}: a choose-1 ballot lists {len(chosen)} projects")
+    if "max_length" in meta and len(chosen) > int(meta["max_length"]):
+        raise InputFileError(
+            f"{file}, line {line}: the ballot lists {len(chosen)} projects, more than max_length {meta['max_length']}"
+        )
+    if "min_length" in meta and len(chosen) < int(meta["min_length"]):
+        raise InputFileError(
+            f"{file}, line {line}: the ballot lists {len(chosen)} projects, fewer than min_length {meta['min_length']}"
+        )
+    if "max_sum_cost" in meta or "min_sum_cost" in meta:
+        total = sum((projects[p] for p in chosen), Fraction(0))
+        if "max_sum_cost" in meta and total > _number(meta["max_sum_cost"]):
+            raise InputFileError(
+                f"{file}, line {line}: the ballot's projects cost {total}, over max_sum_cost {meta['max_sum_cost']}"
+            )
+        if "min_sum_cost" in meta and total < _number(meta["min_sum_cost"]):
+            raise InputFileError(
+                f"{file}, line {line}: the ballot's projects cost {total}, under min_sum_cost {meta['min_sum_cost']}"
+            )
+    if vote_type in ("cumulative", "scoring"):
+        if "points" not in parsed.vote_columns:
+            raise InputFileError(f"{file}, line {line}: {vote_type} ballots need a points column")
+        points = [part.strip() for part in cells[parsed.vote_columns.index("points")].split(",") if part.strip()]
+        if len(points) != len(chosen):
+            raise InputFileError(f"{file}, line {line}: {len(chosen)} projects but {len(points)} points")
+        values = [_number(value, file, line, "points") for value in points]
+        if any(value < 0 for value in values):
+            raise InputFileError(f"{file}, line {line}: points cannot be negative")
+        if "max_sum_points" in meta and sum(values) > _number(meta["max_sum_points"]):
+            raise InputFileError(
+                f"{file}, line {line}: {sum(values)} points, over max_sum_points {meta['max_sum_points']}"
+            )
+
+
+def _check_totals(parsed: PabulibFile, file: str) -> None:
+    if "budget" not in parsed.meta:
+        raise InputFileError(f"{file}: META has no budget")
+    for key, found in (("num_projects", len(parsed.projects)), ("num_votes", len(parsed.votes))):
+        if key in parsed.meta and int(parsed.meta[key]) != found:
+            raise InputFileError(f"{file}: META says {key} {parsed.meta[key]}, the file has {found}")
+    voters = parsed.column(parsed.votes, parsed.vote_columns, "voter_id")
+    if len(set(voters)) != len(voters):
+        seen: set[str] = set()
+        for index, voter in enumerate(voters):
+            if voter in seen:
+                raise InputFileError(f"{file}: voter {voter} votes twice (vote {index + 1})")
+            seen.add(voter)
+
+
+def _ids(vote: str) -> list[str]:
+    return [part.strip() for part in vote.split(",") if part.strip()]
+
+
+def _number(text: str, file: str = "", line: int = 0, what: str = "a number") -> Fraction:
+    """A number as pabulib writes it (a decimal comma is read as a point, as pabutools does), exactly."""
+    try:
+        return Fraction(text.strip().replace(",", "."))
+    except (ValueError, ZeroDivisionError):
+        raise InputFileError(f"{file}, line {line}: {what} must be a number, not {text!r}") from None
+
+
+def write_pabulib(parsed: PabulibFile) -> str:
+    """The file's text: what was read, field for field."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    out.write("META\n")
+    writer.writerow(parsed.meta_header)
+    for key, value in parsed.meta.items():
+        writer.writerow([key, value])
+    out.write("PROJECTS\n")
+    writer.writerow(parsed.project_columns)
+    writer.writerows(parsed.projects)
+    out.write("VOTES\n")
+    writer.writerow(parsed.vote_columns)
+    writer.writerows(parsed.votes)
+    return out.getvalue()
