@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from concord.cli import analysis, decisions, server
+from concord.cli import analysis, budgets, decisions, server
 
 app = typer.Typer(
     help="Concord: inclusive, decentralized collective decisions.",
@@ -19,6 +19,7 @@ app = typer.Typer(
 app.command()(analysis.analyze)
 app.command()(analysis.synth)
 app.command()(decisions.decide)
+app.command()(budgets.budget)
 app.command()(server.serve)
 app.command("import")(server.import_conversation)
 app.command("export")(server.export_conversation)

@@ -11,6 +11,7 @@ INPUT_ERROR_EXIT = 2
 
 def input_error_types() -> tuple[type[BaseException], ...]:
     from concord.engine.analysis import AnalysisParameterError
+    from concord.engine.budgets.election import BudgetDataError
     from concord.engine.decisions import RuleParameterError
     from concord.engine.votes import VoteDataError
     from concord.formats.errors import InputFileError
@@ -20,6 +21,7 @@ def input_error_types() -> tuple[type[BaseException], ...]:
         VoteDataError,
         AnalysisParameterError,
         RuleParameterError,
+        BudgetDataError,
     )
     if "concord.service.errors" in sys.modules:  # server commands: service errors are input errors too
         from concord.service.errors import ServiceError

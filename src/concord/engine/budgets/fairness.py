@@ -10,7 +10,7 @@ the group's voters who approved at least one funded project.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -51,7 +51,7 @@ def fairness(
     election: Election,
     equal_shares: Sequence[int],
     greedy: Sequence[int],
-    groups: dict[str, Sequence[str | None]],
+    groups: Mapping[str, Sequence[str | None]],
 ) -> list[GroupFairness]:
     """One row per group of every attribute in ``groups`` (an attribute: each voter's group, or None:
     not known), largest first."""

@@ -1,0 +1,39 @@
+"""``concord budget FILE.pb``: decide a participatory budget from a pabulib file by the Method of Equal
+Shares (add1, then greedy for what is left), with greedy by votes beside it and the fairness report.
+One JSON object with ``--json``; a summary else."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from concord.cli.errors import run_safely
+
+
+def budget(
+    path: Path = typer.Argument(..., help="A pabulib .pb file (META, PROJECTS and VOTES sections)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Share a budget fairly: the Method of Equal Shares, what greedy by votes would do, and how much of
+    the money went to what each group of voters approved."""
+    run_safely(_budget, path, json_output)
+
+
+def _budget(path: Path, json_output: bool) -> None:
+    import json
+
+    from concord.engine.budgets.outcome import decide_budget
+    from concord.formats.pabulib import read_pabulib
+    from concord.report.budgets import budget_report, budget_text, voter_groups
+
+    parsed = read_pabulib(path)
+    election = parsed.election()
+    outcome = decide_budget(election)
+    names = parsed.column(parsed.projects, parsed.project_columns, "name") if "name" in parsed.project_columns else None
+    report = budget_report(election, outcome, voter_groups(election, parsed.voter_attributes()), names)
+    if json_output:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+    else:
+        print(budget_text(report))
