@@ -169,3 +169,10 @@ def test_any_pabulib_file_is_decided_as_pabutools_decides_it(path, tmp_path):
     assert {p.name for p in instance} == {p.name for p in theirs_instance}
     assert concord_outcomes(election) == pabutools_outcomes(election)
     assert parse_pabulib(write_pabulib(parsed).encode(), "again.pb") == parsed  # lossless
+
+
+def test_add1_searched_by_two_processes_keeps_the_same_run():
+    planted = planted_budget(3000, 30, seed=9, costs=(20_000, 60_000))
+    alone, together = decide_budget(planted.election), decide_budget(planted.election, workers=2)
+    assert together.funded == alone.funded and together.raises == alone.raises and together.share == alone.share
+    assert together.raises > 10  # enough raises for the two processes to share the search

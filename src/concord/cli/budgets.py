@@ -4,6 +4,7 @@ One JSON object with ``--json``; a summary else."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -15,13 +16,16 @@ from concord.cli.errors import run_safely
 def budget(
     path: Path = typer.Argument(..., help="A pabulib .pb file (META, PROJECTS and VOTES sections)."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    workers: int = typer.Option(
+        0, "--workers", min=0, max=64, help="Processes for the equal-shares runs (0: one per CPU core)."
+    ),
 ) -> None:
     """Share a budget fairly: the Method of Equal Shares, what greedy by votes would do, and how much of
     the money went to what each group of voters approved."""
-    run_safely(_budget, path, json_output)
+    run_safely(_budget, path, json_output, workers or os.cpu_count() or 1)
 
 
-def _budget(path: Path, json_output: bool) -> None:
+def _budget(path: Path, json_output: bool, workers: int) -> None:
     import json
 
     from concord.engine.budgets.outcome import decide_budget
@@ -30,7 +34,7 @@ def _budget(path: Path, json_output: bool) -> None:
 
     parsed = read_pabulib(path)
     election = parsed.election()
-    outcome = decide_budget(election)
+    outcome = decide_budget(election, workers)
     names = parsed.column(parsed.projects, parsed.project_columns, "name") if "name" in parsed.project_columns else None
     report = budget_report(election, outcome, voter_groups(election, parsed.voter_attributes()), names)
     if json_output:

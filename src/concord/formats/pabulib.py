@@ -40,6 +40,8 @@ class PabulibFile:
     vote_columns: list[str] = field(default_factory=list)
     votes: list[list[str]] = field(default_factory=list)
     meta_header: list[str] = field(default_factory=lambda: ["key", "value"])
+    # Each ballot's project ids, as read (so that deciding does not split every vote again).
+    listed: list[list[str]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def vote_type(self) -> str:
@@ -55,7 +57,7 @@ class PabulibFile:
         ids = self.column(self.projects, self.project_columns, "project_id")
         costs = [_number(cost) for cost in self.column(self.projects, self.project_columns, "cost")]
         position = {project: index for index, project in enumerate(ids)}
-        lists = [_ids(vote) for vote in self.column(self.votes, self.vote_columns, "vote")]
+        lists = self.listed or [_ids(vote) for vote in self.column(self.votes, self.vote_columns, "vote")]
         indptr = np.zeros(len(lists) + 1, dtype=np.int64)
         indptr[1:] = np.cumsum([len(chosen) for chosen in lists])
         indices = np.fromiter((position[p] for chosen in lists for p in chosen), dtype=np.int64, count=int(indptr[-1]))
@@ -94,7 +96,8 @@ def parse_pabulib(data: bytes, name: str) -> PabulibFile:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise InputFileError(f"{name}, line {line}: not UTF-8 text") from None
-    parsed = PabulibFile()
+    listed: list[list[str]] = []
+    parsed = PabulibFile(listed=listed)
     section, header_next = "", False
     seen: list[str] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
@@ -155,7 +158,7 @@ def parse_pabulib(data: bytes, name: str) -> PabulibFile:
             parsed.projects.append(cells)
         else:
             _check_width(cells, parsed.vote_columns, name, line)
-            _check_ballot(parsed, cells, costs, name, line)
+            listed.append(_check_ballot(parsed, cells, costs, name, line))
             parsed.votes.append(cells)
     for required in ("meta", "projects", "votes"):
         if required not in seen:
@@ -186,7 +189,10 @@ def _check_meta(key: str, value: str, file: str, line: int) -> None:
         _number(value, file, line, key)
 
 
-def _check_ballot(parsed: PabulibFile, cells: list[str], projects: dict[str, Fraction], file: str, line: int) -> None:
+def _check_ballot(
+    parsed: PabulibFile, cells: list[str], projects: dict[str, Fraction], file: str, line: int
+) -> list[str]:
+    """The ballot's project ids, once checked."""
     if "budget" not in parsed.meta:
         raise InputFileError(f"{file}, line {line}: META has no budget")
     chosen = _ids(cells[parsed.vote_columns.index("vote")])
@@ -229,6 +235,7 @@ def _check_ballot(parsed: PabulibFile, cells: list[str], projects: dict[str, Fra
             raise InputFileError(
                 f"{file}, line {line}: {sum(values)} points, over max_sum_points {meta['max_sum_points']}"
             )
+    return chosen
 
 
 def _check_totals(parsed: PabulibFile, file: str) -> None:

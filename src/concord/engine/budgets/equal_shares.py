@@ -29,6 +29,9 @@ Why it is fast, and still exact:
 from __future__ import annotations
 
 import heapq
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
@@ -85,28 +88,94 @@ class AddOne:
     runs: int  # how many runs were computed
 
 
-def equal_shares_add_one(election: Election) -> AddOne:
+def equal_shares_add_one(election: Election, workers: int = 1) -> AddOne:
     """Equal shares, the share raised by 1 per voter while the outcome fits the budget and leaves a
-    supported project that would still fit (pabutools' ``voter_budget_increment=1``)."""
+    supported project that would still fit (pabutools' ``voter_budget_increment=1``).
+
+    The runs at successive shares are independent: with ``workers`` > 1 (where processes can be
+    forked), several are computed at once, ahead of knowing whether they are needed; the outcome is
+    the same, a few runs past the last are wasted."""
     if election.voters == 0:
         return AddOne(EqualSharesRun(Fraction(0)), 0, 0)
-    ballots = _Ballots.of(election)
-    base = Fraction(election.budget, election.voters)
-    supported = [index for index, count in enumerate(election.approvals()) if count > 0]
-    previous: tuple[_Run, EqualSharesRun] | None = None
-    raises = 0
-    while True:
-        state = _Run(ballots, base + raises)
-        run = state.run()
-        spent = election.cost_of(run.funded)
-        if spent > election.budget:
-            assert previous is not None  # at budget / voters, equal shares never overspends
-            return AddOne(previous[0].explained(previous[1]), raises - 1, raises + 1)
-        chosen = set(run.funded)
-        if all(index in chosen or spent + election.projects[index].cost > election.budget for index in supported):
-            return AddOne(state.explained(run), raises, raises + 1)
-        previous = (state, run)
-        raises += 1
+    added = _AddOne(election)
+    started = time.perf_counter()
+    first = added.stop(0)
+    if first is not None:
+        kept = first
+    elif workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        found = added.search(1, None)
+        assert found is not None  # a search without an end ends only when found
+        kept = found
+    else:
+        # Tasks of about a tenth of a second each: fewer round trips when runs are quick.
+        chunk = max(1, int(0.1 / max(time.perf_counter() - started, 1e-4)))
+        kept = added.search_in_parallel(1, workers, chunk)
+    state = _Run(added.ballots, added.base + kept)
+    return AddOne(state.explained(state.run()), kept, added.runs)
+
+
+class _AddOne:
+    """add1's search: the raise whose run is kept."""
+
+    def __init__(self, election: Election) -> None:
+        self.election = election
+        self.ballots = _Ballots.of(election)
+        self.base = Fraction(election.budget, election.voters)
+        self.supported = [index for index, count in enumerate(election.approvals()) if count > 0]
+        self.runs = 0
+
+    def stop(self, raises: int) -> int | None:
+        """The raise to keep if the run at this one ends the search (it overspends: the one before; it
+        leaves no supported project that fits: this one), else None."""
+        self.runs += 1
+        funded = _Run(self.ballots, self.base + raises).run().funded
+        spent = self.election.cost_of(funded)
+        if spent > self.election.budget:
+            assert raises > 0  # at budget / voters, equal shares never overspends
+            return raises - 1
+        chosen = set(funded)
+        budget, projects = self.election.budget, self.election.projects
+        if all(index in chosen or spent + projects[index].cost > budget for index in self.supported):
+            return raises
+        return None
+
+    def search(self, start: int, stop_before: int | None) -> int | None:
+        raises = start
+        while stop_before is None or raises < stop_before:
+            found = self.stop(raises)
+            if found is not None:
+                return found
+            raises += 1
+        return None
+
+    def search_in_parallel(self, start: int, workers: int, chunk: int) -> int:
+        """``workers`` forked processes (which inherit this search rather than receive it) each take
+        ``chunk`` successive raises; the first raise that ends the search, in order, wins."""
+        global _SEARCH
+        _SEARCH = self
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                while True:
+                    starts = [start + i * chunk for i in range(workers)]
+                    found = list(pool.map(_search_chunk, starts, [chunk] * workers))
+                    self.runs += sum(ran for _, ran in found)
+                    for kept, _ in found:
+                        if kept is not None:
+                            return kept
+                    start += workers * chunk
+        finally:
+            _SEARCH = None
+
+
+_SEARCH: _AddOne | None = None  # the search forked workers continue
+
+
+def _search_chunk(start: int, count: int) -> tuple[int | None, int]:
+    assert _SEARCH is not None
+    before = _SEARCH.runs
+    found = _SEARCH.search(start, start + count)
+    return found, _SEARCH.runs - before
 
 
 @dataclass(frozen=True)
@@ -120,6 +189,7 @@ class _Ballots:
     by_project: sparse.csc_matrix
     weights: np.ndarray  # voters per distinct ballot (float64: exact below 2^53)
     support: np.ndarray  # voters per project
+    together: np.ndarray  # projects × projects: voters who list both (the diagonal: ``support``)
 
     @classmethod
     def of(cls, election: Election) -> _Ballots:
@@ -134,6 +204,7 @@ class _Ballots:
             by_project=sparse.csc_matrix(by_voter),
             weights=weights,
             support=np.asarray(by_voter.T @ weights).ravel(),
+            together=np.asarray((by_voter.T @ sparse.diags(weights) @ by_voter).todense()),
         )
 
     def supporters(self, project: int) -> np.ndarray:
@@ -162,7 +233,7 @@ class _Run:
         self.paid: list[Fraction] = []  # per-supporter payment of each funded project
         # Which funded projects (in funding order) each distinct ballot lists, and the payments over one
         # common denominator: exact sums of money in integer arithmetic.
-        self.listing = np.zeros((len(ballots.weights), len(ballots.costs)), dtype=np.int8)
+        self.listing = np.zeros((len(ballots.weights), len(ballots.costs)), dtype=np.int8, order="F")
         self.denominator = share.denominator
         self.share_units = share.numerator
         self.paid_units: list[int] = []
@@ -260,9 +331,14 @@ class _Run:
         moving the too poor aside until none is left, as pabutools' "poor/rich" pricing does)."""
         rows = self.b.supporters(index)
         cost = self.b.costs_f[index]
-        money, weights = self.money[rows], self.b.weights[rows]
+        money = self.money[rows]
+        rich = self.b.support[index]
+        if money.min() >= cost / rich:  # nobody is too poor: all pay the same
+            price = 1.0 / rich
+            return price, TOLERANCE * price
+        weights = self.b.weights[rows]
         poor = np.zeros(len(rows), dtype=bool)
-        paid_poor, rich = 0.0, weights.sum()
+        paid_poor = 0.0
         while True:
             each = (cost - paid_poor) / rich
             newly = ~poor & (money < each)
@@ -347,18 +423,28 @@ class _Run:
         rows = self.b.supporters(index)
         each_f = float(per_supporter)
         money = self.money[rows]
-        all_of_it = money < each_f * (1 - 8 * TOLERANCE)
-        for i in np.flatnonzero(~all_of_it & (money <= each_f * (1 + 8 * TOLERANCE))):
+        short = money <= each_f * (1 + 8 * TOLERANCE)
+        all_of_it = short & (money < each_f * (1 - 8 * TOLERANCE))
+        for i in np.flatnonzero(short & ~all_of_it):
             all_of_it[i] = self._exact_money(rows[[i]]) <= per_supporter
-        paying = np.where(all_of_it, money, each_f)
-        weights = self.b.weights[rows]
-        owner, projects = self.b.listed_by(rows)
-        self.available -= np.bincount(projects, weights=(paying * weights)[owner], minlength=len(self.available))
-        self.money[rows] = np.where(all_of_it, 0.0, money - each_f)
-        self.spent_all[rows] |= all_of_it
+        # Every supporter paying in full would take each_f from every project they list; those who paid
+        # all they had took less.
+        self.available -= each_f * self.b.together[index]
+        partial = 0
+        money -= each_f
+        if all_of_it.any():
+            poorer = rows[all_of_it]
+            weights = self.b.weights[poorer]
+            partial = round(weights.sum())
+            owner, projects = self.b.listed_by(poorer)
+            less = ((-money[all_of_it]) * weights)[owner]  # each_f less what they had
+            self.available += np.bincount(projects, weights=less, minlength=len(self.available))
+            money[all_of_it] = 0.0
+            self.spent_all[poorer] = True
+        self.money[rows] = money
         self.current[index] = False
         self._prices_moved(rows)
-        full = round(weights[~all_of_it].sum())
+        full = round(self.b.support[index]) - partial
         self.listing[rows, len(self.funded)] = 1
         self.funded.append(index)
         self.paid.append(per_supporter)
@@ -368,6 +454,6 @@ class _Run:
             price=price,
             per_supporter=per_supporter,
             full_payers=full,
-            partial_payers=round(weights[all_of_it].sum()),
+            partial_payers=partial,
             partial_paid=self.b.costs[index] - per_supporter * full,
         )

@@ -55,9 +55,10 @@ class BudgetOutcome:
     greedy_spent: Fraction
 
 
-def decide_budget(election: Election) -> BudgetOutcome:
-    """Equal shares with add1, completed by greedy by votes; and greedy by votes alone."""
-    added = equal_shares_add_one(election)
+def decide_budget(election: Election, workers: int = 1) -> BudgetOutcome:
+    """Equal shares with add1, completed by greedy by votes; and greedy by votes alone. ``workers``:
+    processes for add1's runs (see :func:`~concord.engine.budgets.equal_shares.equal_shares_add_one`)."""
+    added = equal_shares_add_one(election, workers)
     run = added.run
     equal = list(run.funded)
     completion = greedy_by_votes(election, equal)
