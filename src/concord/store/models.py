@@ -338,3 +338,80 @@ class ReportedTally(Base):
     disagree: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(Text, default="")
     reported_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Budget(Base):
+    """A participatory budget of a space: money to share among projects, decided by the Method of Equal
+    Shares. Its voters are the participants of its own conversation (same access, invitations and
+    declared questions as any conversation, and a place to discuss the projects). Money is kept as exact
+    decimal text: the outcome compares sums of shares exactly."""
+
+    __tablename__ = "budgets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="RESTRICT"), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    amount: Mapped[str] = mapped_column(String(40))  # exact decimal, e.g. "2500000" or "1250.50"
+    currency: Mapped[str] = mapped_column(String(8), default="")
+    # The ballot: {"type": "approval" | "choose-1", "max_projects": int | None, "max_cost": str | None}.
+    ballot: Mapped[dict] = mapped_column(JSON)
+    opens_ms: Mapped[int | None] = mapped_column(BigInteger)  # the voting period (None: open while is_open)
+    closes_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # Split from a parent space's budget (the roll-up), and how a budget splits among child spaces.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("budgets.id", ondelete="SET NULL"), index=True)
+    split: Mapped[dict | None] = mapped_column(JSON)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)  # pabulib META not kept elsewhere (lossless export)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+    conversation: Mapped[Conversation] = relationship(lazy="joined")
+    space: Mapped[Space] = relationship(lazy="joined")
+
+
+class BudgetProject(Base):
+    __tablename__ = "budget_projects"
+    __table_args__ = (UniqueConstraint("budget_id", "number"), UniqueConstraint("budget_id", "code"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # per budget, in the order added
+    code: Mapped[str] = mapped_column(String(64))  # pabulib's project_id (ties are broken by it, as text)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    cost: Mapped[str] = mapped_column(String(40))  # exact decimal
+    category: Mapped[str] = mapped_column(String(200), default="")
+    location: Mapped[str] = mapped_column(String(300), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)  # other pabulib project fields, as text
+
+
+class BudgetBallot(Base):
+    """A voter's current ballot: the projects they approve (for a ranked ballot, in order; for points,
+    with them). Imported voters keep their pabulib voter_id and attributes."""
+
+    __tablename__ = "budget_ballots"
+    __table_args__ = (UniqueConstraint("budget_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    projects: Mapped[list] = mapped_column(JSON)  # project numbers
+    points: Mapped[list | None] = mapped_column(JSON)  # cumulative or scoring ballots: one per project
+    voter_label: Mapped[str | None] = mapped_column(String(200))  # pabulib voter_id, for imported voters
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)  # pabulib voter columns (district, age …)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class BudgetOutcomeRecord(Base):
+    """The latest outcome of a budget, with the ballots it was computed from (recomputed when they change)."""
+
+    __tablename__ = "budget_outcomes"
+
+    budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id", ondelete="CASCADE"), primary_key=True)
+    computed_ms: Mapped[int] = mapped_column(BigInteger)
+    ballots_digest: Mapped[str] = mapped_column(String(64))  # what it was computed from
+    seconds: Mapped[float] = mapped_column(Float)
+    report: Mapped[dict] = mapped_column(JSON)  # concord.report.budgets.budget_report
