@@ -35,10 +35,18 @@ def test_no_input_gives_a_server_error_and_every_answer_matches_the_spec(app, cl
     translation = {"statement": 0, "language": "ps", "text": "لومړی څاګانې"}
     offered = client.post(f"/api/conversations/{conversation}/translations", json=translation, headers=headers)
     as_admin = {**headers, "Cookie": f"concord_session={client.cookies['concord_session']}"}
-    real = {"space_id": space, "conversation_id": conversation, "translation_id": offered.json()["id"]}
+    budget = client.post(f"/api/spaces/{space}/budgets", json={"name": "B", "amount": "1000"}, headers=headers).json()
+    for name, cost in (("Well", 400), ("School", 300)):
+        client.post(f"/api/budgets/{budget['id']}/projects", json={"name": name, "cost": cost}, headers=headers)
+    real = {
+        "space_id": space,
+        "conversation_id": conversation,
+        "translation_id": offered.json()["id"],
+        "budget_id": budget["id"],
+    }
     spec = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in spec.get_all_operations()]
-    assert len(operations) == 41
+    assert len(operations) == 56
     statuses: Counter[int] = Counter()
 
     for operation in operations:

@@ -62,6 +62,21 @@ EXPECTED_ROUTES = {
     ("GET", "/api/conversations/{conversation_id}/translations/coverage"),
     ("GET", "/api/conversations/{conversation_id}/translations/{language}/po"),
     ("PUT", "/api/conversations/{conversation_id}/translations/{language}/po"),
+    ("POST", "/api/spaces/{space_id}/budgets"),  # test_api_budgets.py
+    ("GET", "/api/spaces/{space_id}/budgets"),
+    ("POST", "/api/spaces/{space_id}/budget-imports"),
+    ("GET", "/api/budgets/{budget_id}"),
+    ("PATCH", "/api/budgets/{budget_id}"),
+    ("POST", "/api/budgets/{budget_id}/close"),
+    ("POST", "/api/budgets/{budget_id}/reopen"),
+    ("POST", "/api/budgets/{budget_id}/projects"),
+    ("PATCH", "/api/budgets/{budget_id}/projects/{number}"),
+    ("DELETE", "/api/budgets/{budget_id}/projects/{number}"),
+    ("PUT", "/api/budgets/{budget_id}/ballot"),
+    ("GET", "/api/budgets/{budget_id}/ballot"),
+    ("GET", "/api/budgets/{budget_id}/outcome"),
+    ("POST", "/api/budgets/{budget_id}/split"),
+    ("GET", "/api/budgets/{budget_id}/export.pb"),
 }
 
 

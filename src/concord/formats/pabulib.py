@@ -257,6 +257,14 @@ def _ids(vote: str) -> list[str]:
     return [part.strip() for part in vote.split(",") if part.strip()]
 
 
+def read_number(text: str) -> Fraction | None:
+    """A number as pabulib writes it, or None."""
+    try:
+        return _number(text)
+    except InputFileError:
+        return None
+
+
 def _number(text: str, file: str = "", line: int = 0, what: str = "a number") -> Fraction:
     """A number as pabulib writes it (a decimal comma is read as a point, as pabutools does), exactly."""
     try:

@@ -5,13 +5,14 @@ field for field (every META key, every project and voter column kept on import i
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from concord.formats.errors import InputFileError
-from concord.formats.pabulib import PabulibFile, parse_pabulib, write_pabulib
+from concord.formats.pabulib import PabulibFile, parse_pabulib, read_number, write_pabulib
 from concord.service.accounts import user_of
 from concord.service.budgets import (
     MAX_PROJECTS,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from concord.service.runtime import Runtime
 
 MAX_PB_BYTES = 32 * 1024 * 1024
-PROJECT_FIELDS = {"project_id", "cost", "name", "description", "category", "latitude", "longitude"}
+PROJECT_FIELDS = {"project_id", "name", "description", "category", "latitude", "longitude"}  # stored in columns
 BATCH = 20_000
 
 
@@ -142,6 +143,11 @@ def _import_voters(session: Session, budget: Budget, parsed: PabulibFile) -> Non
         session.execute(insert(BudgetBallot), rows)
 
 
+def _as_written(written: str | None, amount: str) -> str:
+    """An amount as the imported file wrote it ("100000.00"), while it is still that amount."""
+    return written if written is not None and read_number(written) == Fraction(amount) else amount
+
+
 def _limit(text: str | None) -> int | None:
     """pabulib's max_length: none when absent or 0."""
     return int(text) if text and text.isdigit() and int(text) else None
@@ -186,7 +192,7 @@ def export_pabulib(session: Session, budget: Budget) -> str:
     meta.setdefault("instance", budget.public_id)
     meta["num_projects"] = str(len(projects))
     meta["num_votes"] = str(len(ballots))
-    meta["budget"] = budget.amount
+    meta["budget"] = _as_written(meta.get("budget"), budget.amount)
     meta["vote_type"] = budget.ballot["type"]
     meta.setdefault("rule", "equalshares/add1")
     if budget.currency:
@@ -194,13 +200,13 @@ def export_pabulib(session: Session, budget: Budget) -> str:
     if budget.ballot.get("max_projects") and budget.ballot["type"] != "choose-1":
         meta["max_length"] = str(budget.ballot["max_projects"])
     if budget.ballot.get("max_cost"):
-        meta["max_sum_cost"] = budget.ballot["max_cost"]
+        meta["max_sum_cost"] = _as_written(meta.get("max_sum_cost"), budget.ballot["max_cost"])
     project_columns = meta_kept.get("project_columns") or ["project_id", "cost", "name", "description", "category"]
     rows = []
     for project in projects:
         known = {
             "project_id": project.code,
-            "cost": project.cost,
+            "cost": _as_written(project.extra.get("cost"), project.cost),
             "name": project.name,
             "description": project.description,
             "category": project.category,

@@ -515,6 +515,7 @@ class BudgetView:
     is_moderator: bool = False
     needs_join: bool = False
     parts: list[tuple[Budget, int]] = field(default_factory=list)  # a split budget: the budgets below, ballots
+    parent: str | None = None  # the budget it was split from (its id)
 
 
 def view_of(session: Session, caller: Caller, budget: Budget) -> BudgetView:
@@ -535,6 +536,9 @@ def view_of(session: Session, caller: Caller, budget: Budget) -> BudgetView:
         is_moderator=moderates(session, user_of(session, caller), budget.space),
         needs_join=participant is None and budget.conversation.access != Access.LINK,
         parts=[(part, ballots_cast(session, part)) for part in split_into(session, budget)],
+        parent=session.scalar(select(Budget.public_id).where(Budget.id == budget.parent_id))
+        if budget.parent_id
+        else None,
     )
 
 

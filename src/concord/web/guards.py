@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from concord.service.budget_files import MAX_PB_BYTES
 from concord.service.exchange import MAX_UPLOAD_BYTES
 from concord.service.translation_files import MAX_PO_BYTES
 
@@ -27,6 +28,7 @@ UPLOAD_LIMIT = MAX_UPLOAD_BYTES + 64 * 1024  # a Pol.is export on the import rou
 UPLOAD_ROUTES = [
     (re.compile(r"^(/api)?/spaces/[^/]+/imports$"), UPLOAD_LIMIT),
     (re.compile(r"^/api/conversations/[^/]+/translations/[^/]+/po$"), MAX_PO_BYTES),
+    (re.compile(r"^(/api)?/spaces/[^/]+/budget-imports$"), MAX_PB_BYTES + 64 * 1024),
     (re.compile(r"^/c/[^/]+/translations/po$"), MAX_PO_BYTES + 64 * 1024),  # the page's upload form
 ]
 SECURITY_HEADERS = {

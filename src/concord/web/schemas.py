@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from concord.engine.decisions import PLACE_RULES, RULES
 from concord.report.contract import ConversationResults
 from concord.service.accounts import PASSWORD_LENGTH, USERNAME_LENGTH
+from concord.service.budgets import CATEGORY_LENGTH as BUDGET_CATEGORY_LENGTH
+from concord.service.budgets import CODE_LENGTH as BUDGET_CODE_LENGTH
+from concord.service.budgets import CURRENCY_LENGTH as BUDGET_CURRENCY_LENGTH
+from concord.service.budgets import DESCRIPTION_LENGTH as BUDGET_DESCRIPTION_LENGTH
+from concord.service.budgets import LOCATION_LENGTH as BUDGET_LOCATION_LENGTH
+from concord.service.budgets import MAX_PROJECTS as BUDGET_MAX_PROJECTS
+from concord.service.budgets import NAME_LENGTH as BUDGET_NAME_LENGTH
 from concord.service.conversations import (
     ATTRIBUTE_NAME_LENGTH,
     DESCRIPTION_LENGTH,
@@ -454,3 +461,157 @@ class ErrorOut(BaseModel):
 
 
 SpaceDetail.model_rebuild()
+
+
+# --- budgets ---------------------------------------------------------------------------------------
+
+Money = Annotated[
+    str | StrictInt,
+    Field(description='An exact amount: a whole number, or a decimal text such as "1250.50" (at most 6 decimals).'),
+]
+
+
+class BudgetBallotRules(BaseModel):
+    type: str = Field(description="approval or choose-1 (imported budgets may also be cumulative or ordinal).")
+    max_projects: int | None = None
+    max_cost: str | None = Field(None, description="The most a ballot's projects may cost together.")
+
+
+class BudgetIn(Strict):
+    name: str = text(BUDGET_NAME_LENGTH)
+    description: str = Field("", max_length=BUDGET_DESCRIPTION_LENGTH)
+    amount: Money
+    currency: str = Field("", max_length=BUDGET_CURRENCY_LENGTH)
+    ballot_type: Literal["approval", "choose-1"] = "approval"
+    max_projects: int | None = Field(None, strict=True, ge=1, le=BUDGET_MAX_PROJECTS)
+    max_cost: Money | None = None
+    opens_ms: int | None = Field(None, strict=True, ge=0, description="When voting opens (ms since the epoch).")
+    closes_ms: int | None = Field(None, strict=True, ge=0)
+    language: Language = "en"
+    access: Access = Access.LINK
+    attributes: list[Attribute] = Field(
+        default_factory=list,
+        max_length=MAX_ATTRIBUTES,
+        description="Declared questions: groups in the fairness report.",
+    )
+    allow_unsigned_xid: bool = Field(False, description=UNSIGNED_XID)
+
+
+class BudgetPatch(Strict):
+    name: str | None = Field(None, max_length=BUDGET_NAME_LENGTH)
+    description: str | None = Field(None, max_length=BUDGET_DESCRIPTION_LENGTH)
+    amount: Money | None = None
+    currency: str | None = Field(None, max_length=BUDGET_CURRENCY_LENGTH)
+    ballot_type: Literal["approval", "choose-1"] | None = None
+    max_projects: int | None = Field(None, strict=True, ge=1, le=BUDGET_MAX_PROJECTS)
+    max_cost: Money | None = None
+    opens_ms: int | None = Field(None, strict=True, ge=0)
+    closes_ms: int | None = Field(None, strict=True, ge=0)
+
+
+class ProjectIn(Strict):
+    name: str = text(BUDGET_NAME_LENGTH)
+    cost: Money
+    description: str = Field("", max_length=BUDGET_DESCRIPTION_LENGTH)
+    category: str = Field("", max_length=BUDGET_CATEGORY_LENGTH)
+    location: str = Field("", max_length=BUDGET_LOCATION_LENGTH)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    code: str | None = Field(
+        None, max_length=BUDGET_CODE_LENGTH, description="pabulib's project_id; its number if not given."
+    )
+
+
+class ProjectPatch(Strict):
+    name: str | None = Field(None, max_length=BUDGET_NAME_LENGTH)
+    cost: Money | None = None
+    description: str | None = Field(None, max_length=BUDGET_DESCRIPTION_LENGTH)
+    category: str | None = Field(None, max_length=BUDGET_CATEGORY_LENGTH)
+    location: str | None = Field(None, max_length=BUDGET_LOCATION_LENGTH)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+
+
+class ProjectOut(BaseModel):
+    number: int
+    code: str
+    name: str
+    description: str
+    cost: str
+    category: str
+    location: str
+    latitude: float | None
+    longitude: float | None
+
+
+class BudgetSummary(BaseModel):
+    id: str
+    name: str
+    amount: str
+    currency: str
+    state: Literal["open", "not-yet", "closed", "split"]
+
+
+class BudgetOut(BudgetSummary):
+    space_id: int
+    space_path: str
+    description: str
+    ballot: BudgetBallotRules
+    opens_ms: int | None
+    closes_ms: int | None
+    conversation: str = Field(description="Its voters join here (POST /api/conversations/{id}/participants).")
+    parent: str | None = Field(description="The budget it was split from.")
+    split: dict | None = Field(description="How it was split among the spaces below, if it was.")
+    ballots: int
+    projects: list[ProjectOut]
+
+
+class BallotIn(Strict):
+    projects: list[RowId] = Field(max_length=BUDGET_MAX_PROJECTS, description="The numbers of the projects chosen.")
+
+
+class BallotOut(BaseModel):
+    projects: list[int]
+    updated_ms: int
+
+
+class SplitIn(Strict):
+    mode: Literal["equal", "population", "weight", "formula"]
+    parts: dict[Literal["equal", "population", "weight"], float] | None = Field(
+        None, description='For a formula: shares adding up to 1, e.g. {"equal": 0.2, "population": 0.8}.'
+    )
+
+
+class FairnessOut(BaseModel):
+    attribute: str
+    group: str
+    voters: int
+    voter_share: float
+    equal_shares: float = Field(description="Share of the money spent credited to the group (equal shares).")
+    greedy: float = Field(description="The same under greedy by votes.")
+    equal_shares_reached: float
+    greedy_reached: float
+
+
+class BudgetOutcomeOut(BaseModel):
+    budget: int | float
+    voters: int
+    projects: int
+    funded: list[str] = Field(
+        description="Project ids, in the order funded: equal shares' rounds, then the completion."
+    )
+    spent: int | float
+    share: int | float = Field(description="Each voter's share in the equal-shares run kept.")
+    raises: int
+    greedy: list[str] = Field(description="What greedy by votes alone funds.")
+    greedy_spent: int | float
+    explanation: list[dict[str, Any]] = Field(description="Each project: how it fared and why (see README).")
+    fairness: list[FairnessOut]
+    numbers: dict[str, int] = Field(description="Each project id's number in this budget.")
+
+
+class BudgetResultsOut(BaseModel):
+    outcome: BudgetOutcomeOut | None = Field(description="Null while there is nothing to decide.")
+    parts: dict[str, BudgetOutcomeOut | None] = Field(
+        default_factory=dict, description="A split budget: each part's outcome, by the part's id."
+    )

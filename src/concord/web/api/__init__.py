@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from concord.web.api import (
     accounts,
+    budgets,
     conversations,
     invitations,
     meta,
@@ -16,4 +17,15 @@ from concord.web.api import (
     translations,
 )
 
-RESOURCES = (accounts, spaces, conversations, statements, translations, participation, results, invitations, meta)
+RESOURCES = (
+    accounts,
+    spaces,
+    conversations,
+    statements,
+    translations,
+    participation,
+    results,
+    invitations,
+    budgets,
+    meta,
+)
