@@ -56,6 +56,19 @@ EXPECTED_PAGES = {
     ("POST", "/c/{conversation_id}/translations/{translation_id}/decision"),
     ("GET", "/c/{conversation_id}/translations/po"),
     ("POST", "/c/{conversation_id}/translations/po"),
+    ("GET", "/b/{budget_id}"),  # the budget pages: tests/test_pages_budgets.py
+    ("POST", "/b/{budget_id}/ballot"),
+    ("GET", "/b/{budget_id}/results"),
+    ("GET", "/spaces/{space_id}/budgets/new"),
+    ("POST", "/spaces/{space_id}/budgets"),
+    ("POST", "/spaces/{space_id}/budget-imports"),
+    ("GET", "/b/{budget_id}/manage"),
+    ("POST", "/b/{budget_id}/settings"),
+    ("POST", "/b/{budget_id}/projects"),
+    ("POST", "/b/{budget_id}/projects/{number}"),
+    ("POST", "/b/{budget_id}/state"),
+    ("POST", "/b/{budget_id}/split"),
+    ("GET", "/b/{budget_id}/export.pb"),
 }
 
 

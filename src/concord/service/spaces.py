@@ -20,7 +20,7 @@ from concord.service.clock import now_ms
 from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound
 from concord.service.text import checked_text
 from concord.service.wordings import Shown, topics
-from concord.store.models import MAX_ID, SPACE_PATH_LENGTH, Conversation, Space, SpaceRole, User
+from concord.store.models import MAX_ID, SPACE_PATH_LENGTH, Budget, Conversation, Space, SpaceRole, User
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -162,6 +162,7 @@ class SpaceOverview:
     conversations: list[Conversation]  # newest first
     can_moderate: bool
     topics: dict[int, Shown]  # the conversations' topics as the reader sees them, by id
+    budgets: list[Budget]  # its participatory budgets, newest first
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,7 @@ def overview_of(
         conversations=inside,
         can_moderate=moderates(session, user_of(session, caller), space),
         topics=topics(session, inside, reader),
+        budgets=list(session.scalars(select(Budget).where(Budget.space_id == space.id).order_by(Budget.id.desc()))),
     )
 
 

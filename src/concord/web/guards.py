@@ -28,7 +28,7 @@ UPLOAD_LIMIT = MAX_UPLOAD_BYTES + 64 * 1024  # a Pol.is export on the import rou
 UPLOAD_ROUTES = [
     (re.compile(r"^(/api)?/spaces/[^/]+/imports$"), UPLOAD_LIMIT),
     (re.compile(r"^/api/conversations/[^/]+/translations/[^/]+/po$"), MAX_PO_BYTES),
-    (re.compile(r"^(/api)?/spaces/[^/]+/budget-imports$"), MAX_PB_BYTES + 64 * 1024),
+    (re.compile(r"^(/api)?/spaces/[^/]+/budget-imports$"), MAX_PB_BYTES + 64 * 1024),  # the API's, the form's
     (re.compile(r"^/c/[^/]+/translations/po$"), MAX_PO_BYTES + 64 * 1024),  # the page's upload form
 ]
 SECURITY_HEADERS = {

@@ -5,6 +5,7 @@ for forms and localised numbers (the security headers are added to every respons
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -56,6 +57,10 @@ def environment(code: str) -> Environment:
     digits = localised_digits(code)
     env.filters["num"] = lambda value: digits(format_decimal(value, locale=code, numbering_system="default"))
     env.filters["pct"] = lambda value: digits(format_percent(value, locale=code, numbering_system="default"))
+    # Money is exact decimal text ("2500000.5"): grouped in the reader's way, every decimal kept.
+    env.filters["money"] = lambda value: digits(
+        format_decimal(Decimal(str(value)), format="#,##0.######", locale=code, numbering_system="default")
+    )
     env.filters["ago"] = lambda ms: digits(format_timedelta((ms - now_ms()) / 1000, add_direction=True, locale=code))
     env.filters["iso"] = lambda ms: datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
     env.filters["date"] = lambda ms: digits(
@@ -116,4 +121,6 @@ def message_of(error: ServiceError, language: Language) -> str:
     }
     text = gettext(error.template)
     text = text % values if values else text
-    return text[:1].upper() + text[1:]  # a sentence on a page (English API messages start in lower case)
+    if not error.template.startswith("%("):  # a sentence on a page (English API messages start in lower case),
+        text = text[:1].upper() + text[1:]  # but not a file's name ("herat.pb, line 3: …")
+    return text

@@ -7,6 +7,6 @@ renders its answer."""
 
 from __future__ import annotations
 
-from concord.web.pages import home, moderation, participation, results, spaces, translations
+from concord.web.pages import budgets, home, moderation, participation, results, spaces, translations
 
-PARTS = (home, spaces, participation, results, moderation, translations)
+PARTS = (home, spaces, participation, results, moderation, translations, budgets)

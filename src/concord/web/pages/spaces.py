@@ -53,6 +53,7 @@ def render_space(request: Request, found: SpaceDecisions, form: FormError | None
         children=overview.children,
         conversations=overview.conversations,
         topics=overview.topics,
+        budgets=overview.budgets,
         can_moderate=overview.can_moderate,
         rule=found.rule,
         inherited=found.inherited,

@@ -143,5 +143,27 @@
     }, 30000);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { counter(); voting(); queue(); });
+  // A budget's ballot: the cost of the projects ticked, against the limit, as they are ticked. Without
+  // the script the server says the total when it refuses a ballot over the limit.
+  function ballot() {
+    var form = document.querySelector("form.ballot"), out = form && form.querySelector("output.running");
+    if (!out || !window.Intl) return;
+    var limit = parseFloat(form.getAttribute("data-limit") || "0");
+    var most = parseInt(form.getAttribute("data-most") || "0", 10);
+    var currency = out.getAttribute("data-currency");
+    var format = new Intl.NumberFormat(document.documentElement.lang);
+    var update = function () {
+      var total = 0, count = 0;
+      form.querySelectorAll("input[name=project]:checked").forEach(function (box) {
+        total += parseFloat(box.getAttribute("data-cost"));
+        count += 1;
+      });
+      out.textContent = format.format(Math.round(total * 100) / 100) + (currency ? " " + currency : "");
+      out.classList.toggle("over", (limit > 0 && total > limit + 1e-9) || (most > 0 && count > most));
+    };
+    form.addEventListener("change", update);
+    update();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { counter(); voting(); queue(); ballot(); });
 })();

@@ -1,0 +1,289 @@
+"""Participatory budgets on the site: a voter's ballot (checkboxes or one choice, the running cost shown
+against the limit; it works without script), the outcome with every project explained, greedy beside it
+and the fairness report, and a moderator's desk (settings, projects, opening and closing, the split
+among the spaces below, pabulib files out and in)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Form, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from concord.report.opinion_map import group_letter
+from concord.service import budget_files, budget_outcomes, budgets, spaces
+from concord.service.budgets import BudgetSettings, BudgetView, ProjectFields
+from concord.service.errors import Forbidden, Invalid, ServiceError
+from concord.web.context import CSRF_FIELD, caller, check_csrf, keep_participant_token, runtime
+from concord.web.downloads import download_response
+from concord.web.i18n import interface_tags_and
+from concord.web.pages.forms import FormError, declared_questions, refused, typed_count
+from concord.web.pages.routing import page_router, see_other, with_query
+from concord.web.rendering import page_language, render
+from concord.web.results_view import group_name
+
+router = page_router()
+
+
+# --- voting --------------------------------------------------------------------------------------
+
+
+@router.get("/b/{budget_id}", response_class=HTMLResponse)
+def budget_page(request: Request, budget_id: str, notice: str = "") -> Response:
+    return _render_ballot(request, budgets.budget_view(runtime(request), caller(request), budget_id), notice=notice)
+
+
+def _render_ballot(
+    request: Request,
+    view: BudgetView,
+    *,
+    notice: str = "",
+    form: FormError | None = None,
+    chosen: list[int] | None = None,
+    status: int = 200,
+) -> Response:
+    if chosen is None:
+        chosen = list(view.mine.projects) if view.mine is not None else []
+    costs = {project.number: project.cost for project in view.projects}
+    return render(
+        request,
+        "budget.html.j2",
+        status_code=status,
+        view=view,
+        budget=view.budget,
+        chosen=chosen,
+        chosen_cost=sum(float(costs[n]) for n in chosen if n in costs),
+        notice=notice,
+        form=form,
+    )
+
+
+@router.post("/b/{budget_id}/ballot")
+def cast_ballot(request: Request, budget_id: str, project: list[int] = Form([])) -> Response:
+    """A ballot from the form; refused, the page comes back with what was ticked and the reason."""
+    try:
+        cast = budgets.cast_ballot(runtime(request), caller(request), budget_id, project)
+    except ServiceError as error:
+        view = budgets.budget_view(runtime(request), caller(request), budget_id)
+        form = refused(request, "ballot", error, {})
+        return _render_ballot(request, view, form=form, chosen=project, status=error.status)
+    response = see_other(with_query(f"/b/{budget_id}", notice="voted") + "#ballot")
+    keep_participant_token(request, response, cast.joined.token)
+    return response
+
+
+@router.get("/b/{budget_id}/results", response_class=HTMLResponse)
+async def results_page(request: Request, budget_id: str) -> Response:
+    found = await run_in_threadpool(budget_outcomes.budget_results, runtime(request), budget_id)
+    language = page_language(request)
+    return render(
+        request,
+        "budget_results.html.j2",
+        budget=found.budget,
+        report=found.report,
+        explained={item["project"]: item for item in found.report["explanation"]} if found.report else {},
+        parts=found.parts,
+        group_names={group_letter(index): group_name(index, language) for index in range(26)},
+    )
+
+
+# --- a moderator's desk --------------------------------------------------------------------------
+
+
+@router.get("/spaces/{space_id}/budgets/new", response_class=HTMLResponse)
+def new_budget_page(request: Request, space_id: int) -> Response:
+    return _render_new(request, space_id)
+
+
+def _render_new(request: Request, space_id: int, form: FormError | None = None, status: int = 200) -> Response:
+    overview = spaces.space_overview(runtime(request), caller(request), space_id=space_id)
+    if not overview.can_moderate:
+        return see_other(f"/login?{urlencode({'next': str(request.url.path)})}")
+    return render(request, "budget_new.html.j2", status_code=status, space=overview.space, form=form,
+                  languages_offered=interface_tags_and(overview.space.language))  # fmt: skip
+
+
+@router.post("/spaces/{space_id}/budgets")
+def create_budget(
+    request: Request,
+    space_id: int,
+    name: str = Form(...),
+    amount: str = Form(...),
+    currency: str = Form(""),
+    description: str = Form(""),
+    ballot_type: str = Form("approval"),
+    max_projects: str = Form(""),
+    max_cost: str = Form(""),
+    language: str = Form("en"),
+    access: str = Form("link"),
+    attribute_name: list[str] = Form([]),
+    attribute_options: list[str] = Form([]),
+) -> Response:
+    typed: dict[str, Any] = {
+        "name": name,
+        "amount": amount,
+        "currency": currency,
+        "description": description,
+        "ballot_type": ballot_type,
+        "max_projects": max_projects,
+        "max_cost": max_cost,
+        "language": language,
+        "access": access,
+    }
+    try:
+        settings = BudgetSettings(
+            **{**typed, "max_projects": typed_count(max_projects, "max_projects") if max_projects.strip() else None},
+            attributes=declared_questions(attribute_name, attribute_options),
+        )
+        view = budgets.start_budget(runtime(request), caller(request), space_id, settings)
+    except ServiceError as error:
+        return _render_new(request, space_id, refused(request, "budget", error, typed), error.status)
+    return see_other(f"/b/{view.budget.public_id}/manage")
+
+
+@router.post("/spaces/{space_id}/budget-imports")
+async def import_budget(request: Request, space_id: int) -> Response:
+    """A pabulib file from the form: who sends it is checked before it is read."""
+    await run_in_threadpool(budget_files.check_import_allowed, runtime(request), caller(request), space_id)
+    form = await request.form(max_files=1, max_fields=3)
+    check_csrf(request, form.get(CSRF_FIELD))
+    file = form.get("file")
+    try:
+        if not isinstance(file, UploadFile):
+            raise Invalid("attach the pabulib file (.pb)", field="file")
+        data, name = await file.read(), file.filename or "the file"
+        view = await run_in_threadpool(
+            budget_files.import_upload, runtime(request), caller(request), space_id, data, name
+        )
+    except ServiceError as error:
+        return await run_in_threadpool(
+            _render_new, request, space_id, refused(request, "import", error, {}), error.status
+        )
+    return see_other(f"/b/{view.budget.public_id}/results")
+
+
+@router.get("/b/{budget_id}/manage", response_class=HTMLResponse)
+def manage_page(request: Request, budget_id: str, notice: str = "") -> Response:
+    view = budgets.budget_view(runtime(request), caller(request), budget_id)
+    if not view.is_moderator:
+        return see_other(f"/login?{urlencode({'next': str(request.url.path)})}")
+    return _render_desk(request, view, notice=notice)
+
+
+def _render_desk(
+    request: Request, view: BudgetView, *, notice: str = "", form: FormError | None = None, status: int = 200
+) -> Response:
+    return render(request, "budget_manage.html.j2", status_code=status, view=view, budget=view.budget,
+                  notice=notice, form=form)  # fmt: skip
+
+
+def _refused_on_desk(request: Request, budget_id: str, form: FormError, status: int) -> Response:
+    view = budgets.budget_view(runtime(request), caller(request), budget_id)
+    if not view.is_moderator:
+        raise Forbidden("only the budget's moderators may do this")
+    return _render_desk(request, view, form=form, status=status)
+
+
+def _to_desk(budget_id: str, notice: str, anchor: str = "") -> Response:
+    return see_other(with_query(f"/b/{budget_id}/manage", notice=notice) + anchor)
+
+
+@router.post("/b/{budget_id}/settings")
+def change_settings(
+    request: Request,
+    budget_id: str,
+    name: str = Form(...),
+    amount: str = Form(...),
+    currency: str = Form(""),
+    description: str = Form(""),
+    max_projects: str = Form(""),
+    max_cost: str = Form(""),
+) -> Response:
+    typed = {"name": name, "amount": amount, "currency": currency, "description": description,
+             "max_projects": max_projects, "max_cost": max_cost}  # fmt: skip
+    try:
+        changes: dict[str, Any] = {**typed, "max_cost": max_cost or None}
+        changes["max_projects"] = typed_count(max_projects, "max_projects") if max_projects.strip() else None
+        budgets.change_budget(runtime(request), caller(request), budget_id, changes)
+    except ServiceError as error:
+        return _refused_on_desk(request, budget_id, refused(request, "settings", error, typed), error.status)
+    return _to_desk(budget_id, "saved")
+
+
+@router.post("/b/{budget_id}/projects")
+def add_project(
+    request: Request,
+    budget_id: str,
+    name: str = Form(...),
+    cost: str = Form(...),
+    description: str = Form(""),
+    category: str = Form(""),
+    location: str = Form(""),
+) -> Response:
+    typed = {"name": name, "cost": cost, "description": description, "category": category, "location": location}
+    try:
+        fields = ProjectFields(name=name, cost=cost, description=description, category=category, location=location)
+        budgets.new_project(runtime(request), caller(request), budget_id, fields)
+    except ServiceError as error:
+        return _refused_on_desk(request, budget_id, refused(request, "project", error, typed), error.status)
+    return _to_desk(budget_id, "saved", "#projects")
+
+
+@router.post("/b/{budget_id}/projects/{number}")
+def change_project(
+    request: Request,
+    budget_id: str,
+    number: int,
+    name: str = Form(...),
+    cost: str = Form(...),
+    description: str = Form(""),
+    category: str = Form(""),
+    location: str = Form(""),
+    remove: bool = Form(False),
+) -> Response:
+    typed = {"name": name, "cost": cost, "description": description, "category": category, "location": location}
+    try:
+        if remove:
+            budgets.delete_project(runtime(request), caller(request), budget_id, number)
+        else:
+            budgets.change_project(runtime(request), caller(request), budget_id, number, typed)
+    except ServiceError as error:
+        form = refused(request, f"project-{number}", error, typed)
+        return _refused_on_desk(request, budget_id, form, error.status)
+    return _to_desk(budget_id, "saved", "#projects")
+
+
+@router.post("/b/{budget_id}/state")
+def open_or_close(request: Request, budget_id: str, open: bool = Form(...)) -> Response:
+    budgets.open_or_close_budget(runtime(request), caller(request), budget_id, open)
+    return _to_desk(budget_id, "reopened" if open else "closed")
+
+
+@router.post("/b/{budget_id}/split")
+def split(
+    request: Request,
+    budget_id: str,
+    mode: str = Form(...),
+    equal: str = Form(""),
+    population: str = Form(""),
+    weight: str = Form(""),
+) -> Response:
+    """The split among the spaces below; a formula's parts are typed in percent."""
+    typed = {"mode": mode, "equal": equal, "population": population, "weight": weight}
+    try:
+        parts = None
+        if mode == "formula":
+            parts = {kind: typed_count(value, kind) / 100 for kind, value in
+                     (("equal", equal), ("population", population), ("weight", weight)) if value.strip()}  # fmt: skip
+        budgets.split(runtime(request), caller(request), budget_id, mode, parts)
+    except ServiceError as error:
+        return _refused_on_desk(request, budget_id, refused(request, "split", error, typed), error.status)
+    return _to_desk(budget_id, "split")
+
+
+@router.get("/b/{budget_id}/export.pb")
+def export(request: Request, budget_id: str) -> Response:
+    return download_response(budget_files.export_download(runtime(request), caller(request), budget_id))
