@@ -78,7 +78,19 @@ def site(tmp_path_factory):
         for slug, name in (("injil", "ولسوالی انجیل"), ("guzara", "ولسوالی گذره"), ("karukh", "ولسوالی کرخ")):
             spaces.create_space(session, admin, parent_path=herat.path, slug=slug, name=name, language="fa-AF")
         demo = session.get(conversations.Conversation, demo_id)
-        ids = {"demo": demo.public_id, "test": test.public_id}
+        from concord.service import budgets
+
+        water = budgets.create_budget(
+            session,
+            admin,
+            herat,
+            budgets.BudgetSettings(
+                name="بودجهٔ آب هرات", amount="1000000", currency="AFN", max_cost="150000", language="fa-AF"
+            ),
+        )
+        for name, cost in (("چاه عمیق در انجیل", "90000"), ("ترمیم کانال", "60000"), ("ذخیرهٔ آب مکتب", "40000")):
+            budgets.add_project(session, admin, water, budgets.ProjectFields(name=name, cost=cost))
+        ids = {"demo": demo.public_id, "test": test.public_id, "budget": water.public_id}
     with running(app) as url:
         yield {"url": url, **ids}
 
@@ -523,3 +535,38 @@ def test_a_proposal_is_put_to_the_districts_and_rolled_up_on_a_phone_in_dari(bro
     shot(page, "rollup-fa-phone")
     page.locator("#decisions").screenshot(path=str(SCREENSHOTS / "rollup-fa-phone-section.png"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_a_voter_ticks_projects_on_a_small_phone_in_dari(browser, site, javascript):
+    """A 360 px phone, in Dari: the projects fit the screen's width; with the script the cost of what is
+    ticked follows the ticks (in Dari digits) and turns red over the limit; the ballot is counted with or
+    without it."""
+    context = browser.new_context(
+        java_script_enabled=javascript, locale="fa-AF", viewport={"width": 360, "height": 640}
+    )
+    page = context.new_page()
+    page.goto(f"{site['url']}/b/{site['budget']}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    boxes = page.locator("form.ballot input[name=project]")
+    assert boxes.count() == 3
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    total = page.locator("output.running")
+    if javascript:
+        assert "۱۵۰" in total.inner_text() and "over" not in (total.get_attribute("class") or "")
+        boxes.nth(2).check()
+        assert "over" in (total.get_attribute("class") or "")  # 190,000 over the limit of 150,000
+        shot(page, "budget-over-limit-fa")
+        boxes.nth(2).uncheck()
+    page.locator("form.ballot button").click()
+    page.wait_for_url(re.compile(r"notice=voted"))
+    assert page.locator("p.notice").count() == 1
+    checked = page.locator("form.ballot input[name=project]:checked")
+    assert checked.count() == 2
+    shot(page, f"budget-voted-fa-{'js' if javascript else 'no-js'}")
+    page.goto(f"{site['url']}/b/{site['budget']}/results")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.locator("#funded-heading").count() == 1
+    shot(page, f"budget-results-fa-{'js' if javascript else 'no-js'}")
+    context.close()
