@@ -145,3 +145,17 @@ def test_closing_and_reopening_voting(site):
     assert "Voting is closed" in page(post(voter, f"/b/{budget}/ballot", project=["1"]), 409)
     redirected(post(site.admin, f"/b/{budget}/state", open="true"), f"/b/{budget}/manage?notice=reopened")
     redirected(post(voter, f"/b/{budget}/ballot", project=["1"]), f"/b/{budget}")
+
+
+def test_the_ballot_asks_the_declared_question_and_the_fairness_report_uses_the_answers(site):
+    budget = make_budget(site, attribute_name="community", attribute_options="Hazara, Pashtun, Tajik")
+    voter = TestClient(site.app)
+    html = page(voter.get(f"/b/{budget}"))
+    assert 'name="attr:community"' in html and "About you (optional)" in html
+    for community, chosen in (("Hazara", ["1"]), ("Pashtun", ["2"]), ("Tajik", ["1", "3"]), ("Hazara", ["1", "2"])):
+        person = TestClient(site.app)
+        redirected(post(person, f"/b/{budget}/ballot", project=chosen, **{"attr:community": community}), f"/b/{budget}")
+        assert 'name="attr:community"' not in page(person.get(f"/b/{budget}"))  # answered: not asked again
+    results = page(TestClient(site.app).get(f"/b/{budget}/results"))
+    assert '<span dir="auto" data-content>community</span>' in results
+    assert "Hazara" in results and "Pashtun" in results and "Tajik" in results

@@ -25,7 +25,7 @@ from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations import ConversationSettings, create_conversation, lock_for_writing
 from concord.service.errors import Conflict, Invalid, Label, NotFound
-from concord.service.participation import Joined, acting_participant, find_participant
+from concord.service.participation import Joined, acting_participant, find_participant, set_attributes
 from concord.service.ratelimit import VOTES
 from concord.service.spaces import children, moderates, require_moderator, space_by_id
 from concord.service.text import checked_text
@@ -516,6 +516,7 @@ class BudgetView:
     needs_join: bool = False
     parts: list[tuple[Budget, int]] = field(default_factory=list)  # a split budget: the budgets below, ballots
     parent: str | None = None  # the budget it was split from (its id)
+    asked: list[dict] = field(default_factory=list)  # declared questions the reader has not answered
 
 
 def view_of(session: Session, caller: Caller, budget: Budget) -> BudgetView:
@@ -539,6 +540,11 @@ def view_of(session: Session, caller: Caller, budget: Budget) -> BudgetView:
         parent=session.scalar(select(Budget.public_id).where(Budget.id == budget.parent_id))
         if budget.parent_id
         else None,
+        asked=[
+            question
+            for question in budget.conversation.attributes or []
+            if participant is None or question["name"] not in (participant.attributes or {})
+        ],
     )
 
 
@@ -598,14 +604,20 @@ class Cast:
     joined: Joined
 
 
-def cast_ballot(runtime: Runtime, caller: Caller, public_id: str, numbers: list[int]) -> Cast:
-    """A voter's ballot (joining, where anyone with the link may vote), replacing their previous one."""
+def cast_ballot(
+    runtime: Runtime, caller: Caller, public_id: str, numbers: list[int], answers: dict[str, str] | None = None
+) -> Cast:
+    """A voter's ballot (joining, where anyone with the link may vote), replacing their previous one;
+    with their answers to the budget's declared questions, if they gave any."""
     with runtime.transaction() as session:
         budget = budget_by_public_id(session, public_id)
         check_voting_open(budget)  # before anyone joins
         joined = acting_participant(session, budget.conversation, caller, runtime.limiter)
         runtime.limiter.check(VOTES, joined.participant.id)
-        return Cast(record_ballot(session, budget, joined.participant, numbers), joined)
+        ballot = record_ballot(session, budget, joined.participant, numbers)
+        if answers:
+            set_attributes(budget.conversation, joined.participant, answers)
+        return Cast(ballot, joined)
 
 
 def split(runtime: Runtime, caller: Caller, public_id: str, mode: str, parts: dict[str, float] | None) -> list[Budget]:

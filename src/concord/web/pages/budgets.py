@@ -21,6 +21,7 @@ from concord.web.context import CSRF_FIELD, caller, check_csrf, keep_participant
 from concord.web.downloads import download_response
 from concord.web.i18n import interface_tags_and
 from concord.web.pages.forms import FormError, declared_questions, refused, typed_count
+from concord.web.pages.participation import ATTRIBUTE_FIELD
 from concord.web.pages.routing import page_router, see_other, with_query
 from concord.web.rendering import page_language, render
 from concord.web.results_view import group_name
@@ -62,14 +63,34 @@ def _render_ballot(
 
 
 @router.post("/b/{budget_id}/ballot")
-def cast_ballot(request: Request, budget_id: str, project: list[int] = Form([])) -> Response:
-    """A ballot from the form; refused, the page comes back with what was ticked and the reason."""
+async def cast_ballot(request: Request, budget_id: str) -> Response:
+    """A ballot from the form (with answers to the declared questions, if asked); refused, the page comes
+    back with what was ticked and the reason."""
+    form_data = await request.form()
     try:
-        cast = budgets.cast_ballot(runtime(request), caller(request), budget_id, project)
+        project = [typed_count(str(value), "projects") for value in form_data.getlist("project")]
+        answers = {
+            key[len(ATTRIBUTE_FIELD) :]: str(value)
+            for key, value in form_data.items()
+            if key.startswith(ATTRIBUTE_FIELD) and value
+        }
     except ServiceError as error:
-        view = budgets.budget_view(runtime(request), caller(request), budget_id)
-        form = refused(request, "ballot", error, {})
-        return _render_ballot(request, view, form=form, chosen=project, status=error.status)
+        project, answers = [], {}
+        return await run_in_threadpool(_refused_ballot, request, budget_id, error, project)
+    return await run_in_threadpool(_cast, request, budget_id, project, answers)
+
+
+def _refused_ballot(request: Request, budget_id: str, error: ServiceError, project: list[int]) -> Response:
+    view = budgets.budget_view(runtime(request), caller(request), budget_id)
+    form = refused(request, "ballot", error, {})
+    return _render_ballot(request, view, form=form, chosen=project, status=error.status)
+
+
+def _cast(request: Request, budget_id: str, project: list[int], answers: dict[str, str]) -> Response:
+    try:
+        cast = budgets.cast_ballot(runtime(request), caller(request), budget_id, project, answers or None)
+    except ServiceError as error:
+        return _refused_ballot(request, budget_id, error, project)
     response = see_other(with_query(f"/b/{budget_id}", notice="voted") + "#ballot")
     keep_participant_token(request, response, cast.joined.token)
     return response
