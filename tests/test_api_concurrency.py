@@ -13,6 +13,7 @@ commits the first transaction.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -22,7 +23,7 @@ from sqlalchemy import func, select
 
 from concord.service import conversations, invitations, participation, spaces, statements, voting
 from concord.service.accounts import system_actor
-from concord.store.models import Conversation, Invitation, Participant, Statement, Vote
+from concord.store.models import Conversation, Invitation, Log, LogEntry, Participant, Statement, Vote
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -127,9 +128,12 @@ def test_the_same_statement_written_twice_at_once_is_a_409(make_app, postgres_cl
         assert session.scalars(select(Statement.text).where(Statement.text == text)).all() == [text]
 
 
-def test_analysis_counts_votes_whose_transactions_commit_out_of_order(make_app, database_url):
-    """A vote event drawn from the sequence first but committed last must still reach the analysis
-    (found: the incremental reader skips it for good, so results undercount the votes)."""
+def test_votes_enter_the_log_in_the_order_they_commit_and_the_analysis_counts_every_one(
+    make_app, postgres_cluster, database_url
+):
+    """A vote arriving while another transaction holds the conversation's log waits for it, so the log's
+    order is the commit order, and a vote drawn from the event sequence first but committed last is still
+    counted (found before the log: the incremental reader skipped it for good)."""
     app = make_app()
     conversation_id, public_id = new_conversation(app)
     people = [TestClient(app) for _ in range(3)]
@@ -151,20 +155,31 @@ def test_analysis_counts_votes_whose_transactions_commit_out_of_order(make_app, 
         conversation = slow.get(Conversation, conversation_id)
         voter = participation.participant_for_token(slow, conversation, tokens[0])
         voting.record_vote(slow, conversation, voter, 1, "agree")
-        slow.flush()  # its vote event has taken the next id, but is not committed yet
-        response = people[1].post(
-            f"/api/conversations/{public_id}/votes",
-            json={"statement": 1, "vote": "disagree"},
-            headers={"X-Participant-Token": tokens[1]},
+        slow.flush()  # its vote event has taken the next id and holds the log, but is not committed yet
+        thread, outcome = in_thread(
+            lambda: people[1].post(
+                f"/api/conversations/{public_id}/votes",
+                json={"statement": 1, "vote": "disagree"},
+                headers={"X-Participant-Token": tokens[1]},
+            )
         )
-        assert response.status_code == 201
-        live.analyse_now(conversation_id)  # sees the later vote, not the earlier one still in flight
+        wait_until_blocked_or_done(postgres_cluster, database_url, thread)
+        assert thread.is_alive(), "a vote was appended to the log while another transaction held it"
     slow.close()
+    assert finish(thread, outcome).status_code == 201
     live.analyse_now(conversation_id)
 
     with app.state.concord.sessions.begin() as session:
         current = session.scalar(select(func.count()).select_from(Vote))
+        log_id = session.scalar(select(Log.id).where(Log.conversation_id == conversation_id))
+        votes = [
+            json.loads(body)
+            for body in session.scalars(
+                select(LogEntry.body).where(LogEntry.log_id == log_id, LogEntry.type == "vote").order_by(LogEntry.seq)
+            )
+        ]
     results = TestClient(app).get(f"/api/conversations/{public_id}/results").json()
     assert current == 5
-    assert results["vote_count"] == current, "the analysis lost a vote committed after a later one"
+    assert results["vote_count"] == current, "the analysis lost a vote"
     assert results["results"]["votes"] == current
+    assert [(v["statement"], v["vote"]) for v in votes[-2:]] == [(1, 1), (1, -1)], "the log is not in commit order"

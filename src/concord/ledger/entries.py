@@ -12,6 +12,7 @@ leaf hashes (:mod:`.merkle`) lets one entry be proven included with a few hashes
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -53,6 +54,14 @@ def chain(first_seq: int, prev: str, bodies: list[dict[str, Any]]) -> list[tuple
         linked.append((seq, data, leaf))
         prev = leaf.hex()
     return linked
+
+
+def digest(document: Any) -> str:
+    """The hex SHA-256 of a JSON document that may hold floats (an analysis's results, a budget's
+    report), written with sorted keys, no spaces and UTF-8; a float as the shortest text that reads back
+    as the same double (Python's ``repr``, as ECMAScript writes most numbers)."""
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def parse(data: bytes) -> dict[str, Any]:

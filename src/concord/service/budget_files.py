@@ -5,14 +5,16 @@ field for field (every META key, every project and voter column kept on import i
 
 from __future__ import annotations
 
+import hashlib
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from concord.formats.errors import InputFileError
 from concord.formats.pabulib import PabulibFile, parse_pabulib, read_number, write_pabulib
+from concord.ledger import events as ledger_events
 from concord.service.accounts import user_of
 from concord.service.budgets import (
     MAX_PROJECTS,
@@ -29,6 +31,7 @@ from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.errors import Invalid
 from concord.service.exchange import Download
+from concord.service.log import append_all, conversation_log_id
 from concord.service.spaces import require_moderator, space_by_id
 from concord.store.models import BudgetBallot, BudgetProject, Participant, Space, User
 
@@ -84,12 +87,12 @@ def import_pabulib(session: Session, user: User | None, space: Space, data: byte
                 extra={name: row[at] for name, at in column.items() if name not in PROJECT_FIELDS},
             )
         )
-    _import_voters(session, budget, parsed)
+    _import_voters(session, budget, parsed, data, name)
     session.flush()
     return budget
 
 
-def _import_voters(session: Session, budget: Budget, parsed: PabulibFile) -> None:
+def _import_voters(session: Session, budget: Budget, parsed: PabulibFile, data: bytes, name: str) -> None:
     """Each voter a participant of the budget's conversation, and their ballot."""
     conversation = budget.conversation
     now = now_ms()
@@ -119,8 +122,20 @@ def _import_voters(session: Session, budget: Budget, parsed: PabulibFile) -> Non
     columns = parsed.vote_columns
     vote, points = columns.index("vote"), columns.index("points") if "points" in columns else None
     listed = parsed.listed or []
+    connection = session.connection()
+    log_id = conversation_log_id(connection, conversation.id)
+    digest = hashlib.sha256(data).hexdigest()
+    counts = {"voters": voters, "projects": len(parsed.projects)}
+    append_all(
+        connection,
+        log_id,
+        [
+            ledger_events.imported(now, "pabulib", {name: digest}, counts),
+            *(ledger_events.participant(now, number, {}) for number in range(voters)),
+        ],
+    )
     for start in range(0, voters, BATCH):
-        rows = []
+        rows: list[dict[str, Any]] = []
         for index in range(start, min(voters, start + BATCH)):
             cells = parsed.votes[index]
             rows.append(
@@ -141,6 +156,18 @@ def _import_voters(session: Session, budget: Budget, parsed: PabulibFile) -> Non
                 }
             )
         session.execute(insert(BudgetBallot), rows)
+        entries = (
+            ledger_events.ballot(
+                now,
+                index,
+                row["projects"],
+                row["points"],
+                row["voter_label"],
+                row["attributes"],
+            )
+            for index, row in enumerate(rows, start=start)
+        )
+        append_all(connection, log_id, entries)
 
 
 def _as_written(written: str | None, amount: str) -> str:

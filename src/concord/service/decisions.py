@@ -3,8 +3,8 @@ proposals from its latest analysis, a space's default rule, and how a space weig
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -26,10 +26,23 @@ if TYPE_CHECKING:
     from concord.service.runtime import Runtime
 
 
+class ProposalText(Protocol):
+    """A statement as a decision reads it (a stored one, or one replayed from the log)."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def status(self) -> StatementStatus: ...
+    @property
+    def is_proposal(self) -> bool: ...
+
+
 def decide_proposals(
     rule: Rule,
     analysis: Analysis,
-    statements: list[Statement],
+    statements: Sequence[ProposalText],
     declared: Mapping[str, GroupComparison],
 ) -> contract.Decisions:
     """Every shown proposal of the conversation decided by ``rule``, from the analysis's groups."""

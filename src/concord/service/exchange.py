@@ -7,6 +7,7 @@ every vote event is kept with its time. Imported participants have no token, so 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from concord.formats.polis import VoteEvents, read_export
 from concord.formats.polis_writer import write_export
 from concord.formats.translations import TRANSLATIONS, TextRow, read_translations, write_translations
 from concord.languages import guess_language
+from concord.ledger import events as ledger_events
 from concord.report.contract import read_conversation_results
 from concord.service.accounts import user_of
 from concord.service.caller import Caller
@@ -37,6 +39,7 @@ from concord.service.conversations import (
     detail_of,
 )
 from concord.service.errors import Invalid
+from concord.service.log import append_all, conversation_log_id
 from concord.service.spaces import require_moderator, space_by_id
 from concord.service.statements import DUPLICATE_KEY_LENGTH, duplicate_key
 from concord.states import StatementStatus, Translated, TranslationStatus
@@ -89,7 +92,10 @@ def import_polis_folder(
         max_statement_length=max(140, min(1000, max((len(s.text) for s in export.statements.values()), default=0))),
     )
     conversation = create_conversation(session, user, space, settings)
+    session.flush()
     now = now_ms()
+    connection = session.connection()
+    log_id = conversation_log_id(connection, conversation.id)
 
     participant_numbers = set(export.votes.participant_ids.tolist())
     participant_numbers |= {s.author_id for s in export.statements.values() if s.author_id is not None}
@@ -139,6 +145,17 @@ def import_polis_folder(
             }
         )
     session.execute(insert(Statement), rows)
+    counts = {"participants": len(participant_numbers), "statements": len(rows), "votes": len(events.vote)}
+    number_of = {pid: number for number, pid in participant_id.items()}
+    append_all(
+        connection,
+        log_id,
+        [
+            ledger_events.imported(now, "polis", _digests(folder), counts),
+            *(ledger_events.participant(now, int(number), {}) for number in sorted(participant_numbers)),
+            *(_statement_entry(row, number_of) for row in rows),
+        ],
+    )
     statement_id = dict(
         session.execute(
             select(Statement.number, Statement.id).where(Statement.conversation_id == conversation.id)
@@ -148,19 +165,28 @@ def import_polis_folder(
     pid, sid = _ids_of(participant_id, events.participant), _ids_of(statement_id, events.statement)
     for start in range(0, len(events.vote), BATCH):
         stop = start + BATCH
+        columns = [
+            array[start:stop].tolist()
+            for array in (events.participant, events.statement, events.vote, events.timestamp, pid, sid)
+        ]
+        seqs = append_all(
+            connection,
+            log_id,
+            (ledger_events.vote(t, p, s, v) for p, s, v, t, _, _ in zip(*columns)),
+            chunk=BATCH,
+        )
         session.execute(
             insert(VoteEvent),
             [
                 {
                     "conversation_id": conversation.id,
-                    "participant_id": int(p),
-                    "statement_id": int(s),
-                    "value": int(v),
-                    "created_ms": int(t),
+                    "participant_id": p,
+                    "statement_id": s,
+                    "value": v,
+                    "created_ms": t,
+                    "seq": seq,
                 }
-                for p, s, v, t in zip(
-                    pid[start:stop], sid[start:stop], events.vote[start:stop], events.timestamp[start:stop]
-                )
+                for (_, _, v, t, p, s), seq in zip(zip(*columns), seqs)
             ],
         )
     matrix = export.votes
@@ -185,6 +211,31 @@ def import_polis_folder(
     _import_translations(session, user, conversation, texts, statement_id, Path(folder, TRANSLATIONS))
     session.flush()
     return Imported(conversation, len(participant_numbers), len(statement_numbers), len(events.vote))
+
+
+def _digests(folder: str | Path) -> dict[str, str]:
+    """The SHA-256 of each export file imported, for the log's import entry."""
+    return {
+        name: hashlib.sha256(Path(folder, name).read_bytes()).hexdigest()
+        for name in sorted(EXPORT_FILES)
+        if Path(folder, name).is_file()
+    }
+
+
+def _statement_entry(row: dict, number_of: dict[int, int]) -> dict:
+    """The log entry of a statement inserted as ``row``; ``number_of``: participant numbers by id."""
+    author = number_of[row["author_id"]] if row["author_id"] is not None else None
+    return ledger_events.statement(
+        row["created_ms"],
+        row["number"],
+        text=row["text"],
+        language=row["language"],
+        author=author,
+        seed=False,
+        status=str(row["status"]),
+        proposal=False,
+        created=row["created_ms"],
+    )
 
 
 def _written_in(texts: list[TextRow]) -> str | None:
@@ -242,8 +293,7 @@ def _import_translations(
         for row in texts
         if not row.original and (row.subject, row.comment) not in stale
     ]
-    if rows:
-        session.execute(insert(Translation), rows)
+    session.add_all(Translation(**row) for row in rows)  # through the ORM: each gets its log entry
 
 
 def _ids_of(id_by_number: dict[int, int], numbers: np.ndarray) -> np.ndarray:

@@ -97,18 +97,20 @@ def _reader(session: Session, participant: Participant | None, record: AnalysisR
     if participant is None:
         return {"participant_number": None}
     votes = session.scalar(select(func.count()).where(Vote.participant_id == participant.id)) or 0
-    latest = session.scalar(select(func.max(VoteEvent.id)).where(VoteEvent.participant_id == participant.id))
-    pending = latest is not None and (record is None or latest > record.last_event_id)
+    latest = session.scalar(select(func.max(VoteEvent.seq)).where(VoteEvent.participant_id == participant.id))
+    pending = latest is not None and (record is None or latest >= record.log_size)
     return {"participant_number": participant.number, "your_votes": votes, "your_latest_vote_pending": pending}
 
 
 def refresh_stale(runtime: Runtime) -> int:
-    """Ask the live analysis to recompute every analysis stored with another results version (after
-    an upgrade); returns how many."""
+    """Ask the live analysis to recompute every analysis stored with another results version, or before
+    the conversation had a log (after an upgrade): returns how many."""
     with runtime.transaction() as session:
         stale = list(
             session.scalars(
-                select(AnalysisRecord.conversation_id).where(AnalysisRecord.results_version != RESULTS_VERSION)
+                select(AnalysisRecord.conversation_id).where(
+                    (AnalysisRecord.results_version != RESULTS_VERSION) | (AnalysisRecord.log_size == 0)
+                )
             )
         )
     for conversation_id in stale:

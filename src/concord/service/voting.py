@@ -19,15 +19,17 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from concord.ledger import events as ledger_events
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations import conversation_by_public_id
 from concord.service.errors import Conflict, Invalid, NotFound, ServiceError
+from concord.service.log import append, conversation_log_id
 from concord.service.participation import Joined, acting_participant
 from concord.service.ratelimit import VOTES, RateLimiter
 from concord.service.tokens import participant_key
 from concord.states import StatementStatus, VoteChoice
-from concord.store.models import MAX_ID, Conversation, Participant, Statement, Vote, VoteEvent
+from concord.store.models import MAX_ID, Conversation, Log, Participant, Statement, Vote, VoteEvent
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -50,12 +52,18 @@ class Voter:
     conversation_id: int
     conversation_open: bool
     participant_id: int
+    participant_number: int
+    log_id: int  # the conversation's log
 
 
 @dataclass(frozen=True)
 class Stored:
+    """A vote stored, and its receipt: its entry in the conversation's log."""
+
     conversation_id: int
     value: int
+    seq: int
+    leaf: bytes
 
 
 class UnknownVoter:
@@ -71,8 +79,17 @@ _STATEMENTS = select(Statement.conversation_id, Statement.number, Statement.id, 
     tuple_(Statement.conversation_id, Statement.number).in_(bindparam("keys", expanding=True))
 )
 _VOTERS = (
-    select(Conversation.public_id, Participant.token_hash, Conversation.id, Conversation.is_open, Participant.id)
+    select(
+        Conversation.public_id,
+        Participant.token_hash,
+        Conversation.id,
+        Conversation.is_open,
+        Participant.id,
+        Participant.number,
+        Log.id,
+    )
     .join(Participant, Participant.conversation_id == Conversation.id)
+    .join(Log, Log.conversation_id == Conversation.id)
     .where(
         Conversation.public_id.in_(bindparam("conversations", expanding=True)),
         Participant.token_hash.in_(bindparam("tokens", expanding=True)),
@@ -99,15 +116,17 @@ def record_vote(
     statement_number: int,
     vote: str,
     limiter: RateLimiter | None = None,
-) -> int:
-    """One vote by a participant already loaded (the HTML form, imports, tests); returns the value
-    stored. It joins the caller's transaction, so it is never stored half-way."""
-    voter = Voter(conversation.id, conversation.is_open, participant.id)
-    [answer] = _store(session.connection(), [(voter, statement_number, vote)], limiter)
+) -> Stored:
+    """One vote by a participant already loaded (the HTML form, imports, tests). It joins the caller's
+    transaction, so it is never stored half-way."""
+    connection = session.connection()
+    log_id = conversation_log_id(connection, conversation.id)
+    voter = Voter(conversation.id, conversation.is_open, participant.id, participant.number, log_id)
+    [answer] = _store(connection, [(voter, statement_number, vote)], limiter)
     if isinstance(answer, ServiceError):
         raise answer
     assert isinstance(answer, Stored)  # _store answers every vote it is given
-    return answer.value
+    return answer
 
 
 def store_ballots(session: Session, ballots: Sequence[Ballot], limiter: RateLimiter | None = None) -> list[Answer]:
@@ -117,8 +136,8 @@ def store_ballots(session: Session, ballots: Sequence[Ballot], limiter: RateLimi
     connection = session.connection()
     hashes = [participant_key(b.conversation, b.token) if b.token else "" for b in ballots]
     voters = {
-        (public_id, hashed): Voter(conversation_id, is_open, participant_id)
-        for public_id, hashed, conversation_id, is_open, participant_id in connection.execute(
+        (public_id, hashed): Voter(conversation_id, is_open, participant_id, number, log_id)
+        for public_id, hashed, conversation_id, is_open, participant_id, number, log_id in connection.execute(
             _VOTERS, {"conversations": sorted({b.conversation for b in ballots}), "tokens": sorted(set(hashes))}
         )
     }
@@ -144,27 +163,39 @@ def _store(connection: Connection, votes: list[tuple[Voter, int, str]], limiter:
         if keys
         else {}
     )
-    answers: list[Answer] = []
-    events, current, now = [], {}, now_ms()
+    answers: list[Answer | None] = []
+    accepted: dict[int, list[tuple[int, Voter, int, int, int]]] = {}  # log → [(position, voter, id, number, value)]
     for voter, number, vote in votes:
         try:
             statement_id = _votable(voter, statements.get((voter.conversation_id, number)), number, vote, limiter)
         except ServiceError as refused:
             answers.append(refused)
             continue
-        row = {
-            "conversation_id": voter.conversation_id,
-            "participant_id": voter.participant_id,
-            "statement_id": statement_id,
-            "value": VoteChoice(vote).score,
-        }
-        events.append({**row, "created_ms": now})
-        current[(voter.participant_id, statement_id)] = {**row, "updated_ms": now}  # the last in the batch wins
-        answers.append(Stored(voter.conversation_id, row["value"]))
-    if events:
-        connection.execute(_EVENTS, events)
-        connection.execute(_UPSERTS[connection.dialect.name], list(current.values()))
-    return answers
+        accepted.setdefault(voter.log_id, []).append(
+            (len(answers), voter, statement_id, number, VoteChoice(vote).score)
+        )
+        answers.append(None)
+    if not accepted:
+        return cast(list[Answer], answers)
+    events, current, now = [], {}, now_ms()
+    for log_id in sorted(accepted):  # every transaction appends to logs in the same order: no deadlock
+        batch = accepted[log_id]
+        entries = [
+            ledger_events.vote(now, voter.participant_number, number, value) for _, voter, _, number, value in batch
+        ]
+        for (position, voter, statement_id, _, value), where in zip(batch, append(connection, log_id, entries)):
+            row = {
+                "conversation_id": voter.conversation_id,
+                "participant_id": voter.participant_id,
+                "statement_id": statement_id,
+                "value": value,
+            }
+            events.append({**row, "created_ms": now, "seq": where.seq})
+            current[(voter.participant_id, statement_id)] = {**row, "updated_ms": now}  # the last one wins
+            answers[position] = Stored(voter.conversation_id, value, where.seq, where.leaf)
+    connection.execute(_EVENTS, events)
+    connection.execute(_UPSERTS[connection.dialect.name], list(current.values()))
+    return cast(list[Answer], answers)
 
 
 def _votable(
@@ -191,9 +222,20 @@ def _votable(
 
 
 @dataclass(frozen=True)
+class Receipt:
+    """Where a vote went in its conversation's log: enough to ask for, and check, the proof that it is
+    included in any later checkpoint (``concord verify --receipt``)."""
+
+    conversation: str  # public id
+    entry: int
+    leaf: str  # hex SHA-256 leaf hash of the entry
+
+
+@dataclass(frozen=True)
 class Cast:
     value: int  # what was stored: 1, -1 or 0
     joined: Joined | None  # set when this vote made a newcomer a participant
+    receipt: Receipt
 
 
 async def cast_vote(runtime: Runtime, caller: Caller, public_id: str, statement: int, vote: str) -> Cast:
@@ -208,13 +250,14 @@ async def cast_vote(runtime: Runtime, caller: Caller, public_id: str, statement:
         return await asyncio.to_thread(_join_and_vote, runtime, caller, ballot)
     if isinstance(answer, ServiceError):
         raise answer
-    return Cast(answer.value, None)
+    return Cast(answer.value, None, Receipt(public_id, answer.seq, answer.leaf.hex()))
 
 
 def _join_and_vote(runtime: Runtime, caller: Caller, ballot: Ballot) -> Cast:
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, ballot.conversation)
         joined = acting_participant(session, conversation, caller, runtime.limiter)
-        value = record_vote(session, conversation, joined.participant, ballot.statement, ballot.vote, runtime.limiter)
+        stored = record_vote(session, conversation, joined.participant, ballot.statement, ballot.vote, runtime.limiter)
     runtime.live.notify(conversation.id)
-    return Cast(value, joined if joined.token != caller.participant_token else None)
+    receipt = Receipt(ballot.conversation, stored.seq, stored.leaf.hex())
+    return Cast(stored.value, joined if joined.token != caller.participant_token else None, receipt)

@@ -85,3 +85,16 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_snapshot(session: Session) -> None:
+    """Make every read of this (new) transaction see the database as of one moment, as an analysis or an
+    export needs (its votes, statements and log size must agree). PostgreSQL: REPEATABLE READ. SQLite:
+    an explicit BEGIN (the driver otherwise runs each SELECT on its own until the first write), which
+    pins WAL's snapshot at the first read. Call it before the transaction's first statement; such a
+    transaction should only read."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -277,10 +278,14 @@ class Vote(Base):
 
 
 class VoteEvent(Base):
-    """Every vote as cast, in order; exports write these, so changed votes stay visible."""
+    """Every vote as cast, in order; exports write these, so changed votes stay visible. ``seq`` is the
+    vote's entry in its conversation's log: votes are read in log order, the order they committed."""
 
     __tablename__ = "vote_events"
-    __table_args__ = (Index("vote_events_by_conversation", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("vote_events_by_conversation", "conversation_id", "id"),
+        Index("vote_events_in_log_order", "conversation_id", "seq"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -288,6 +293,7 @@ class VoteEvent(Base):
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
     value: Mapped[int] = mapped_column(SmallInteger)
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class AnalysisRecord(Base):
@@ -298,6 +304,9 @@ class AnalysisRecord(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
     computed_ms: Mapped[int] = mapped_column(BigInteger)
     last_event_id: Mapped[int] = mapped_column(BigInteger)  # vote events up to this id were included
+    # The results are those of the conversation's log's first ``log_size`` entries (what `concord verify`
+    # recomputes); 0 for analyses made before the log.
+    log_size: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     vote_count: Mapped[int] = mapped_column(Integer)  # current votes analysed
     seconds: Mapped[float] = mapped_column()
     results_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -413,5 +422,49 @@ class BudgetOutcomeRecord(Base):
     budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id", ondelete="CASCADE"), primary_key=True)
     computed_ms: Mapped[int] = mapped_column(BigInteger)
     ballots_digest: Mapped[str] = mapped_column(String(64))  # what it was computed from
+    log_size: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # of the first entries
     seconds: Mapped[float] = mapped_column(Float)
     report: Mapped[dict] = mapped_column(JSON)  # concord.report.budgets.budget_report
+
+
+class Log(Base):
+    """A tamper-evident log (:mod:`concord.ledger`): every change of a conversation (its budget's
+    included), or of a space, as one entry, appended in the transaction that makes the change.
+    ``size``, ``last`` (the last entry's leaf hash), ``root`` and ``frontier`` (the roots of the tree's
+    perfect subtrees) are its state after its last entry, so appending never reads older entries."""
+
+    __tablename__ = "logs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    origin: Mapped[str] = mapped_column(String(300), unique=True)  # the checkpoint's first line
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="RESTRICT"), unique=True
+    )
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="RESTRICT"), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    last: Mapped[str] = mapped_column(String(64))
+    root: Mapped[str] = mapped_column(String(64))
+    frontier: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class LogEntry(Base):
+    """One entry: its canonical JSON (:mod:`concord.ledger.entries`) exactly as hashed."""
+
+    __tablename__ = "log_entries"
+
+    log_id: Mapped[int] = mapped_column(ForeignKey("logs.id", ondelete="RESTRICT"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    leaf: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogTile(Base):
+    """The hash of a complete run of 256 entries (tile ``number`` covers entries 256·number …), so a
+    proof in a log of millions of entries reads thousands of hashes, not millions."""
+
+    __tablename__ = "log_tiles"
+
+    log_id: Mapped[int] = mapped_column(ForeignKey("logs.id", ondelete="RESTRICT"), primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from concord.store.models import Participant, Statement, VoteEvent
@@ -13,27 +13,41 @@ from concord.store.models import Participant, Statement, VoteEvent
 
 @dataclass
 class EventCache:
-    """The vote events of one conversation read so far, as (participant number, statement number,
-    vote) columns in event order."""
+    """The vote events among the first ``log_size`` entries of a conversation's log, as (participant
+    number, statement number, vote) columns in log order.
 
-    last_event_id: int = 0
+    The log's order is the order its changes committed, and a log's size is written in the transaction
+    that appends, so once a reader sees size n, every vote among the first n entries has committed: reading
+    ``log_size ≤ seq < n`` misses none and reads none twice."""
+
+    log_size: int = 0
+    last_event_id: int = 0  # the largest vote event id read
     participant: list[np.ndarray] = field(default_factory=list)
     statement: list[np.ndarray] = field(default_factory=list)
     vote: list[np.ndarray] = field(default_factory=list)
 
-    def extend(self, session: Session, conversation_id: int) -> None:
-        """Read the events stored since the last call. Ids come from a sequence but transactions commit
-        in any order, so an event can appear below ``last_event_id`` after it was read past: when the
-        database holds more events up to that id than the cache, start again from the first."""
-        self._read_after(session, conversation_id)
-        stored = session.scalar(
-            select(func.count())
-            .select_from(VoteEvent)
-            .where(VoteEvent.conversation_id == conversation_id, VoteEvent.id <= self.last_event_id)
-        )
-        if stored != self.events:
-            self._forget()
-            self._read_after(session, conversation_id)
+    def extend(self, session: Session, conversation_id: int, log_size: int) -> None:
+        """Read the votes among entries ``self.log_size`` … ``log_size - 1``."""
+        if log_size < self.log_size:  # another database behind the same ids (tests): start again
+            self.log_size, self.last_event_id, self.participant, self.statement, self.vote = 0, 0, [], [], []
+        rows = session.execute(
+            select(Participant.number, Statement.number, VoteEvent.value, VoteEvent.id)
+            .join(Participant, Participant.id == VoteEvent.participant_id)
+            .join(Statement, Statement.id == VoteEvent.statement_id)
+            .where(
+                VoteEvent.conversation_id == conversation_id,
+                VoteEvent.seq >= self.log_size,
+                VoteEvent.seq < log_size,
+            )
+            .order_by(VoteEvent.seq)
+        ).all()
+        self.log_size = log_size
+        if rows:
+            columns = np.array(rows, dtype=np.int64)
+            self.participant.append(columns[:, 0])
+            self.statement.append(columns[:, 1])
+            self.vote.append(columns[:, 2])
+            self.last_event_id = max(self.last_event_id, int(columns[:, 3].max()))
 
     @property
     def events(self) -> int:
@@ -41,26 +55,6 @@ class EventCache:
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self._joined(self.participant), self._joined(self.statement), self._joined(self.vote)
-
-    def _forget(self) -> None:
-        self.last_event_id = 0
-        self.participant, self.statement, self.vote = [], [], []
-
-    def _read_after(self, session: Session, conversation_id: int) -> None:
-        rows = session.execute(
-            select(VoteEvent.id, Participant.number, Statement.number, VoteEvent.value)
-            .join(Participant, Participant.id == VoteEvent.participant_id)
-            .join(Statement, Statement.id == VoteEvent.statement_id)
-            .where(VoteEvent.conversation_id == conversation_id, VoteEvent.id > self.last_event_id)
-            .order_by(VoteEvent.id)
-        ).all()
-        if not rows:
-            return
-        columns = np.array(rows, dtype=np.int64)
-        self.last_event_id = int(columns[-1, 0])
-        self.participant.append(columns[:, 1])
-        self.statement.append(columns[:, 2])
-        self.vote.append(columns[:, 3])
 
     @staticmethod
     def _joined(parts: list[np.ndarray]) -> np.ndarray:

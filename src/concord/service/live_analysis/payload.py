@@ -1,73 +1,180 @@
 """One analysis of a stored conversation: the engine over its vote events, the results contract
 (:mod:`concord.report.results`) for readers, and apart from it the next-statement priorities (Pol.is's
-routing, :mod:`concord.engine.routing`), stored together with what they were computed from."""
+routing, :mod:`concord.engine.routing`), stored together with what they were computed from.
+
+An analysis is of a prefix of the conversation's log: its inputs (:class:`AnalysisInputs`) are read in
+one snapshot together with the log's size, so they are exactly what the log's first ``log_size`` entries
+say, and :func:`compute` turns them into results with nothing else. ``concord verify`` replays a log
+into the same inputs and recomputes the same bytes. When a closed conversation's results change, they
+are logged as an ``outcome`` entry (their digest), so a published result cannot be quietly altered.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from concord.engine.analysis import Analysis, AnalysisParams, DeclaredGroups, GroupComparison, analyze, compare_groups
 from concord.engine.decisions import make_rule
 from concord.engine.routing import priority
 from concord.engine.votes import VoteDataError, build_vote_matrix
+from concord.ledger import events
+from concord.ledger.entries import digest
 from concord.report.contract import RESULTS_VERSION, to_json
 from concord.report.results import conversation_results
 from concord.service.clock import now_ms
 from concord.service.decisions import decide_proposals
 from concord.service.live_analysis.events import EventCache
+from concord.service.log import append, conversation_log_id
 from concord.service.rules import effective_rule
 from concord.states import StatementStatus
-from concord.store.models import AnalysisRecord, Conversation, Participant, Statement
+from concord.store.database import read_snapshot
+from concord.store.models import AnalysisRecord, Conversation, Log, LogEntry, Participant, Statement
 
 
-def analyse_conversation(
-    session: Session, conversation: Conversation, cache: EventCache, params: AnalysisParams | None = None
-) -> AnalysisRecord | None:
-    """Bring the stored analysis of one conversation up to date; None when it has no votes yet."""
-    started = time.perf_counter()
-    cache.extend(session, conversation.id)
-    participant, statement, vote = cache.columns()
-    if len(vote) == 0:
+@dataclass(frozen=True)
+class StatementState:
+    number: int
+    text: str
+    status: StatementStatus
+    is_proposal: bool
+
+
+@dataclass(frozen=True)
+class AnalysisInputs:
+    """Everything an analysis reads, as of the log's first ``log_size`` entries."""
+
+    log_size: int
+    participant: np.ndarray  # vote events in log order: participant number, statement number, vote
+    statement: np.ndarray
+    vote: np.ndarray
+    statements: list[StatementState]
+    topic: str
+    questions: list[dict[str, Any]]  # the declared attributes asked ({"name", "options"})
+    answers: dict[int, dict[str, Any]]  # participant number → their answers
+    rule: dict[str, Any]  # the decision rule in force: {"name", "parameters"}
+
+
+@dataclass(frozen=True)
+class Computed:
+    results: dict[str, Any]  # the results contract, as stored and exported
+    priorities: dict[str, float]
+    vote_count: int
+
+
+def compute(inputs: AnalysisInputs, params: AnalysisParams | None = None) -> Computed | None:
+    """The results of these inputs; None while there are no votes to analyse."""
+    if len(inputs.vote) == 0:
         return None
-    statements = list(session.scalars(select(Statement).where(Statement.conversation_id == conversation.id)))
-    rejected = np.array([s.number for s in statements if s.status == StatementStatus.REJECTED], dtype=np.int64)
+    rejected = np.array([s.number for s in inputs.statements if s.status == StatementStatus.REJECTED], dtype=np.int64)
     try:
-        matrix = build_vote_matrix(participant, statement, vote, moderated_out_ids=rejected)
+        matrix = build_vote_matrix(inputs.participant, inputs.statement, inputs.vote, moderated_out_ids=rejected)
     except VoteDataError:
         return None
     analysis = analyze(matrix, params)
-    texts = {s.number: s.text for s in statements}
-    declared = _declared(session, conversation, analysis)
-    rule = effective_rule(conversation)
-    decided = decide_proposals(make_rule(rule["name"], rule["parameters"]), analysis, statements, declared)
-    results = conversation_results(analysis, texts, topic=conversation.topic, declared=declared, decisions=decided)
-    record = session.get(AnalysisRecord, conversation.id) or AnalysisRecord(conversation_id=conversation.id)
-    record.computed_ms = now_ms()
-    record.last_event_id = cache.last_event_id
-    record.vote_count = matrix.n_votes
-    record.seconds = time.perf_counter() - started
-    record.results_version = RESULTS_VERSION
-    record.results = to_json(results)
-    record.priorities = priorities(analysis)
-    session.merge(record)
+    texts = {s.number: s.text for s in inputs.statements}
+    declared = _declared(inputs, analysis)
+    rule = make_rule(inputs.rule["name"], inputs.rule["parameters"])
+    decided = decide_proposals(rule, analysis, inputs.statements, declared)
+    results = conversation_results(analysis, texts, topic=inputs.topic, declared=declared, decisions=decided)
+    return Computed(to_json(results), priorities(analysis), matrix.n_votes)
+
+
+def read_inputs(session: Session, conversation: Conversation, cache: EventCache) -> AnalysisInputs:
+    """The inputs as stored now; call in a :func:`read_snapshot` transaction."""
+    log_size = session.scalar(select(Log.size).where(Log.conversation_id == conversation.id)) or 0
+    cache.extend(session, conversation.id, log_size)
+    participant, statement, vote = cache.columns()
+    statements = [
+        StatementState(number, text, status, is_proposal)
+        for number, text, status, is_proposal in session.execute(
+            select(Statement.number, Statement.text, Statement.status, Statement.is_proposal)
+            .where(Statement.conversation_id == conversation.id)
+            .order_by(Statement.number)
+        )
+    ]
+    answers: dict[int, dict[str, Any]] = {}
+    if conversation.attributes:
+        answers = {
+            number: given
+            for number, given in session.execute(
+                select(Participant.number, Participant.attributes).where(Participant.conversation_id == conversation.id)
+            )
+            if given
+        }
+    return AnalysisInputs(
+        log_size,
+        participant,
+        statement,
+        vote,
+        statements,
+        conversation.topic,
+        list(conversation.attributes or []),
+        answers,
+        effective_rule(conversation),
+    )
+
+
+def analyse_conversation(
+    sessions: sessionmaker, conversation_id: int, cache: EventCache, params: AnalysisParams | None = None
+) -> AnalysisRecord | None:
+    """Bring the stored analysis of one conversation up to date; None when it has no votes yet. Reads
+    in one snapshot, computes outside any transaction, stores in a short one."""
+    started = time.perf_counter()
+    with sessions.begin() as session:
+        read_snapshot(session)
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            return None
+        inputs = read_inputs(session, conversation, cache)
+        closed = not conversation.is_open
+    computed = compute(inputs, params)
+    if computed is None:
+        return None
+    with sessions.begin() as session:
+        record = session.get(AnalysisRecord, conversation_id)
+        if record is not None and record.results_version == RESULTS_VERSION and record.log_size > inputs.log_size:
+            return record  # a later analysis was stored meanwhile
+        record = record or AnalysisRecord(conversation_id=conversation_id)
+        record.computed_ms = now_ms()
+        record.last_event_id = cache.last_event_id
+        record.log_size = inputs.log_size
+        record.vote_count = computed.vote_count
+        record.seconds = time.perf_counter() - started
+        record.results_version = RESULTS_VERSION
+        record.results = computed.results
+        record.priorities = computed.priorities
+        record = session.merge(record)
+        if closed:
+            _log_outcome(session, conversation_id, "analysis", inputs.log_size, digest(computed.results))
     return record
 
 
-def _declared(session: Session, conversation: Conversation, analysis: Analysis) -> dict[str, GroupComparison]:
+def _log_outcome(session: Session, conversation_id: int, of: str, upto: int, result_digest: str) -> None:
+    """Log a closed conversation's (or budget's) result, unless the same result is its latest logged."""
+    connection = session.connection()
+    log_id = conversation_log_id(connection, conversation_id)
+    latest = session.scalars(
+        select(LogEntry.body)
+        .where(LogEntry.log_id == log_id, LogEntry.type == "outcome", LogEntry.body.contains(f'"of":"{of}"'))
+        .order_by(LogEntry.seq.desc())
+        .limit(1)
+    ).first()
+    if latest is None or f'"digest":"{result_digest}"' not in latest:
+        append(connection, log_id, [events.outcome(now_ms(), of, upto, result_digest)])
+
+
+def _declared(inputs: AnalysisInputs, analysis: Analysis) -> dict[str, GroupComparison]:
     """The participants' answers to each declared attribute (e.g. region) as a partition to compare."""
-    if not conversation.attributes:
-        return {}
-    answers = session.execute(
-        select(Participant.number, Participant.attributes).where(Participant.conversation_id == conversation.id)
-    ).all()
     declared = {}
-    for attribute in conversation.attributes:
+    for attribute in inputs.questions:
         name = attribute["name"]
-        mapping = {number: given[name] for number, given in answers if given and given.get(name)}
+        mapping = {number: given[name] for number, given in inputs.answers.items() if given.get(name)}
         if mapping:
             groups = DeclaredGroups.from_mapping(analysis.matrix, mapping)
             declared[name] = compare_groups(analysis.matrix, groups.labels, groups.names, analysis.eligible)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from concord.engine.analysis import AnalysisParams
 from concord.service.live_analysis.events import EventCache
 from concord.service.live_analysis.payload import analyse_conversation
-from concord.store.models import AnalysisRecord, Conversation
+from concord.store.models import AnalysisRecord
 
 log = logging.getLogger("concord.analysis")
 CACHED_CONVERSATIONS = 32  # event caches kept in memory, least recently analysed dropped first
@@ -63,10 +63,7 @@ class LiveAnalysis:
     def analyse_now(self, conversation_id: int) -> AnalysisRecord | None:
         """Analyse one conversation synchronously (imports, tests, the CLI)."""
         with self._cache_lock:
-            cache = self._cache_for(conversation_id)
-            with self._sessions.begin() as session:
-                conversation = session.get(Conversation, conversation_id)
-                return analyse_conversation(session, conversation, cache, self._params) if conversation else None
+            return analyse_conversation(self._sessions, conversation_id, self._cache_for(conversation_id), self._params)
 
     def _cache_for(self, conversation_id: int) -> EventCache:
         cache = self._caches.pop(conversation_id, None) or EventCache()
