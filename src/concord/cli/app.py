@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from concord.cli import analysis, budgets, decisions, server
+from concord.cli import analysis, budgets, decisions, ledger, server
 
 app = typer.Typer(
     help="Concord: inclusive, decentralized collective decisions.",
@@ -23,6 +23,8 @@ app.command()(budgets.budget)
 app.command()(server.serve)
 app.command("import")(server.import_conversation)
 app.command("export")(server.export_conversation)
+app.command()(ledger.verify)
+app.command()(ledger.witness)
 spaces = typer.Typer(
     help="Spaces: where conversations happen, nested country → province → district.", no_args_is_help=True
 )

@@ -181,8 +181,10 @@ def export_conversation(
 def _export(conversation: str, folder: Path, database: str | None) -> None:
     from concord.service.conversations import conversation_by_public_id
     from concord.service.exchange import export_polis_folder
+    from concord.store.database import read_snapshot
 
     with _sessions(database).begin() as session:
+        read_snapshot(session)
         names = export_polis_folder(session, conversation_by_public_id(session, conversation), folder)
     print(f"wrote {', '.join(names)} to {folder}")
 

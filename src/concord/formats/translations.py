@@ -32,6 +32,33 @@ class TextRow:
     line: int = 0  # in the file read
 
 
+def text_rows(
+    topic: str,
+    description: str,
+    language: str,
+    statements: Iterable[tuple[int, str, str]],
+    accepted: Iterable[tuple[str, int | None, str, str, str]],
+) -> list[TextRow]:
+    """The rows of a conversation: its topic and description (in ``language``), each statement
+    (number, language, text) as written, then the accepted translations (subject "topic",
+    "description" or "statement", statement number, language, text, the original it translates), of
+    the texts as they are now."""
+    rows = [TextRow("topic", None, language, True, topic)]
+    if description:
+        rows.append(TextRow("description", None, language, True, description))
+    rows += [TextRow("comment", number, lang, True, text) for number, lang, text in sorted(statements)]
+    current = {"topic": topic, "description": description}
+    order = {"topic": -2, "description": -1}
+    for subject, number, lang, text, original in sorted(
+        accepted, key=lambda t: (order.get(t[0], 0), t[1] if t[1] is not None else -1, t[2])
+    ):
+        if subject == "statement":
+            rows.append(TextRow("comment", number, lang, False, text))
+        elif original == current[subject]:
+            rows.append(TextRow(subject, None, lang, False, text))
+    return rows
+
+
 def write_translations(path: str | Path, rows: Iterable[TextRow]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

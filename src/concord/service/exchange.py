@@ -24,7 +24,7 @@ from concord.formats.errors import InputFileError
 from concord.formats.polis import Statement as ExportedStatement
 from concord.formats.polis import VoteEvents, read_export
 from concord.formats.polis_writer import write_export
-from concord.formats.translations import TRANSLATIONS, TextRow, read_translations, write_translations
+from concord.formats.translations import TRANSLATIONS, TextRow, read_translations, text_rows, write_translations
 from concord.languages import guess_language
 from concord.ledger import events as ledger_events
 from concord.report.contract import read_conversation_results
@@ -40,9 +40,11 @@ from concord.service.conversations import (
 )
 from concord.service.errors import Invalid
 from concord.service.log import append_all, conversation_log_id
+from concord.service.log_files import CHECKPOINT_FILE, LOG_FILE, write_log
 from concord.service.spaces import require_moderator, space_by_id
 from concord.service.statements import DUPLICATE_KEY_LENGTH, duplicate_key
 from concord.states import StatementStatus, Translated, TranslationStatus
+from concord.store.database import read_snapshot
 from concord.store.models import (
     AnalysisRecord,
     Conversation,
@@ -64,7 +66,16 @@ MODERATED_OF_STATUS = {StatementStatus.ACCEPTED: 1, StatementStatus.PENDING: 0, 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024  # an uploaded .zip; larger conversations go through `concord import`
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # what its files may expand to, in all
 MAX_MEMBERS = 16  # entries in the archive
-EXPORT_FILES = {"votes.csv", "comments.csv", "participants-votes.csv", "summary.csv", TRANSLATIONS}
+# What an import reads; log.jsonl and checkpoint.txt are only digested into the import's log entry.
+EXPORT_FILES = {
+    "votes.csv",
+    "comments.csv",
+    "participants-votes.csv",
+    "summary.csv",
+    TRANSLATIONS,
+    LOG_FILE,
+    CHECKPOINT_FILE,
+}
 UNPACK_CHUNK = 1 << 20
 BATCH = 20_000
 
@@ -359,14 +370,17 @@ def _unpack(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, all
 
 
 def export_polis_folder(session: Session, conversation: Conversation, folder: str | Path) -> list[str]:
-    """Write votes.csv (every event), comments.csv, participants-votes.csv (with the latest analysis's
-    groups), summary.csv and conversation.json (settings and latest results)."""
+    """Write votes.csv (every event, in log order), comments.csv, participants-votes.csv (with the latest
+    analysis's groups), summary.csv, translations.csv, the conversation's log (log.jsonl) with its signed
+    checkpoint (checkpoint.txt), and conversation.json (settings, the log's size and root, the latest
+    results and the log prefix they are of). Call it in a :func:`read_snapshot` transaction, so the
+    files and the log agree."""
     rows = session.execute(
         select(Participant.number, Statement.number, VoteEvent.value, VoteEvent.created_ms)
         .join(Participant, Participant.id == VoteEvent.participant_id)
         .join(Statement, Statement.id == VoteEvent.statement_id)
         .where(VoteEvent.conversation_id == conversation.id)
-        .order_by(VoteEvent.id)
+        .order_by(VoteEvent.seq)
     ).all()
     columns = np.array(rows, dtype=np.int64).reshape(-1, 4)
     events = VoteEvents(columns[:, 0], columns[:, 1], columns[:, 2], columns[:, 3])
@@ -394,6 +408,8 @@ def export_polis_folder(session: Session, conversation: Conversation, folder: st
     texts = _texts_of(session, conversation)
     write_translations(Path(folder, TRANSLATIONS), texts)
     written.append(TRANSLATIONS)
+    log = write_log(session, conversation.id, folder)
+    written += [LOG_FILE, CHECKPOINT_FILE]
     summary = {
         "topic": conversation.topic,
         "description": conversation.description,
@@ -412,11 +428,13 @@ def export_polis_folder(session: Session, conversation: Conversation, folder: st
             "attributes": conversation.attributes,
             "is_open": conversation.is_open,
         },
+        "log": {"file": LOG_FILE, "checkpoint": CHECKPOINT_FILE, **log},
         "analysis": None
         if record is None
         else {
             "computed_ms": record.computed_ms,
             "vote_count": record.vote_count,
+            "log_size": record.log_size,
             "results": record.results,
         },
     }
@@ -427,30 +445,21 @@ def export_polis_folder(session: Session, conversation: Conversation, folder: st
 def _texts_of(session: Session, conversation: Conversation) -> list[TextRow]:
     """Every text of the conversation in every language: originals with the language each was
     written in, then the accepted translations of the texts as they are now."""
-    rows = [TextRow("topic", None, conversation.language, True, conversation.topic)]
-    if conversation.description:
-        rows.append(TextRow("description", None, conversation.language, True, conversation.description))
     statements = session.execute(
-        select(Statement.number, Statement.language, Statement.text)
-        .where(Statement.conversation_id == conversation.id)
-        .order_by(Statement.number)
+        select(Statement.number, Statement.language, Statement.text).where(Statement.conversation_id == conversation.id)
     ).all()
-    rows += [TextRow("comment", number, language, True, text) for number, language, text in statements]
-    current = {"topic": conversation.topic, "description": conversation.description}
-    translated = session.execute(
+    accepted = session.execute(
         select(Translation.subject, Statement.number, Translation.language, Translation.text, Translation.original)
         .outerjoin(Statement, Statement.id == Translation.statement_id)
         .where(Translation.conversation_id == conversation.id, Translation.status == TranslationStatus.ACCEPTED)
     ).all()
-    order = {"topic": -2, "description": -1}
-    for subject, number, language, text, original in sorted(
-        translated, key=lambda t: (order.get(t[0], 0), t[1] if t[1] is not None else -1, t[2])
-    ):
-        if subject == Translated.STATEMENT:
-            rows.append(TextRow("comment", number, language, False, text))
-        elif original == current[subject]:
-            rows.append(TextRow(str(subject), None, language, False, text))
-    return rows
+    return text_rows(
+        conversation.topic,
+        conversation.description,
+        conversation.language,
+        [(number, language, text) for number, language, text in statements],
+        [(str(subject), number, language, text, original) for subject, number, language, text, original in accepted],
+    )
 
 
 def export_polis_zip(session: Session, conversation: Conversation) -> bytes:
@@ -494,6 +503,7 @@ def import_upload(
 def export_download(runtime: Runtime, caller: Caller, public_id: str) -> Download:
     """The conversation in Pol.is export format plus conversation.json, as a .zip; moderators only."""
     with runtime.transaction() as session:
+        read_snapshot(session)
         conversation = conversation_by_public_id(session, public_id)
         require_moderator(session, user_of(session, caller), conversation.space)
         return Download(f"{public_id}.zip", "application/zip", export_polis_zip(session, conversation))

@@ -422,9 +422,55 @@ class VoteIn(Strict):
     vote: VoteChoice
 
 
+class ReceiptOut(BaseModel):
+    entry: int = Field(description="The vote's entry in the conversation's log.")
+    leaf: str = Field(description="The entry's leaf hash (hex SHA-256 of 0x00 and the entry).")
+
+
 class VoteOut(BaseModel):
     statement: int
     vote: int
+    receipt: ReceiptOut | None = None
+
+
+class LogOut(BaseModel):
+    origin: str = Field(description="The log's name: the first line of its checkpoints.")
+    size: int = Field(description="How many entries it holds.")
+    root: str = Field(description="The Merkle tree hash of its entries (RFC 9162), hex.")
+    key: str = Field(description="The verifier key that signs its checkpoints, committed in entry 0.")
+    checkpoint: str = Field(description="The signed checkpoint of this size and root (c2sp.org signed note).")
+
+
+class CheckpointsOut(BaseModel):
+    logs: list[LogOut]
+
+
+class InclusionOut(BaseModel):
+    entry: int
+    size: int = Field(description="The size of the tree the proof is against.")
+    leaf: str
+    body: str = Field(description="The entry, exactly as hashed.")
+    proof: list[str] = Field(description="The audit path (RFC 9162 §2.1.3), hex, from the leaf upwards.")
+    checkpoint: str = Field(description="The signed checkpoint of the tree of this size.")
+
+
+class ConsistencyOut(BaseModel):
+    first: int
+    size: int
+    proof: list[str] = Field(description="The consistency proof (RFC 9162 §2.1.4), hex.")
+
+
+class VoteReceiptOut(BaseModel):
+    statement: int
+    vote: int
+    time_ms: int
+    entry: int
+    leaf: str
+
+
+class ReceiptsOut(BaseModel):
+    log: LogOut
+    receipts: list[VoteReceiptOut]
 
 
 class InvitationsIn(Strict):

@@ -36,6 +36,18 @@ from concord.states import StatementStatus
 from concord.store.database import read_snapshot
 from concord.store.models import AnalysisRecord, Conversation, Log, LogEntry, Participant, Statement
 
+MEASURED = ("timings",)  # how long each step took: true of one run, not of the votes
+
+
+def findings(results: dict[str, Any]) -> dict[str, Any]:
+    """The results without what varies from run to run (:data:`MEASURED`): what must recompute."""
+    return {key: value for key, value in results.items() if key not in MEASURED}
+
+
+def results_digest(results: dict[str, Any]) -> str:
+    """What an ``outcome`` entry publishes of an analysis: the digest of its findings."""
+    return digest(findings(results))
+
 
 @dataclass(frozen=True)
 class StatementState:
@@ -151,7 +163,7 @@ def analyse_conversation(
         record.priorities = computed.priorities
         record = session.merge(record)
         if closed:
-            _log_outcome(session, conversation_id, "analysis", inputs.log_size, digest(computed.results))
+            _log_outcome(session, conversation_id, "analysis", inputs.log_size, results_digest(computed.results))
     return record
 
 

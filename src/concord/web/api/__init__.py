@@ -9,6 +9,7 @@ from concord.web.api import (
     budgets,
     conversations,
     invitations,
+    logs,
     meta,
     participation,
     results,
@@ -27,5 +28,6 @@ RESOURCES = (
     results,
     invitations,
     budgets,
+    logs,
     meta,
 )

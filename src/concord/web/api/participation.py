@@ -68,4 +68,5 @@ async def vote(conversation_id: str, body: schemas.VoteIn, request: Request, res
     cast = await voting.cast_vote(runtime(request), caller(request), conversation_id, body.statement, body.vote)
     if cast.joined is not None:
         keep_participant_token(request, response, cast.joined.token)
-    return {"statement": body.statement, "vote": cast.value}
+    receipt = {"entry": cast.receipt.entry, "leaf": cast.receipt.leaf}
+    return {"statement": body.statement, "vote": cast.value, "receipt": receipt}

@@ -1,0 +1,190 @@
+"""Reading the logs: signed checkpoints, entries, and the proofs that let anyone check an entry is in a
+checkpoint or that a later checkpoint extends an earlier one (:mod:`concord.ledger.merkle`). A log is
+as public as its conversation's results (or its space): anyone with the link may read and check it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from concord.ledger.merkle import Tree
+from concord.service.caller import Caller
+from concord.service.conversations import conversation_by_public_id
+from concord.service.errors import Invalid, NotFound
+from concord.service.log import signer
+from concord.service.participation import find_participant
+from concord.service.spaces import space_by_id
+from concord.store.models import Log, LogEntry, LogTile, Statement, VoteEvent
+
+if TYPE_CHECKING:
+    from concord.service.runtime import Runtime
+
+MAX_ENTRIES = 10_000  # entries per page of a log
+
+
+@dataclass(frozen=True)
+class LogRef:
+    """Which log: a conversation's (by public id) or a space's (by id)."""
+
+    conversation: str | None = None
+    space: int | None = None
+
+
+@dataclass(frozen=True)
+class LogState:
+    origin: str
+    size: int
+    root: str  # hex
+    key: str  # the verifier key of the log's checkpoints (committed in entry 0)
+    checkpoint: str  # signed note
+
+
+@dataclass(frozen=True)
+class Inclusion:
+    entry: int
+    size: int
+    leaf: str
+    body: str  # the entry, as hashed
+    proof: list[str]
+    checkpoint: str  # the signed checkpoint of the tree of ``size`` entries
+
+
+def _log(session: Session, ref: LogRef) -> Log:
+    if ref.conversation is not None:
+        owner = conversation_by_public_id(session, ref.conversation)
+        found = session.scalar(select(Log).where(Log.conversation_id == owner.id))
+    else:
+        space = space_by_id(session, ref.space if ref.space is not None else -1)
+        found = session.scalar(select(Log).where(Log.space_id == space.id))
+    if found is None:  # every conversation and space has one since migration 0008
+        raise NotFound("this log does not exist")
+    return found
+
+
+def _tree(session: Session, log: Log, size: int) -> Tree:
+    def leaves(lo: int, hi: int) -> list[bytes]:
+        return list(
+            session.scalars(
+                select(LogEntry.leaf)
+                .where(LogEntry.log_id == log.id, LogEntry.seq >= lo, LogEntry.seq < hi)
+                .order_by(LogEntry.seq)
+            )
+        )
+
+    def tiles(lo: int, hi: int) -> list[bytes]:
+        return list(
+            session.scalars(
+                select(LogTile.hash)
+                .where(LogTile.log_id == log.id, LogTile.number >= lo, LogTile.number < hi)
+                .order_by(LogTile.number)
+            )
+        )
+
+    return Tree(size, leaves, tiles)
+
+
+def _state(session: Session, log: Log) -> LogState:
+    sign = signer(session)
+    checkpoint = sign.sign(log.origin, log.size, bytes.fromhex(log.root))
+    return LogState(log.origin, log.size, log.root, str(sign.key), checkpoint)
+
+
+def _size(log: Log, size: int | None) -> int:
+    if size is None:
+        return log.size
+    if not 1 <= size <= log.size:
+        raise Invalid("the log has %(size)s entries: ask for a size from 1 to that", field="size", size=log.size)
+    return size
+
+
+def _checkpoint_at(session: Session, log: Log, size: int, tree: Tree) -> str:
+    root = bytes.fromhex(log.root) if size == log.size else tree.root()
+    return signer(session).sign(log.origin, size, root)
+
+
+def log_state(runtime: Runtime, ref: LogRef) -> LogState:
+    """The log's size and root now, with its signed checkpoint."""
+    with runtime.transaction() as session:
+        return _state(session, _log(session, ref))
+
+
+def all_log_states(runtime: Runtime) -> list[LogState]:
+    """Every log of this instance with its checkpoint: what a witness watches."""
+    with runtime.transaction() as session:
+        return [_state(session, log) for log in session.scalars(select(Log).order_by(Log.id))]
+
+
+def log_entries(runtime: Runtime, ref: LogRef, start: int = 0, count: int = MAX_ENTRIES) -> list[str]:
+    """Entries ``start`` … ``start + count - 1`` (fewer at the end of the log), each as hashed."""
+    if start < 0 or not 1 <= count <= MAX_ENTRIES:
+        raise Invalid(
+            "ask for entries from 0, at most %(most)s at a time", field="start" if start < 0 else "count",
+            most=MAX_ENTRIES,
+        )  # fmt: skip
+    with runtime.transaction() as session:
+        log = _log(session, ref)
+        return list(
+            session.scalars(
+                select(LogEntry.body)
+                .where(LogEntry.log_id == log.id, LogEntry.seq >= start, LogEntry.seq < start + count)
+                .order_by(LogEntry.seq)
+            )
+        )
+
+
+def inclusion(runtime: Runtime, ref: LogRef, entry: int, size: int | None = None) -> Inclusion:
+    """The proof that entry ``entry`` is in the log's tree of ``size`` entries (by default: now)."""
+    with runtime.transaction() as session:
+        log = _log(session, ref)
+        size = _size(log, size)
+        if not 0 <= entry < size:
+            raise NotFound("no entry %(entry)s in the first %(size)s entries of this log", entry=entry, size=size)
+        row = session.execute(
+            select(LogEntry.leaf, LogEntry.body).where(LogEntry.log_id == log.id, LogEntry.seq == entry)
+        ).one()
+        tree = _tree(session, log, size)
+        proof = [h.hex() for h in tree.inclusion_proof(entry)]
+        return Inclusion(entry, size, row.leaf.hex(), row.body, proof, _checkpoint_at(session, log, size, tree))
+
+
+def consistency(runtime: Runtime, ref: LogRef, first: int, size: int | None = None) -> tuple[int, list[str]]:
+    """The proof that the log's tree of ``size`` entries (by default: now) extends its tree of ``first``
+    entries; returns the size and the proof."""
+    with runtime.transaction() as session:
+        log = _log(session, ref)
+        size = _size(log, size)
+        if not 1 <= first <= size:
+            raise Invalid("ask for a first size from 1 to %(size)s", field="first", size=size)
+        return size, [h.hex() for h in _tree(session, log, size).consistency_proof(first)]
+
+
+@dataclass(frozen=True)
+class VoteReceipt:
+    statement: int
+    vote: int
+    time_ms: int
+    entry: int
+    leaf: str
+
+
+def my_receipts(runtime: Runtime, caller: Caller, public_id: str) -> tuple[LogState, list[VoteReceipt]]:
+    """The caller's votes in this conversation, each with its log entry, newest first."""
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        log = _log(session, LogRef(conversation=public_id))
+        participant = find_participant(session, conversation, caller)
+        if participant is None:
+            return _state(session, log), []
+        rows = session.execute(
+            select(Statement.number, VoteEvent.value, VoteEvent.created_ms, VoteEvent.seq, LogEntry.leaf)
+            .join(Statement, Statement.id == VoteEvent.statement_id)
+            .join(LogEntry, (LogEntry.log_id == log.id) & (LogEntry.seq == VoteEvent.seq))
+            .where(VoteEvent.participant_id == participant.id)
+            .order_by(VoteEvent.seq.desc())
+        ).all()
+        receipts = [VoteReceipt(number, value, time, seq, leaf.hex()) for number, value, time, seq, leaf in rows]
+        return _state(session, log), receipts

@@ -1,0 +1,128 @@
+"""The tamper-evident logs: checkpoints, entries and proofs of a conversation's log or a space's, and
+every checkpoint of the instance for witnesses. Read-only and public (as results are)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import Query, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from concord.service import log_views
+from concord.service.log_views import MAX_ENTRIES, LogRef
+from concord.web import schemas
+from concord.web.api.routing import api_router
+from concord.web.context import caller, runtime
+
+router = api_router("logs")
+Start = Query(0, ge=0, le=2**62, description="The first entry.")
+Count = Query(MAX_ENTRIES, ge=1, le=MAX_ENTRIES, description="How many entries at most.")
+Entry = Query(ge=0, le=2**62, description="The entry to prove.")
+Size = Query(None, ge=1, le=2**62, description="The size of the tree to prove against (default: the log now).")
+First = Query(ge=1, le=2**62, description="The size of the earlier tree.")
+
+
+@router.get("/logs", response_model=schemas.CheckpointsOut)
+def all_checkpoints(request: Request) -> dict:
+    """Every log of this instance with its signed checkpoint: what `concord witness` watches."""
+    return {"logs": [asdict(state) for state in log_views.all_log_states(runtime(request))]}
+
+
+@router.get("/conversations/{conversation_id}/receipts", response_model=schemas.ReceiptsOut)
+def my_receipts(conversation_id: str, request: Request) -> dict:
+    """The caller's votes, newest first, each with its log entry: a receipt to check anywhere."""
+    state, receipts = log_views.my_receipts(runtime(request), caller(request), conversation_id)
+    return {"log": asdict(state), "receipts": [asdict(receipt) for receipt in receipts]}
+
+
+def _space(space_id: int) -> LogRef:
+    return LogRef(space=space_id)
+
+
+# --- a conversation's log ---------------------------------------------------------------------------
+
+
+@router.get("/conversations/{conversation_id}/log", response_model=schemas.LogOut)
+def conversation_log(conversation_id: str, request: Request) -> dict:
+    """The log's size and root now, with their signed checkpoint."""
+    return _state(request, LogRef(conversation=conversation_id))
+
+
+@router.get("/conversations/{conversation_id}/log/checkpoint", response_class=PlainTextResponse)
+def conversation_checkpoint(conversation_id: str, request: Request) -> str:
+    """The signed checkpoint alone, as text (the c2sp.org tlog-checkpoint format)."""
+    return _checkpoint(request, LogRef(conversation=conversation_id))
+
+
+@router.get("/conversations/{conversation_id}/log/entries", response_class=Response)
+def conversation_entries(conversation_id: str, request: Request, start: int = Start, count: int = Count) -> Response:
+    """Entries from ``start``, one JSON object per line exactly as hashed (JSON Lines)."""
+    return _entries(request, LogRef(conversation=conversation_id), start, count)
+
+
+@router.get("/conversations/{conversation_id}/log/proof", response_model=schemas.InclusionOut)
+def conversation_proof(conversation_id: str, request: Request, entry: int = Entry, size: int | None = Size) -> dict:
+    """The proof that an entry is in the tree of ``size`` entries, with that tree's signed checkpoint."""
+    return _proof(request, LogRef(conversation=conversation_id), entry, size)
+
+
+@router.get("/conversations/{conversation_id}/log/consistency", response_model=schemas.ConsistencyOut)
+def conversation_consistency(
+    conversation_id: str, request: Request, first: int = First, size: int | None = Size
+) -> dict:
+    """The proof that the tree of ``size`` entries extends the tree of the ``first`` entries."""
+    return _consistency(request, LogRef(conversation=conversation_id), first, size)
+
+
+# --- a space's log ----------------------------------------------------------------------------------
+
+
+@router.get("/spaces/{space_id}/log", response_model=schemas.LogOut)
+def space_log(space_id: int, request: Request) -> dict:
+    """The space's log (its settings, proposals and reported tallies): size, root and checkpoint."""
+    return _state(request, _space(space_id))
+
+
+@router.get("/spaces/{space_id}/log/checkpoint", response_class=PlainTextResponse)
+def space_checkpoint(space_id: int, request: Request) -> str:
+    return _checkpoint(request, _space(space_id))
+
+
+@router.get("/spaces/{space_id}/log/entries", response_class=Response)
+def space_entries(space_id: int, request: Request, start: int = Start, count: int = Count) -> Response:
+    return _entries(request, _space(space_id), start, count)
+
+
+@router.get("/spaces/{space_id}/log/proof", response_model=schemas.InclusionOut)
+def space_proof(space_id: int, request: Request, entry: int = Entry, size: int | None = Size) -> dict:
+    return _proof(request, _space(space_id), entry, size)
+
+
+@router.get("/spaces/{space_id}/log/consistency", response_model=schemas.ConsistencyOut)
+def space_consistency(space_id: int, request: Request, first: int = First, size: int | None = Size) -> dict:
+    return _consistency(request, _space(space_id), first, size)
+
+
+# --- shared by both ---------------------------------------------------------------------------------
+
+
+def _state(request: Request, ref: LogRef) -> dict:
+    return asdict(log_views.log_state(runtime(request), ref))
+
+
+def _checkpoint(request: Request, ref: LogRef) -> str:
+    return log_views.log_state(runtime(request), ref).checkpoint
+
+
+def _entries(request: Request, ref: LogRef, start: int, count: int) -> Response:
+    lines = log_views.log_entries(runtime(request), ref, start, count)
+    return Response("".join(line + "\n" for line in lines), media_type="application/jsonl; charset=utf-8")
+
+
+def _proof(request: Request, ref: LogRef, entry: int, size: int | None) -> dict:
+    return asdict(log_views.inclusion(runtime(request), ref, entry, size))
+
+
+def _consistency(request: Request, ref: LogRef, first: int, size: int | None) -> dict:
+    size, proof = log_views.consistency(runtime(request), ref, first, size)
+    return {"first": first, "size": size, "proof": proof}
