@@ -35,6 +35,8 @@ EXPORT_FILES = {
     "participants-votes.csv",
     "summary.csv",
     "translations.csv",
+    "log.jsonl",
+    "checkpoint.txt",
     "conversation.json",
 }
 
@@ -60,6 +62,13 @@ def error_of(response, status: int, code: str | None = None, reason: str | None 
 def ok(response, status: int = 200):
     assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
     return response.json() if response.content else None
+
+
+def cast(answer: dict) -> dict:
+    """A vote's answer without its receipt (which test_log.py checks): what was stored."""
+    receipt = answer.pop("receipt")
+    assert set(receipt) == {"entry", "leaf"} and len(receipt["leaf"]) == 64
+    return answer
 
 
 def snapshot(app) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from api_helpers import error_of, ok, snapshot
+from api_helpers import cast, error_of, ok, snapshot
 
 # --- conversations ------------------------------------------------------------------------------
 
@@ -191,5 +191,5 @@ def test_closing_stops_votes_statements_and_joins_and_reopening_resumes(site):
     assert len(ok(voter.client.get(f"/api/conversations/{site.conversation}/statements"))) == 4
     reopened = ok(site.admin.post(f"/api/conversations/{site.conversation}/reopen", headers=site.headers))
     assert reopened["is_open"] is True
-    assert ok(voter.vote(1, "disagree"), 201) == {"statement": 1, "vote": -1}
+    assert cast(ok(voter.vote(1, "disagree"), 201)) == {"statement": 1, "vote": -1}
     ok(newcomer.join(), 201)

@@ -11,7 +11,7 @@ import time
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api_helpers import SEEDS, Person, Site, error_of, ok, small_site, snapshot, table_count
+from api_helpers import SEEDS, Person, Site, cast, error_of, ok, small_site, snapshot, table_count
 from concord.service.xids import xid_token
 from concord.store.models import (
     Invitation,
@@ -214,9 +214,9 @@ def test_next_statement_never_repeats_a_vote_and_ends_with_null(site):
 
 def test_votes_are_recorded_and_changed(site):
     voter = site.person()
-    assert ok(voter.vote(0, "agree"), 201) == {"statement": 0, "vote": 1}
-    assert ok(voter.vote(1, "pass"), 201) == {"statement": 1, "vote": 0}
-    assert ok(voter.vote(0, "disagree"), 201) == {"statement": 0, "vote": -1}
+    assert cast(ok(voter.vote(0, "agree"), 201)) == {"statement": 0, "vote": 1}
+    assert cast(ok(voter.vote(1, "pass"), 201)) == {"statement": 1, "vote": 0}
+    assert cast(ok(voter.vote(0, "disagree"), 201)) == {"statement": 0, "vote": -1}
     assert ok(voter.me())["votes"] == {"0": -1, "1": 0}
     assert table_count(site.app, Vote) == 2 and table_count(site.app, VoteEvent) == 3
     assert ok(site.admin.get(f"/api/conversations/{site.conversation}"))["votes"] == 2

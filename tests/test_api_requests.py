@@ -77,6 +77,18 @@ EXPECTED_ROUTES = {
     ("GET", "/api/budgets/{budget_id}/outcome"),
     ("POST", "/api/budgets/{budget_id}/split"),
     ("GET", "/api/budgets/{budget_id}/export.pb"),
+    ("GET", "/api/logs"),  # test_log.py
+    ("GET", "/api/conversations/{conversation_id}/receipts"),
+    ("GET", "/api/conversations/{conversation_id}/log"),
+    ("GET", "/api/conversations/{conversation_id}/log/checkpoint"),
+    ("GET", "/api/conversations/{conversation_id}/log/entries"),
+    ("GET", "/api/conversations/{conversation_id}/log/proof"),
+    ("GET", "/api/conversations/{conversation_id}/log/consistency"),
+    ("GET", "/api/spaces/{space_id}/log"),
+    ("GET", "/api/spaces/{space_id}/log/checkpoint"),
+    ("GET", "/api/spaces/{space_id}/log/entries"),
+    ("GET", "/api/spaces/{space_id}/log/proof"),
+    ("GET", "/api/spaces/{space_id}/log/consistency"),
 }
 
 

@@ -263,3 +263,53 @@ def test_a_witness_catches_a_server_that_forks_its_history(site, tmp_path):
         log.root, log.last = frontier.root().hex(), rows[-1].leaf.hex()
     forked = witness(fetch, state)
     assert len(forked.alarms) == 1 and "two different logs" in forked.alarms[0]
+
+
+def test_a_closed_budgets_outcome_is_logged_and_recomputes_from_its_ballots(site, tmp_path):
+    from test_api_budgets import add_projects, new_budget, vote, voter
+
+    budget = new_budget(site)
+    add_projects(site, budget)
+    for chosen in ([1, 2], [1, 3], [2, 4], [4], [1, 2, 3], [3, 4], [1], [2, 3]):
+        ok(vote(voter(site), budget, chosen))
+    ok(site.admin.post(f"/api/budgets/{budget}/close", headers=site.headers))
+    conversation = ok(site.admin.get(f"/api/budgets/{budget}"))["conversation"]
+    folder = export(site, conversation, tmp_path)
+    logged = [json.loads(line) for line in entries(folder)]
+    assert [e["type"] for e in logged].count("ballot") == 8 and logged[-1]["of"] == "budget"
+    checked = verify_export(folder)
+    assert checked.outcomes == 1
+
+    # The server itself changes a ballot and re-signs the rewritten log with its own key: the signature
+    # holds, but the published outcome no longer follows from the ballots.
+    bodies = [json.loads(line) for line in entries(folder)]
+    [first] = [b for b in bodies if b["type"] == "ballot"][:1]
+    first["projects"] = [4]
+    resign(site, folder, bodies)
+    with pytest.raises(LogMismatch, match=rf"entry {len(bodies) - 1}: the outcome it publishes \(budget of"):
+        verify_export(folder)
+
+
+def resign(site, folder: Path, bodies: list[dict]) -> None:
+    """What only the server could do: write these entries as its log, linked and signed with its key."""
+    from concord.service.log import signer
+
+    unlinked = [{k: v for k, v in body.items() if k not in ("seq", "prev")} for body in bodies]
+    linked = chain(0, GENESIS_PREV, unlinked)
+    set_entries(folder, [data.decode() + "\n" for _, data, _ in linked])
+    frontier = Frontier()
+    for _, _, leaf in linked:
+        frontier.append(leaf)
+    with site.app.state.concord.sessions.begin() as session:
+        (folder / "checkpoint.txt").write_text(signer(session).sign(bodies[0]["origin"], len(linked), frontier.root()))
+
+
+def test_a_server_that_rewrites_a_vote_and_signs_again_is_caught_by_its_own_published_outcome(site, tmp_path):
+    folder = export(site, lively(site), tmp_path)
+    bodies = [json.loads(line) for line in entries(folder)]
+    votes = [b for b in bodies if b["type"] == "vote" and b["statement"] == 0]
+    for vote in votes[:6]:
+        vote["vote"] = 1
+    resign(site, folder, bodies)
+    with pytest.raises(LogMismatch, match=rf"entry {len(bodies) - 1}: the outcome it publishes \(analysis of"):
+        verify_export(folder)

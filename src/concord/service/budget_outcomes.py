@@ -17,10 +17,13 @@ from sqlalchemy.orm import Session
 
 from concord.engine.budgets.election import Election, Project, ballots_from_lists
 from concord.engine.budgets.outcome import decide_budget
+from concord.ledger import events
+from concord.ledger.entries import digest
 from concord.report.budgets import budget_report, voter_groups
 from concord.service.budgets import Budget, budget_by_public_id, projects_of, split_into
 from concord.service.clock import now_ms
-from concord.store.models import BudgetBallot, BudgetOutcomeRecord, BudgetProject, Participant
+from concord.service.log import append, conversation_log_id
+from concord.store.models import BudgetBallot, BudgetOutcomeRecord, BudgetProject, Log, Participant
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -35,57 +38,92 @@ class Voters:
     digest: str  # of everything the outcome depends on
 
 
-def election_of(session: Session, budget: Budget) -> Voters:
-    projects = projects_of(session, budget)
+@dataclass(frozen=True)
+class ProjectRow:
+    """A project as the outcome reads it (a stored one, or one replayed from the log)."""
+
+    number: int
+    code: str
+    name: str
+    cost: str  # exact decimal
+
+
+def voters_of(amount: str, projects: list[ProjectRow], ballots: list[tuple[list[int], dict, dict]]) -> Voters:
+    """The election of these projects (by number) and ballots: (projects chosen, imported voter columns,
+    declared answers) per voter, in the order they first voted."""
     position = {project.number: index for index, project in enumerate(projects)}
-    rows = session.execute(
-        select(BudgetBallot.projects, BudgetBallot.attributes, Participant.attributes)
-        .join(Participant, Participant.id == BudgetBallot.participant_id)
-        .where(BudgetBallot.budget_id == budget.id)
-        .order_by(BudgetBallot.id)
-    ).all()
-    lists = [[position[number] for number in chosen if number in position] for chosen, _, _ in rows]
-    names = sorted({name for _, imported, declared in rows for name in {**(declared or {}), **(imported or {})}})
+    lists = [[position[number] for number in chosen if number in position] for chosen, _, _ in ballots]
+    names = sorted({name for _, imported, declared in ballots for name in {**(declared or {}), **(imported or {})}})
     attributes = {
-        name: [({**(declared or {}), **(imported or {})}).get(name) for _, imported, declared in rows] for name in names
+        name: [({**(declared or {}), **(imported or {})}).get(name) for _, imported, declared in ballots]
+        for name in names
     }
     digest = hashlib.sha256(
         json.dumps(
-            [budget.amount, [(p.code, p.cost) for p in projects], [chosen for chosen, _, _ in rows], attributes],
+            [amount, [(p.code, p.cost) for p in projects], [chosen for chosen, _, _ in ballots], attributes],
             sort_keys=True,
         ).encode()
     ).hexdigest()
     election = Election(
-        budget=Fraction(budget.amount),
+        budget=Fraction(amount),
         projects=tuple(Project(project.code, Fraction(project.cost)) for project in projects),
         ballots=ballots_from_lists(lists, len(projects)),
     )
     return Voters(election, attributes, digest)
 
 
+def report_of(voters: Voters, projects: list[ProjectRow]) -> dict[str, Any]:
+    """The outcome, explained, with the fairness report: what a budget's results show and its
+    ``outcome`` entry publishes (exact arithmetic: it recomputes to the same bytes anywhere)."""
+    outcome = decide_budget(voters.election)
+    names = [project.name for project in projects]
+    report = budget_report(voters.election, outcome, voter_groups(voters.election, voters.attributes), names)
+    report["numbers"] = {project.code: project.number for project in projects}
+    return report
+
+
+def _stored(session: Session, budget: Budget) -> tuple[list[ProjectRow], Voters]:
+    projects = [ProjectRow(p.number, p.code, p.name, p.cost) for p in projects_of(session, budget)]
+    rows = session.execute(
+        select(BudgetBallot.projects, BudgetBallot.attributes, Participant.attributes)
+        .join(Participant, Participant.id == BudgetBallot.participant_id)
+        .where(BudgetBallot.budget_id == budget.id)
+        .order_by(BudgetBallot.id)
+    ).all()
+    return projects, voters_of(
+        budget.amount, projects, [(chosen, imported, declared) for chosen, imported, declared in rows]
+    )
+
+
 def outcome_report(session: Session, budget: Budget) -> dict[str, Any] | None:
     """The stored report if it is of the current ballots, else computed now and stored. None while
     there is nothing to decide (no project, or no ballot)."""
-    projects = projects_of(session, budget)
-    if not projects:
-        return None
-    voters = election_of(session, budget)
-    if voters.election.voters == 0:
+    projects, voters = _stored(session, budget)
+    if not projects or voters.election.voters == 0:
         return None
     record = session.get(BudgetOutcomeRecord, budget.id)
     if record is not None and record.ballots_digest == voters.digest:
         return record.report
     started = time.perf_counter()
-    outcome = decide_budget(voters.election)
-    names = [project.name for project in projects]
-    report = budget_report(voters.election, outcome, voter_groups(voters.election, voters.attributes), names)
-    report["numbers"] = {project.code: project.number for project in projects}
+    report = report_of(voters, projects)
     seconds = time.perf_counter() - started
     if record is None:
         record = BudgetOutcomeRecord(budget_id=budget.id)
         session.add(record)
     record.computed_ms, record.ballots_digest, record.seconds, record.report = now_ms(), voters.digest, seconds, report
     return report
+
+
+def publish_outcome(session: Session, budget: Budget) -> None:
+    """Log a closed budget's outcome (its digest, and the log prefix it is of), in the transaction that
+    closed it: it holds the log, so the ballots read are exactly the log's."""
+    session.flush()
+    report = outcome_report(session, budget)
+    if report is not None:
+        connection = session.connection()
+        log_id = conversation_log_id(connection, budget.conversation_id)
+        size = connection.execute(select(Log.size).where(Log.id == log_id)).scalar_one()
+        append(connection, log_id, [events.outcome(now_ms(), "budget", size, digest(report))])
 
 
 # --- use cases ------------------------------------------------------------------------------------

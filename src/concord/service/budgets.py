@@ -595,6 +595,10 @@ def open_or_close_budget(runtime: Runtime, caller: Caller, public_id: str, is_op
             raise Conflict("this budget is split among the spaces below: each decides its own", "budget_split")
         budget.conversation.is_open = is_open
         budget.conversation.closed_ms = None if is_open else now_ms()
+        if not is_open:
+            from concord.service.budget_outcomes import publish_outcome  # it decides budgets: imports this
+
+            publish_outcome(session, budget)
         return view_of(session, caller, budget)
 
 

@@ -18,7 +18,8 @@ from concord.service.errors import Invalid, NotFound
 from concord.service.log import signer
 from concord.service.participation import find_participant
 from concord.service.spaces import space_by_id
-from concord.store.models import Log, LogEntry, LogTile, Statement, VoteEvent
+from concord.service.wordings import Wordings, wordings
+from concord.store.models import Conversation, Log, LogEntry, LogTile, Statement, VoteEvent
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -106,6 +107,11 @@ def _checkpoint_at(session: Session, log: Log, size: int, tree: Tree) -> str:
     return signer(session).sign(log.origin, size, root)
 
 
+def conversation_log_state(session: Session, conversation_id: int) -> LogState:
+    """A conversation's log now, in the caller's transaction (for pages that show it beside results)."""
+    return _state(session, session.scalars(select(Log).where(Log.conversation_id == conversation_id)).one())
+
+
 def log_state(runtime: Runtime, ref: LogRef) -> LogState:
     """The log's size and root now, with its signed checkpoint."""
     with runtime.transaction() as session:
@@ -188,3 +194,18 @@ def my_receipts(runtime: Runtime, caller: Caller, public_id: str) -> tuple[LogSt
         ).all()
         receipts = [VoteReceipt(number, value, time, seq, leaf.hex()) for number, value, time, seq, leaf in rows]
         return _state(session, log), receipts
+
+
+@dataclass(frozen=True)
+class ReaderReceipts:
+    conversation: Conversation
+    wordings: Wordings
+    receipts: list[VoteReceipt]
+
+
+def reader_receipts(runtime: Runtime, caller: Caller, public_id: str, reader: str = "en") -> ReaderReceipts:
+    """The receipts page: the reader's votes with their entries, and the conversation's texts."""
+    _, receipts = my_receipts(runtime, caller, public_id)
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, public_id)
+        return ReaderReceipts(conversation, wordings(session, conversation, reader), receipts)

@@ -15,6 +15,7 @@ from concord.engine.groups import MIN_VOTES
 from concord.report.contract import RESULTS_VERSION, ConversationResults, read_conversation_results
 from concord.service.caller import Caller
 from concord.service.conversations import conversation_by_public_id
+from concord.service.log_views import LogState, conversation_log_state
 from concord.service.participation import find_participant
 from concord.service.wordings import Wordings, wordings
 from concord.states import StatementStatus
@@ -66,6 +67,8 @@ class ResultsForReader:
     your_votes: int = 0  # the reader's current votes
     votes_to_be_grouped: int = MIN_VOTES  # how many votes place a participant in a group
     your_latest_vote_pending: bool = False  # the reader voted after this analysis ran
+    log: LogState | None = None  # the conversation's log now, with its signed checkpoint
+    log_size: int = 0  # the results are of the log's first log_size entries
 
 
 def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader: str = "en") -> ResultsForReader:
@@ -76,6 +79,8 @@ def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader:
         participant = find_participant(session, conversation, caller)
         record = session.get(AnalysisRecord, conversation.id)
         reading = _reader(session, participant, record)
+        reading["log"] = conversation_log_state(session, conversation.id)
+        reading["log_size"] = record.log_size if record is not None else 0
         shown_statements = session.scalar(
             select(func.count(Statement.id)).where(
                 Statement.conversation_id == conversation.id, Statement.status == StatementStatus.ACCEPTED

@@ -30,9 +30,10 @@ from concord.formats.polis import VoteEvents
 from concord.formats.polis_writer import write_export
 from concord.formats.translations import TRANSLATIONS, text_rows, write_translations
 from concord.ledger.checkpoints import CheckpointError, VerifierKey, read_checkpoint
-from concord.ledger.entries import GENESIS_PREV, EntryError, parse
+from concord.ledger.entries import GENESIS_PREV, EntryError, digest, parse
 from concord.ledger.merkle import Frontier, leaf_hash
 from concord.report.contract import read_conversation_results
+from concord.service.budget_outcomes import ProjectRow, report_of, voters_of
 from concord.service.live_analysis.payload import (
     AnalysisInputs,
     StatementState,
@@ -77,21 +78,22 @@ def verify_export(folder: str | Path, expected_key: str | None = None) -> Verifi
         if entry["seq"] == 0:
             _check_key(state, expected_key)
     _check_checkpoint(folder / CHECKPOINT_FILE, state, frontier)
-    needed = {o.upto for o in state.outcomes if o.of == "analysis"}
+    needed = {(o.of, o.upto) for o in state.outcomes}
     if analysis and analysis.get("log_size"):
-        needed.add(int(analysis["log_size"]))
-    results = _analyses_at(folder / LOG_FILE, needed)  # the results of each prefix, in a second pass
+        needed.add(("analysis", int(analysis["log_size"])))
+    results = _results_at(folder / LOG_FILE, needed)  # the results of each prefix, in a second pass
     checked = Verified(state.origin, state.key, state.size, len(state.votes))
     for outcome in state.outcomes:
-        if outcome.of != "analysis":
-            continue
-        computed = results.get(outcome.upto)
-        found = results_digest(computed) if computed is not None else "nothing (no votes to analyse)"
+        computed = results.get((outcome.of, outcome.upto))
+        if computed is None:
+            found = "nothing (no votes to count)"
+        else:
+            found = results_digest(computed) if outcome.of == "analysis" else digest(computed)
         if found != outcome.digest:
             raise LogMismatch(
                 outcome.entry,
-                f"the outcome it publishes (analysis of the first {outcome.upto} entries, digest "
-                f"{outcome.digest[:16]}…) does not recompute: the log's votes give {found[:16]}…",
+                f"the outcome it publishes ({outcome.of} of the first {outcome.upto} entries, digest "
+                f"{outcome.digest[:16]}…) does not recompute: the log's entries give {found[:16]}…",
             )
         checked.outcomes += 1
     groups: dict[int, int] = {}
@@ -99,7 +101,7 @@ def verify_export(folder: str | Path, expected_key: str | None = None) -> Verifi
         size = int(analysis.get("log_size") or 0)
         if not 0 < size <= state.size:
             raise LogMismatch(None, f"conversation.json: its analysis is of {size} entries, the log has {state.size}")
-        recomputed = results.get(size)
+        recomputed = results.get(("analysis", size))
         given = analysis.get("results")
         if not isinstance(given, dict) or recomputed is None or findings(recomputed) != findings(given):
             where = _first_difference(given, recomputed)
@@ -201,18 +203,38 @@ def _analysis_of(state: Replayed) -> dict[str, Any] | None:
     return json.loads(json.dumps(computed.results)) if computed is not None else None
 
 
-def _analyses_at(path: Path, wanted: set[int]) -> dict[int, dict[str, Any] | None]:
-    """The analysis of each of these log prefixes, in one pass over the log."""
-    found: dict[int, dict[str, Any] | None] = {}
+def _budget_of(state: Replayed) -> dict[str, Any] | None:
+    if state.budget is None or not state.projects or not state.ballots:
+        return None
+    projects = [
+        ProjectRow(number, fields["code"], fields["name"], fields["cost"])
+        for number, fields in sorted(state.projects.items())
+    ]
+    ballots = [
+        (list(ballot["projects"]), ballot["attributes"], state.participants.get(participant, {}))
+        for participant, ballot in state.ballots.items()
+    ]
+    return json.loads(json.dumps(report_of(voters_of(state.budget["amount"], projects, ballots), projects)))
+
+
+RECOMPUTE = {"analysis": _analysis_of, "budget": _budget_of}
+
+
+def _results_at(path: Path, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any] | None]:
+    """The analysis or budget outcome of each of these log prefixes, in one pass over the log."""
+    found: dict[tuple[str, int], dict[str, Any] | None] = {}
     if not wanted:
         return found
+    at: dict[int, set[str]] = {}
+    for of, size in wanted:
+        at.setdefault(size, set()).add(of)
     state = Replayed()
     for entry, _ in _entries(path):
-        if entry["seq"] in wanted:
-            found[entry["seq"]] = _analysis_of(state)
+        for of in sorted(at.get(entry["seq"], ())):
+            found[(of, entry["seq"])] = RECOMPUTE[of](state) if of in RECOMPUTE else None
         state.apply(entry)
-    if state.size in wanted:
-        found[state.size] = _analysis_of(state)
+    for of in sorted(at.get(state.size, ())):
+        found[(of, state.size)] = RECOMPUTE[of](state) if of in RECOMPUTE else None
     return found
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from concord.service import moderation, results
+from concord.service import log_views, moderation, results
 from concord.web.context import caller, runtime
 from concord.web.pages.routing import page_router
 from concord.web.rendering import page_language, render
@@ -28,3 +28,18 @@ def results_page(request: Request, conversation_id: str) -> Response:
 def moderation_log(request: Request, conversation_id: str) -> Response:
     log = moderation.public_log(runtime(request), conversation_id, page_language(request).tag)
     return render(request, "log.html.j2", conversation=log.conversation, entries=log.entries, wordings=log.wordings)
+
+
+@router.get("/c/{conversation_id}/receipts", response_class=HTMLResponse)
+def receipts_page(request: Request, conversation_id: str) -> Response:
+    """The reader's votes with their log entries, to download and check anywhere."""
+    found = log_views.reader_receipts(runtime(request), caller(request), conversation_id, page_language(request).tag)
+    server = str(request.base_url).rstrip("/")
+    return render(
+        request,
+        "receipts.html.j2",
+        conversation=found.conversation,
+        receipts=found.receipts,
+        wordings=found.wordings,
+        server=server,
+    )
