@@ -313,3 +313,28 @@ def test_a_server_that_rewrites_a_vote_and_signs_again_is_caught_by_its_own_publ
     resign(site, folder, bodies)
     with pytest.raises(LogMismatch, match=rf"entry {len(bodies) - 1}: the outcome it publishes \(analysis of"):
         verify_export(folder)
+
+
+def test_the_witness_and_receipt_commands_work_against_a_live_server(site, tmp_path):
+    from live_server import running
+
+    person = site.person()
+    ok(person.vote(0, "agree"), 201)
+    receipts = tmp_path / "receipts.json"
+    receipts.write_text(
+        person.client.get(f"/api/conversations/{site.conversation}/receipts", headers=person.headers).text
+    )
+    with running(site.app) as url:
+        state = tmp_path / "witness.json"
+        first = concord("witness", url, "--state", str(state))
+        assert first.returncode == 0 and "0 inconsistent" in first.stdout, first.stdout + first.stderr
+        checked = concord("verify", "--receipt", str(receipts), "--server", url)
+        assert checked.returncode == 0 and "included in the signed checkpoint" in checked.stdout, checked.stdout
+        seen = json.loads(state.read_text())
+        origin = next(o for o in seen if "/c/" in o)
+        seen[origin]["root"] = "00" * 32  # as if the server had shown this witness another history before
+        state.write_text(json.dumps(seen))
+        alarmed = concord("witness", url, "--state", str(state))
+        assert alarmed.returncode == 1 and "ALARM" in alarmed.stdout and "a fork" in alarmed.stdout
+    unreachable = concord("witness", url, "--state", str(state))
+    assert unreachable.returncode == 2 and unreachable.stderr.startswith("concord: error:")

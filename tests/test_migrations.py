@@ -187,3 +187,239 @@ def test_0006_gives_every_statement_its_conversations_language_and_the_schema_ma
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == [], differences
+
+
+def test_0008_builds_a_verifiable_log_from_what_an_older_database_holds(tmp_path):
+    """A conversation written before logs existed (participants with declared answers, statements, a
+    moderation decision with its reason, a translation, votes, a changed vote, a budget with ballots)
+    gets its log from 0008: its export verifies, its votes keep their order, and the log goes on."""
+    from sqlalchemy import MetaData
+
+    from concord.service.exchange import export_polis_folder
+    from concord.service.live_analysis import LiveAnalysis
+    from concord.service.verification import verify_export
+    from concord.store.models import Log, VoteEvent
+
+    engine = open_database(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0007")
+    meta = MetaData()
+    meta.reflect(engine)
+    t = meta.tables
+    questions = [{"name": "region", "options": ["north", "south"]}]
+    with engine.begin() as db:
+        db.execute(
+            t["spaces"].insert(),
+            [
+                {
+                    "id": 1,
+                    "slug": "herat",
+                    "path": "/herat",
+                    "name": "هرات",
+                    "description": "",
+                    "language": "fa-AF",
+                    "created_ms": 1,
+                    "weight": 1.0,
+                    "decision_rule": {"name": "majority", "parameters": {"threshold": 0.6}},
+                }
+            ],
+        )
+        for conversation_id, public_id in ((1, "old1"), (2, "budget1")):
+            db.execute(
+                t["conversations"].insert(),
+                [
+                    {
+                        "id": conversation_id,
+                        "public_id": public_id,
+                        "space_id": 1,
+                        "topic": "آب",
+                        "description": "",
+                        "language": "fa-AF",
+                        "is_open": True,
+                        "moderation": "post",
+                        "participants_can_write": True,
+                        "access": "link",
+                        "max_statement_length": 140,
+                        "attributes": questions,
+                        "xid_secret": "k",
+                        "allow_unsigned_xid": False,
+                        "next_statement_number": 3,
+                        "next_participant_number": 8,
+                        "created_ms": 2,
+                    }
+                ],
+            )
+        db.execute(
+            t["participants"].insert(),
+            [
+                {
+                    "id": p,
+                    "conversation_id": 1,
+                    "number": p - 1,
+                    "token_hash": f"t{p}",
+                    "xid": None,
+                    "attributes": {"region": "north" if p % 2 else "south"},
+                    "created_ms": 3,
+                }
+                for p in range(1, 9)
+            ],
+        )
+        db.execute(
+            t["statements"].insert(),
+            [
+                {
+                    "id": s,
+                    "conversation_id": 1,
+                    "number": s - 1,
+                    "text": f"چاه {s}",
+                    "language": "fa-AF",
+                    "normalized": f"چاه {s}",
+                    "author_id": 1 if s == 3 else None,
+                    "is_seed": s != 3,
+                    "status": "rejected" if s == 3 else "accepted",
+                    "created_ms": 4,
+                    "is_proposal": s == 1,
+                }
+                for s in range(1, 4)
+            ],
+        )
+        db.execute(
+            t["moderation_events"].insert(),
+            [{"statement_id": 3, "status": "rejected", "reason": "تکراری", "moderator_id": None, "created_ms": 5}],
+        )
+        db.execute(
+            t["translations"].insert(),
+            [
+                {
+                    "id": 1,
+                    "conversation_id": 1,
+                    "subject": "statement",
+                    "statement_id": 1,
+                    "language": "ps",
+                    "text": "څاه",
+                    "original": "چاه 1",
+                    "status": "accepted",
+                    "translator_id": None,
+                    "moderator_id": None,
+                    "created_ms": 6,
+                }
+            ],
+        )
+        votes = [(p, s, 1 if (p + s) % 3 else -1) for p in range(1, 9) for s in (1, 2)] + [(1, 1, -1)]
+        db.execute(
+            t["vote_events"].insert(),
+            [
+                {"conversation_id": 1, "participant_id": p, "statement_id": s, "value": v, "created_ms": 10 + i}
+                for i, (p, s, v) in enumerate(votes)
+            ],
+        )
+        current = {(p, s): v for p, s, v in votes}
+        db.execute(
+            t["votes"].insert(),
+            [
+                {"participant_id": p, "statement_id": s, "conversation_id": 1, "value": v, "updated_ms": 50}
+                for (p, s), v in current.items()
+            ],
+        )
+        db.execute(
+            t["participants"].insert(),
+            [
+                {
+                    "id": 20 + p,
+                    "conversation_id": 2,
+                    "number": p,
+                    "token_hash": f"b{p}",
+                    "xid": None,
+                    "attributes": {},
+                    "created_ms": 3,
+                }
+                for p in range(4)
+            ],
+        )
+        db.execute(
+            t["budgets"].insert(),
+            [
+                {
+                    "id": 1,
+                    "public_id": "b1",
+                    "space_id": 1,
+                    "conversation_id": 2,
+                    "name": "بودجه",
+                    "description": "",
+                    "amount": "100",
+                    "currency": "AFN",
+                    "ballot": {"type": "approval", "max_projects": None, "max_cost": None},
+                    "opens_ms": None,
+                    "closes_ms": None,
+                    "parent_id": None,
+                    "split": None,
+                    "meta": {},
+                    "created_ms": 2,
+                }
+            ],
+        )
+        db.execute(
+            t["budget_projects"].insert(),
+            [
+                {
+                    "id": n,
+                    "budget_id": 1,
+                    "number": n,
+                    "code": str(n),
+                    "name": f"پروژه {n}",
+                    "description": "",
+                    "cost": str(30 * n),
+                    "category": "",
+                    "location": "",
+                    "latitude": 34.35 if n == 1 else None,
+                    "longitude": None,
+                    "extra": {},
+                }
+                for n in (1, 2, 3)
+            ],
+        )
+        db.execute(
+            t["budget_ballots"].insert(),
+            [
+                {
+                    "budget_id": 1,
+                    "participant_id": 20 + p,
+                    "projects": [1 + p % 3],
+                    "points": None,
+                    "voter_label": None,
+                    "attributes": {},
+                    "updated_ms": 7,
+                }
+                for p in range(4)
+            ],
+        )
+
+    migrate(engine)
+
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        logs = {log.origin.split("/", 1)[1]: log.size for log in session.scalars(select(Log))}
+        assert logs == {"s/1": 2, "c/old1": 2 + 8 + 3 + 1 + 1 + 17, "c/budget1": 2 + 4 + 1 + 3 + 4}
+        seqs = session.scalars(select(VoteEvent.seq).where(VoteEvent.conversation_id == 1).order_by(VoteEvent.id))
+        assert list(seqs) == list(range(15, 32)), "the votes keep the order they were stored in"
+    for public_id in ("old1", "budget1"):
+        folder = tmp_path / public_id
+        folder.mkdir()
+        with sessions.begin() as session:
+            export_polis_folder(
+                session, session.scalar(select(Conversation).where(Conversation.public_id == public_id)), folder
+            )
+        checked = verify_export(folder)
+        assert checked.entries == logs[f"c/{public_id}"]
+
+    LiveAnalysis(sessions).analyse_now(1)  # the log goes on from what 0008 built
+    with sessions.begin() as session:
+        conversation = session.get(Conversation, 1)
+        voter = participation.join(session, conversation, attributes={"region": "south"}).participant
+        voting.record_vote(session, conversation, voter, 1, "agree")
+    LiveAnalysis(sessions).analyse_now(1)
+    folder = tmp_path / "again"
+    folder.mkdir()
+    with sessions.begin() as session:
+        export_polis_folder(session, session.get(Conversation, 1), folder)
+    checked = verify_export(folder)
+    assert checked.votes == 18 and checked.analysis == checked.entries

@@ -54,6 +54,8 @@ def _verify_export(export: Path, key: str | None) -> None:
     print(f"verified {checked.origin}: {checked.entries:,} entries ({checked.votes:,} votes), signed by {checked.key}")
     if checked.analysis is not None:
         print(f"  the analysis recomputes from the first {checked.analysis:,} entries")
+    elif checked.analysis_before_log:
+        print("  the analysis in conversation.json was made before the log existed: NOT checked (export again)")
     if checked.outcomes:
         print(f"  {checked.outcomes} published outcome(s) recompute")
     print(f"  {', '.join(checked.files)} are exactly what the log says")

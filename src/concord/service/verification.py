@@ -59,6 +59,7 @@ class Verified:
     votes: int
     files: list[str] = field(default_factory=list)
     analysis: int | None = None  # the log prefix the export's analysis is of
+    analysis_before_log: bool = False  # the export's analysis was made before the log (not checked)
     outcomes: int = 0  # outcome entries recomputed
 
 
@@ -96,7 +97,9 @@ def verify_export(folder: str | Path, expected_key: str | None = None) -> Verifi
                 f"{outcome.digest[:16]}…) does not recompute: the log's entries give {found[:16]}…",
             )
         checked.outcomes += 1
-    groups: dict[int, int] = {}
+    if analysis and not analysis.get("log_size"):  # made before migration 0008: of no log prefix
+        checked.analysis_before_log = True
+        analysis = None
     if analysis:
         size = int(analysis.get("log_size") or 0)
         if not 0 < size <= state.size:
@@ -111,8 +114,12 @@ def verify_export(folder: str | Path, expected_key: str | None = None) -> Verifi
                 f"give: it differs at {where}",
             )
         checked.analysis = size
-        parsed = read_conversation_results(analysis["results"])
-        groups = {number: group.id for group in (parsed.groups if parsed else []) for number in group.participants}
+    published = (summary.get("analysis") or {}).get("results")
+    try:
+        parsed = read_conversation_results(published) if isinstance(published, dict) else None
+    except (KeyError, TypeError, ValueError) as error:
+        raise LogMismatch(None, f"conversation.json's analysis cannot be read ({error})") from None
+    groups = {number: group.id for group in (parsed.groups if parsed else []) for number in group.participants}
     checked.files = _check_files(folder, summary, state, groups)
     return checked
 
