@@ -12,8 +12,8 @@ Run it with the project's virtualenv (``. .venv/bin/activate``). For each backen
    then through the API a login, a space, a conversation and ``--statements`` seed statements;
    ``--participants`` participants are joined through the service layer (``participation.join``)
    against the same database, because the API admits only 60 + 2/s new participants per address, and
-   ``--seed-votes`` votes per participant are bulk-inserted so the analysis has a full conversation to
-   work on; one HTTP vote then starts the live analysis and we wait for its first result;
+   ``--seed-votes`` votes per participant are bulk-inserted (with their log entries) so the analysis has
+   a full conversation to work on; one HTTP vote then starts the live analysis and we wait for its first result;
 4. per connection count: a warm-up of ``--warmup`` seconds, then ``--duration`` seconds of votes from
    a separate load process — ``wrk`` (Debian package ``wrk``) with ``bench/ingest.lua``, which cycles
    through the participant tokens (``X-Participant-Token``, so no CSRF token) and statements so each
@@ -272,22 +272,25 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
     started = time.perf_counter()
     from sqlalchemy import insert, select
 
+    from concord.ledger import events as ledger_events
     from concord.service import participation
     from concord.service.clock import now_ms
     from concord.service.conversations import conversation_by_public_id
+    from concord.service.log import append_all, conversation_log_id
     from concord.store.database import open_database, session_factory
     from concord.store.models import Statement, Vote, VoteEvent
 
     engine = open_database(database)
     try:
         sessions = session_factory(engine)
-        tokens, ids = [], []
+        tokens, ids, numbers = [], [], []
         with sessions.begin() as session:
             found = conversation_by_public_id(session, conversation)
             for _ in range(participants):
                 joined = participation.join(session, found)
                 tokens.append(joined.token)
                 ids.append(joined.participant.id)
+                numbers.append(joined.participant.number)
         timings["joins (service layer)"] = time.perf_counter() - started
         started = time.perf_counter()
         with sessions.begin() as session:
@@ -298,7 +301,7 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
                 ).all()
             )
             now = now_ms()
-            events, current = [], []
+            events, current, entries = [], [], []
             for p, participant_id in enumerate(ids):
                 for j in range(min(seed_votes, statements)):
                     number = (p * 7 + j * 13) % statements  # distinct unless 13 divides the count
@@ -311,6 +314,9 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
                     }
                     events.append({**row, "created_ms": now})
                     current.append({**row, "updated_ms": now})
+                    entries.append(ledger_events.vote(now, numbers[p], number, value))
+            seqs = append_all(session.connection(), conversation_log_id(session.connection(), found.id), entries)
+            events = [{**event, "seq": seq} for event, seq in zip(events, seqs)]  # each vote with its log entry
             unique = {(r["participant_id"], r["statement_id"]): r for r in current}
             for chunk in range(0, len(events), 10_000):
                 session.execute(insert(VoteEvent), events[chunk : chunk + 10_000])

@@ -35,6 +35,7 @@ EXPECTED_PAGES = {
     ("POST", "/c/{conversation_id}/statements"),
     ("GET", "/c/{conversation_id}/results"),
     ("GET", "/c/{conversation_id}/log"),
+    ("GET", "/c/{conversation_id}/receipts"),
     ("GET", "/c/{conversation_id}/moderate"),
     ("POST", "/c/{conversation_id}/seed"),
     ("POST", "/c/{conversation_id}/moderation/{number}"),
@@ -155,6 +156,22 @@ def test_voting_and_writing_without_javascript(site):
     assert "error=not_found" in redirected(refused, f"/c/{site.conversation}")
     empty = post(person, f"/c/{site.conversation}/statements", text="   ")
     assert "error=statement_empty" in redirected(empty, f"/c/{site.conversation}")
+
+
+def test_receipts_page_lists_a_readers_votes_with_their_log_entries_in_dari(site):
+    person = site.participant()
+    html = page(person.get(f"/c/{site.conversation}/receipts"))
+    assert "You have not voted in this conversation yet." in html
+    number = int(re.search(r'name="statement" value="(\d+)"', page(person.get(f"/c/{site.conversation}"))).group(1))
+    post(person, f"/c/{site.conversation}/vote", statement=str(number), vote="disagree")
+    html = page(person.get(f"/c/{site.conversation}/receipts?lang=fa-AF"))
+    mine = person.get(f"/api/conversations/{site.conversation}/receipts").json()
+    [receipt] = mine["receipts"]
+    assert receipt["statement"] == number and receipt["vote"] == -1
+    assert f"{receipt['leaf'][:12]}…" in html and "رسید" in html and "concord verify --receipt" in html
+    results = page(person.get(f"/c/{site.conversation}/results"))
+    assert mine["log"]["origin"] in results and "/receipts" in results  # the signed checkpoint, and the way here
+    escaped(html)
 
 
 def test_join_form_with_declared_attributes(site):

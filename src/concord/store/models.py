@@ -451,6 +451,7 @@ class LogEntry(Base):
     """One entry: its canonical JSON (:mod:`concord.ledger.entries`) exactly as hashed."""
 
     __tablename__ = "log_entries"
+    __table_args__ = (Index("log_entries_by_type", "log_id", "type", "seq"),)  # a log's outcomes, moderation …
 
     log_id: Mapped[int] = mapped_column(ForeignKey("logs.id", ondelete="RESTRICT"), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

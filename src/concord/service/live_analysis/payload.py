@@ -11,6 +11,7 @@ are logged as an ``outcome`` entry (their digest), so a published result cannot 
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -168,16 +169,14 @@ def analyse_conversation(
 
 
 def _log_outcome(session: Session, conversation_id: int, of: str, upto: int, result_digest: str) -> None:
-    """Log a closed conversation's (or budget's) result, unless the same result is its latest logged."""
+    """Log a closed conversation's results, unless they are the latest results it logged."""
     connection = session.connection()
     log_id = conversation_log_id(connection, conversation_id)
-    latest = session.scalars(
-        select(LogEntry.body)
-        .where(LogEntry.log_id == log_id, LogEntry.type == "outcome", LogEntry.body.contains(f'"of":"{of}"'))
-        .order_by(LogEntry.seq.desc())
-        .limit(1)
-    ).first()
-    if latest is None or f'"digest":"{result_digest}"' not in latest:
+    published = session.scalars(
+        select(LogEntry.body).where(LogEntry.log_id == log_id, LogEntry.type == "outcome").order_by(LogEntry.seq.desc())
+    )
+    latest = next((entry for entry in map(json.loads, published) if entry["of"] == of), None)
+    if latest is None or latest["digest"] != result_digest:
         append(connection, log_id, [events.outcome(now_ms(), of, upto, result_digest)])
 
 

@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["log_id"], ["logs.id"], ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("log_id", "seq"),
     )
+    op.create_index("log_entries_by_type", "log_entries", ["log_id", "type", "seq"])
     op.create_table(
         "log_tiles",
         sa.Column("log_id", sa.Integer(), nullable=False),
