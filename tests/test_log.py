@@ -338,3 +338,26 @@ def test_the_witness_and_receipt_commands_work_against_a_live_server(site, tmp_p
         assert alarmed.returncode == 1 and "ALARM" in alarmed.stdout and "a fork" in alarmed.stdout
     unreachable = concord("witness", url, "--state", str(state))
     assert unreachable.returncode == 2 and unreachable.stderr.startswith("concord: error:")
+
+
+def test_an_imported_polis_conversation_enters_the_log_and_verifies(site, tmp_path):
+    from api_helpers import SMALL_CONVERSATION, zip_folder
+
+    imported = ok(
+        site.admin.post(
+            f"/api/spaces/{site.spaces['/x']['id']}/imports",
+            files={"file": ("export.zip", zip_folder(SMALL_CONVERSATION))},
+            headers=site.headers,
+        ),
+        201,
+    )
+    folder = export(site, imported["id"], tmp_path)
+    logged = [json.loads(line) for line in entries(folder)]
+    [entry] = [e for e in logged if e["type"] == "import"]
+    assert entry["source"] == "polis" and set(entry["files"]) >= {"votes.csv", "comments.csv"}
+    # Every vote event of the source is an entry (a changed vote too), in the source's order.
+    source_events = (SMALL_CONVERSATION / "votes.csv").read_text().count("\n") - 1
+    assert entry["votes"] == sum(e["type"] == "vote" for e in logged) == source_events
+    assert entry["participants"] == imported["participants"] and imported["votes"] <= source_events
+    checked = verify_export(folder)
+    assert checked.votes == source_events and checked.analysis is not None  # analysed on import
