@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api_helpers import ok
+from api_helpers import conversation_id, ok
 from concord.ledger.checkpoints import Signer
 from concord.ledger.entries import GENESIS_PREV, chain
 from concord.ledger.merkle import Frontier
@@ -46,17 +46,10 @@ def lively(site) -> str:
     ok(site.moderate(c, written, "rejected", "a duplicate of statement 3"))
     ok(as_moderator("POST", "/translations", {"statement": 0, "language": "fa-AF", "text": DARI}), 201)
     ok(as_moderator("POST", "/statements/1/proposal", {"proposal": True}))
-    site.app.state.concord.live.analyse_now(_id(site, c))
+    site.app.state.concord.live.analyse_now(conversation_id(site, c))
     ok(as_moderator("POST", "/close"))
-    site.app.state.concord.live.analyse_now(_id(site, c))  # the closed conversation's outcome is logged
+    site.app.state.concord.live.analyse_now(conversation_id(site, c))  # the closed conversation's outcome is logged
     return c
-
-
-def _id(site, public_id: str) -> int:
-    from concord.store.models import Conversation
-
-    with site.app.state.concord.sessions.begin() as session:
-        return session.scalar(select(Conversation.id).where(Conversation.public_id == public_id))
 
 
 def export(site, conversation: str, folder: Path) -> Path:

@@ -617,7 +617,7 @@ def cast_ballot(
         budget = budget_by_public_id(session, public_id)
         check_voting_open(budget)  # before anyone joins
         joined = acting_participant(session, budget.conversation, caller, runtime.limiter)
-        runtime.limiter.check(VOTES, joined.participant.id)
+        runtime.limiter.check(session.connection(), VOTES, joined.participant.id)
         ballot = record_ballot(session, budget, joined.participant, numbers)
         if answers:
             set_attributes(budget.conversation, joined.participant, answers)

@@ -91,7 +91,7 @@ def admit(
     """:func:`join`, with the limit on new participants from one address (a flood of fake
     participants is the cheapest attack on an opinion map); a returning participant is not counted."""
     if find_participant(session, conversation, caller) is None:
-        limiter.check(JOINS, caller.address)
+        limiter.check(session.connection(), JOINS, caller.address)
     return join(
         session,
         conversation,

@@ -1,54 +1,146 @@
-"""Token buckets per key (participant, username, address), in memory: floods are refused with a 429
-and the time to wait. Nothing here is stored, so no address is kept."""
+"""Token buckets per key (participant, address), kept in the database so that every server process
+of one deployment draws from the same bucket: two servers behind a load balancer let a participant
+cast the same 30 votes at once that one server does, not 60. Floods are refused with a 429 and the
+time to wait.
+
+A bucket is a row ``(kind, key, tokens, at)``: ``tokens`` left at time ``at`` (seconds since the
+epoch, the servers' clocks, which a deployment keeps in step with NTP), refilled at ``per_second`` up
+to ``burst``. Taking tokens locks the rows first (``INSERT … ON CONFLICT DO NOTHING`` then ``SELECT …
+FOR UPDATE`` in key order, so concurrent takers wait for each other and never deadlock among
+themselves; on SQLite the transaction's write lock does the same), then writes the new counts, in
+the caller's transaction: a vote refused later in that transaction gives its token back by rolling
+back. A full bucket is the same as no row, so rows that have refilled are deleted
+(:func:`forget_refilled`): the table holds only who acted in the last few minutes.
+
+Addresses are stored as a keyed hash (HMAC-SHA-256 with an instance secret, 16 bytes), never as
+themselves, and only while their bucket refills (at most half a minute for new participants).
+"""
 
 from __future__ import annotations
 
-import threading
+import hashlib
+import hmac
 import time
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Connection, Table, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from concord.service.errors import Label, RateLimited
+from concord.store.models import RateBucket
 
 
 @dataclass(frozen=True)
 class Limit:
+    kind: str  # the bucket's kind in the table
     burst: int  # requests allowed at once
     per_second: float  # refill rate
     what: Label  # shown in the error message
+    hashed: bool = False  # keys are network addresses: stored as a keyed hash only
+
+    @property
+    def refill_seconds(self) -> float:
+        """How long an empty bucket takes to be full again."""
+        return self.burst / self.per_second
 
 
-VOTES = Limit(burst=30, per_second=2.0, what=Label("votes"))
-STATEMENTS = Limit(burst=3, per_second=1 / 60, what=Label("statements"))
-TRANSLATIONS = Limit(burst=20, per_second=0.2, what=Label("translations"))  # a translator works through a list
-JOINS = Limit(burst=60, per_second=2.0, what=Label("new participants from one address"))
+VOTES = Limit("votes", burst=30, per_second=2.0, what=Label("votes"))
+STATEMENTS = Limit("statements", burst=3, per_second=1 / 60, what=Label("statements"))
+# A translator works through a list.
+TRANSLATIONS = Limit("translations", burst=20, per_second=0.2, what=Label("translations"))
+JOINS = Limit("joins", burst=60, per_second=2.0, what=Label("new participants from one address"), hashed=True)
+LIMITS = (VOTES, STATEMENTS, TRANSLATIONS, JOINS)
+RATE_LIMIT_KEY = "rate_limit_key"  # instance secret: the key of the addresses' hashes, hex
 # Logins are slowed, never refused: concord.service.login_delays
+
+_buckets = cast(Table, RateBucket.__table__)
+_CREATE = {
+    name: dialect.insert(_buckets).on_conflict_do_nothing(index_elements=[_buckets.c.kind, _buckets.c.key])
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
 
 
 class RateLimiter:
-    def __init__(self, max_keys: int = 200_000, *, enabled: bool = True) -> None:
-        self._buckets: dict[tuple[str, object], tuple[float, float]] = {}
-        self._lock = threading.Lock()
-        self._max_keys = max_keys
+    def __init__(self, address_key: bytes = b"", *, enabled: bool = True, clock=time.time) -> None:
+        """``address_key``: the instance secret that hashes addresses (the same on every server)."""
+        self._address_key = address_key
         self.enabled = enabled
+        self._clock = clock
 
-    def check(self, limit: Limit, key: object) -> None:
+    def check(self, connection: Connection, limit: Limit, key: object) -> None:
         """Take one token from ``key``'s bucket or raise :class:`RateLimited`."""
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        with self._lock:
-            tokens, then = self._buckets.get((limit.what, key), (float(limit.burst), now))
-            tokens = min(float(limit.burst), tokens + (now - then) * limit.per_second)
-            if tokens < 1.0:
-                wait = (1.0 - tokens) / limit.per_second
-                raise RateLimited(
-                    "too many %(what)s: at most %(burst)s at once and %(per_minute)s a minute; try again in %(wait)s s",
-                    wait,
-                    what=limit.what,
-                    burst=limit.burst,
-                    per_minute=round(limit.per_second * 60, 2),
-                    wait=max(1, round(wait)),
-                )
-            if len(self._buckets) >= self._max_keys:
-                self._buckets.clear()  # forgetting everyone is safe: limits only protect, never account
-            self._buckets[(limit.what, key)] = (tokens - 1.0, now)
+        [refused] = self.take(connection, limit, [key])
+        if refused is not None:
+            raise refused
+
+    def take(self, connection: Connection, limit: Limit, keys: Sequence[object]) -> list[RateLimited | None]:
+        """One token per item of ``keys`` (a key may repeat: its requests are served in order); for each,
+        None when granted, else the refusal."""
+        if not self.enabled or not keys:
+            return [None] * len(keys)
+        stored = [self._stored_key(limit, key) for key in keys]
+        wanted = Counter(stored)
+        order = sorted(wanted)
+        now = self._clock()
+        connection.execute(
+            _CREATE[connection.dialect.name],
+            [{"kind": limit.kind, "key": key, "tokens": float(limit.burst), "at": now} for key in order],
+        )
+        held = {
+            key: (tokens, at)
+            for key, tokens, at in connection.execute(
+                select(_buckets.c.key, _buckets.c.tokens, _buckets.c.at)
+                .where(_buckets.c.kind == limit.kind, _buckets.c.key.in_(order))
+                .order_by(_buckets.c.key)
+                .with_for_update()  # PostgreSQL; SQLite's write lock is already held
+            )
+        }
+        left = {key: _refilled(limit, tokens, now - at) for key, (tokens, at) in held.items()}
+        answers: list[RateLimited | None] = []
+        for key in stored:
+            if left[key] >= 1.0:
+                left[key] -= 1.0
+                answers.append(None)
+            else:
+                answers.append(_refusal(limit, (1.0 - left[key]) / limit.per_second))
+        connection.execute(
+            update(_buckets)
+            .where(_buckets.c.kind == limit.kind, _buckets.c.key == bindparam("b_key"))
+            .values(tokens=bindparam("b_tokens"), at=now),
+            [{"b_key": key, "b_tokens": left[key]} for key in order],
+        )
+        return answers
+
+    def _stored_key(self, limit: Limit, key: object) -> str:
+        if not limit.hashed:
+            return str(key)
+        return hmac.new(self._address_key, str(key).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def forget_refilled(connection: Connection, now: float | None = None) -> int:
+    """Delete the buckets that are full again (as good as absent); how many. Any server process may
+    run it at any time."""
+    now = time.time() if now is None else now
+    gone = 0
+    for limit in LIMITS:
+        condition = (_buckets.c.kind == limit.kind) & (_buckets.c.at < now - limit.refill_seconds)
+        gone += connection.execute(delete(_buckets).where(condition)).rowcount
+    return gone
+
+
+def _refilled(limit: Limit, tokens: float, elapsed: float) -> float:
+    return min(float(limit.burst), tokens + max(0.0, elapsed) * limit.per_second)
+
+
+def _refusal(limit: Limit, wait: float) -> RateLimited:
+    return RateLimited(
+        "too many %(what)s: at most %(burst)s at once and %(per_minute)s a minute; try again in %(wait)s s",
+        wait,
+        what=limit.what,
+        burst=limit.burst,
+        per_minute=round(limit.per_second * 60, 2),
+        wait=max(1, round(wait)),
+    )

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from concord.service.availability import OutageLog
 from concord.service.live_analysis import AnalysisProcess, LiveAnalysis
 from concord.service.login_delays import LoginDelays
-from concord.service.ratelimit import RateLimiter
+from concord.service.ratelimit import RATE_LIMIT_KEY, RateLimiter
+from concord.service.secrets import instance_secret
 from concord.service.vote_intake import VoteIntake
 from concord.store.database import migrate, open_database, session_factory
 
@@ -28,6 +29,7 @@ class Runtime:
     live: LiveAnalysis | AnalysisProcess
     logins: LoginDelays
     outages: OutageLog
+    stopping: bool = False  # set once shutdown begins: not ready for new traffic
 
     @classmethod
     def open(
@@ -48,7 +50,9 @@ class Runtime:
             live = AnalysisProcess(sessions, engine.url.render_as_string(hide_password=False), debounce=debounce)
         else:
             live = LiveAnalysis(sessions, debounce=debounce)
-        limiter, outages = RateLimiter(enabled=rate_limits), OutageLog()
+        with sessions() as session:
+            address_key = bytes.fromhex(instance_secret(session, RATE_LIMIT_KEY))
+        limiter, outages = RateLimiter(address_key, enabled=rate_limits), OutageLog()
         votes = VoteIntake(sessions, limiter, changed=live.notify, outages=outages)
         return cls(sessions, limiter, votes, live, LoginDelays(enabled=rate_limits), outages)
 
@@ -68,6 +72,7 @@ class Runtime:
 
     def stop(self) -> None:
         """Store the votes already queued, then stop the analysis."""
+        self.stopping = True
         self.votes.stop()
         self.live.stop()
 

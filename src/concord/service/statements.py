@@ -181,7 +181,7 @@ def write_statement(
             written = add_statement(session, conversation, text, moderator=user, language=language, reader=reader)
             return Written(written, None)
         joined = acting_participant(session, conversation, caller, runtime.limiter)
-        runtime.limiter.check(STATEMENTS, joined.participant.id)
+        runtime.limiter.check(session.connection(), STATEMENTS, joined.participant.id)
         written = add_statement(
             session, conversation, text, author=joined.participant, language=language, reader=reader
         )

@@ -395,7 +395,7 @@ def translate(
         if not conversation.is_open:
             raise Conflict("this conversation is closed", "conversation_closed")
         joined = acting_participant(session, conversation, caller, runtime.limiter)
-        runtime.limiter.check(TRANSLATIONS, joined.participant.id)
+        runtime.limiter.check(session.connection(), TRANSLATIONS, joined.participant.id)
         added = add_translation(session, conversation, original, language, text, translator=joined.participant)
         return Offered(view_of(added, original.number), joined)
 

@@ -163,18 +163,23 @@ def _store(connection: Connection, votes: list[tuple[Voter, int, str]], limiter:
         if keys
         else {}
     )
-    answers: list[Answer | None] = []
+    answers: list[Answer | None] = [_well_formed(voter, vote) for voter, _, vote in votes]
+    if limiter is not None:  # one token per vote still in the running, all taken with three statements
+        running = [position for position, answer in enumerate(answers) if answer is None]
+        for position, refused in zip(
+            running, limiter.take(connection, VOTES, [votes[p][0].participant_id for p in running])
+        ):
+            answers[position] = refused
     accepted: dict[int, list[tuple[int, Voter, int, int, int]]] = {}  # log → [(position, voter, id, number, value)]
-    for voter, number, vote in votes:
-        try:
-            statement_id = _votable(voter, statements.get((voter.conversation_id, number)), number, vote, limiter)
-        except ServiceError as refused:
-            answers.append(refused)
+    for position, (voter, number, vote) in enumerate(votes):
+        if answers[position] is not None:
             continue
-        accepted.setdefault(voter.log_id, []).append(
-            (len(answers), voter, statement_id, number, VoteChoice(vote).score)
-        )
-        answers.append(None)
+        try:
+            statement_id = _votable(statements.get((voter.conversation_id, number)), number)
+        except ServiceError as refused:
+            answers[position] = refused
+            continue
+        accepted.setdefault(voter.log_id, []).append((position, voter, statement_id, number, VoteChoice(vote).score))
     if not accepted:
         return cast(list[Answer], answers)
     events, current, now = [], {}, now_ms()
@@ -198,16 +203,17 @@ def _store(connection: Connection, votes: list[tuple[Voter, int, str]], limiter:
     return cast(list[Answer], answers)
 
 
-def _votable(
-    voter: Voter, statement: tuple[int, str] | None, number: int, vote: VoteChoice | str, limiter: RateLimiter | None
-) -> int:
-    """The statement's id when this vote may be stored; otherwise the reason it may not."""
+def _well_formed(voter: Voter, vote: VoteChoice | str) -> ServiceError | None:
+    """Why this vote cannot be taken whatever it is on, if it cannot (checked before its rate limit)."""
     if vote not in CHOICES:
-        raise Invalid("vote must be 'agree', 'disagree' or 'pass'")
+        return Invalid("vote must be 'agree', 'disagree' or 'pass'")
     if not voter.conversation_open:
-        raise Conflict("this conversation is closed: votes are no longer taken", "conversation_closed")
-    if limiter is not None:
-        limiter.check(VOTES, voter.participant_id)
+        return Conflict("this conversation is closed: votes are no longer taken", "conversation_closed")
+    return None
+
+
+def _votable(statement: tuple[int, str] | None, number: int) -> int:
+    """The statement's id when a vote on it may be stored; otherwise the reason it may not."""
     if statement is None:
         raise NotFound("no statement %(number)s in this conversation", number=number)
     statement_id, status = statement

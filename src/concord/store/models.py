@@ -312,6 +312,34 @@ class AnalysisRecord(Base):
     results_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     results: Mapped[dict] = mapped_column(JSON)  # concord.report.contract.ConversationResults, version above
     priorities: Mapped[dict[str, float] | None] = mapped_column(JSON)  # next-statement priority by number
+    # Which analysis process stored it (host, process id and a random part): one per conversation at a
+    # time (:class:`AnalysisLease`), so an operator sees which server analyses what.
+    computed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class AnalysisLease(Base):
+    """Which analysis process analyses a conversation, until when: every server process watches every
+    conversation, and the one holding the lease (renewed every second while it lives) is the only
+    one to analyse it; when it dies its lease runs out and another takes over."""
+
+    __tablename__ = "analysis_leases"
+
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires: Mapped[float] = mapped_column()  # seconds since the epoch
+
+
+class RateBucket(Base):
+    """A rate limit's token bucket (:mod:`concord.service.ratelimit`), shared by every server process;
+    absent means full."""
+
+    __tablename__ = "rate_buckets"
+    __table_args__ = (Index("rate_buckets_by_time", "at"),)
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # a participant id, or an address's keyed hash
+    tokens: Mapped[float] = mapped_column()
+    at: Mapped[float] = mapped_column()  # seconds since the epoch when ``tokens`` were left
 
 
 class InstanceSecret(Base):

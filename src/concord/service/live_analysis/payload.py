@@ -134,7 +134,11 @@ def read_inputs(session: Session, conversation: Conversation, cache: EventCache)
 
 
 def analyse_conversation(
-    sessions: sessionmaker, conversation_id: int, cache: EventCache, params: AnalysisParams | None = None
+    sessions: sessionmaker,
+    conversation_id: int,
+    cache: EventCache,
+    params: AnalysisParams | None = None,
+    computed_by: str | None = None,
 ) -> AnalysisRecord | None:
     """Bring the stored analysis of one conversation up to date; None when it has no votes yet. Reads
     in one snapshot, computes outside any transaction, stores in a short one."""
@@ -162,6 +166,7 @@ def analyse_conversation(
         record.results_version = RESULTS_VERSION
         record.results = computed.results
         record.priorities = computed.priorities
+        record.computed_by = computed_by
         record = session.merge(record)
         if closed:
             _log_outcome(session, conversation_id, "analysis", inputs.log_size, results_digest(computed.results))
