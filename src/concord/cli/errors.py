@@ -25,9 +25,12 @@ def input_error_types() -> tuple[type[BaseException], ...]:
     )
     if "concord.service.errors" in sys.modules:  # server commands: service errors are input errors too
         from concord.service.errors import ServiceError
+
+        errors += (ServiceError,)
+    if "concord.store.database" in sys.modules:  # a database that cannot be opened, backed up, restored
         from concord.store.database import DatabaseError
 
-        errors += (ServiceError, DatabaseError)
+        errors += (DatabaseError,)
     return errors
 
 

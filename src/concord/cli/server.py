@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -18,34 +19,67 @@ def serve(
     database: str | None = typer.Option(None, help=DATABASE_HELP),
     demo: bool = typer.Option(True, "--demo/--no-demo", help="On an empty database, create the demo conversation."),
     secure_cookies: bool = typer.Option(False, help="Mark cookies Secure (when served over HTTPS)."),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        max=64,
+        help="Server processes on this machine, sharing the port (PostgreSQL only).",
+    ),
+    forwarded_allow_ips: str = typer.Option(
+        "127.0.0.1",
+        help="Addresses of the reverse proxies whose X-Forwarded-For names the client (comma-separated, or *).",
+    ),
 ) -> None:
     """Run the server: API (/docs, /openapi.json) and web app, with live analysis."""
-    run_safely(_serve, host, port, database, demo, secure_cookies)
+    run_safely(_serve, host, port, database, demo, secure_cookies, workers, forwarded_allow_ips)
 
 
-def _serve(host: str, port: int, database: str | None, demo: bool, secure_cookies: bool) -> None:
+def _serve(
+    host: str, port: int, database: str | None, demo: bool, secure_cookies: bool, workers: int, proxies: str
+) -> None:
     import gc
+    import json
+    import os
 
     import uvicorn
+    from sqlalchemy.engine import make_url
 
     from concord.service.demo import ensure_demo
+    from concord.service.errors import Invalid
+    from concord.service.live_analysis import LiveAnalysis
     from concord.store.database import database_url
-    from concord.web.app import create_app
+    from concord.web.app import SERVE_SETTINGS, create_app
 
-    app = create_app(database, secure_cookies=secure_cookies, analysis_process=True)
-    runtime = app.state.concord
-    if demo:
-        created = ensure_demo(runtime.sessions)
-        if created is not None:
-            print("created the demo conversation (a real Pol.is export, CC BY 4.0); analysing it …", file=sys.stderr)
-            runtime.live.analyse_now(created)
-    print(f"Concord on http://{host}:{port}/  (database: {_without_password(database_url(database))})", file=sys.stderr)
+    url = database_url(database)
+    if workers > 1 and make_url(url).get_backend_name() != "postgresql":
+        raise Invalid("--workers needs PostgreSQL: on SQLite one process (the default) stores votes fastest")
+    sessions = _sessions(database)  # migrated once, before any worker starts
+    if demo and (created := ensure_demo(sessions)) is not None:
+        print("created the demo conversation (a real Pol.is export, CC BY 4.0); analysing it …", file=sys.stderr)
+        LiveAnalysis(sessions).analyse_now(created)
+    sessions.kw["bind"].dispose()
+    print(f"Concord on http://{host}:{port}/  (database: {_without_password(url)})", file=sys.stderr)
+    # No access log: it would write participants' IP addresses, which Concord never keeps. On SIGTERM
+    # the server stops listening, finishes the requests it has (votes in the intake are stored and
+    # answered) for up to 30 s, then stops the analysis.
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "access_log": False,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": 30,
+        "forwarded_allow_ips": proxies,
+    }
+    if workers > 1:  # each worker builds its app from these settings (uvicorn starts them by name)
+        os.environ[SERVE_SETTINGS] = json.dumps({"database": url, "secure_cookies": secure_cookies})
+        uvicorn.run("concord.web.app:app_from_environment", factory=True, workers=workers, **options)
+        return
+    app = create_app(url, secure_cookies=secure_cookies, analysis_process=True)
     # Everything loaded so far lives as long as the server: freezing it keeps the garbage collector's
     # full passes (which otherwise walk every imported object) short, so they do not stall requests.
     gc.collect()
     gc.freeze()
-    # No access log: it would write participants' IP addresses, which Concord never keeps.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+    uvicorn.run(app, **options)
 
 
 def _without_password(url: str) -> str:
@@ -266,3 +300,26 @@ def _coverage(conversation: str, database: str | None) -> None:
             f"{language_name(row.language)} ({row.language}): {row.statements:,} of {row.of:,} statements, "
             f"topic {'yes' if row.topic else 'no'}{description}, {row.pending:,} waiting for a moderator"
         )
+
+
+def backup_database(
+    file: Path = typer.Argument(..., help="The backup to write (it must not exist)."),
+    database: str | None = typer.Option(None, help=DATABASE_HELP),
+) -> None:
+    """Back up the database while servers run: SQLite's online backup, or pg_dump for PostgreSQL."""
+    from concord.store.backups import backup
+    from concord.store.database import database_url
+
+    print(run_safely(backup, database_url(database), file))
+
+
+def restore_database(
+    file: Path = typer.Argument(..., help="A backup made by `concord backup`."),
+    database: str | None = typer.Option(None, help=DATABASE_HELP + " It must be empty."),
+) -> None:
+    """Restore a backup into an empty database (a new SQLite file, or a new PostgreSQL database), then
+    migrate it."""
+    from concord.store.backups import restore
+    from concord.store.database import database_url
+
+    print(run_safely(restore, database_url(database), file))

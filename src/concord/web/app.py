@@ -19,6 +19,22 @@ from concord.service.runtime import Runtime
 from concord.web.assets import Assets
 from concord.web.guards import Refused, RequestGuards, Scope
 
+SERVE_SETTINGS = "CONCORD_SERVE_SETTINGS"  # JSON: what `concord serve --workers N` hands each worker
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``concord serve --workers N``: uvicorn starts each worker by
+    importing this factory by name, so the settings travel in the environment."""
+    import gc
+    import json
+    import os
+
+    settings = json.loads(os.environ[SERVE_SETTINGS])
+    app = create_app(settings["database"], secure_cookies=settings["secure_cookies"], analysis_process=True)
+    gc.collect()
+    gc.freeze()  # as `concord serve` does for one process
+    return app
+
 
 def create_app(
     database: str | Engine | None = None,

@@ -661,3 +661,9 @@ class BudgetResultsOut(BaseModel):
     parts: dict[str, BudgetOutcomeOut | None] = Field(
         default_factory=dict, description="A split budget: each part's outcome, by the part's id."
     )
+
+
+class ReadinessOut(BaseModel):
+    ready: bool = Field(description="Send this process traffic.")
+    database: str = Field(description='"ok", or why the database cannot be reached.')
+    stopping: bool = Field(description="Shutting down: finishing the requests it has, taking no more.")
