@@ -28,7 +28,13 @@ CPU columns are the share of one core used during the measured window by the ser
 its threads; the live analysis runs in a process of its own and is not counted), by PostgreSQL (all its
 processes, also backends that exited) and by the load client; this machine's core count is printed first.
 The results table shows the ``vote_count`` the endpoint reported at the start and end of each window (it
-must increase: the analysis keeps up), how many distinct analyses were seen and the longest of them.
+must increase: the analysis keeps up), how many distinct analyses were seen and the longest of them, and
+how stale the results were when read: the poller also reads the log's size (its checkpoint) each time,
+and a result of the log's first n entries read at t was t − (when the log first held n entries) old.
+
+``--workers 1,2,4`` runs the PostgreSQL rows with that many server processes (``concord serve
+--workers N``: one port, one analysis per conversation between them); server CPU then adds up the
+web processes.
 """
 
 from __future__ import annotations
@@ -167,8 +173,9 @@ def postgres_bin() -> Path | None:
 
 
 class Server:
-    def __init__(self, database: str, log: Path) -> None:
+    def __init__(self, database: str, log: Path, workers: int = 1) -> None:
         self.port = free_port()
+        self.workers = workers
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         command = [
@@ -183,6 +190,7 @@ class Server:
             str(self.port),
             "--database",
             database,
+            *(["--workers", str(workers)] if workers > 1 else []),
         ]
         with open(log, "w") as output:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
@@ -191,13 +199,18 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited ({self.process.returncode}):\n{log.read_text()[-3000:]}")
             try:
-                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
+                if httpx.get(self.url + "/api/ready", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
+
+    def web_pids(self) -> list[int]:
+        """The web processes: this one, or with workers its children (the analysis processes, one per
+        web process, are their children and are not counted)."""
+        return [self.process.pid] if self.workers == 1 else children(self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -486,9 +499,10 @@ class ResultsPoller(threading.Thread):
         super().__init__(daemon=True)
         self.path = f"/api/conversations/{conversation}/results"
         self.url, self.interval = url, interval
-        self.samples: list[
-            tuple[float, float, int, int, int, float]
-        ] = []  # time, latency, status, votes, computed, size
+        self.checkpoint = f"/api/conversations/{conversation}/log/checkpoint"
+        # time, latency, status, votes, computed, response bytes, log entries the results are of
+        self.samples: list[tuple[float, float, int, int, int, float, int]] = []
+        self.log_sizes: list[tuple[float, int]] = []  # time, the log's size then
         self.analysis_seconds: set[tuple[int, float]] = set()
         self._halt = threading.Event()
 
@@ -496,6 +510,11 @@ class ResultsPoller(threading.Thread):
         with httpx.Client(base_url=self.url, timeout=30) as client:
             next_at = time.perf_counter()
             while not self._halt.is_set():
+                try:
+                    size_at = time.perf_counter()
+                    self.log_sizes.append((size_at, int(client.get(self.checkpoint).text.splitlines()[1])))
+                except (httpx.HTTPError, IndexError, ValueError):
+                    pass
                 began = time.perf_counter()
                 try:
                     response = client.get(self.path)
@@ -509,18 +528,25 @@ class ResultsPoller(threading.Thread):
                             body.get("vote_count") or 0,
                             body.get("computed_ms") or 0,
                             len(response.content),
+                            body.get("log_size") or 0,
                         )
                     )
                     if body.get("computed_ms"):
                         self.analysis_seconds.add((body["computed_ms"], body.get("seconds") or 0.0))
                 except httpx.HTTPError:
-                    self.samples.append((began, time.perf_counter() - began, 0, 0, 0, 0))
+                    self.samples.append((began, time.perf_counter() - began, 0, 0, 0, 0, 0))
                 next_at += self.interval
                 self._halt.wait(max(0.0, next_at - time.perf_counter()))
 
     def stop(self) -> None:
         self._halt.set()
         self.join()
+
+    def staleness(self, sample: tuple) -> float | None:
+        """How old the results of a sample were: from when the log first held every entry they are of
+        (as this poller saw it, to within its interval) to when they were read."""
+        reached = next((at for at, size in self.log_sizes if size >= sample[6]), None)
+        return None if reached is None or not sample[6] else max(0.0, sample[0] - reached)
 
 
 # --- one backend --------------------------------------------------------------------------------
@@ -544,7 +570,8 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
         else:
             raise SystemExit(f"unknown backend {backend!r}: sqlite or postgresql")
 
-        server = Server(database, work / f"server-{backend}.log")
+        counts = args.workers if backend == "postgresql" else [1]
+        server = Server(database, work / f"server-{backend}.log", counts[0])
         setup = set_up(server, database, work, args.participants, args.statements, args.seed_votes)
         print(
             f"[{backend}] conversation {setup.conversation}: {setup.participants:,} participants, "
@@ -554,17 +581,21 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
         )
 
         start = 1  # pair counter across runs, so runs use fresh (participant, statement) pairs
-        for connections in args.connections:
+        for workers, connections in [(w, c) for w in counts for c in args.connections]:
+            if workers != server.workers:
+                server.stop()
+                server = Server(database, work / f"server-{backend}-{workers}.log", workers)
             if args.warmup > 0:
                 start += load(client, server.url, setup, connections, args.warmup, start, args.wrk_threads)["sent"]
             poller = ResultsPoller(server.url, setup.conversation, args.poll_interval)
-            server_cpu, db_cpu = cpu_seconds([server.process.pid]), cpu_seconds(db_pids())
+            web = server.web_pids()
+            server_cpu, db_cpu = cpu_seconds(web), cpu_seconds(db_pids())
             poller.start()
             began = time.perf_counter()
             result = load(client, server.url, setup, connections, args.duration, start, args.wrk_threads)
             elapsed = time.perf_counter() - began
             poller.stop()
-            server_cpu = cpu_seconds([server.process.pid]) - server_cpu
+            server_cpu = cpu_seconds(web) - server_cpu
             db_cpu = cpu_seconds(db_pids()) - db_cpu
             start += result["sent"]
 
@@ -581,6 +612,7 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
             load_rows.append(
                 [
                     backend,
+                    workers,
                     connections,
                     f"{result['ok'] / seconds:,.0f}",
                     f"{result['p50_us'] / 1000:.1f}",
@@ -600,9 +632,11 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
             counts = [s[3] for s in good]
             analyses = sorted({s[4] for s in good})
             ran = [sec for computed, sec in poller.analysis_seconds if computed in analyses]
+            stale = [age for age in map(poller.staleness, good) if age is not None]
             results_rows.append(
                 [
                     backend,
+                    workers,
                     connections,
                     len(window),
                     len(window) - len(good),
@@ -614,10 +648,11 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
                     len(analyses),
                     f"{max(ran, default=0):.2f}",
                     f"{max((s[5] for s in good), default=0) / 1024:,.0f}",
+                    f"{percentile(stale, 50):.1f} / {max(stale, default=0):.1f}" if stale else "–",
                 ]
             )
             print(
-                f"[{backend} c={connections}] {result['ok'] / seconds:,.0f} votes/s, p50 "
+                f"[{backend} ×{workers} c={connections}] {result['ok'] / seconds:,.0f} votes/s, p50 "
                 f"{result['p50_us'] / 1000:.1f} ms, p99 {result['p99_us'] / 1000:.1f} ms, errors {errors}, "
                 f"429s {result['limited']}; results p99 {percentile(latencies, 99):.1f} ms",
                 file=sys.stderr,
@@ -642,6 +677,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=float, default=3, help="unmeasured seconds before each measurement")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--connections", default="8,32,64", help="comma-separated connection counts")
+    parser.add_argument(
+        "--workers", default="1", help="comma-separated server process counts for PostgreSQL (concord serve --workers)"
+    )
     parser.add_argument("--participants", type=int, default=2000)
     parser.add_argument("--statements", type=int, default=200)
     parser.add_argument("--seed-votes", type=int, default=20, help="votes per participant inserted before the load")
@@ -652,6 +690,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (databases, server logs)")
     args = parser.parse_args(argv)
     args.connections = [int(c) for c in args.connections.split(",")]
+    args.workers = [int(w) for w in args.workers.split(",")]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
 
     client = args.client
@@ -712,6 +751,7 @@ def main(argv: list[str] | None = None) -> None:
         table(
             [
                 "backend",
+                "processes",
                 "connections",
                 "votes/s",
                 "p50 ms",
@@ -734,6 +774,7 @@ def main(argv: list[str] | None = None) -> None:
         table(
             [
                 "backend",
+                "processes",
                 "connections",
                 "requests",
                 "failed",
@@ -745,6 +786,7 @@ def main(argv: list[str] | None = None) -> None:
                 "analyses seen",
                 "analysis s (max)",
                 "response KB",
+                "staleness s (p50 / max)",
             ],
             results_rows,
         )

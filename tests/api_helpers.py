@@ -277,11 +277,3 @@ def zip_folder(folder, prefix: str = "") -> bytes:
             if path.suffix == ".csv":
                 archive.write(path, prefix + path.name)
     return buffer.getvalue()
-
-
-def conversation_id(site: Site, public_id: str) -> int:
-    """The database id of the conversation with this public id."""
-    from concord.store.models import Conversation
-
-    with site.app.state.concord.sessions.begin() as session:
-        return session.scalar(select(Conversation.id).where(Conversation.public_id == public_id))

@@ -3,7 +3,7 @@ holder at a time, kept while renewed, taken over once run out or given up."""
 
 from __future__ import annotations
 
-from api_helpers import conversation_id
+from api_helpers import db_id
 from concord.service.live_analysis import leases
 from concord.service.live_analysis.leases import LEASE_SECONDS
 from concord.service.runtime import Runtime
@@ -11,7 +11,7 @@ from concord.service.runtime import Runtime
 
 def test_one_holder_at_a_time_taken_over_when_run_out_or_given_up(database_url, site):
     runtime: Runtime = site.app.state.concord
-    conversation = conversation_id(site, site.conversation)
+    conversation = db_id(site.app, site.conversation)
     now = 1_000_000.0
     with runtime.transaction() as session:
         connection = session.connection()
@@ -31,7 +31,7 @@ def test_one_holder_at_a_time_taken_over_when_run_out_or_given_up(database_url, 
 
 def test_a_fresh_process_finds_the_conversations_behind_on_their_log(site):
     runtime: Runtime = site.app.state.concord
-    conversation = conversation_id(site, site.conversation)
+    conversation = db_id(site.app, site.conversation)
     person = site.person()
     person.vote(0, "agree")
     with runtime.transaction() as session:

@@ -55,6 +55,7 @@ def test_results_are_empty_before_any_analysis(site):
         "vote_count": 0,
         "last_event_id": 0,
         "seconds": None,
+        "log_size": 0,
         "results": None,
     }
 
@@ -102,6 +103,8 @@ def test_results_after_analysis_have_groups_consensus_and_provenance(site):
     assert started <= results["computed_ms"] <= finished
     assert results["vote_count"] == 179 == table_count(site.app, Vote)
     assert results["last_event_id"] > 0 and results["seconds"] >= 0
+    checkpoint = TestClient(site.app).get(f"/api/conversations/{conversation}/log/checkpoint").text
+    assert results["log_size"] == int(checkpoint.splitlines()[1]) > 179  # of the whole log: every vote is an entry
     body = results["results"]
     assert (body["participants"], body["votes"], body["statements"], body["statements_moderated_out"]) == (
         20,

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api_helpers import conversation_id, ok
+from api_helpers import db_id, ok
 from concord.ledger.checkpoints import Signer
 from concord.ledger.entries import GENESIS_PREV, chain
 from concord.ledger.merkle import Frontier
@@ -46,9 +46,9 @@ def lively(site) -> str:
     ok(site.moderate(c, written, "rejected", "a duplicate of statement 3"))
     ok(as_moderator("POST", "/translations", {"statement": 0, "language": "fa-AF", "text": DARI}), 201)
     ok(as_moderator("POST", "/statements/1/proposal", {"proposal": True}))
-    site.app.state.concord.live.analyse_now(conversation_id(site, c))
+    site.app.state.concord.live.analyse_now(db_id(site.app, c))
     ok(as_moderator("POST", "/close"))
-    site.app.state.concord.live.analyse_now(conversation_id(site, c))  # the closed conversation's outcome is logged
+    site.app.state.concord.live.analyse_now(db_id(site.app, c))  # the closed conversation's outcome is logged
     return c
 
 

@@ -142,6 +142,15 @@ def test_a_rate_limit_holds_across_three_servers(postgres_database):
         public_id = conversation(postgres_database, urls[0])
         token = join(urls[1], public_id)
         accepted, refused, took = burst(urls, public_id, token, 60)
+        # Failed logins count on every server: after four wrong passwords, each on another server, the
+        # fifth waits 2 s wherever it goes (2^(4 − 3) s after the fourth, which waited 1 s).
+        guesses = []
+        for i in range(5):
+            started = time.monotonic()
+            answer = httpx.post(f"{urls[i % 3]}/api/session", json={"username": "admin", "password": "wrong guess"})
+            assert answer.status_code == 401
+            guesses.append(time.monotonic() - started)
+        assert guesses[3] >= 0.9 and guesses[4] >= 1.9, guesses
     # The bucket holds 30 and refills at 2 a second: one server would accept 30 of 60 at once, three
     # that each kept their own bucket all 60.
     assert 30 <= accepted <= 30 + int(2 * took) + 1, (accepted, took)

@@ -25,6 +25,7 @@ app.command("import")(server.import_conversation)
 app.command("export")(server.export_conversation)
 app.command("backup")(server.backup_database)
 app.command("restore")(server.restore_database)
+app.command("migrate")(server.migrate_database)
 app.command()(ledger.verify)
 app.command()(ledger.witness)
 spaces = typer.Typer(

@@ -323,3 +323,22 @@ def restore_database(
     from concord.store.database import database_url
 
     print(run_safely(restore, database_url(database), file))
+
+
+def migrate_database(database: str | None = typer.Option(None, help=DATABASE_HELP)) -> None:
+    """Bring the database's schema up to this version of Concord (`concord serve` does it too, at start)."""
+    run_safely(_migrate, database)
+
+
+def _migrate(database: str | None) -> None:
+    from concord.store.database import migrate, open_database, schema_revision
+
+    engine = open_database(database)
+    try:
+        before = schema_revision(engine)
+        migrate(engine)
+        after = schema_revision(engine)
+    finally:
+        engine.dispose()
+    was = "already" if before == after else f"(it was {'empty' if before is None else 'at ' + before})"
+    print(f"the database is at revision {after} {was}")

@@ -142,15 +142,15 @@ def grant(session: Session, user: User, space: Space, role: str = "moderator") -
 async def start_session(runtime: Runtime, caller: Caller, username: str, password: str) -> Login:
     """Log in. Each attempt first waits as long as recent failures from this address and on this
     account ask (:mod:`concord.service.login_delays`); the right password is then always accepted."""
-    wait = runtime.logins.wait_before_checking(username, caller.address)
+    wait = await asyncio.to_thread(runtime.logins.wait_before_checking, username, caller.address)
     if wait > 0:
         await asyncio.sleep(wait)
     try:
         login = await asyncio.to_thread(_log_in, runtime, username, password)
     except Unauthorized:
-        runtime.logins.failed(username, caller.address)
+        await asyncio.to_thread(runtime.logins.failed, username, caller.address)
         raise
-    runtime.logins.succeeded(username)
+    await asyncio.to_thread(runtime.logins.succeeded, username)
     return login
 
 

@@ -13,68 +13,119 @@ is then accepted:
 
     delay(f) = 0 for f < 3, else min(2^(f − 3), cap) seconds      (unit = 1 s; tests shrink it)
 
-Failures are forgotten after 15 minutes without one. Nothing here is stored: a restart forgets them.
+Failures are forgotten after 15 minutes without one. They are counted in the database
+(``login_failures``), so every server process of a deployment slows the same guesser: a row per
+account or address with a recent failure, its key a keyed hash (of the address, and of the username as
+typed, which may be a mistyped password), deleted once forgotten.
 """
 
 from __future__ import annotations
 
-import threading
+import hashlib
+import hmac
 import time
-from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Connection, Table, case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from concord.store.models import LoginFailure
 
 FREE_FAILURES = 3
 ADDRESS_CAP = 60.0
 ACCOUNT_CAP = 5.0
 FORGET_AFTER = 15 * 60.0
-MAX_KEYS = 100_000
+
+_failures = cast(Table, LoginFailure.__table__)
 
 
-@dataclass
-class _Record:
-    failures: int = 0
-    last_failure: float = 0.0
-    last_slot: float = float("-inf")  # addresses only: when the latest attempt was (or will be) checked
+def _count_failure(dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(_failures)
+    fresh = _failures.c.last_failure < statement.excluded.last_failure - FORGET_AFTER
+    return statement.on_conflict_do_update(
+        index_elements=[_failures.c.kind, _failures.c.key],
+        set_={
+            "failures": case((fresh, 1), else_=_failures.c.failures + 1),
+            "last_failure": statement.excluded.last_failure,
+        },
+    )
+
+
+_COUNT = {name: _count_failure(name) for name in ("sqlite", "postgresql")}
 
 
 class LoginDelays:
-    def __init__(self, *, enabled: bool = True, unit: float = 1.0) -> None:
+    def __init__(self, sessions: sessionmaker[Session], key: bytes = b"", *, enabled: bool = True, unit: float = 1.0):
+        """``key``: the instance secret that hashes usernames and addresses (the same on every server)."""
+        self._sessions = sessions
+        self._key = key
         self.enabled = enabled
         self.unit = unit
-        self._accounts: dict[str, _Record] = {}
-        self._addresses: dict[str, _Record] = {}
-        self._lock = threading.Lock()
 
     def wait_before_checking(self, username: str, address: str) -> float:
         """Seconds this attempt waits before its password is checked (it also takes its place in the
         address's queue)."""
         if not self.enabled:
             return 0.0
-        now = time.monotonic()
-        with self._lock:
-            account, source = self._record(self._accounts, username, now), self._record(self._addresses, address, now)
-            source.last_slot = max(now, source.last_slot + self._delay(source.failures, ADDRESS_CAP))
-            return max(source.last_slot - now, self._delay(account.failures, ACCOUNT_CAP))
+        now = time.time()
+        account, source = self._hashed("account", username), self._hashed("address", address)
+        with self._sessions.begin() as session:
+            connection = session.connection()
+            found = {
+                (kind, key): (failures, last_failure, last_slot)
+                for kind, key, failures, last_failure, last_slot in connection.execute(
+                    select(_failures)
+                    .where(
+                        (_failures.c.kind == "account") & (_failures.c.key == account[1])
+                        | ((_failures.c.kind == "address") & (_failures.c.key == source[1]))
+                    )
+                    .order_by(_failures.c.kind, _failures.c.key)
+                    .with_for_update()
+                )
+                if now - last_failure <= FORGET_AFTER
+            }
+            wait = 0.0
+            if source in found:
+                failures, _, last_slot = found[source]
+                slot = max(now, last_slot + self._delay(failures, ADDRESS_CAP))
+                connection.execute(
+                    update(_failures)
+                    .where(_failures.c.kind == source[0], _failures.c.key == source[1])
+                    .values(last_slot=slot)
+                )
+                wait = slot - now
+            if account in found:
+                wait = max(wait, self._delay(found[account][0], ACCOUNT_CAP))
+        return wait
 
     def failed(self, username: str, address: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for records, key in ((self._accounts, username), (self._addresses, address)):
-                record = self._record(records, key, now)
-                record.failures += 1
-                record.last_failure = now
+        if not self.enabled:
+            return
+        now = time.time()
+        with self._sessions.begin() as session:
+            connection = session.connection()
+            for kind, key in sorted((self._hashed("account", username), self._hashed("address", address))):
+                row = {"kind": kind, "key": key, "failures": 1, "last_failure": now, "last_slot": 0.0}
+                connection.execute(_COUNT[connection.dialect.name], row)
 
     def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._accounts.pop(username, None)
+        if not self.enabled:
+            return
+        kind, key = self._hashed("account", username)
+        with self._sessions.begin() as session:
+            session.execute(delete(_failures).where(_failures.c.kind == kind, _failures.c.key == key))
+
+    def _hashed(self, kind: str, value: str) -> tuple[str, str]:
+        return kind, hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def _delay(self, failures: int, cap: float) -> float:
         return 0.0 if failures < FREE_FAILURES else min(2.0 ** (failures - FREE_FAILURES), cap) * self.unit
 
-    @staticmethod
-    def _record(records: dict[str, _Record], key: str, now: float) -> _Record:
-        record = records.get(key)
-        if record is None or (record.failures and now - record.last_failure > FORGET_AFTER):
-            if len(records) >= MAX_KEYS:
-                records.clear()  # forgetting everyone only makes guessing as slow as it starts
-            record = records[key] = _Record()
-        return record
+
+def forget_failures(connection: Connection, now: float | None = None) -> int:
+    """Delete the failures old enough to be forgotten; how many (any server process may run it)."""
+    now = time.time() if now is None else now
+    stale = (_failures.c.last_failure < now - FORGET_AFTER) & (_failures.c.last_slot < now)
+    return connection.execute(delete(_failures).where(stale)).rowcount

@@ -31,6 +31,7 @@ class StoredResults:
     vote_count: int  # current votes it was computed from
     last_event_id: int  # vote events up to this id were included
     seconds: float  # how long it took
+    log_size: int  # the results are those of the log's first log_size entries (0: made before the log)
     results_json: str  # the ConversationResults payload, as stored
 
 
@@ -44,17 +45,18 @@ def stored_results(runtime: Runtime, public_id: str) -> StoredResults | None:
                 AnalysisRecord.vote_count,
                 AnalysisRecord.last_event_id,
                 AnalysisRecord.seconds,
+                AnalysisRecord.log_size,
                 AnalysisRecord.results_version,
                 cast(AnalysisRecord.results, Text),
             ).where(AnalysisRecord.conversation_id == conversation.id)
         ).first()
     if row is None:
         return None
-    computed_ms, vote_count, last_event_id, seconds, version, results_json = row
+    computed_ms, vote_count, last_event_id, seconds, log_size, version, results_json = row
     if version != RESULTS_VERSION:
         runtime.live.notify(conversation.id)
         return None
-    return StoredResults(computed_ms, vote_count, last_event_id, seconds, results_json)
+    return StoredResults(computed_ms, vote_count, last_event_id, seconds, log_size, results_json)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,8 @@ class Runtime:
             address_key = bytes.fromhex(instance_secret(session, RATE_LIMIT_KEY))
         limiter, outages = RateLimiter(address_key, enabled=rate_limits), OutageLog()
         votes = VoteIntake(sessions, limiter, changed=live.notify, outages=outages)
-        return cls(sessions, limiter, votes, live, LoginDelays(enabled=rate_limits), outages)
+        logins = LoginDelays(sessions, address_key, enabled=rate_limits)
+        return cls(sessions, limiter, votes, live, logins, outages)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

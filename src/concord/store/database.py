@@ -51,6 +51,9 @@ def open_database(url: str | None = None) -> Engine:
     raise DatabaseError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://USER@HOST/DB")
 
 
+MIGRATION_LOCK = 0x636F6E636F7264  # "concord": the PostgreSQL advisory lock held while migrating
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to the newest revision (creates it on an empty database), or to an older
     ``revision`` (tests of a migration start from the one before it)."""
@@ -60,8 +63,18 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with migration_connection(engine) as connection:
+        if connection.dialect.name == "postgresql":  # servers starting together migrate one at a time
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The schema's revision (None on an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 @contextmanager

@@ -342,6 +342,19 @@ class RateBucket(Base):
     at: Mapped[float] = mapped_column()  # seconds since the epoch when ``tokens`` were left
 
 
+class LoginFailure(Base):
+    """Recent failed logins of an account or from an address (:mod:`concord.service.login_delays`),
+    shared by every server process; absent means none in the last 15 minutes."""
+
+    __tablename__ = "login_failures"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # "account" or "address"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # a keyed hash of the username or address
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure: Mapped[float] = mapped_column()  # seconds since the epoch
+    last_slot: Mapped[float] = mapped_column()  # addresses: when the latest attempt is (was) checked
+
+
 class InstanceSecret(Base):
     """Keys of this Concord instance, made by the migrations and shared by every server process."""
 

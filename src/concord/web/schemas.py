@@ -489,6 +489,7 @@ class ResultsOut(BaseModel):
     vote_count: int = Field(0, description="Votes it was computed from.")
     last_event_id: int = 0
     seconds: float | None = None
+    log_size: int = Field(0, description="The results are of the first log_size entries of the conversation's log.")
     results: ConversationResults | None = Field(
         None, description="Groups, consensus, bridging, declared groups and the opinion map (see README)."
     )

@@ -21,12 +21,13 @@ from concord.engine.analysis import AnalysisParams
 from concord.service.live_analysis import leases
 from concord.service.live_analysis.events import EventCache
 from concord.service.live_analysis.payload import analyse_conversation
+from concord.service.login_delays import forget_failures
 from concord.service.ratelimit import forget_refilled
 from concord.store.models import AnalysisRecord
 
 log = logging.getLogger("concord.analysis")
 CACHED_CONVERSATIONS = 32  # event caches kept in memory, least recently analysed dropped first
-HOUSEKEEPING_SECONDS = 60.0  # how often refilled rate-limit buckets are deleted
+HOUSEKEEPING_SECONDS = 60.0  # how often refilled rate-limit buckets and forgotten login failures are deleted
 
 
 class LiveAnalysis:
@@ -48,6 +49,7 @@ class LiveAnalysis:
         self._dirty: dict[int, tuple[float, float]] = {}  # conversation → (first, latest) change time
         self._sizes: dict[int, int] | None = None  # every conversation's log size at the last look
         self._deferred: set[int] = set()  # changed while another process leads them: watched for takeover
+        self._leading: set[int] = set()  # the conversations whose lease this process holds
         self._caches: OrderedDict[int, EventCache] = OrderedDict()
         self._condition = threading.Condition()
         self._running = False
@@ -125,7 +127,8 @@ class LiveAnalysis:
         look (on the first, those behind on their log), and those led by a process that is gone."""
         with self._sessions.begin() as session:
             connection = session.connection()
-            leases.renew(connection, self.holder)
+            if self._leading:  # a process that leads nothing writes nothing here
+                self._leading = leases.renew(connection, self.holder)
             sizes = leases.log_sizes(connection)
             if self._sizes is None:
                 changed = leases.behind(connection)
@@ -134,6 +137,7 @@ class LiveAnalysis:
             orphaned = {c for c in self._deferred if leases.holder_of(connection, c) is None}
             if time.monotonic() - self._housekept > HOUSEKEEPING_SECONDS:
                 forget_refilled(connection)
+                forget_failures(connection)
                 self._housekept = time.monotonic()
         self._sizes = sizes
         self._deferred -= orphaned
@@ -147,6 +151,7 @@ class LiveAnalysis:
             self._deferred.add(conversation_id)
             return
         self._deferred.discard(conversation_id)
+        self._leading.add(conversation_id)
         self.analyse_now(conversation_id)
 
     def _wait_until_due(self, until: float) -> int | None:

@@ -31,6 +31,7 @@ def get_results(conversation_id: str, request: Request) -> Response:
             "vote_count": stored.vote_count,
             "last_event_id": stored.last_event_id,
             "seconds": stored.seconds,
+            "log_size": stored.log_size,
         }
     )
     return Response(f'{head[:-1]}, "results": {stored.results_json}}}', media_type="application/json")

@@ -1,6 +1,6 @@
-"""Many servers on one database: rate-limit buckets and analysis leases in the database, shared by every
-server process; which process stored each analysis; the instance secret that hashes network addresses
-in rate limits.
+"""Many servers on one database: rate-limit buckets, recent login failures and analysis leases in the
+database, shared by every server process; which process stored each analysis; the instance secret that
+hashes network addresses (and usernames) in rate limits.
 
 Revision ID: 0009
 Revises: 0008
@@ -30,6 +30,15 @@ def upgrade() -> None:
     )
     op.create_index("rate_buckets_by_time", "rate_buckets", ["at"])
     op.create_table(
+        "login_failures",
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_failure", sa.Float(), nullable=False),
+        sa.Column("last_slot", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "key"),
+    )
+    op.create_table(
         "analysis_leases",
         sa.Column("conversation_id", sa.Integer(), nullable=False),
         sa.Column("holder", sa.String(length=100), nullable=False),
@@ -50,5 +59,6 @@ def downgrade() -> None:
     with op.batch_alter_table("analyses", schema=None) as batch_op:
         batch_op.drop_column("computed_by")
     op.drop_table("analysis_leases")
+    op.drop_table("login_failures")
     op.drop_index("rate_buckets_by_time", table_name="rate_buckets")
     op.drop_table("rate_buckets")
