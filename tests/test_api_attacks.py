@@ -242,11 +242,15 @@ def test_while_postgresql_is_down_requests_get_503_and_the_log_says_so_once(own_
         assert int(refused.headers["Retry-After"]) >= 1
     page = TestClient(app).get(f"/c/{conversation}?lang=ps")
     assert page.status_code == 503 and "ډېټابېس" in page.text and 'dir="rtl"' in page.text
+    readiness = client.get("/api/ready")  # the load balancer sends this process nothing meanwhile
+    assert readiness.status_code == 503 and readiness.json()["ready"] is False
+    assert readiness.json()["database"] != "ok" and readiness.json()["stopping"] is False
     records = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(records) == 1 and "cannot be reached" in records[0].getMessage() and not records[0].exc_info
 
     own_cluster.resume()
     assert ok(client.get("/api/spaces"))[0]["path"] == "/a"  # recovered by itself
+    assert ok(client.get("/api/ready"))["ready"] is True
     assert ok(voter.post(f"/api/conversations/{conversation}/votes", json={"statement": 0, "vote": "agree"},
                          headers=vote_headers), 201)["vote"] == 1  # fmt: skip
     app.state.concord.close()

@@ -20,6 +20,14 @@ def test_health(client):
     assert ok(client.get("/api/health")) == {"status": "ok"}
 
 
+def test_ready_until_the_server_begins_to_stop(client):
+    assert ok(client.get("/api/ready")) == {"ready": True, "database": "ok", "stopping": False}
+    client.app.state.concord.stopping = True  # as when shutdown begins: the load balancer stops sending
+    answer = client.get("/api/ready")
+    assert answer.status_code == 503 and answer.json() == {"ready": False, "database": "not asked", "stopping": True}
+    assert ok(client.get("/api/health")) == {"status": "ok"}  # alive all the same
+
+
 EXPECTED_ROUTES = {
     ("POST", "/api/session"),
     ("GET", "/api/session"),
@@ -48,6 +56,7 @@ EXPECTED_ROUTES = {
     ("POST", "/api/conversations/{conversation_id}/invitations"),
     ("GET", "/api/conversations/{conversation_id}/invitations"),
     ("GET", "/api/health"),
+    ("GET", "/api/ready"),
     ("GET", "/api/conversations/{conversation_id}/embedding"),
     ("POST", "/api/conversations/{conversation_id}/statements/{number}/proposal"),
     ("PUT", "/api/spaces/{space_id}/decision-rule"),
