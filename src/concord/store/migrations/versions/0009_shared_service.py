@@ -24,8 +24,8 @@ def upgrade() -> None:
         "rate_buckets",
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("tokens", sa.Float(), nullable=False),
-        sa.Column("at", sa.Float(), nullable=False),
+        sa.Column("tokens", sa.Double(), nullable=False),
+        sa.Column("at", sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint("kind", "key"),
     )
     op.create_index("rate_buckets_by_time", "rate_buckets", ["at"])
@@ -34,15 +34,15 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("last_failure", sa.Float(), nullable=False),
-        sa.Column("last_slot", sa.Float(), nullable=False),
+        sa.Column("last_failure", sa.Double(), nullable=False),
+        sa.Column("last_slot", sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint("kind", "key"),
     )
     op.create_table(
         "analysis_leases",
         sa.Column("conversation_id", sa.Integer(), nullable=False),
         sa.Column("holder", sa.String(length=100), nullable=False),
-        sa.Column("expires", sa.Float(), nullable=False),
+        sa.Column("expires", sa.Double(), nullable=False),
         sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("conversation_id"),
     )
