@@ -7,7 +7,7 @@ A bucket is a row ``(kind, key, tokens, at)``: ``tokens`` left at time ``at`` (s
 epoch, the servers' clocks, which a deployment keeps in step with NTP), refilled at ``per_second`` up
 to ``burst``. Taking tokens locks the rows first (``INSERT … ON CONFLICT DO NOTHING`` then ``SELECT …
 FOR UPDATE`` in key order, so concurrent takers wait for each other and never deadlock among
-themselves; on SQLite the transaction's write lock does the same), then writes the new counts, in
+themselves; on SQLite the transaction's write lock does the same), then writes the new counts back (one upsert), in
 the caller's transaction: a vote refused later in that transaction gives its token back by rolling
 back. A full bucket is the same as no row, so rows that have refilled are deleted
 (:func:`forget_refilled`): the table holds only who acted in the last few minutes.
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Connection, Table, bindparam, delete, select, update
+from sqlalchemy import Connection, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from concord.service.errors import Label, RateLimited
@@ -57,10 +57,22 @@ RATE_LIMIT_KEY = "rate_limit_key"  # instance secret: the key of the addresses' 
 # Logins are slowed, never refused: concord.service.login_delays
 
 _buckets = cast(Table, RateBucket.__table__)
+_DIALECTS = (("sqlite", sqlite), ("postgresql", postgresql))
 _CREATE = {
     name: dialect.insert(_buckets).on_conflict_do_nothing(index_elements=[_buckets.c.kind, _buckets.c.key])
-    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+    for name, dialect in _DIALECTS
 }
+
+
+def _write_statement(dialect):
+    statement = dialect.insert(_buckets)
+    return statement.on_conflict_do_update(
+        index_elements=[_buckets.c.kind, _buckets.c.key],
+        set_={"tokens": statement.excluded.tokens, "at": statement.excluded.at},
+    )
+
+
+_WRITE = {name: _write_statement(dialect) for name, dialect in _DIALECTS}
 
 
 class RateLimiter:
@@ -106,11 +118,9 @@ class RateLimiter:
                 answers.append(None)
             else:
                 answers.append(_refusal(limit, (1.0 - left[key]) / limit.per_second))
-        connection.execute(
-            update(_buckets)
-            .where(_buckets.c.kind == limit.kind, _buckets.c.key == bindparam("b_key"))
-            .values(tokens=bindparam("b_tokens"), at=now),
-            [{"b_key": key, "b_tokens": left[key]} for key in order],
+        connection.execute(  # the rows are locked: writing them back is one statement, however many
+            _WRITE[connection.dialect.name],
+            [{"kind": limit.kind, "key": key, "tokens": left[key], "at": now} for key in order],
         )
         return answers
 
