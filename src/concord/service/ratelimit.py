@@ -7,9 +7,9 @@ A bucket is a row ``(kind, key, tokens, at)``: ``tokens`` left at time ``at`` (s
 epoch, the servers' clocks, which a deployment keeps in step with NTP), refilled at ``per_second`` up
 to ``burst``. Taking tokens locks the rows first (``INSERT … ON CONFLICT DO NOTHING`` then ``SELECT …
 FOR UPDATE`` in key order, so concurrent takers wait for each other and never deadlock among
-themselves; on SQLite the transaction's write lock does the same), then writes the new counts back (one upsert), in
-the caller's transaction: a vote refused later in that transaction gives its token back by rolling
-back. A full bucket is the same as no row, so rows that have refilled are deleted
+themselves; on SQLite the transaction's write lock does the same), then writes the new counts back
+with one upsert, in the caller's transaction: a vote refused later in that transaction gives its
+token back by rolling back. A full bucket is the same as no row, so rows that have refilled are deleted
 (:func:`forget_refilled`): the table holds only who acted in the last few minutes.
 
 Addresses are stored as a keyed hash (HMAC-SHA-256 with an instance secret, 16 bytes), never as
