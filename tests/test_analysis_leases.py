@@ -20,12 +20,15 @@ def test_one_holder_at_a_time_taken_over_when_run_out_or_given_up(database_url, 
         assert leases.claim(connection, conversation, "a", now + 2)  # its own: renewed
         assert leases.renew(connection, "a", now + LEASE_SECONDS) == {conversation}
         assert not leases.claim(connection, conversation, "b", now + 2 * LEASE_SECONDS - 1)  # still a's
-        assert leases.holder_of(connection, conversation, now + 2 * LEASE_SECONDS - 1) == "a"
+        assert leases.led(connection, {conversation}, now + 2 * LEASE_SECONDS - 1) == {conversation}
         assert leases.claim(connection, conversation, "b", now + 2 * LEASE_SECONDS + 1)  # a stopped renewing
-        assert leases.holder_of(connection, conversation, now + 2 * LEASE_SECONDS + 1) == "b"
+        assert not leases.claim(connection, conversation, "a", now + 2 * LEASE_SECONDS + 2)  # b's now
+        assert leases.led(connection, {conversation, conversation + 1000}, now + 2 * LEASE_SECONDS + 1) == {
+            conversation
+        }
         assert leases.renew(connection, "a", now + 100) == set()
         leases.release(connection, "b")
-        assert leases.holder_of(connection, conversation, now) is None
+        assert leases.led(connection, {conversation}, now) == set()
         assert leases.claim(connection, conversation, "c", now + 3 * LEASE_SECONDS)  # given up: free at once
 
 

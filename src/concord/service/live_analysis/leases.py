@@ -82,12 +82,17 @@ def release(connection: Connection, holder: str, conversation_ids: set[int] | No
     connection.execute(delete(_leases).where(condition))
 
 
-def holder_of(connection: Connection, conversation_id: int, now: float | None = None) -> str | None:
-    """Who leads this conversation's analysis now, if anyone."""
+def led(connection: Connection, conversation_ids: set[int], now: float | None = None) -> set[int]:
+    """Which of these conversations someone leads now (one query, however many)."""
+    if not conversation_ids:
+        return set()
     now = time.time() if now is None else now
-    return connection.execute(
-        select(_leases.c.holder).where(_leases.c.conversation_id == conversation_id, _leases.c.expires >= now)
-    ).scalar()
+    rows = connection.execute(
+        select(_leases.c.conversation_id).where(
+            _leases.c.conversation_id.in_(sorted(conversation_ids)), _leases.c.expires >= now
+        )
+    )
+    return set(rows.scalars())
 
 
 def log_sizes(connection: Connection) -> dict[int, int]:

@@ -134,7 +134,7 @@ class LiveAnalysis:
                 changed = leases.behind(connection)
             else:
                 changed = {c for c, size in sizes.items() if self._sizes.get(c) != size}
-            orphaned = {c for c in self._deferred if leases.holder_of(connection, c) is None}
+            orphaned = self._deferred - leases.led(connection, self._deferred)
             if time.monotonic() - self._housekept > HOUSEKEEPING_SECONDS:
                 forget_refilled(connection)
                 forget_failures(connection)
