@@ -113,6 +113,16 @@ def scalar(database: str, sql: str, **parameters):
         engine.dispose()
 
 
+def stored_seqs(database: str) -> set[int]:
+    """The log entry of every stored vote event."""
+    engine = create_engine(database)
+    try:
+        with engine.connect() as connection:
+            return set(connection.execute(text("SELECT seq FROM vote_events")).scalars())
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def postgres_database(postgres_cluster) -> Iterator[str]:
     name = postgres_cluster.create_database()
@@ -261,7 +271,7 @@ def test_three_servers_store_every_vote_once_one_analyses_and_another_takes_over
         taken_over_by = analysis_state(postgres_database, public_id)[0]
     assert taken_over_by not in (None, leader)
     assert len(acknowledged) >= 200, "the load did not get going"
-    stored = {row[0] for row in create_engine(postgres_database).connect().execute(text("SELECT seq FROM vote_events"))}
+    stored = stored_seqs(postgres_database)
     assert len(set(acknowledged)) == len(acknowledged), "two votes acknowledged with the same log entry"
     assert set(acknowledged) <= stored, "an acknowledged vote is lost"
     assert scalar(postgres_database, "SELECT count(*) FROM vote_events") == len(stored)  # each stored once
@@ -317,5 +327,5 @@ def test_sigterm_answers_the_votes_it_has_then_exits(tmp_path):
     assert server.stderr is not None and "Traceback" not in server.stderr.read().decode()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/api/health", timeout=1)  # it is gone
-    stored = {row[0] for row in create_engine(database).connect().execute(text("SELECT seq FROM vote_events"))}
+    stored = stored_seqs(database)
     assert set(acknowledged) <= stored, "a vote acknowledged during shutdown is lost"
