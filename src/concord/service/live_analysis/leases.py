@@ -98,7 +98,7 @@ def led(connection: Connection, conversation_ids: set[int], now: float | None = 
 def log_sizes(connection: Connection) -> dict[int, int]:
     """Every conversation's log size: what changed since the last look tells what to analyse."""
     rows = connection.execute(select(_logs.c.conversation_id, _logs.c.size).where(_logs.c.conversation_id.is_not(None)))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def behind(connection: Connection) -> set[int]:
