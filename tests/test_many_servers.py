@@ -325,6 +325,7 @@ def test_sigterm_answers_the_votes_it_has_then_exits(tmp_path):
     assert server.wait(timeout=60) in (0, -signal.SIGTERM)
     halt.set()
     assert server.stderr is not None and "Traceback" not in server.stderr.read().decode()
+    wait_for(lambda: not processes_in_group(server.pid), 10, "its analysis process ends with it")
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/api/health", timeout=1)  # it is gone
     stored = stored_seqs(database)

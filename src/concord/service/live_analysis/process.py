@@ -67,7 +67,14 @@ class AnalysisProcess:
 
 
 def _analyse_in_child(inbox: Any, database_url: str, debounce: float, max_delay: float, parent: int) -> None:
+    import signal
+
     from concord.store.database import open_database, session_factory
+
+    # A service manager signals the whole process group: the server stops this process itself, once its
+    # requests are answered, so that it finishes its analysis and gives up its leases.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     live = LiveAnalysis(session_factory(open_database(database_url)), debounce=debounce, max_delay=max_delay)
     live.start()
