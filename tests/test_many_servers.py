@@ -152,6 +152,18 @@ def test_a_rate_limit_holds_across_three_servers(postgres_database):
         public_id = conversation(postgres_database, urls[0])
         token = join(urls[1], public_id)
         accepted, refused, took = burst(urls, public_id, token, 60)
+        # A moderator's session from one server is valid on the others, for reading and for changes.
+        with httpx.Client(timeout=30) as moderator:
+            login = moderator.post(f"{urls[0]}/api/session", json={"username": "admin", "password": PASSWORD})
+            assert login.is_success, login.text
+            headers = {"X-CSRF-Token": login.json()["csrf_token"]}
+            assert moderator.get(f"{urls[1]}/api/session").json()["username"] == "admin"
+            written = moderator.post(
+                f"{urls[2]}/api/conversations/{public_id}/statements",
+                json={"text": "From another server"},
+                headers=headers,
+            )
+            assert written.status_code == 201, written.text
         # Failed logins count on every server: after four wrong passwords, each on another server, the
         # fifth waits 2 s wherever it goes (2^(4 − 3) s after the fourth, which waited 1 s).
         guesses = []
