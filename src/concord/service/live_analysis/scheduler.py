@@ -18,6 +18,7 @@ from collections import OrderedDict
 from sqlalchemy.orm import sessionmaker
 
 from concord.engine.analysis import AnalysisParams
+from concord.service.availability import UNAVAILABLE, OutageLog
 from concord.service.live_analysis import leases
 from concord.service.live_analysis.events import EventCache
 from concord.service.live_analysis.payload import analyse_conversation
@@ -56,6 +57,7 @@ class LiveAnalysis:
         self._thread: threading.Thread | None = None
         self._cache_lock = threading.Lock()
         self._housekept = 0.0
+        self._outages = OutageLog()
 
     def start(self) -> None:
         self._running = True
@@ -111,7 +113,9 @@ class LiveAnalysis:
             if time.monotonic() >= next_look:
                 try:
                     self._look()
-                except Exception:  # the database is away for a moment: look again next time
+                except UNAVAILABLE as error:  # the database is away: said once a minute, looked at again
+                    self._outages.report(error)
+                except Exception:
                     log.exception("could not look for changed conversations")
                 next_look = time.monotonic() + self._poll
             conversation_id = self._wait_until_due(next_look)
@@ -119,6 +123,9 @@ class LiveAnalysis:
                 continue
             try:
                 self._analyse_if_leading(conversation_id)
+            except UNAVAILABLE as error:  # the database is away: tried again a moment later
+                self._outages.report(error)
+                self.notify(conversation_id)
             except Exception:  # a failed analysis must not stop the others; it is retried on the next vote
                 log.exception("analysis of conversation %s failed", conversation_id)
 
