@@ -47,3 +47,31 @@ def test_a_fresh_process_finds_the_conversations_behind_on_their_log(site):
     with runtime.transaction() as session:
         assert leases.log_sizes(session.connection())[conversation] == sizes[conversation] + 1
         assert conversation in leases.behind(session.connection())
+
+
+def test_while_the_database_is_away_the_analysis_says_so_once_and_goes_on(caplog):
+    import logging
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from concord.service.live_analysis import LiveAnalysis
+
+    tries = []
+
+    def away():
+        tries.append(time.monotonic())
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    class Unreachable:
+        begin = staticmethod(away)
+
+    caplog.set_level(logging.ERROR)
+    live = LiveAnalysis(Unreachable(), poll=0.02, debounce=0.01)  # type: ignore[arg-type]
+    live.start()
+    live.notify(1)
+    time.sleep(0.5)
+    live.stop()
+    assert len(tries) >= 10  # it kept looking, and trying the conversation again
+    records = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(records) == 1 and "cannot be reached" in records[0].getMessage() and not records[0].exc_info

@@ -74,8 +74,8 @@ class LiveAnalysis:
             try:  # another process may take them over at once
                 with self._sessions.begin() as session:
                     leases.release(session.connection(), self.holder)
-            except Exception:  # they run out by themselves
-                log.exception("could not give up the analysis leases")
+            except UNAVAILABLE as error:  # they run out by themselves
+                self._outages.report(error)
 
     def notify(self, conversation_id: int) -> None:
         now = time.monotonic()
