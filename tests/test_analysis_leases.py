@@ -67,7 +67,7 @@ def test_while_the_database_is_away_the_analysis_says_so_once_and_goes_on(caplog
         begin = staticmethod(away)
 
     caplog.set_level(logging.ERROR)
-    live = LiveAnalysis(Unreachable(), poll=0.02, debounce=0.01)  # type: ignore[arg-type]
+    live = LiveAnalysis(Unreachable(), poll=0.02, debounce=0.01)
     live.start()
     live.notify(1)
     time.sleep(0.5)
