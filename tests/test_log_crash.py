@@ -18,32 +18,14 @@ from pathlib import Path
 
 import httpx
 
-from live_server import free_port
-
-
-def start(database: str, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "concord", "serve", "--database", database, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group: the analysis process dies with it
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-        assert server.poll() is None, server.stderr.read().decode() if server.stderr else "the server ended"
-    raise AssertionError("the server did not start")
+from live_server import free_port, serve_process
 
 
 def test_a_server_killed_mid_load_keeps_every_acknowledged_vote_in_a_log_that_verifies(tmp_path):
     path = tmp_path / "concord.db"
     database = f"sqlite:///{path}"
     port = free_port()
-    server = start(database, port)  # with the demo conversation (a real Pol.is export)
+    server, _ = serve_process(database, port=port)  # with the demo conversation (a real Pol.is export)
     with sqlite3.connect(path) as db:
         conversation, statements = db.execute(
             "SELECT c.public_id, c.next_statement_number FROM conversations c ORDER BY c.id LIMIT 1"
@@ -84,7 +66,7 @@ def test_a_server_killed_mid_load_keeps_every_acknowledged_vote_in_a_log_that_ve
         thread.join(timeout=30)
     assert len(acknowledged) >= 400, "the load did not get going"
 
-    server = start(database, port)  # it starts again on what the crash left
+    server, _ = serve_process(database, port=port)  # it starts again on what the crash left
     try:
         export = tmp_path / "export"
         run = subprocess.run(

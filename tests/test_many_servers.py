@@ -18,29 +18,13 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from live_server import free_port
+from live_server import serve_process
 
 PASSWORD = "many-servers-password"
 
 
 def start(database: str, *extra: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "concord", "serve", "--no-demo", "--database", database, "--port", str(port), *extra],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group: its analysis process (and workers) die with it
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/ready", timeout=1).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-        assert server.poll() is None, server.stderr.read().decode() if server.stderr else "the server ended"
-    raise AssertionError("the server did not start")
+    return serve_process(database, "--no-demo", *extra)
 
 
 def stop(server: subprocess.Popen) -> None:
