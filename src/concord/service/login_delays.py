@@ -21,8 +21,6 @@ typed, which may be a mistyped password), deleted once forgotten.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from typing import cast
 
@@ -30,6 +28,7 @@ from sqlalchemy import Connection, Table, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from concord.service.ratelimit import keyed_hash
 from concord.store.models import LoginFailure
 
 FREE_FAILURES = 3
@@ -118,7 +117,7 @@ class LoginDelays:
             session.execute(delete(_failures).where(_failures.c.kind == kind, _failures.c.key == key))
 
     def _hashed(self, kind: str, value: str) -> tuple[str, str]:
-        return kind, hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+        return kind, keyed_hash(self._key, f"{kind}:{value}")
 
     def _delay(self, failures: int, cap: float) -> float:
         return 0.0 if failures < FREE_FAILURES else min(2.0 ** (failures - FREE_FAILURES), cap) * self.unit

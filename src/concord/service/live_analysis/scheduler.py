@@ -71,6 +71,7 @@ class LiveAnalysis:
         if self._thread:
             self._thread.join(timeout=30)
             self._thread = None
+        if self._leading:
             try:  # another process may take them over at once
                 with self._sessions.begin() as session:
                     leases.release(session.connection(), self.holder)
