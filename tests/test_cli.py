@@ -197,7 +197,7 @@ def test_decide_across_places_from_reported_tallies(tmp_path):
     assert body["outcome"] == "fail" and body["silent"] == ["Bamyan"] and body["popular_majority"] == "fail"
     assert body["detail"]["places_for"] == 1.5 and body["detail"]["places_total"] == 3.5
     quota = concord("decide", "--tallies", str(tallies), "--rule", "places-quota", "--param", "quota=2")
-    assert quota.returncode == 0 and quota.stdout.startswith("places-quota: pass")
+    assert quota.returncode == 0 and quota.stdout.startswith("places-quota: Passes: 1 of 4 places")
 
 
 @pytest.mark.parametrize(

@@ -8,21 +8,28 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from concord.engine.analysis import analyze
 from concord.engine.decisions import (
     PLACE_RULES,
     RULES,
     Place,
     ProposalVotes,
+    Reason,
     Result,
     RuleParameterError,
     Support,
+    Verdict,
     make_place_rule,
     make_rule,
     reported,
 )
 from concord.engine.decisions.tallied import proposal_votes
 from concord.engine.votes import build_vote_matrix
+from concord.report.decisions import decide_every_statement, decide_proposals, proposal_decision, rollup_json
+from planted import ballot, noise_and_proposal
 
 
 def votes(everyone: tuple[int, int], groups=(), declared=None, counted: bool = False) -> ProposalVotes:
@@ -45,12 +52,18 @@ UNANIMOUS_AGAINST = votes((0, 200), [(0, 150), (0, 50)], {"community": {"north":
 def test_every_rule_keeps_the_contract(name):
     """What every rule owes its users, as scikit-learn checks every estimator: a recorded name and
     parameters, unanimity respected, a deterministic answer whatever the order of groups, a refusal of
-    parameters it does not take, and an explanation."""
+    parameters it does not take, and a reason with the bodies that decided it, in a sentence that cites
+    a decisive body's share."""
     rule = make_rule(name)
     outcome = rule.decide(UNANIMOUS_FOR)
     assert outcome.rule == name and set(outcome.parameters) == set(RULES[name].parameters)
-    assert outcome.result == Result.PASS and outcome.majority == Result.PASS and outcome.explanation
-    assert rule.decide(UNANIMOUS_AGAINST).result == Result.FAIL
+    assert outcome.result == Result.PASS and outcome.majority == Result.PASS and outcome.reason == Reason.CARRIED
+    against = rule.decide(UNANIMOUS_AGAINST)
+    assert against.result == Result.FAIL and against.reason in (Reason.VETOED, Reason.NO_MAJORITY, Reason.SHORT)
+    assert against.decisive and set(against.decisive) <= {c.body for c in against.checks}
+    for votes_, said in ((UNANIMOUS_FOR, "Passes: "), (UNANIMOUS_AGAINST, "Does not pass: ")):
+        sentence = proposal_decision(0, "", votes_, rule.decide(votes_)).explanation
+        assert (sentence.startswith(said) and "100 %" in sentence) or "0 %" in sentence, sentence
     shuffled = ProposalVotes(
         UNANIMOUS_FOR.everyone,
         list(reversed(UNANIMOUS_FOR.opinion_groups)),
@@ -184,7 +197,7 @@ def test_five_places_with_a_tie_a_silent_one_and_reported_tallies_beside_live_on
     outcome = make_place_rule("all-places").decide(places)
     assert outcome.result == Result.FAIL
     assert outcome.silent == ["Balkh"] and outcome.undecided == ["Nangarhar"] and outcome.failing == ["Kandahar"]
-    assert "4 decided" in outcome.explanation
+    assert "(4 decided)" in rollup_json(outcome)["explanation"]
     quota = make_place_rule("places-quota", {"quota": 3})
     assert quota.decide(places).result == Result.UNDECIDED  # 2 pass; Nangarhar could make it 3
     assert make_place_rule("places-quota", {"quota": 2}).decide(places).result == Result.PASS
@@ -241,3 +254,129 @@ def test_roll_up_three_levels_deep():
     assert provinces[0].agree == 130 and provinces[0].participants == 200
     with pytest.raises(RuleParameterError):
         make_place_rule("double-majority", {"weigh": "area"})
+
+
+# --- samples, intervals and what settles them ---------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 400), st.integers(0, 400))
+def test_a_share_lies_inside_its_interval_which_holds_90_percent_and_is_the_shortest(agree, disagree):
+    """The interval is the 90 % of highest density of Beta(agree + 1, disagree + 1): the share (its mode)
+    is always inside it ("0 % (1 %–26 %)" can no longer be printed), it holds 90 % of the posterior, and it
+    is no wider than the central 90 %."""
+    from scipy.special import betainc
+    from scipy.stats import beta
+
+    support = Support("B", agree, disagree)
+    low, high = support.interval("agree")
+    share = support.share("agree")
+    if share is not None:
+        assert low <= share <= high
+    a, b = agree + 1, disagree + 1
+    assert betainc(a, b, high) - betainc(a, b, low) == pytest.approx(0.90, abs=1e-6)
+    central = beta(a, b).ppf([0.05, 0.95])
+    assert high - low <= central[1] - central[0] + 1e-9
+    assert support.interval("disagree") == pytest.approx((1 - high, 1 - low), abs=1e-6)
+
+
+def test_an_unsettled_check_says_how_many_more_voters_at_the_same_split_would_settle_it():
+    for agree, disagree, threshold, side in [(17, 10, 0.5, "agree"), (4, 5, 0.6, "disagree"), (2, 1, 0.5, "agree"),
+                                             (35, 65, 0.6, "disagree")]:  # fmt: skip
+        support = Support("B", agree, disagree)
+        assert support.verdict(threshold, side) in (Verdict.UNCLEAR, Verdict.TOO_FEW)
+        more = support.to_settle(threshold, side)
+        assert more is not None and more > 0
+
+        def grown(extra: int, agree: int = agree, disagree: int = disagree) -> Support:
+            total = agree + disagree + extra
+            grown_agree = round(agree / (agree + disagree) * total)
+            return Support("B", grown_agree, total - grown_agree)
+
+        assert grown(more).verdict(threshold, side) in (Verdict.CLEARS, Verdict.SHORT)
+        assert grown(more - 1).verdict(threshold, side) in (Verdict.UNCLEAR, Verdict.TOO_FEW)
+    assert Support("B", 30, 30).to_settle(0.5) is None  # on the threshold: no number of such votes settles it
+    assert Support("B", 90, 10).to_settle(0.5) is None  # settled already
+
+
+def test_what_a_plain_majority_says_is_counted_not_sampled():
+    """17–10 is a majority however the sample's interval falls ("a plain majority would say: undecided")."""
+    case = votes((17, 10), [(12, 2), (5, 8)])
+    for name in RULES:
+        outcome = make_rule(name).decide(case)
+        assert outcome.majority == Result.PASS, name
+    assert make_rule("majority").decide(case).result == Result.UNDECIDED  # the rule itself reads a sample
+    assert make_rule("majority").decide(votes((10, 10))).majority == Result.FAIL  # a tie does not pass
+
+
+def test_consensus_without_opinion_groups_asks_the_declared_groups_then_everyone():
+    declared = votes((70, 30), [], {"community": {"north": (60, 5), "south": (10, 25)}}, counted=True)
+    outcome = make_rule("consensus").decide(declared)
+    assert outcome.result == Result.FAIL and outcome.decisive == ["south"]
+    alone = votes((70, 30), counted=True)
+    assert make_rule("consensus").decide(alone).result == Result.PASS
+
+
+# --- who judges a proposal ------------------------------------------------------------------------
+
+
+def test_a_vote_on_a_proposal_alone_is_a_ballot_counted_exactly_and_passes_at_70_percent():
+    """A district conversation holding only the proposal: no deliberation to find opinion groups in, so
+    none (its no-voters are not a group that vetoes it), and its votes are ballots counted exactly. Herat
+    14–6 and Kabul 20–10 pass under the default rule and under consensus, as `concord decide` and the
+    live analysis decide them."""
+    for agree, disagree in ((14, 6), (20, 10), (70, 30)):
+        matrix = ballot(agree, disagree)
+        analysis = analyze(matrix, judged=np.array([True]))
+        assert analysis.groups.k == 0 and not analysis.deliberation.grouped
+        for name in ("mutual-veto", "consensus", "majority"):
+            live = decide_proposals(make_rule(name), analysis, [0], {}, {}).proposals[0]
+            export = decide_every_statement(make_rule(name), matrix, {}, {}).proposals[0]
+            assert live == export
+            assert live.outcome == "pass", (name, live.explanation)
+            assert all(check.counted for check in live.checks)
+    failing = decide_proposals(make_rule("mutual-veto"), analyze(ballot(9, 11), judged=np.array([True])), [0], {}, {})
+    assert failing.proposals[0].outcome == "fail"
+    assert failing.proposals[0].explanation == "Does not pass: 45 % agree, and it needs more than 50 %."
+
+
+def test_a_community_still_vetoes_a_ballot():
+    """No opinion groups in a ballot, but declared communities keep their veto (counted exactly)."""
+    matrix = ballot(70, 30)
+    community = {0: (np.array([0] * 60 + [1] * 10 + [1] * 25 + [0] * 5), ["north", "south"])}[0]
+    decided = decide_proposals(make_rule("mutual-veto"), analyze(matrix, judged=np.array([True])), [0], {},
+                               {"community": community})  # fmt: skip
+    proposal = decided.proposals[0]
+    assert proposal.outcome == "fail" and proposal.decisive == ["south"], proposal.explanation
+    assert proposal.explanation == (
+        "Does not pass: 71 % of \u2068south\u2069 are against, and a group's veto takes more than 60 %."
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_proposal_among_statements_voted_at_random_passes_under_the_mutual_veto(seed):
+    """19 statements voted at random, a proposal 70 % of 100 people agree with: the groups found in the
+    noise are not its yes- and no-voters, so none of them vetoes it."""
+    matrix = noise_and_proposal(100, seed)
+    judged = matrix.statement_ids == 19
+    analysis = analyze(matrix, judged=judged)
+    assert analysis.deliberation.grouped and analysis.groups.k >= 2
+    without = analyze(matrix.without_columns(judged))
+    assert np.array_equal(analysis.groups.labels, without.groups.labels)  # the proposal shaped nothing
+    decided = decide_proposals(make_rule("mutual-veto"), analysis, [19], {}, {}).proposals[0]
+    assert decided.outcome == "pass", decided.explanation
+    assert not any(c.counted for c in decided.checks)  # a deliberation's groups are samples
+    export = [
+        p for p in decide_every_statement(make_rule("mutual-veto"), matrix, {}, {}).proposals if p.statement == 19
+    ]
+    assert export[0].outcome == "pass", export[0].explanation
+
+
+def test_too_little_deliberation_finds_no_opinion_groups():
+    """Six statements besides a proposal cannot place anyone by Pol.is's own rule (7 votes)."""
+    matrix = noise_and_proposal(100, 0, statements=6)
+    analysis = analyze(matrix, judged=matrix.statement_ids == 6)
+    assert analysis.groups.k == 0 and (analysis.deliberation.statements, analysis.deliberation.grouped) == (6, False)
+    few_people = noise_and_proposal(14, 0)
+    assert not analyze(few_people, judged=few_people.statement_ids == 19).deliberation.grouped
+    assert analyze(noise_and_proposal(15, 0), judged=few_people.statement_ids == 19).deliberation.grouped

@@ -59,8 +59,7 @@ def _decide(
         if json_output:
             sys.stdout.write(json.dumps(found, ensure_ascii=False) + "\n")
         else:
-            print(f"{rule}: {found['outcome']} ({found['explanation']}); a majority of all votes: "
-                  f"{found['popular_majority']}")  # fmt: skip
+            print(f"{rule}: {found['explanation']}")
         return
     assert path is not None
     if rule not in RULES:
@@ -77,26 +76,24 @@ def _decide(
           f"{counts['pass']} pass, {counts['fail']} fail, {counts['undecided']} undecided of "
           f"{len(decided.proposals)} statements; plain majority would pass {majority['pass']}")  # fmt: skip
     for proposal in decided.proposals:
-        print(f"  [{proposal.statement}] {proposal.outcome:9} {proposal.explanation}  {proposal.text[:70]}")
+        print(f"  [{proposal.statement}] {proposal.text[:70]}\n      {proposal.explanation}")
 
 
 def _export_decisions(path: Path, rule, groups_file: Path | None):
-    import numpy as np
-
-    from concord.engine.analysis import DeclaredGroups, analyze
+    """Every statement decided as a proposal, each judged by opinion groups found without it
+    (cross-fitted, :func:`concord.report.decisions.decide_every_statement`)."""
+    from concord.engine.analysis import DeclaredGroups
     from concord.formats.declared_groups import read_groups_file
     from concord.formats.polis import read_export
-    from concord.report.decisions import decisions, statement_votes
+    from concord.report.decisions import decide_every_statement
 
     export = read_export(path)
-    analysis = analyze(export.votes)
     declared = {}
     if groups_file is not None:
         groups = DeclaredGroups.from_mapping(export.votes, read_groups_file(groups_file))
         declared[groups_file.stem] = (groups.labels, groups.names)
-    columns = np.flatnonzero(analysis.eligible).tolist()
     texts = {sid: statement.text for sid, statement in export.statements.items()}
-    return decisions(rule, statement_votes(analysis, columns, declared), texts)
+    return decide_every_statement(rule, export.votes, texts, declared)
 
 
 def _parameters(given: list[str], declared: dict) -> dict:

@@ -15,8 +15,17 @@ import numpy as np
 
 from concord.engine.bridging import Bridging, fit_bridging
 from concord.engine.consensus import Consensus, group_informed_consensus, majority_consensus
-from concord.engine.groups import BASE_CLUSTERS, MAX_GROUPS, OpinionGroups, clustered_participants, find_groups
-from concord.engine.projection import Projection, project
+from concord.engine.groups import (
+    BASE_CLUSTERS,
+    MAX_GROUPS,
+    MIN_CLUSTERED,
+    MIN_VOTES,
+    OpinionGroups,
+    clustered_participants,
+    find_groups,
+    no_groups,
+)
+from concord.engine.projection import Projection, flat_projection, project
 from concord.engine.repness import RepresentativeStatement, representative_statements
 from concord.engine.tallies import GroupTallies, tally
 from concord.engine.votes import VoteMatrix
@@ -73,6 +82,30 @@ class DeclaredGroups:
 
 
 @dataclass(frozen=True)
+class Deliberation:
+    """What the opinion groups were found from when some statements are proposals to judge: the other
+    statements. A group made from a proposal's own votes is, by construction, its yes-voters or its
+    no-voters, and would veto it (shared/docs/reach-and-trust.md: circular); so proposals never shape
+    the map or the groups. Too little deliberation around them finds no opinion groups at all: fewer
+    than ``MIN_VOTES`` statements cannot place anyone by Pol.is's own rule (a participant is clustered
+    after min(7, N) votes, polis-math.md §1.4), and fewer than ``MIN_CLUSTERED`` participants so placed
+    is below the set Pol.is always clusters. Then only declared groups judge."""
+
+    judged: int  # proposals left out of the map and the groups
+    statements: int  # the other statements (not moderated out)
+    voters: int  # participants with at least MIN_VOTES votes on them
+    grouped: bool  # whether opinion groups were found from them
+
+    @classmethod
+    def of(cls, deliberation: VoteMatrix, judged: int) -> Deliberation:
+        statements = int((~deliberation.moderated_out).sum())
+        on_statements = (~deliberation.moderated_out)[deliberation.indices]
+        per_participant = np.bincount(deliberation.vote_rows[on_statements], minlength=deliberation.shape[0])
+        voters = int((per_participant >= MIN_VOTES).sum())
+        return cls(judged, statements, voters, statements >= MIN_VOTES and voters >= MIN_CLUSTERED)
+
+
+@dataclass(frozen=True)
 class GroupComparison:
     """Representativeness and consensus across one partition of participants."""
 
@@ -100,6 +133,7 @@ class Analysis:
     declared: GroupComparison | None = None
     unknown_declared_participants: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    deliberation: Deliberation | None = None  # when proposals were judged: what the groups came from
 
     @property
     def eligible(self) -> np.ndarray:
@@ -125,8 +159,12 @@ def analyze(
     params: AnalysisParams | None = None,
     declared: DeclaredGroups | None = None,
     progress: Progress | None = None,
+    judged: np.ndarray | None = None,
 ) -> Analysis:
-    """Run the whole pipeline; the same votes and parameters always give the same result."""
+    """Run the whole pipeline; the same votes and parameters always give the same result.
+
+    ``judged`` flags the statements that are proposals (bool per column): they are tallied like every
+    statement, but the map and the opinion groups are found from the others (:class:`Deliberation`)."""
     params = params or AnalysisParams()
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -140,17 +178,29 @@ def analyze(
             progress(name)
 
     eligible = ~matrix.moderated_out
-    projection = project(matrix, params.dimensions)
+    shaping, deliberation = matrix, None
+    if judged is not None and judged.any():
+        shaping = matrix.without_columns(judged)
+        deliberation = Deliberation.of(shaping, int(judged.sum()))
+    if shaping.shape[1] and (deliberation is None or deliberation.grouped):
+        projection = project(shaping, params.dimensions)
+    else:
+        projection = flat_projection(shaping.shape, params.dimensions)
+    if judged is not None and judged.any():
+        projection = projection.on_columns(~judged)
     stage("pca")
-    clustered = clustered_participants(matrix.votes_per_participant(), matrix.shape[1])
-    groups = find_groups(
-        projection.positions,
-        clustered,
-        max_groups=params.max_groups,
-        base_clusters=params.base_clusters,
-        seed=params.seed,
-        restarts=params.restarts,
-    )
+    if deliberation is None or deliberation.grouped:
+        clustered = clustered_participants(shaping.votes_per_participant(), shaping.shape[1])
+        groups = find_groups(
+            projection.positions,
+            clustered,
+            max_groups=params.max_groups,
+            base_clusters=params.base_clusters,
+            seed=params.seed,
+            restarts=params.restarts,
+        )
+    else:
+        groups = no_groups(matrix.shape[0], params.dimensions)
     stage("clustering")
     opinion = compare_groups(matrix, groups.labels, [str(g) for g in range(groups.k)], eligible)
     totals = tally(matrix, np.zeros(matrix.shape[0], dtype=np.int64), 1)
@@ -173,4 +223,5 @@ def analyze(
         declared=declared_comparison,
         unknown_declared_participants=declared.unknown_participants if declared else 0,
         timings=timings,
+        deliberation=deliberation,
     )

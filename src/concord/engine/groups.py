@@ -58,6 +58,12 @@ def clustered_participants(votes_per_participant: np.ndarray, n_statements: int)
     return chosen
 
 
+def no_groups(n: int, dimensions: int) -> OpinionGroups:
+    """Nobody clustered: no opinion groups (too little deliberation to find any)."""
+    none = np.full(n, -1, dtype=np.int64)
+    return OpinionGroups(np.zeros(n, dtype=bool), none, none.copy(), np.zeros((0, dimensions)), np.zeros(0, int))
+
+
 def find_groups(
     positions: np.ndarray,
     clustered: np.ndarray,
@@ -72,7 +78,7 @@ def find_groups(
     base_labels = np.full(n, -1, dtype=np.int64)
     rows = np.flatnonzero(clustered)
     if len(rows) == 0:
-        return OpinionGroups(clustered, labels, base_labels, np.zeros((0, positions.shape[1])), np.zeros(0, int))
+        return no_groups(n, positions.shape[1])
 
     # Identical positions are one weighted point; np.unique also sorts them, giving a canonical order.
     points, point_of_row, multiplicity = np.unique(

@@ -25,6 +25,22 @@ class Projection:
     total_variance: float  # trace of XᵀX, so variance / total_variance is each axis's share
     extremity: np.ndarray  # (m,) how far a lone agree vote on a statement moves a participant
 
+    def on_columns(self, kept: np.ndarray) -> Projection:
+        """This projection of the ``kept`` columns as one of every column: statements left out (proposals
+        judged by the groups) have no centre, no weight on an axis and no extremity."""
+        m = len(kept)
+        center, extremity = np.zeros(m), np.zeros(m)
+        components = np.zeros((self.components.shape[0], m))
+        center[kept], extremity[kept], components[:, kept] = self.center, self.extremity, self.components
+        return Projection(center, components, self.variance, self.positions, self.total_variance, extremity)
+
+
+def flat_projection(shape: tuple[int, int], dimensions: int) -> Projection:
+    """Everyone at the centre: nothing to project (no deliberation around the proposals)."""
+    n, m = shape
+    return Projection(np.zeros(m), np.zeros((dimensions, m)), np.zeros(dimensions), np.zeros((n, dimensions)), 0.0,
+                      np.zeros(m))  # fmt: skip
+
 
 def centred_votes(matrix: VoteMatrix) -> tuple[object, np.ndarray, np.ndarray]:
     """The centred matrix X (see ``VoteMatrix.linear_operator``), the column means used to centre it,

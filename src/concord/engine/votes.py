@@ -58,6 +58,21 @@ class VoteMatrix:
     def votes_per_participant(self) -> np.ndarray:
         return np.diff(self.indptr)
 
+    def without_columns(self, dropped: np.ndarray) -> VoteMatrix:
+        """The same participants, with the flagged statements and every vote on them left out."""
+        keep = ~np.asarray(dropped, dtype=bool)
+        new_index = np.cumsum(keep, dtype=np.int64) - 1
+        kept = keep[self.indices]
+        kept_before = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
+        return VoteMatrix(
+            self.participant_ids,
+            self.statement_ids[keep],
+            kept_before[self.indptr],
+            new_index[self.indices[kept]].astype(np.int32),
+            self.values[kept],
+            self.moderated_out[keep],
+        )
+
     def linear_operator(self, data: np.ndarray, keep: np.ndarray | None = None):
         """An n × m matrix holding ``data`` at the stored votes (or at the votes flagged by ``keep``),
         for matrix products.

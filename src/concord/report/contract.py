@@ -18,7 +18,9 @@ from concord.engine.tallies import Direction
 
 # 2: consensus entries say whether every group takes their side, bridging whether a group opposes it
 # 3: the decisions of the conversation's proposals under its rule
-RESULTS_VERSION = 3
+# 4: proposals judged by groups found from the rest of the deliberation; every outcome with its reason and
+#    sentence, a check's interval of highest density and what would settle it
+RESULTS_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,9 @@ class DecisionCheck:
     verdict: str  # clears, short, unclear, too_few
     role: str
     voters: int
+    at_least: bool = False  # the share must reach the threshold (else exceed it)
+    counted: bool = False  # exact ballots; else a sample, with an interval (90 % of highest density)
+    settle: int | None = None  # unsettled: about how many more voters, split the same way, would settle it
 
 
 @dataclass(frozen=True)
@@ -151,10 +156,24 @@ class ProposalDecision:
     outcome: str  # pass, fail, undecided
     agree: int  # everyone's votes on it
     disagree: int
-    explanation: str
-    majority: str  # what a plain majority of everyone would have said
+    explanation: str  # the outcome in one English sentence (pages compose it in the reader's language)
+    majority: str  # what a plain majority of the votes cast says, counted exactly
     decisive: list[str]  # the groups that carried, vetoed or left it open
     checks: list[DecisionCheck]
+    reason: str = ""  # carried, vetoed, no_majority, short, too_few, cannot_tell, no_groups
+
+
+@dataclass(frozen=True)
+class JudgedBy:
+    """What the opinion groups that judge the proposals were found from: the other statements, never
+    the proposals' own votes (:class:`concord.engine.analysis.Deliberation`). With too little of it there
+    are no opinion groups, only declared ones, and the proposals' votes are counted as ballots."""
+
+    statements: int  # statements besides the proposals
+    voters: int  # participants with at least 7 votes on them
+    grouped: bool  # opinion groups were found from them
+    needed_statements: int  # what it takes to find opinion groups
+    needed_voters: int
 
 
 @dataclass(frozen=True)
@@ -165,6 +184,7 @@ class Decisions:
     rule: str
     parameters: dict[str, Any]
     proposals: list[ProposalDecision]
+    judged_by: JudgedBy | None = None
 
 
 @dataclass(frozen=True)

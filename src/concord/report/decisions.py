@@ -1,35 +1,93 @@
-"""Decisions as published: the outcome of each proposal under a rule, with its explanation, in the
-results contract (``concord decide --json``, the live results of a conversation); and the outcome of a
-proposal across places."""
+"""Decisions as published: the outcome of each proposal under a rule, with its reason and its sentence,
+in the results contract (``concord decide --json``, the live results of a conversation); and the
+outcome of a proposal across places.
+
+Who judges a proposal is never made from that proposal's own votes: the opinion groups come from an
+analysis in which the proposals are ``judged`` (left out of the map and the groups,
+:class:`concord.engine.analysis.Deliberation`). A conversation's proposals are judged by the groups of its
+other statements (:func:`decide_proposals`); an export decided statement by statement has no "other"
+statements to spare, so its statements are cross-fitted: split into ``FOLDS`` folds, each judged by the
+groups found from the other folds (:func:`decide_every_statement`). Where too little deliberation is
+left to find opinion groups, the proposals' votes are ballots and are counted exactly.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from concord.engine.analysis import Analysis
+from concord.engine.analysis import Analysis, AnalysisParams, Deliberation, analyze
 from concord.engine.decisions import Outcome, ProposalVotes, RollupOutcome, Rule
 from concord.engine.decisions.tallied import proposal_votes
+from concord.engine.groups import MIN_CLUSTERED, MIN_VOTES
+from concord.engine.votes import VoteMatrix
 from concord.report import contract
+from concord.report.explain import english, proposal_sentence, rollup_sentence
 from concord.report.opinion_map import group_letter
+
+FOLDS = 5  # cross-fitting an export: each statement judged by groups found without a fifth of them
+
+Partitions = Mapping[str, tuple[np.ndarray, Sequence[str]]]
 
 
 def statement_votes(
-    analysis: Analysis,
-    columns: Sequence[int],
-    declared: Mapping[str, tuple[np.ndarray, Sequence[str]]] | None = None,
+    analysis: Analysis, columns: Sequence[int], declared: Partitions | None = None
 ) -> dict[int, ProposalVotes]:
     """The votes on the statements in these columns of the analysed matrix, by statement id: of everyone,
-    of each opinion group the analysis found (named by letter), and of each declared attribute's groups."""
+    of each opinion group the analysis found (named by letter), and of each declared attribute's groups.
+    Counted as ballots when the analysis judged them with too little deliberation to find any group."""
     opinion = (analysis.groups.labels, [group_letter(g) for g in range(analysis.groups.k)])
-    by_column = proposal_votes(analysis.matrix, columns, opinion, declared)
+    counted = analysis.deliberation is not None and not analysis.deliberation.grouped
+    by_column = proposal_votes(analysis.matrix, columns, opinion, declared, counted=counted)
     ids = analysis.matrix.statement_ids
     return {int(ids[column]): votes for column, votes in by_column.items()}
 
 
-def decisions(rule: Rule, votes: Mapping[int, ProposalVotes], texts: Mapping[int, str]) -> contract.Decisions:
+def decide_proposals(
+    rule: Rule, analysis: Analysis, proposals: Sequence[int], texts: Mapping[int, str], declared: Partitions
+) -> contract.Decisions:
+    """The proposals (statement ids) decided by ``rule`` from an analysis that judged them."""
+    columns = np.flatnonzero(np.isin(analysis.matrix.statement_ids, list(proposals))).tolist()
+    return decisions(rule, statement_votes(analysis, columns, declared), texts, judged_by(analysis.deliberation))
+
+
+def decide_every_statement(
+    rule: Rule,
+    matrix: VoteMatrix,
+    texts: Mapping[int, str],
+    declared: Partitions,
+    params: AnalysisParams | None = None,
+) -> contract.Decisions:
+    """Every statement that is not moderated out decided as a proposal, cross-fitted: the statements
+    split into ``FOLDS`` folds by their rank, each fold judged by the opinion groups found from the
+    others. Deterministic: the folds depend on the statement ids only."""
+    params = params or AnalysisParams(bridging=False)
+    decidable = np.flatnonzero(~matrix.moderated_out)
+    votes: dict[int, ProposalVotes] = {}
+    for fold in range(min(FOLDS, len(decidable))):
+        judged = np.zeros(matrix.shape[1], dtype=bool)
+        judged[decidable[fold::FOLDS]] = True
+        analysis = analyze(matrix, params, judged=judged)
+        votes |= statement_votes(analysis, decidable[fold::FOLDS].tolist(), declared)
+    return decisions(rule, votes, texts)
+
+
+def judged_by(deliberation: Deliberation | None) -> contract.JudgedBy | None:
+    if deliberation is None:
+        return None
+    return contract.JudgedBy(deliberation.statements, deliberation.voters, deliberation.grouped, MIN_VOTES,
+                             MIN_CLUSTERED)  # fmt: skip
+
+
+def decisions(
+    rule: Rule,
+    votes: Mapping[int, ProposalVotes],
+    texts: Mapping[int, str],
+    judged: contract.JudgedBy | None = None,
+) -> contract.Decisions:
     """Each proposal (by statement id) decided by ``rule``, in statement order."""
     return contract.Decisions(
         rule=rule.name,
@@ -38,17 +96,18 @@ def decisions(rule: Rule, votes: Mapping[int, ProposalVotes], texts: Mapping[int
             proposal_decision(statement, texts.get(statement, ""), votes[statement], rule.decide(votes[statement]))
             for statement in sorted(votes)
         ],
+        judged_by=judged,
     )
 
 
 def proposal_decision(statement: int, text: str, votes: ProposalVotes, outcome: Outcome) -> contract.ProposalDecision:
-    return contract.ProposalDecision(
+    decision = contract.ProposalDecision(
         statement=statement,
         text=text,
         outcome=outcome.result,
         agree=votes.everyone.agree,
         disagree=votes.everyone.disagree,
-        explanation=outcome.explanation,
+        explanation="",
         majority=str(outcome.majority),
         decisive=list(outcome.decisive),
         checks=[
@@ -62,19 +121,27 @@ def proposal_decision(statement: int, text: str, votes: ProposalVotes, outcome: 
                 verdict=c.verdict,
                 role=c.role,
                 voters=c.voters,
+                at_least=c.at_least,
+                counted=c.counted,
+                settle=c.settle,
             )
             for c in outcome.checks
         ],
+        reason=outcome.reason,
+    )
+    opinion = [g.name for g in votes.opinion_groups]
+    return replace(
+        decision, explanation=proposal_sentence(decision, outcome.rule, outcome.parameters, english(opinion))
     )
 
 
 def rollup_json(outcome: RollupOutcome) -> dict[str, Any]:
-    """A roll-up across places as plain data: the outcome, every place with its own, and the rule's figures."""
-    return {
+    """A roll-up across places as plain data: the outcome and its sentence, every place with its own,
+    and the rule's figures."""
+    found: dict[str, Any] = {
         "rule": outcome.rule,
         "parameters": outcome.parameters,
         "outcome": outcome.result,
-        "explanation": outcome.explanation,
         "popular_majority": outcome.popular,
         "passing": outcome.passing,
         "failing": outcome.failing,
@@ -94,6 +161,7 @@ def rollup_json(outcome: RollupOutcome) -> dict[str, Any]:
         ],
         "detail": outcome.detail,
     }
+    return {**found, "explanation": rollup_sentence(found, english())}
 
 
 def tally_counts(proposals: Sequence[contract.ProposalDecision]) -> dict[str, int]:

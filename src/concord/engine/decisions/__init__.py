@@ -17,7 +17,7 @@ from concord.engine.decisions.cross_community import ParallelConsent, WeightedMa
 from concord.engine.decisions.double_majority import DoubleMajority
 from concord.engine.decisions.majority import Majority
 from concord.engine.decisions.mutual_veto import MutualVeto
-from concord.engine.decisions.outcome import Check, Outcome, Result
+from concord.engine.decisions.outcome import Check, Outcome, Reason, Result, plain_majority
 from concord.engine.decisions.places import Place, PlaceRule, RollupOutcome, reported
 from concord.engine.decisions.qualified_majority import QualifiedMajority
 from concord.engine.decisions.rule import Param, ProposalVotes, Rule, RuleParameterError
@@ -52,6 +52,7 @@ __all__ = [
     "Place",
     "PlaceRule",
     "ProposalVotes",
+    "Reason",
     "Result",
     "RollupOutcome",
     "Rule",
@@ -60,5 +61,6 @@ __all__ = [
     "Verdict",
     "make_place_rule",
     "make_rule",
+    "plain_majority",
     "reported",
 ]

@@ -1,12 +1,12 @@
 """``concurrent-majority``: a majority inside each declared group (or inside at least ``quota`` of
-them), so that no region or community is outvoted by the others."""
+them), so that no region or community is outvoted by the others: every declared group holds a veto
+(with a quota, any enough of them together)."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from concord.engine.decisions.majority import Majority
-from concord.engine.decisions.outcome import Outcome, Result, check
+from concord.engine.decisions.outcome import Outcome, Reason, Result, check, plain_majority, unsettled
 from concord.engine.decisions.rule import Param, ProposalVotes, Rule
 from concord.engine.decisions.support import Verdict
 
@@ -20,20 +20,21 @@ class ConcurrentMajority(Rule):
     }
 
     def decide(self, votes: ProposalVotes) -> Outcome:
-        plain = Majority().decide(votes).result
+        plain = plain_majority(votes.everyone)
         declared = self._declared(votes)
         if declared is None:
-            return Outcome(self.name, dict(self.values), Result.UNDECIDED, "no declared groups to count", [], [], plain)
+            return Outcome(self.name, dict(self.values), Result.UNDECIDED, Reason.NO_GROUPS, [], [], plain)
         attribute, groups = declared
         checks = [check(group, 0.5, attribute) for group in groups]
         needed = min(self.values["quota"] or len(groups), len(groups))
         clearing = [c.body for c in checks if c.verdict == Verdict.CLEARS]
         possible = [c.body for c in checks if c.verdict != Verdict.SHORT]
         if len(clearing) >= needed:
-            result, decisive = Result.PASS, clearing
+            result, reason, decisive = Result.PASS, Reason.CARRIED, clearing
         elif len(possible) < needed:
-            result, decisive = Result.FAIL, [c.body for c in checks if c.verdict == Verdict.SHORT]
+            result, reason = Result.FAIL, Reason.SHORT
+            decisive = [c.body for c in checks if c.verdict == Verdict.SHORT]
         else:
-            result, decisive = Result.UNDECIDED, [b for b in possible if b not in clearing]
-        explanation = f"a majority in {len(clearing)} of {len(groups)} groups by {attribute}; {needed} needed"
-        return Outcome(self.name, dict(self.values), result, explanation, checks, decisive, plain)
+            decisive = [b for b in possible if b not in clearing]
+            result, reason = Result.UNDECIDED, unsettled([c for c in checks if c.body in decisive])
+        return Outcome(self.name, dict(self.values), result, reason, checks, decisive, plain)

@@ -1,13 +1,15 @@
-"""``consensus``: passes only if, in every opinion group, the share that agrees reaches the threshold;
+"""``consensus``: passes only if, in every opinion group, the share that agrees passes the threshold;
 a single group below it is enough to fail it, and a group whose share the data cannot settle leaves
-it undecided."""
+it undecided. Every opinion group holds a veto. The groups are found from the rest of the deliberation,
+never from the proposal's own votes (:func:`concord.engine.analysis.analyze`'s ``judged``); where there
+are none (a conversation holding only the proposal), the declared groups are the groups, and without
+those everyone is the one group that must agree."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from concord.engine.decisions.majority import Majority
-from concord.engine.decisions.outcome import Outcome, Result, all_of, check
+from concord.engine.decisions.outcome import Outcome, Reason, Result, all_of, check, plain_majority, unsettled
 from concord.engine.decisions.rule import Param, ProposalVotes, Rule
 from concord.engine.decisions.support import Verdict
 
@@ -20,15 +22,16 @@ class Consensus(Rule):
     }
 
     def decide(self, votes: ProposalVotes) -> Outcome:
-        plain = Majority().decide(votes).result
-        if not votes.opinion_groups:
-            return Outcome(self.name, dict(self.values), Result.UNDECIDED, "no opinion groups yet", [], [], plain)
-        checks = [check(group, self.values["threshold"], "every group") for group in votes.opinion_groups]
+        declared = [group for groups in votes.declared.values() for group in groups]
+        bodies = votes.opinion_groups or declared or [votes.everyone]
+        checks = [check(body, self.values["threshold"], "every group") for body in bodies]
         result = all_of(checks)
-        decisive = [c.body for c in checks if c.verdict != Verdict.CLEARS] or [c.body for c in checks]
-        explanation = {
-            Result.PASS: "every opinion group agrees",
-            Result.FAIL: f"short in {', '.join(c.body for c in checks if c.verdict == Verdict.SHORT)}",
-            Result.UNDECIDED: f"cannot tell in {', '.join(decisive)}",
-        }[result]
-        return Outcome(self.name, dict(self.values), result, explanation, checks, decisive, plain)
+        short = [c.body for c in checks if c.verdict == Verdict.SHORT]
+        open_ = [c.body for c in checks if c.verdict != Verdict.CLEARS]
+        if result == Result.PASS:
+            reason, decisive = Reason.CARRIED, [c.body for c in checks]
+        elif result == Result.FAIL:
+            reason, decisive = Reason.SHORT, short
+        else:
+            reason, decisive = unsettled([c for c in checks if c.body in open_]), open_
+        return Outcome(self.name, dict(self.values), result, reason, checks, decisive, plain_majority(votes.everyone))

@@ -3,14 +3,15 @@ shared/docs/decision-rules.md), across the groups of a declared attribute (desig
 
 - ``parallel-consent``: a majority of everyone voting, including a majority of each community;
 - ``weighted-majority``: at least 60 % of everyone voting, including at least 40 % of each community.
+
+Every designated community holds a veto; opinion groups found in the votes hold none.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from concord.engine.decisions.majority import Majority
-from concord.engine.decisions.outcome import Outcome, Result, all_of, check
+from concord.engine.decisions.outcome import Outcome, Reason, Result, all_of, check, plain_majority, unsettled
 from concord.engine.decisions.rule import Param, ProposalVotes, Rule
 from concord.engine.decisions.support import Verdict
 
@@ -21,10 +22,10 @@ class _CrossCommunity(Rule):
     at_least: bool
 
     def decide(self, votes: ProposalVotes) -> Outcome:
-        plain = Majority().decide(votes).result
+        plain = plain_majority(votes.everyone)
         declared = self._declared(votes)
         if declared is None:
-            return Outcome(self.name, dict(self.values), Result.UNDECIDED, "no declared communities", [], [], plain)
+            return Outcome(self.name, dict(self.values), Result.UNDECIDED, Reason.NO_GROUPS, [], [], plain)
         attribute, groups = declared
         wanted = self.values.get("communities")
         communities = [g for g in groups if not wanted or g.name in wanted]
@@ -33,13 +34,16 @@ class _CrossCommunity(Rule):
             *(check(g, self.values["each"], attribute, at_least=self.at_least) for g in communities),
         ]
         result = all_of(checks)
-        decisive = [c.body for c in checks if c.verdict != Verdict.CLEARS] or [c.body for c in checks]
-        explanation = {
-            Result.PASS: f"carried overall and in every community by {attribute}",
-            Result.FAIL: f"short in {', '.join(c.body for c in checks if c.verdict == Verdict.SHORT)}",
-            Result.UNDECIDED: f"cannot tell in {', '.join(decisive)}",
-        }[result]
-        return Outcome(self.name, dict(self.values), result, explanation, checks, decisive, plain)
+        if result == Result.PASS:
+            reason, decisive = Reason.CARRIED, [c.body for c in checks]
+        elif result == Result.FAIL:
+            short = [c for c in checks if c.verdict == Verdict.SHORT]
+            reason = Reason.NO_MAJORITY if short[0].body == votes.everyone.name else Reason.SHORT
+            decisive = [c.body for c in short]
+        else:
+            open_ = [c for c in checks if c.verdict != Verdict.CLEARS]
+            reason, decisive = unsettled(open_), [c.body for c in open_]
+        return Outcome(self.name, dict(self.values), result, reason, checks, decisive, plain)
 
 
 COMMUNITIES = Param(None, "the communities that must consent (all groups of the attribute when not given)", kind=list)

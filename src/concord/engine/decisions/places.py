@@ -60,7 +60,6 @@ class RollupOutcome:
     rule: str
     parameters: dict[str, Any]
     result: Result
-    explanation: str
     places: list[Place]
     passing: list[str]
     failing: list[str]
@@ -107,13 +106,10 @@ class PlaceRule:
         passing = [p.name for p in places if p.result == Result.PASS]
         failing = [p.name for p in places if p.result == Result.FAIL]
         silent = [p.name for p in places if p.result is None]
-        decided = len(places) - len(silent)
-        explanation = f"{result}: {len(passing)} of {len(places)} places pass ({decided} decided)"
         return RollupOutcome(
             self.name,
             dict(self.values),
             result,
-            explanation,
             places,
             passing,
             failing,

@@ -27,9 +27,9 @@ from concord.engine.votes import VoteDataError, build_vote_matrix
 from concord.ledger import events
 from concord.ledger.entries import digest
 from concord.report.contract import RESULTS_VERSION, to_json
+from concord.report.decisions import decide_proposals
 from concord.report.results import conversation_results
 from concord.service.clock import now_ms
-from concord.service.decisions import decide_proposals
 from concord.service.live_analysis.events import EventCache
 from concord.service.log import append, conversation_log_id
 from concord.service.rules import effective_rule
@@ -89,11 +89,13 @@ def compute(inputs: AnalysisInputs, params: AnalysisParams | None = None) -> Com
         matrix = build_vote_matrix(inputs.participant, inputs.statement, inputs.vote, moderated_out_ids=rejected)
     except VoteDataError:
         return None
-    analysis = analyze(matrix, params)
+    proposals = [s.number for s in inputs.statements if s.is_proposal and s.status == StatementStatus.ACCEPTED]
+    analysis = analyze(matrix, params, judged=np.isin(matrix.statement_ids, proposals) if proposals else None)
     texts = {s.number: s.text for s in inputs.statements}
     declared = _declared(inputs, analysis)
     rule = make_rule(inputs.rule["name"], inputs.rule["parameters"])
-    decided = decide_proposals(rule, analysis, inputs.statements, declared)
+    partitions = {name: (found.labels, found.names) for name, found in declared.items()}
+    decided = decide_proposals(rule, analysis, proposals, texts, partitions)
     results = conversation_results(analysis, texts, topic=inputs.topic, declared=declared, decisions=decided)
     return Computed(to_json(results), priorities(analysis), matrix.n_votes)
 
