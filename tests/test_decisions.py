@@ -349,7 +349,7 @@ def test_a_community_still_vetoes_a_ballot():
     proposal = decided.proposals[0]
     assert proposal.outcome == "fail" and proposal.decisive == ["south"], proposal.explanation
     assert proposal.explanation == (
-        "Does not pass: 71 % of \u2068south\u2069 are against, and a group's veto takes more than 60 %."
+        "Does not pass: 71 % of south are against, and a group's veto takes more than 60 %."
     )
 
 

@@ -32,6 +32,11 @@ def section(html: str, element_id: str) -> str:
     return found.group(2)
 
 
+def decisions_part(html: str) -> str:
+    start = html.index('id="decisions-heading"')
+    return html[start : html.index("</section>", start)]
+
+
 def test_a_moderator_marks_proposals_and_chooses_the_rule_on_the_desk(site):
     desk = f"/c/{site.conversation}/moderate"
     decisions = section(page(site.admin.get(desk)), "decisions")
@@ -74,18 +79,22 @@ def test_the_results_page_shows_each_proposal_decided_and_why(site):
     post(site.admin, f"/c/{site.conversation}/proposals/1", proposal="true")
     planted_votes(site)
     html = page(TestClient(site.app).get(f"/c/{site.conversation}/results"))
-    part = html[html.index('id="decisions-heading"') : html.index('id="consensus-heading"')]
+    part = decisions_part(html)
     wells, roads = part.split("<li>")[1:3]
     assert "Wells first" in wells and "Passes" in wells and "A plain majority" not in wells
     # Roads: 24 for, 6 against; the south's 6 against veto it, where a plain majority would pass it.
     assert "Roads first" in roads and "Does not pass" in roads
     assert "A plain majority would say:" in roads and "24 agree, 6 disagree" in roads
     assert re.search(r'class="decisive">\s*<td dir="auto">south \(against\)', roads)
+    assert "Does not pass: 100% of \u2068south\u2069 are against, and a group&#39;s veto takes more than 60%." in roads
+    # Two proposals and nothing else: no opinion groups (its no-voters are no group), ballots counted exactly.
+    assert "No opinion groups judge these proposals: the conversation holds nothing else" in part
+    assert "(0%–" not in part and "(100%–" not in part  # counted ballots carry no interval
 
     dari = TestClient(site.app)
     dari.cookies.set("concord_lang", "fa_AF")
     html = page(dari.get(f"/c/{site.conversation}/results"))
-    part = html[html.index('id="decisions-heading"') : html.index('id="consensus-heading"')]
+    part = decisions_part(html)
     assert "Does not pass" not in part and "Rule:" not in part and "۲۴" in part
 
 
@@ -152,3 +161,34 @@ def test_a_space_sets_the_default_rule_of_the_conversations_below(site):
     assert "no decision rule" in page(refused, 422)
     stranger = TestClient(site.app)
     assert post(stranger, f"/spaces/{site.space_id}/rule", rule="majority").status_code in (401, 403)
+
+
+def test_a_proposal_is_judged_by_the_groups_of_the_rest_and_every_section_prints_the_same_shares(site):
+    """Ten ideas split two planted groups (16 and 8 people); the proposal, all of A for and all of B
+    against, is vetoed by B, in the sentence and the table alike. Every section prints shares from the
+    same counts: B's 100 % against in the table, 100 % / 0 % for what sets B apart (Pol.is's smoothed
+    94 % / 6 % rank them, and are never printed), 100 % in each group for the common ground."""
+    redirected(post(site.admin, f"/c/{site.conversation}/seed", text="\n".join(f"Idea {i}" for i in range(10))), "/c/")
+    redirected(post(site.admin, f"/c/{site.conversation}/seed", text="Share the water by turns", proposals="true"),
+               "/c/")  # fmt: skip
+    leaning = [1] * 5 + [-1] * 5
+    a_rows = [[1, 1, *leaning, 1] for _ in range(16)]
+    b_rows = [[1, 1, *(-v for v in leaning), -1] for _ in range(8)]
+    bulk_votes(site.app, site.conversation, a_rows + b_rows)
+    site.app.state.concord.live.analyse_now(db_id(site.app, site.conversation))
+    html = page(TestClient(site.app).get(f"/c/{site.conversation}/results"))
+    part = decisions_part(html)
+    assert "Opinion groups are found from the 12 statements besides the proposals" in part
+    assert "Does not pass: 100% of group B are against, and a group&#39;s veto takes more than 60%." in part
+    row = re.search(r"<td>Group B \(against\)</td>\s*<td>(\d+)%", part)
+    assert row and row.group(1) == "100"
+    assert "(72%–100%)" in part or re.search(r"\((\d+)%–100%\)", part)  # the share inside its interval
+    # What sets B apart: ideas B is unanimous on and A unanimous against (and seeds all agree on), counted.
+    apart = html[html.index('id="group-1"') :]
+    apart = apart[: apart.index("</article>")]
+    shares = re.findall(r"(\d+)% of this group (?:agree|disagree), (\d+)% of everyone else", apart)
+    assert ("100", "0") in shares and {value for pair in shares for value in pair} <= {"0", "100"}
+    # What every group agrees on: the seeds everyone agreed with, 100 % in each group.
+    common = html[html.index('id="consensus-heading"') :]
+    assert "Group A: 100% agree, 0% disagree" in common and "Group B: 100% agree, 0% disagree" in common
+    assert "94%" not in html and "6%" not in html

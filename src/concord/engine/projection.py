@@ -63,13 +63,16 @@ def centred_votes(matrix: VoteMatrix) -> tuple[object, np.ndarray, np.ndarray]:
 def principal_axes(x, n_components: int, column_energy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Top eigenvectors of XᵀX, with a sign fixed by the data rather than by the solver.
 
-    Lanczos starts from the columns' norms (sqrt of their energy): deterministic, permutation-
-    equivariant, and never orthogonal to the top axis of a non-zero matrix. The sign makes each axis's
-    largest-magnitude loading positive, so permuting participants or statements gives the same axes.
+    Lanczos starts from the columns' norms (sqrt of their energy): deterministic and permutation-
+    equivariant. That start can be orthogonal to the top axis: two factions of equal strength, each
+    agreeing with its own half of the statements, give an axis whose loadings cancel against equal
+    norms. The Krylov space then closes before it holds the votes' energy, and the search goes on from
+    the strongest column it misses (``energy``). The sign makes each axis's largest-magnitude loading
+    positive, so permuting participants or statements gives the same axes.
     """
     m = x.shape[1]
     start = np.sqrt(column_energy) + 1e-12
-    values, vectors = top_eigenpairs(lambda v: x.T @ (x @ v), m, min(n_components, m), start)
+    values, vectors = top_eigenpairs(lambda v: x.T @ (x @ v), m, min(n_components, m), start, energy=column_energy)
     for axis in vectors:
         if axis[np.argmax(np.abs(axis))] < 0:
             axis *= -1
@@ -81,7 +84,13 @@ def principal_axes(x, n_components: int, column_energy: np.ndarray) -> tuple[np.
 
 
 def top_eigenpairs(
-    apply, size: int, count: int, start: np.ndarray, tolerance: float = 1e-9, max_basis: int = 400
+    apply,
+    size: int,
+    count: int,
+    start: np.ndarray,
+    tolerance: float = 1e-9,
+    max_basis: int = 400,
+    energy: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``count`` largest eigenpairs of a symmetric positive semi-definite operator, by Lanczos with
     full reorthogonalisation and Rayleigh–Ritz.
@@ -107,10 +116,33 @@ def top_eigenpairs(
         residual -= basis[:found].T @ (basis[:found] @ residual)  # twice is enough (Kahan–Parlett)
         norm = np.linalg.norm(residual)
         if norm <= 1e-10 * max(float(np.linalg.norm(images[step])), 1e-300):
-            break  # the basis spans an invariant subspace: its Ritz pairs are exact
+            # The basis spans an invariant subspace: its Ritz pairs are exact. It holds every axis
+            # unless the operator's trace (the diagonal ``energy``) is not all captured in it.
+            missed = _missed_column(basis[:found], images[:found], energy)
+            if missed is None:
+                break
+            residual = -basis[:found].T @ basis[:found, missed]
+            residual[missed] += 1.0
+            norm = np.linalg.norm(residual)
         vector = residual / norm
     values, vectors, _ = _ritz(basis[:found], images[:found], count, tolerance)
     return values, vectors
+
+
+def _missed_column(basis: np.ndarray, images: np.ndarray, energy: np.ndarray | None) -> int | None:
+    """The strongest column outside an invariant subspace whose captured energy (the trace of the
+    operator on it) falls short of the whole; None when it holds it all."""
+    if energy is None or len(basis) >= basis.shape[1]:
+        return None
+    total = float(energy.sum())
+    captured = float(np.einsum("ij,ij->", basis, images))
+    if captured >= total * (1 - 1e-9):
+        return None
+    outside = 1.0 - np.einsum("ij,ij->j", basis, basis)  # each unit column's squared distance from the span
+    candidates = np.flatnonzero(outside > 0.5)
+    if len(candidates) == 0:
+        return None
+    return int(candidates[np.lexsort((candidates, -energy[candidates]))[0]])
 
 
 def _ritz(basis: np.ndarray, images: np.ndarray, count: int, tolerance: float):

@@ -28,6 +28,7 @@ class Words:
     number: Callable[[int], str]
     group: Callable[[str], str]  # an opinion group's letter as the reader writes it ("A" → "الف")
     opinion_groups: frozenset[str] = frozenset()  # bodies that are opinion groups (else declared ones)
+    isolate: bool = False  # wrap people's words in direction isolates (a page mixing scripts)
 
     def body(self, name: str) -> str:
         """A body as the sentence names it: everyone, an opinion group, or a declared group's own name."""
@@ -36,7 +37,7 @@ class Words:
             return _("everyone")
         if name in self.opinion_groups:
             return _("group %(name)s") % {"name": self.group(name)}
-        return f"\u2068{name}\u2069"  # people's words, isolated from the sentence's direction
+        return f"\u2068{name}\u2069" if self.isolate else name  # people's words, in their own direction
 
 
 def english(opinion_groups: Sequence[str] = ()) -> Words:

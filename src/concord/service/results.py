@@ -18,7 +18,7 @@ from concord.service.conversations import conversation_by_public_id
 from concord.service.log_views import LogState, conversation_log_state
 from concord.service.participation import find_participant
 from concord.service.wordings import Wordings, wordings
-from concord.states import StatementStatus
+from concord.states import Access, StatementStatus
 from concord.store.models import AnalysisRecord, Conversation, Participant, Statement, Vote, VoteEvent
 
 if TYPE_CHECKING:
@@ -71,6 +71,13 @@ class ResultsForReader:
     your_latest_vote_pending: bool = False  # the reader voted after this analysis ran
     log: LogState | None = None  # the conversation's log now, with its signed checkpoint
     log_size: int = 0  # the results are of the log's first log_size entries
+    accounts_are_cheap: bool = False  # anyone with the link can take part, as often as they make accounts
+
+
+def accounts_are_cheap(conversation: Conversation) -> bool:
+    """Whether one person can take part as many people: anyone with the link may, and so may anyone
+    who names an unsigned external id. Invitation codes and signed ids give one voice per person."""
+    return conversation.access == Access.LINK or (conversation.access == Access.XID and conversation.allow_unsigned_xid)
 
 
 def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader: str = "en") -> ResultsForReader:
@@ -83,6 +90,7 @@ def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader:
         reading = _reader(session, participant, record)
         reading["log"] = conversation_log_state(session, conversation.id)
         reading["log_size"] = record.log_size if record is not None else 0
+        reading["accounts_are_cheap"] = accounts_are_cheap(conversation)
         shown_statements = session.scalar(
             select(func.count(Statement.id)).where(
                 Statement.conversation_id == conversation.id, Statement.status == StatementStatus.ACCEPTED

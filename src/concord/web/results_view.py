@@ -1,6 +1,11 @@
-"""What the results page shows, built from the typed results of the latest analysis: the opinion map
-with the reader marked, each group with what sets it apart, statements every group supports, and how
-declared groups voted; group names in the reader's script."""
+"""What the results page shows, built from the typed results of the latest analysis: the decisions on
+the proposals (each in a sentence, with every group's share drawn against the rule's threshold), the
+opinion map with the reader marked, each group with what sets it apart, statements every group
+supports, and how declared groups voted; group names in the reader's script.
+
+Every share a section prints comes from the same counts (``group_votes``, and the decisions' checks,
+tallied from the same groups) by the same formula: of those who voted for or against, passes apart.
+A section that printed Pol.is's smoothed ranking shares instead would contradict the table beside it."""
 
 from __future__ import annotations
 
@@ -8,10 +13,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from concord.report.contract import Bridging, Consensus, Decisions, DeclaredGroup, Representative
+from concord.report.contract import (
+    Bridging,
+    Consensus,
+    Decisions,
+    DeclaredGroup,
+    JudgedBy,
+    ProposalDecision,
+    Representative,
+)
+from concord.report.decision_bars import share_bar_svg
+from concord.report.explain import EVERYONE, Words, proposal_sentence
 from concord.report.opinion_map import group_colour, opinion_map_svg
 from concord.service.results import ResultsForReader
 from concord.web.i18n import Language, translations
+from concord.web.rendering import environment
 
 MAP_DOTS = 1500  # keeps the results page light on slow networks; the caption says how many are drawn
 SHOWN = 8
@@ -30,22 +46,71 @@ def group_name(group: int, language: Language) -> str:
 
 
 @dataclass(frozen=True)
+class RepresentativeView:
+    """A statement that sets a group apart, with the group's share and everyone else's, counted."""
+
+    entry: Representative
+    group_share: float  # of the group's voters for or against, the share on the entry's side
+    rest_share: float  # the same among the other groups' voters
+
+
+@dataclass(frozen=True)
 class GroupView:
     name: str
     colour: str
     size: int
-    representative: list[Representative]
+    representative: list[RepresentativeView]
     is_yours: bool = False
 
 
 @dataclass(frozen=True)
 class GroupShare:
-    """How one group voted on a statement."""
+    """How one group voted on a statement: shares of those who voted for or against; passes apart."""
 
     name: str
     agree: float
     disagree: float
     seen: int
+    passed: int = 0
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """One body's share on a proposal against its threshold, as the page shows it."""
+
+    name: str  # in the reader's words
+    named_by_people: bool  # a declared group's own name (people's text): printed with dir="auto"
+    against: bool
+    share: float | None
+    low: float
+    high: float
+    threshold: float
+    at_least: bool
+    counted: bool
+    verdict: str
+    decisive: bool
+    voters: int
+    bar: str  # the share drawn against the threshold (SVG)
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    statement: int
+    text: str
+    outcome: str
+    sentence: str  # what was decided and why, in the reader's language
+    agree: int
+    disagree: int
+    majority: str  # what a plain majority of the votes cast says
+    checks: list[CheckView]
+
+
+@dataclass(frozen=True)
+class DecisionsView:
+    rule: str
+    parameters: dict
+    proposals: list[DecisionView]
+    judged_by: JudgedBy | None
 
 
 @dataclass(frozen=True)
@@ -88,8 +153,7 @@ class ResultsView:
     bridging: list[Bridging] = field(default_factory=list)
     declared: list[DeclaredView] = field(default_factory=list)
     your_group: str | None = None
-    decisions: Decisions | None = None
-    body_names: dict[str, str] = field(default_factory=dict)  # a group's letter → its name in the reader's script
+    decisions: DecisionsView | None = None
 
 
 def common_ground(entries: list[Consensus], votes: dict[str, list[list[int]]], names: list[str]) -> CommonGround:
@@ -111,7 +175,7 @@ def _with_group_shares(
             score=entry.score,
             text=entry.text,
             by_group=[
-                GroupShare(name, a / s if s else 0.0, d / s if s else 0.0, s)
+                GroupShare(name, a / (a + d) if a + d else 0.0, d / (a + d) if a + d else 0.0, s, s - a - d)
                 for name, (a, d, s) in zip(names, votes.get(str(entry.statement), []))
             ],
         )
@@ -119,9 +183,86 @@ def _with_group_shares(
     ]
 
 
+def counted_shares(entry: Representative, votes: dict[str, list[list[int]]], group: int) -> RepresentativeView:
+    """A representative statement with the group's share and the other groups' on its side, from the
+    same counts every other section reads (Pol.is's smoothed shares rank them; they are not printed)."""
+    counts = votes.get(str(entry.statement), [])
+    side = 0 if entry.direction == "agree" else 1
+    own = counts[group] if group < len(counts) else [0, 0, 0]
+    rest = [sum(c[i] for g, c in enumerate(counts) if g != group) for i in range(2)]
+    return RepresentativeView(
+        entry,
+        own[side] / (own[0] + own[1]) if own[0] + own[1] else 0.0,
+        rest[side] / (rest[0] + rest[1]) if rest[0] + rest[1] else 0.0,
+    )
+
+
+def reader_words(language: Language, opinion_groups: list[str]) -> Words:
+    """How a decision's sentence is written for this reader: their catalogue, digits and group letters."""
+    catalogue = translations(language.code)
+    filters = environment(language.code).filters
+    letters = {letter: group_name(i, language) for i, letter in enumerate(opinion_groups)}
+    return Words(
+        gettext=catalogue.gettext,
+        ngettext=catalogue.ngettext,
+        percent=filters["pct"],
+        number=filters["num"],
+        group=lambda letter: letters.get(letter, letter),
+        opinion_groups=frozenset(opinion_groups),
+        isolate=True,
+    )
+
+
+def decisions_view(decisions: Decisions, opinion_groups: list[str], language: Language) -> DecisionsView:
+    words = reader_words(language, opinion_groups)
+    gettext = words.gettext
+    rtl = language.direction == "rtl"
+
+    def name(body: str) -> str:
+        if body == EVERYONE:
+            return gettext("Everyone")
+        if body in words.opinion_groups:
+            return gettext("Group %(name)s") % {"name": words.group(body)}
+        return body
+
+    def proposal(decision: ProposalDecision) -> DecisionView:
+        checks = [
+            CheckView(
+                name=name(c.body),
+                named_by_people=c.body != EVERYONE and c.body not in words.opinion_groups,
+                against=c.side == "disagree",
+                share=c.share,
+                low=c.low,
+                high=c.high,
+                threshold=c.threshold,
+                at_least=c.at_least,
+                counted=c.counted,
+                verdict=c.verdict,
+                decisive=c.body in decision.decisive,
+                voters=c.voters,
+                bar=share_bar_svg(c.share, c.low, c.high, c.threshold, against=c.side == "disagree", mirrored=rtl),
+            )
+            for c in decision.checks
+        ]
+        return DecisionView(
+            decision.statement,
+            decision.text,
+            decision.outcome,
+            proposal_sentence(decision, decisions.rule, decisions.parameters, words),
+            decision.agree,
+            decision.disagree,
+            decision.majority,
+            checks,
+        )
+
+    return DecisionsView(
+        decisions.rule, decisions.parameters, [proposal(p) for p in decisions.proposals], decisions.judged_by
+    )
+
+
 def results_view(found: ResultsForReader, language: Language) -> ResultsView:
     results = found.results
-    if results is None or not results.groups:
+    if results is None:
         return ResultsView(available=False)
     gettext = translations(language.code).gettext
     points = results.map
@@ -146,7 +287,7 @@ def results_view(found: ResultsForReader, language: Language) -> ResultsView:
             name=names[i],
             colour=group_colour(g.id),
             size=g.size,
-            representative=g.representative,
+            representative=[counted_shares(r, results.group_votes, i) for r in g.representative],
             is_yours=your_group == g.id,
         )
         for i, g in enumerate(results.groups)
@@ -175,6 +316,7 @@ def results_view(found: ResultsForReader, language: Language) -> ResultsView:
         bridging=[entry for entry in results.bridging if not entry.opposed_by_a_group][:5],
         declared=declared,
         your_group=names[your_group] if your_group is not None else None,
-        decisions=results.decisions,
-        body_names={g.label: name for g, name in zip(results.groups, names)},
+        decisions=decisions_view(results.decisions, [g.label for g in results.groups], language)
+        if results.decisions and results.decisions.proposals
+        else None,
     )
