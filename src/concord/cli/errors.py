@@ -51,6 +51,8 @@ def run_safely(command: Callable[..., Any], *args: Any) -> Any:
         fail(f"a file is not UTF-8 text ({error.reason})")
     except MemoryError:
         fail("not enough memory for this conversation")
+    except OverflowError:  # an exact number from a file (a budget of 1e999) too large for floating point
+        fail("a number in the input is too large to compute with")
     except KeyboardInterrupt:
         print("concord: interrupted", file=sys.stderr)
         raise SystemExit(130) from None

@@ -54,20 +54,25 @@ DECIMAL_POINTS = {".", "\u066b"}  # and the Arabic decimal separator
 
 def parse_money(value: object, what: Label, field: str) -> Fraction:
     """An amount as people type it: any script's digits (۲۵۰۰۰۰۰), thousands separators, a point or the
-    Arabic decimal separator; positive, at most a quadrillion, at most six decimals."""
-    if isinstance(value, bool) or not isinstance(value, str | int | Fraction | Decimal):
-        raise Invalid("%(what)s must be an amount such as 25000 or 1250.50", "not_money", field=field, what=what)
-    text = "".join(
-        str(unicodedata.digit(c)) if c.isdigit() else "." if c in DECIMAL_POINTS else "" if c in GROUPING else c
-        for c in str(value).strip()
-    )
-    try:
-        amount = Fraction(Decimal(text)) if text and text.replace(".", "", 1).isdigit() else None
-    except (InvalidOperation, ValueError):
-        amount = None
+    Arabic decimal separator; positive, at most a quadrillion, at most six decimals. A float is refused
+    (not exact; NaN and infinities among them), and so is text such as "nan" or "1e999"."""
+    amount = None
+    if isinstance(value, str | int | Fraction | Decimal) and not isinstance(value, bool):
+        text = "".join(
+            str(unicodedata.digit(c)) if c.isdigit() else "." if c in DECIMAL_POINTS else "" if c in GROUPING else c
+            for c in str(value).strip()
+        )
+        try:
+            amount = Fraction(Decimal(text)) if text and text.replace(".", "", 1).isdigit() else None
+        except (InvalidOperation, ValueError):
+            amount = None
     if amount is None or amount <= 0 or amount > MONEY_LIMIT or (amount * 10**MONEY_DECIMALS).denominator != 1:
         raise Invalid(
-            "%(what)s must be an amount more than 0, such as 25000 or 1250.50", "not_money", field=field, what=what
+            "%(what)s must be an amount more than 0 and at most %(most)s, such as 25000 or 1250.50",
+            "not_money",
+            field=field,
+            what=what,
+            most=int(MONEY_LIMIT),
         )
     return amount
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from concord.service.accounts import user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.errors import Invalid, Label, NotFound
-from concord.service.rules import effective_rule, validated_rule
+from concord.service.errors import Conflict, Invalid, Label, NotFound
+from concord.service.rules import effective_rule, frozen_rule, own_rule, validated_rule
 from concord.service.spaces import require_moderator, space_by_id, validate_language
 from concord.service.text import checked_text
 from concord.service.xids import new_xid_secret
@@ -30,6 +30,9 @@ MAX_ATTRIBUTES = 5
 ATTRIBUTE_NAME_LENGTH = 40
 MAX_OPTIONS = 50
 OPTION_LENGTH = 80
+# What decides its proposals besides the votes: the rule, and the questions whose answers make the
+# declared groups. A closed conversation's decisions are final, so these are too.
+DECIDING_SETTINGS = frozenset({"decision_rule", "attributes"})
 
 
 @dataclass
@@ -150,17 +153,36 @@ def update_settings(session: Session, user: User | None, conversation: Conversat
     unknown = set(changes) - known
     if unknown:
         raise Invalid("unknown setting(s): %(names)s", names=", ".join(sorted(unknown)))
-    current = ConversationSettings(**{name: getattr(conversation, name) for name in known})
+    stored = {name: getattr(conversation, name) for name in known}
+    stored |= {"attributes": conversation.attributes or [], "decision_rule": own_rule(conversation)}
+    current = ConversationSettings(**stored)
     for name, value in changes.items():
         setattr(current, name, value)
     current.validated()
-    for name in known:
-        setattr(conversation, name, getattr(current, name))
+    changed = {name: getattr(current, name) for name in known if getattr(current, name) != stored[name]}
+    if DECIDING_SETTINGS & set(changed):
+        require_open(conversation)
+    for name, value in changed.items():
+        setattr(conversation, name, value)
     return conversation
 
 
+def require_open(conversation: Conversation) -> None:
+    """Refuse what would change a closed conversation's decisions (votes, answers, its rule, which
+    statements are proposals): they are final until a moderator reopens it."""
+    if not conversation.is_open:
+        raise Conflict("this conversation is closed", "conversation_closed")
+
+
 def set_open(session: Session, user: User | None, conversation: Conversation, is_open: bool) -> Conversation:
+    """Closing keeps the rule in force with the conversation when it has none of its own (a space's
+    rule changed later must not change its decisions); reopening drops the rule kept so, and the
+    conversation follows its space's rule again."""
     require_moderator(session, user, conversation.space)
+    if not is_open and conversation.is_open and not conversation.decision_rule:
+        conversation.decision_rule = frozen_rule(conversation)
+    elif is_open and conversation.decision_rule and own_rule(conversation) is None:
+        conversation.decision_rule = None
     conversation.is_open = is_open
     conversation.closed_ms = None if is_open else now_ms()
     return conversation
@@ -250,7 +272,8 @@ def change_settings(runtime: Runtime, caller: Caller, public_id: str, changes: d
 
 
 def open_or_close(runtime: Runtime, caller: Caller, public_id: str, is_open: bool) -> ConversationDetail:
-    """Closing stops votes, statements and joins; results stay readable. Reopening resumes them."""
+    """Closing stops votes, statements, joins and answers, and fixes what decides its proposals (its
+    decisions are final); results stay readable. Reopening resumes them."""
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
         set_open(session, user_of(session, caller), conversation, is_open)

@@ -14,7 +14,7 @@ from concord.engine.routing import priority
 from concord.service.accounts import user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.conversations import conversation_by_public_id, lock_for_writing, take_number
+from concord.service.conversations import conversation_by_public_id, lock_for_writing, require_open, take_number
 from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound, Unauthorized
 from concord.service.ratelimit import JOINS, RateLimiter
 from concord.service.secrets import instance_secret
@@ -192,7 +192,9 @@ def _claim_invitation(session: Session, conversation: Conversation, code: str | 
 
 
 def set_attributes(conversation: Conversation, participant: Participant, attributes: dict) -> None:
-    """Declared attributes (e.g. region), checked against the options the conversation offers."""
+    """Declared attributes (e.g. region), checked against the options the conversation offers. They make
+    the declared groups that decide its proposals, so a closed conversation's answers are final."""
+    require_open(conversation)
     if not isinstance(attributes, dict):
         raise Invalid('attributes must be an object such as {"region": "north"}')
     offered = {a["name"]: a["options"] for a in conversation.attributes or []}

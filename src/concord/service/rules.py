@@ -1,6 +1,10 @@
 """Which rule decides a conversation's proposals: its own, else the nearest one set on a space above it
 (a space's rule is the default of everything below it), else mutual veto. Stored as
-``{"name", "parameters"}`` after the engine accepted them."""
+``{"name", "parameters"}`` after the engine accepted them.
+
+A closed conversation's decisions are final, so the rule in force when it closed stays with it: one it
+had from a space is stored on it at closing, marked ``frozen`` (every parameter written out), and
+dropped when it reopens, when it follows its space again."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from concord.store.models import Conversation, Space
 
 # Concord's default: a majority, unless some group opposes it (no group can be overruled on a vital matter).
 DEFAULT_RULE: dict[str, Any] = {"name": "mutual-veto", "parameters": {}}
+FROZEN = "frozen"  # marks a rule a conversation kept from its space when it closed
 
 
 def validated_rule(spec: Any) -> dict[str, Any]:
@@ -43,14 +48,29 @@ class RuleInForce:
 
     name: str
     parameters: dict[str, Any]  # every parameter, defaults included
-    set_on: str  # "conversation", "space" (this one), "above" (a space above) or "default"
+    set_on: str  # "conversation", "space" (this one), "above" (a space above), "default", or "closing" (kept)
     space: Space | None = None  # the space it was set on, when it was
 
 
 def rule_of_conversation(conversation: Conversation) -> RuleInForce:
-    if conversation.decision_rule:
-        return _in_force(conversation.decision_rule, "conversation")
+    stored = conversation.decision_rule
+    if stored:
+        return _in_force(stored, "closing" if stored.get(FROZEN) else "conversation")
     return rule_of_space(conversation.space)
+
+
+def own_rule(conversation: Conversation) -> dict[str, Any] | None:
+    """The rule chosen for this conversation, if any; not one it kept from its space when it closed."""
+    stored = conversation.decision_rule
+    return None if not stored or stored.get(FROZEN) else stored
+
+
+def frozen_rule(conversation: Conversation) -> dict[str, Any]:
+    """What a conversation without a rule of its own stores when it closes: the rule in force from its
+    space, with every parameter's value, so that a space's rule (or the default) changed after the
+    closing leaves its decisions as they were."""
+    rule = rule_of_space(conversation.space)
+    return {"name": rule.name, "parameters": rule.parameters, FROZEN: True}
 
 
 def rule_of_space(space: Space | None) -> RuleInForce:

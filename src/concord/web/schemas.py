@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import math
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
 from concord.engine.decisions import PLACE_RULES, RULES
 from concord.report.contract import ConversationResults
@@ -15,6 +27,7 @@ from concord.service.budgets import CURRENCY_LENGTH as BUDGET_CURRENCY_LENGTH
 from concord.service.budgets import DESCRIPTION_LENGTH as BUDGET_DESCRIPTION_LENGTH
 from concord.service.budgets import LOCATION_LENGTH as BUDGET_LOCATION_LENGTH
 from concord.service.budgets import MAX_PROJECTS as BUDGET_MAX_PROJECTS
+from concord.service.budgets import MONEY_LIMIT
 from concord.service.budgets import NAME_LENGTH as BUDGET_NAME_LENGTH
 from concord.service.conversations import (
     ATTRIBUTE_NAME_LENGTH,
@@ -28,12 +41,21 @@ from concord.service.conversations import (
 from concord.service.invitations import CODE_LENGTH, MAX_PER_REQUEST
 from concord.service.moderation import REASON_LENGTH
 from concord.service.participation import XID_MAX_LENGTH
+from concord.service.rollups import MAX_TRANSLATIONS as MAX_PROPOSAL_TRANSLATIONS
 from concord.service.rollups import PROPOSAL_LENGTH
 from concord.service.spaces import DESCRIPTION_LENGTH as SPACE_DESCRIPTION_LENGTH
 from concord.service.spaces import NAME_LENGTH, SLUG_LENGTH
 from concord.service.translations import LENGTHS as TRANSLATION_LENGTHS
 from concord.service.xids import XID_TOKEN_LENGTH
-from concord.states import Access, Moderation, StatementStatus, Translated, TranslationStatus, VoteChoice
+from concord.states import (
+    Access,
+    BlocVerdict,
+    Moderation,
+    StatementStatus,
+    Translated,
+    TranslationStatus,
+    VoteChoice,
+)
 from concord.store.models import LANGUAGE_TAG_LENGTH, MAX_ID
 
 UNSIGNED_XID = (
@@ -41,7 +63,11 @@ UNSIGNED_XID = (
     "id could then vote as them. Off unless a moderator accepts that risk."
 )
 TRANSLATION_LIMITS = ", ".join(f"{subject} {limit:,} characters" for subject, limit in TRANSLATION_LENGTHS.items())
-RowId = Annotated[int, Field(strict=True, ge=0, le=MAX_ID, description="A row id or statement number.")]
+RowId = Annotated[
+    int,
+    Field(strict=True, ge=0, le=MAX_ID, description="A row id or statement number."),
+    BeforeValidator(lambda value: _finite(value, 0, MAX_ID)),  # runs first; in lists too (a ballot's projects)
+]
 
 
 def text(limit: int, description: str | None = None) -> Any:
@@ -69,16 +95,58 @@ def _storable(value: Any) -> Any:
     return value
 
 
+def _shown(number: float) -> str:
+    return f"{number:,}" if float(number).is_integer() else f"{number:g}"
+
+
+def _finite(value: Any, low: float | None = None, high: float | None = None) -> Any:
+    """Python's json reads NaN, Infinity and -Infinity (and 1e999 as infinity), which are no numbers a
+    field takes: refused with the field's limits. Pydantic's own message leaves them out ("finite
+    number"), or, for NaN, which compares false with everything, names a misleading one."""
+    if isinstance(value, float) and not math.isfinite(value):
+        limits = ""
+        if low is not None:
+            limits = f" from {_shown(low)} to {_shown(high)}" if high is not None else f" of at least {_shown(low)}"
+        elif high is not None:
+            limits = f" of at most {_shown(high)}"
+        context = {"limits": limits, "value": str(value)}
+        raise PydanticCustomError("finite_number", "must be a number{limits}, not {value}", context)
+    return value
+
+
+def _limits(field: FieldInfo) -> tuple[float | None, float | None]:
+    """The range a field declares (ge/gt, le/lt), as the OpenAPI spec states it: on the field, or on the
+    number type it may hold (``StatementLength | None``)."""
+    constraints = list(field.metadata)
+    for member in get_args(field.annotation):
+        for extra in get_args(member)[1:] if get_origin(member) is Annotated else ():
+            constraints += getattr(extra, "metadata", [extra])
+    low = high = None
+    for constraint in constraints:  # annotated_types.Ge, Gt, Le, Lt
+        low = getattr(constraint, "ge", getattr(constraint, "gt", low))
+        high = getattr(constraint, "le", getattr(constraint, "lt", high))
+    return low, high
+
+
 class Strict(BaseModel):
     """Request bodies: unknown fields refused, every text storable and within its limit; numbers are
-    strict (``false`` is not statement 0)."""
+    strict (``false`` is not statement 0) and finite: NaN and infinities are refused, with the field's
+    limits where it declares them (nested floats without a validator of their own get pydantic's
+    "finite number")."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
     def _text_is_storable(cls, value: Any) -> Any:
         return _storable(value)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _number_is_finite(cls, value: Any, info: ValidationInfo) -> Any:
+        """A field without limits is left to its type: an amount's own refusal, else pydantic's."""
+        low, high = _limits(cls.model_fields[info.field_name]) if info.field_name else (None, None)
+        return value if low is None and high is None else _finite(value, low, high)
 
 
 class LoginIn(Strict):
@@ -100,7 +168,8 @@ class SpaceIn(Strict):
     description: str = Field("", max_length=SPACE_DESCRIPTION_LENGTH)
 
 
-RuleParameter = float | int | str | list[str]
+# NaN and infinities pass here: the engine refuses them with the rule's own limits for the parameter.
+RuleParameter = Annotated[float, Field(allow_inf_nan=True)] | int | str | list[str]
 
 
 def _one_of(names: Any, what: str) -> Any:
@@ -243,7 +312,10 @@ class ConversationOut(BaseModel):
     attributes: list[Attribute]
     allow_unsigned_xid: bool
     decision_rule: dict | None = Field(description="Its own rule, if set.")
-    effective_rule: dict = Field(description="The rule that decides its proposals: its own, else a space's above.")
+    effective_rule: dict = Field(
+        description="The rule that decides its proposals: its own, else a space's above; once it is closed, "
+        "the one in force when it closed."
+    )
     statements: int
     participants: int
     votes: int
@@ -325,13 +397,51 @@ class PoImportOut(BaseModel):
     written_in_it: int = Field(description="Entries for texts written in this language: nothing to translate.")
 
 
+ProposalTranslation = Annotated[str, Field(max_length=TRANSLATION_LENGTHS[Translated.STATEMENT])]
+
+
 class ProposalIn(Strict):
     proposal: bool = Field(description="True: decided by the conversation's rule; false: a statement again.")
 
 
 class SpaceProposalIn(Strict):
+    """A proposal put to every space below; each space at the bottom gets a conversation holding it,
+    set as this says (the proposal is its topic; nothing is added to it). Invitation codes are made by
+    each place's moderators for its own conversation (POST /api/conversations/{id}/invitations)."""
+
     text: str = Field(max_length=PROPOSAL_LENGTH)
-    rule: PlaceRuleIn
+    rule: PlaceRuleIn = Field(description="How the places' outcomes roll up.")
+    language: Language | None = Field(
+        None, description="The language it is written in; guessed from its script if left out."
+    )
+    translations: dict[Language, ProposalTranslation] = Field(
+        default_factory=dict,
+        max_length=MAX_PROPOSAL_TRANSLATIONS,
+        description="The proposal in other languages, by language tag: accepted at once as translations of "
+        "its statement and topic in every place's conversation.",
+    )
+    decision_rule: DecisionRuleIn | None = Field(
+        None, description="The rule of each place's conversation; none: each place's own (from its spaces)."
+    )
+    moderation: Moderation = Field(
+        Moderation.POST, description="Of participants' statements: pre (a moderator accepts each) or post."
+    )
+    participants_can_write: bool = True
+    access: Access = Field(
+        Access.LINK,
+        description="Who may take part in each place: link (anyone with the link), invite (one-time codes, "
+        "which each place's moderators make) or xid (members of an embedding site, signed with each "
+        "conversation's own key).",
+    )
+    allow_unsigned_xid: bool = Field(False, description=UNSIGNED_XID)
+    max_statement_length: StatementLength | None = Field(
+        None, description="At least the proposal's length; none: 140, or the proposal's length if longer."
+    )
+    attributes: list[Attribute] = Field(
+        default_factory=list,
+        max_length=MAX_ATTRIBUTES,
+        description="Questions asked of participants in every place; their answers become declared groups.",
+    )
 
 
 class TallyIn(Strict):
@@ -364,6 +474,11 @@ class RollupOut(BaseModel):
     silent: list[str]
     undecided: list[str]
     places: list[PlaceOut]
+    language: str | None = Field(None, description="The language the proposal is written in.")
+    translations: dict[str, str] = Field(
+        default_factory=dict,
+        description="Its accepted translations by language, as the places' conversations hold them.",
+    )
 
 
 class ModerationIn(Strict):
@@ -371,14 +486,32 @@ class ModerationIn(Strict):
     reason: str = Field("", max_length=REASON_LENGTH)
 
 
+class BlocDecisionIn(Strict):
+    """A moderator's verdict on accounts suspected of acting as one bloc (``results.blocs``)."""
+
+    participants: list[Annotated[int, Field(ge=0, lt=2**31)]] = Field(
+        min_length=2, max_length=100_000, description="The accounts' participant numbers."
+    )
+    verdict: BlocVerdict = Field(description="real: real people, each counted; coordinated: counted once.")
+    reason: str = Field(min_length=1, max_length=REASON_LENGTH, description="Published in the moderation log.")
+
+
+class BlocDecisionOut(BaseModel):
+    participants: list[int]
+    verdict: BlocVerdict
+    reason: str
+    time_ms: int
+
+
 class LogEntryOut(BaseModel):
-    kind: Literal["statement", "translation"] = "statement"
+    kind: Literal["statement", "translation", "bloc"] = "statement"
     statement: int | None = Field(
-        description="The statement's number (null for a translation of the topic or description)."
+        description="The statement's number (null for a translation of the topic or description, and a bloc)."
     )
     subject: Translated = Field(Translated.STATEMENT, description="What a translation translates.")
     language: str | None = Field(None, description="A translation's language.")
-    status: StatementStatus | TranslationStatus
+    accounts: int | None = Field(None, description="How many accounts a verdict on a suspected bloc is about.")
+    status: StatementStatus | TranslationStatus | BlocVerdict
     reason: str
     time_ms: int
     text: str | None = Field(description="The text, while it is shown.")
@@ -512,8 +645,23 @@ SpaceDetail.model_rebuild()
 
 # --- budgets ---------------------------------------------------------------------------------------
 
+
+def _exact_amount(value: Any) -> Any:
+    """A JSON number with a fraction or an exponent is a float, not an exact amount (NaN and 1e999 among
+    them): refused with what an amount is."""
+    if isinstance(value, float):
+        raise PydanticCustomError(
+            "not_money",
+            'an amount is a whole number or a decimal text such as "1250.50", more than 0 and at most {most}, '
+            "not {value}",
+            {"most": _shown(int(MONEY_LIMIT)), "value": str(value)},
+        )
+    return value
+
+
 Money = Annotated[
     str | StrictInt,
+    BeforeValidator(_exact_amount),
     Field(description='An exact amount: a whole number, or a decimal text such as "1250.50" (at most 6 decimals).'),
 ]
 
@@ -622,9 +770,12 @@ class BallotOut(BaseModel):
     updated_ms: int
 
 
+Share = Annotated[float, Field(ge=0, le=1), BeforeValidator(lambda value: _finite(value, 0, 1))]
+
+
 class SplitIn(Strict):
     mode: Literal["equal", "population", "weight", "formula"]
-    parts: dict[Literal["equal", "population", "weight"], float] | None = Field(
+    parts: dict[Literal["equal", "population", "weight"], Share] | None = Field(
         None, description='For a formula: shares adding up to 1, e.g. {"equal": 0.2, "population": 0.8}.'
     )
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -35,21 +36,30 @@ class ProposalVotes:
 
 
 def checked_parameters(rule: str, declared: dict[str, Param], given: dict[str, Any]) -> dict[str, Any]:
-    """The rule's parameters: the given values within their declared ranges, defaults for the rest."""
+    """The rule's parameters: the given values within their declared ranges, defaults for the rest.
+    NaN compares false with everything, so it would pass a range check: a number must be finite first
+    (JSON bodies and ``float("nan")`` bring NaN and infinities)."""
     unknown = set(given) - set(declared)
     if unknown:
         raise RuleParameterError(f"{rule} takes no parameter {', '.join(sorted(unknown))}")
     values: dict[str, Any] = {}
     for name, param in declared.items():
-        value = given.get(name, param.default)
-        if value is not None and param.kind in (int, float):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise RuleParameterError(f"{rule}: {name} must be a number")
+        value = values[name] = given.get(name, param.default)
+        if value is None:
+            continue
+        if param.kind in (int, float):
+            low = f"{param.low:g}" if param.low is not None else "-inf"
+            high = f"{param.high:g}" if param.high is not None else "inf"
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise RuleParameterError(f"{rule}: {name} must be a number between {low} and {high}, not {value!r}")
             if (param.low is not None and value < param.low) or (param.high is not None and value > param.high):
-                raise RuleParameterError(f"{rule}: {name} must be between {param.low:g} and {param.high:g}")
-        if value is not None and param.choices and value not in param.choices:
+                raise RuleParameterError(f"{rule}: {name} must be between {low} and {high}")
+        if param.choices and value not in param.choices:
             raise RuleParameterError(f"{rule}: {name} must be one of {', '.join(param.choices)}")
-        values[name] = value
+        words = isinstance(value, list) and all(isinstance(word, str) for word in value)
+        if (param.kind is str and not isinstance(value, str)) or (param.kind is list and not words):
+            kind = "a text" if param.kind is str else "a list of texts"
+            raise RuleParameterError(f"{rule}: {name} must be {kind}, not {value!r}")
     return values
 
 

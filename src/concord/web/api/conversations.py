@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from concord.service import conversations, exchange
 from concord.service.conversations import ConversationDetail, ConversationSettings
+from concord.service.rules import own_rule
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, runtime
@@ -34,7 +35,7 @@ def conversation_out(detail: ConversationDetail) -> dict:
         "max_statement_length": conversation.max_statement_length,
         "attributes": conversation.attributes or [],
         "allow_unsigned_xid": conversation.allow_unsigned_xid,
-        "decision_rule": conversation.decision_rule,
+        "decision_rule": own_rule(conversation),  # not one kept from its space at closing
         "effective_rule": detail.effective_rule,
         "statements": counts.statements,
         "participants": counts.participants,

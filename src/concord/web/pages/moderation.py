@@ -100,7 +100,11 @@ def seed(request: Request, conversation_id: str, text: str = Form(...), proposal
 @router.post("/c/{conversation_id}/proposals/{number}")
 def mark_proposal(request: Request, conversation_id: str, number: int, proposal: bool = Form(...)) -> Response:
     """Make a shown statement a proposal, decided by the conversation's rule, or a statement again."""
-    decisions.mark_proposal(runtime(request), caller(request), conversation_id, number, proposal)
+    try:
+        decisions.mark_proposal(runtime(request), caller(request), conversation_id, number, proposal)
+    except ServiceError as error:
+        form = refused(request, "proposals", error, {})
+        return _refused_on_desk(request, conversation_id, form, error.status)
     return see_other(with_query(f"/c/{conversation_id}/moderate", notice="saved") + "#decisions")
 
 
