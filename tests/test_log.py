@@ -354,3 +354,20 @@ def test_an_imported_polis_conversation_enters_the_log_and_verifies(site, tmp_pa
     assert entry["participants"] == imported["participants"] and imported["votes"] <= source_events
     checked = verify_export(folder)
     assert checked.votes == source_events and checked.analysis is not None  # analysed on import
+
+
+def test_a_spaces_new_rule_is_logged_in_every_conversation_that_follows_it(site, tmp_path):
+    """A conversation made without a rule of its own stores JSON null; its space's new rule is its rule
+    in force, so the change is an entry of its log and the export still recomputes (it once was not)."""
+    c = site.conversation
+    people = [site.person() for _ in range(6)]
+    for i, person in enumerate(people):
+        ok(person.vote(1, "agree" if i else "disagree"), 201)
+    ok(site.admin.post(f"/api/conversations/{c}/statements/1/proposal", json={"proposal": True}, headers=site.headers))
+    ok(site.admin.put(f"/api/spaces/{site.spaces['/a']['id']}/decision-rule", json={"rule": {"name": "consensus"}},
+                      headers=site.headers))  # fmt: skip
+    site.app.state.concord.live.analyse_now(db_id(site.app, c))
+    folder = export(site, c, tmp_path)
+    logged = [json.loads(line) for line in entries(folder)]
+    assert [e for e in logged if e["type"] == "conversation"][-1]["rule"]["name"] == "consensus"
+    assert verify_export(folder).analysis

@@ -103,9 +103,11 @@ def _parameters(given: list[str], declared: dict) -> dict:
         name, sep, value = item.partition("=")
         if not sep or not name:
             fail(f"--param {item!r}: write it as NAME=VALUE, e.g. --param threshold=0.7")
-        kind = declared[name].kind if name in declared else str
+        param = declared.get(name)
+        kind = param.kind if param is not None else str
         try:
             parsed[name] = kind(value) if kind in (int, float) else value.split(",") if kind is list else value
         except ValueError:
-            fail(f"--param {name}: {value!r} is not a number")
+            limits = f" from {param.low:g} to {param.high:g}" if param is not None and param.low is not None else ""
+            fail(f"--param {name}: {value!r} is not a number{limits}")
     return parsed

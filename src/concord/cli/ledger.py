@@ -111,6 +111,8 @@ def witness(
     log whose history was rewritten, cut or re-signed, and exits 1 if there is one."""
     from concord.service.witness import witness as check
 
+    if every is not None and not 1 <= every <= 86_400:  # NaN fails this too
+        fail("--every is a number of seconds from 1 to 86400")
     while True:
         report = run_safely(check, lambda path: _get(server, path), state)
         print(f"{report.seen} logs: {report.new} new, {report.grew} grew, {len(report.alarms)} inconsistent")

@@ -4,6 +4,7 @@ connectivity): a CSV of ``space,weight,agree,disagree[,population]`` rows, a hea
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 from concord.engine.decisions import Place, reported
@@ -31,6 +32,8 @@ def read_tallies(path: str | Path) -> list[Place]:
                 raise InputFileError(
                     f"{path}, line {line}: weight, agree, disagree and population are numbers"
                 ) from None
+            if not all(math.isfinite(number) for number in (weight, population or 0.0)):
+                raise InputFileError(f"{path}, line {line}: weight and population are finite numbers")
             if min(weight, agree, disagree, population or 0) < 0:
                 raise InputFileError(f"{path}, line {line}: numbers cannot be negative")
             if any(p.name == cells[0] for p in places):

@@ -22,6 +22,7 @@ from concord.service.log import append, conversation_log_id, new_conversation_lo
 from concord.service.rules import rule_of_conversation
 from concord.states import Translated
 from concord.store.models import (
+    BlocDecision,
     Budget,
     BudgetBallot,
     BudgetProject,
@@ -57,6 +58,7 @@ LOGGED: dict[type, frozenset[str]] = {  # the columns whose change is an entry
     ModerationEvent: frozenset(),  # only new ones
     Translation: frozenset({"text", "original", "status", "language"}),
     TranslationDecision: frozenset(),
+    BlocDecision: frozenset(),  # only new ones
     Budget: frozenset(
         {"name", "description", "amount", "currency", "ballot", "opens_ms", "closes_ms", "parent_id", "split", "meta"}
     ),
@@ -167,11 +169,13 @@ def _space(entries: _Entries, space: Space, kind: str) -> None:
             select(Conversation)
             .join(Space, Space.id == Conversation.space_id)
             .where((Space.path == space.path) | Space.path.startswith(space.path.rstrip("/") + "/"))
-            .where(Conversation.decision_rule.is_(None))
             .order_by(Conversation.id)
         )
-        for conversation in below:  # their rule in force changed with their space's
-            _conversation(entries, conversation, "rule")
+        # Those without a rule of their own (SQL NULL, or the JSON null a JSON column stores for None):
+        # their rule in force changed with their space's.
+        for conversation in below:
+            if not conversation.decision_rule:
+                _conversation(entries, conversation, "rule")
 
 
 def _conversation(entries: _Entries, conversation: Conversation, kind: str) -> None:
@@ -263,6 +267,11 @@ def _translation_decision(entries: _Entries, decision: TranslationDecision, kind
     entries.to(("conversation", conversation_id), entry)
 
 
+def _bloc(entries: _Entries, decision: BlocDecision, kind: str) -> None:
+    entry = events.bloc(entries.time, list(decision.participants), str(decision.verdict), decision.reason)
+    entries.to(("conversation", decision.conversation_id), entry)
+
+
 def _budget(entries: _Entries, budget: Budget, kind: str) -> None:
     parent = None
     if budget.parent_id is not None:
@@ -344,6 +353,7 @@ BUILDERS: dict[type, Callable[[_Entries, Any, str], None]] = {
     ModerationEvent: _moderation,
     Translation: _translation,
     TranslationDecision: _translation_decision,
+    BlocDecision: _bloc,
     Budget: _budget,
     BudgetProject: _project,
     BudgetBallot: _ballot,
