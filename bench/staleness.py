@@ -49,18 +49,21 @@ def one(participants: int, votes: int, statements: int, rate: int) -> dict:
     cache.participant.append(made.participant.astype(np.int64))
     cache.statement.append(made.statement.astype(np.int64))
     cache.vote.append(made.vote.astype(np.int64))
+    cache.time.append(np.arange(len(made.vote), dtype=np.int64) * 10)  # a vote every 10 ms
     increment = rate * int(MAX_DELAY)
     started = time.perf_counter()
     cache.participant.append(np.random.default_rng(1).integers(0, participants, increment))
     cache.statement.append(np.random.default_rng(2).integers(0, statements, increment))
     cache.vote.append(np.random.default_rng(3).integers(-1, 2, increment))
-    participant, statement, vote = cache.columns()
+    cache.time.append(10 * (len(made.vote) + np.arange(increment, dtype=np.int64)))
+    participant, statement, vote, times = cache.columns()
     read = time.perf_counter() - started
     inputs = AnalysisInputs(
         log_size=len(vote) + statements + 1,
         participant=participant,
         statement=statement,
         vote=vote,
+        time=times,
         statements=[StatementState(n, f"Statement {n}", StatementStatus.ACCEPTED, False) for n in range(statements)],
         topic="A national dialogue",
         questions=[],

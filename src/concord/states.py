@@ -33,6 +33,14 @@ class Access(StrEnum):
     XID = "xid"  # members of an embedding site, by the external id it passes
 
 
+class BlocVerdict(StrEnum):
+    """A moderator's decision on accounts suspected of acting as one bloc (they vote alike and arrived
+    together): counted once until then."""
+
+    REAL = "real"  # real people who happen to agree: each counted
+    COORDINATED = "coordinated"  # one bloc: counted once, no longer only suspected
+
+
 class VoteChoice(StrEnum):
     """A participant's answer to a statement; ``score`` is what the vote matrix holds (Pol.is's sign
     convention as exported: agree +1, disagree −1, pass 0)."""

@@ -4,7 +4,7 @@ description all agree. :mod:`concord.service.replay` reads them back.
 
 A conversation's log (its budget's included) holds ``log`` (always entry 0), ``conversation``,
 ``participant``, ``statement``, ``moderation``, ``translation``, ``translation-decision``, ``vote``,
-``import``, ``budget``, ``project``, ``project-removed``, ``ballot`` and ``outcome`` entries; a space's
+``bloc``, ``import``, ``budget``, ``project``, ``project-removed``, ``ballot`` and ``outcome`` entries; a space's
 log ``log``, ``space``, ``proposal`` and ``tally`` entries. A snapshot type (``conversation``,
 ``participant``, ``statement``, ``translation``, ``budget``, ``project``, ``ballot``, ``space``) holds
 the whole of what it describes after the change, so a reader applies it by replacing. Participants and
@@ -123,6 +123,12 @@ def translation_decision(time: int, number: int, status: str, reason: str) -> En
 def vote(time: int, participant: int, statement: int, value: int) -> Entry:
     """``vote``: 1 agree, -1 disagree, 0 pass (the export's signs); ``time`` is when it was cast."""
     return {"type": "vote", "time": time, "participant": participant, "statement": statement, "vote": value}
+
+
+def bloc(time: int, participants: list[int], verdict: str, reason: str) -> Entry:
+    """A moderator's decision on accounts suspected of acting as one bloc: ``real`` (each counted) or
+    ``coordinated`` (counted once), with the reason."""
+    return {"type": "bloc", "time": time, "participants": participants, "verdict": verdict, "reason": reason}
 
 
 def imported(time: int, source: str, files: dict[str, str], counts: dict[str, int]) -> Entry:

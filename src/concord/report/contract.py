@@ -198,6 +198,18 @@ class OpinionMap:
     labels: list[str]
 
 
+@dataclass(frozen=True)
+class SuspectedBloc:
+    """Accounts that voted (near-)identically on the statements and arrived together
+    (:mod:`concord.engine.blocs`): counted as one participant until a moderator says they are real people."""
+
+    participants: list[int]  # their numbers, first to arrive first (the one whose votes count)
+    agreement: float  # the share of its members' votes that follow its line (their most common vote)
+    statements: int  # statements its members typically voted on
+    arrival_span_ms: int | None  # from the first to arrive to the last; None when times are unknown
+    verdict: str | None = None  # "coordinated" once a moderator confirmed it; None while only suspected
+
+
 @dataclass(frozen=True, kw_only=True)
 class ConversationResults(AnalysisResults):
     """The live analysis of a conversation: the analysis, each declared attribute's comparison and the
@@ -207,6 +219,8 @@ class ConversationResults(AnalysisResults):
     declared: dict[str, Comparison] = field(default_factory=dict)
     map: OpinionMap
     decisions: Decisions | None = None
+    blocs: list[SuspectedBloc] = field(default_factory=list)  # each counted once in everything above
+    decisions_if_real: Decisions | None = None  # the decisions with every bloc's accounts each counted
 
 
 def to_json(value: Any) -> Any:

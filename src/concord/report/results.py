@@ -30,6 +30,8 @@ def conversation_results(
     topic: str,
     declared: Mapping[str, GroupComparison],
     decisions: contract.Decisions | None = None,
+    blocs: list[contract.SuspectedBloc] | None = None,
+    decisions_if_real: contract.Decisions | None = None,
 ) -> contract.ConversationResults:
     """What the live analysis stores for a conversation: the analysis, one comparison per declared
     attribute (e.g. region), the opinion map, and the decisions of its proposals."""
@@ -38,6 +40,8 @@ def conversation_results(
         declared={name: comparison(analysis, found, texts) for name, found in declared.items()},
         map=opinion_map(analysis),
         decisions=decisions,
+        blocs=blocs or [],
+        decisions_if_real=decisions_if_real,
     )
 
 

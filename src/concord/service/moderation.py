@@ -20,8 +20,9 @@ from concord.service.spaces import moderates, require_moderator
 from concord.service.statements import add_statement, statement_by_number, statements_of
 from concord.service.text import checked_text
 from concord.service.wordings import Wordings, wordings
-from concord.states import Access, StatementStatus, Translated, TranslationStatus
+from concord.states import Access, BlocVerdict, StatementStatus, Translated, TranslationStatus
 from concord.store.models import (
+    BlocDecision,
     Conversation,
     Invitation,
     ModerationEvent,
@@ -79,19 +80,21 @@ def published_reason(reason: object, missing: Invalid | None) -> str:
 
 @dataclass(frozen=True)
 class LogEntry:
-    statement: int | None  # None for a translation of the topic or the description
-    status: StatementStatus | TranslationStatus
+    statement: int | None  # None for a translation of the topic or the description, and for a bloc
+    status: StatementStatus | TranslationStatus | BlocVerdict
     reason: str
     time_ms: int
     text: str | None  # only for statements (and translations) that are shown
-    kind: Literal["statement", "translation"] = "statement"
+    kind: Literal["statement", "translation", "bloc"] = "statement"
     subject: Translated = Translated.STATEMENT  # what a translation translates
     language: str | None = None  # a translation's
+    accounts: int | None = None  # how many accounts a bloc verdict is about
 
 
 def moderation_log(session: Session, conversation: Conversation) -> list[LogEntry]:
-    """The public log: every decision on a statement or a volunteer's translation, and its reason,
-    never who made it, in the order they were made. Texts of what was rejected are not repeated."""
+    """The public log: every decision on a statement, a volunteer's translation or a suspected bloc,
+    and its reason, never who made it, in the order they were made. Texts of what was rejected are not
+    repeated."""
     statements = session.execute(
         select(
             Statement.number,
@@ -137,6 +140,15 @@ def moderation_log(session: Session, conversation: Conversation) -> list[LogEntr
             language,
         )
         for subject, number, language, current, text, decided, reason, when in translations
+    ]
+    blocs = session.execute(
+        select(BlocDecision.participants, BlocDecision.verdict, BlocDecision.reason, BlocDecision.created_ms)
+        .where(BlocDecision.conversation_id == conversation.id)
+        .order_by(BlocDecision.id)
+    )
+    entries += [
+        LogEntry(None, verdict, reason, when, None, "bloc", accounts=len(numbers))
+        for numbers, verdict, reason, when in blocs
     ]
     return sorted(entries, key=lambda entry: entry.time_ms)  # stable: each table's own order within a time
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from concord.engine.decisions import RULES
-from concord.states import StatementStatus, TranslationStatus
+from concord.states import BlocVerdict, StatementStatus, TranslationStatus
 
 
 class LogMismatch(Exception):
@@ -78,6 +78,7 @@ class Replayed:
     projects: dict[int, dict[str, Any]] = field(default_factory=dict)
     ballots: dict[int, dict[str, Any]] = field(default_factory=dict)  # participant → ballot entry
     outcomes: list[Outcome] = field(default_factory=list)
+    blocs: dict[int, str] = field(default_factory=dict)  # participant → the latest bloc verdict naming them
 
     def apply(self, entry: dict[str, Any]) -> None:
         seq = entry["seq"]
@@ -200,6 +201,14 @@ def _vote(state: Replayed, entry: dict[str, Any]) -> None:
     state.votes.append((participant, statement, value, int(entry["time"]), entry["seq"]))
 
 
+def _bloc(state: Replayed, entry: dict[str, Any]) -> None:
+    verdict = BlocVerdict(entry["verdict"])
+    unknown = [number for number in entry["participants"] if number not in state.participants]
+    if unknown:
+        raise LogMismatch(entry["seq"], f"a bloc decision on participant {unknown[0]}, who never joined")
+    state.blocs |= {int(number): str(verdict) for number in entry["participants"]}
+
+
 def _import(state: Replayed, entry: dict[str, Any]) -> None:
     if not isinstance(entry["files"], dict):
         raise LogMismatch(entry["seq"], "an import entry names its files")
@@ -246,6 +255,7 @@ _APPLY = {
     "translation": _translation,
     "translation-decision": _translation_decision,
     "vote": _vote,
+    "bloc": _bloc,
     "import": _import,
     "budget": _budget,
     "project": _project,

@@ -194,17 +194,19 @@ def _check_checkpoint(path: Path, state: Replayed, frontier: Frontier) -> None:
 
 
 def _analysis_of(state: Replayed) -> dict[str, Any] | None:
-    participant, statement, vote, _, _ = state.vote_columns()
+    participant, statement, vote, time, _ = state.vote_columns()
     inputs = AnalysisInputs(
         state.size,
         participant,
         statement,
         vote,
+        time,
         [StatementState(s.number, s.text, s.status, s.is_proposal) for _, s in sorted(state.statements.items())],
         state.settings["topic"],
         list(state.settings["attributes"]),
         {n: answers for n, answers in state.participants.items() if answers} if state.settings["attributes"] else {},
         state.rule(),
+        dict(state.blocs),
     )
     computed = compute(inputs)
     return json.loads(json.dumps(computed.results)) if computed is not None else None

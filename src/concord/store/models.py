@@ -32,7 +32,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from concord.languages import TAG_LENGTH
-from concord.states import Access, Moderation, StatementStatus, Translated, TranslationStatus
+from concord.states import Access, BlocVerdict, Moderation, StatementStatus, Translated, TranslationStatus
 
 MAX_ID = 2**31 - 1  # ids and numbers are INTEGER columns; a larger one can name no row
 LANGUAGE_TAG_LENGTH = TAG_LENGTH
@@ -374,6 +374,22 @@ class SpaceProposal(Base):
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     place_rule: Mapped[dict] = mapped_column(JSON)  # {"name", "parameters"} of a rule across places
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class BlocDecision(Base):
+    """A moderator's decision on accounts suspected of acting as one bloc, with its public reason. The
+    accounts are named by their participant numbers (as the log names participants); the public log
+    leaves out ``moderator_id``."""
+
+    __tablename__ = "bloc_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    participants: Mapped[list] = mapped_column(JSON)  # their numbers, ascending
+    verdict: Mapped[BlocVerdict] = mapped_column(state_column(BlocVerdict, 16))
+    reason: Mapped[str] = mapped_column(Text)
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_ms: Mapped[int] = mapped_column(BigInteger)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,11 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from concord.engine.analysis import Analysis, AnalysisParams, DeclaredGroups, GroupComparison, analyze, compare_groups
-from concord.engine.decisions import make_rule
+from concord.engine.blocs import Bloc, counted_once, find_blocs, first_arrivals
+from concord.engine.decisions import Rule, make_rule
 from concord.engine.routing import priority
-from concord.engine.votes import VoteDataError, build_vote_matrix
+from concord.engine.votes import VoteDataError, VoteMatrix, build_vote_matrix
 from concord.ledger import events
 from concord.ledger.entries import digest
+from concord.report import contract
 from concord.report.contract import RESULTS_VERSION, to_json
 from concord.report.decisions import decide_proposals
 from concord.report.results import conversation_results
@@ -33,9 +35,9 @@ from concord.service.clock import now_ms
 from concord.service.live_analysis.events import EventCache
 from concord.service.log import append, conversation_log_id
 from concord.service.rules import effective_rule
-from concord.states import StatementStatus
+from concord.states import BlocVerdict, StatementStatus
 from concord.store.database import read_snapshot
-from concord.store.models import AnalysisRecord, Conversation, Log, LogEntry, Participant, Statement
+from concord.store.models import AnalysisRecord, BlocDecision, Conversation, Log, LogEntry, Participant, Statement
 
 MEASURED = ("timings",)  # how long each step took: true of one run, not of the votes
 
@@ -63,14 +65,16 @@ class AnalysisInputs:
     """Everything an analysis reads, as of the log's first ``log_size`` entries."""
 
     log_size: int
-    participant: np.ndarray  # vote events in log order: participant number, statement number, vote
+    participant: np.ndarray  # vote events in log order: participant number, statement number, vote, time
     statement: np.ndarray
     vote: np.ndarray
+    time: np.ndarray
     statements: list[StatementState]
     topic: str
     questions: list[dict[str, Any]]  # the declared attributes asked ({"name", "options"})
     answers: dict[int, dict[str, Any]]  # participant number → their answers
     rule: dict[str, Any]  # the decision rule in force: {"name", "parameters"}
+    blocs: dict[int, str] = field(default_factory=dict)  # participant number → a moderator's bloc verdict
 
 
 @dataclass(frozen=True)
@@ -90,21 +94,60 @@ def compute(inputs: AnalysisInputs, params: AnalysisParams | None = None) -> Com
     except VoteDataError:
         return None
     proposals = [s.number for s in inputs.statements if s.is_proposal and s.status == StatementStatus.ACCEPTED]
-    analysis = analyze(matrix, params, judged=np.isin(matrix.statement_ids, proposals) if proposals else None)
-    texts = {s.number: s.text for s in inputs.statements}
-    declared = _declared(inputs, analysis)
+    judged = np.isin(matrix.statement_ids, proposals) if proposals else None
     rule = make_rule(inputs.rule["name"], inputs.rule["parameters"])
-    partitions = {name: (found.labels, found.names) for name, found in declared.items()}
-    decided = decide_proposals(rule, analysis, proposals, texts, partitions)
-    results = conversation_results(analysis, texts, topic=inputs.topic, declared=declared, decisions=decided)
+    texts = {s.number: s.text for s in inputs.statements}
+    blocs = suspected_blocs(matrix, inputs)
+    analysis = analyze(counted_once(matrix, blocs) if blocs else matrix, params, judged=judged)
+    declared = _declared(inputs, analysis)
+    decided = _decide(rule, analysis, proposals, texts, declared)
+    if_real = None
+    if blocs and proposals:  # what the suspected blocs would decide if each account were a real person
+        in_full = analyze(matrix, replace(params or AnalysisParams(), bridging=False), judged=judged)
+        if_real = _decide(rule, in_full, proposals, texts, _declared(inputs, in_full))
+    results = conversation_results(
+        analysis,
+        texts,
+        topic=inputs.topic,
+        declared=declared,
+        decisions=decided,
+        blocs=[_published(bloc, inputs.blocs) for bloc in blocs],
+        decisions_if_real=if_real,
+    )
     return Computed(to_json(results), priorities(analysis), matrix.n_votes)
+
+
+def suspected_blocs(matrix: VoteMatrix, inputs: AnalysisInputs) -> list[Bloc]:
+    """Accounts that vote (near-)identically and arrived together (their first vote), except those a
+    moderator said are real people: each bloc is counted once until a moderator decides."""
+    arrival = first_arrivals(matrix, inputs.participant, inputs.time)
+    real = [number for number, verdict in inputs.blocs.items() if verdict == BlocVerdict.REAL]
+    return find_blocs(matrix, arrival, exempt=np.isin(matrix.participant_ids, real))
+
+
+def _published(bloc: Bloc, verdicts: dict[int, str]) -> contract.SuspectedBloc:
+    confirmed = all(verdicts.get(number) == BlocVerdict.COORDINATED for number in bloc.participants)
+    return contract.SuspectedBloc(
+        participants=[int(number) for number in bloc.participants],
+        agreement=round(float(bloc.agreement), 6),
+        statements=int(bloc.statements),
+        arrival_span_ms=bloc.arrival_span_ms,
+        verdict=str(BlocVerdict.COORDINATED) if confirmed else None,
+    )
+
+
+def _decide(
+    rule: Rule, analysis: Analysis, proposals: list[int], texts: dict[int, str], declared: dict[str, GroupComparison]
+) -> contract.Decisions:
+    partitions = {name: (found.labels, found.names) for name, found in declared.items()}
+    return decide_proposals(rule, analysis, proposals, texts, partitions)
 
 
 def read_inputs(session: Session, conversation: Conversation, cache: EventCache) -> AnalysisInputs:
     """The inputs as stored now; call in a :func:`read_snapshot` transaction."""
     log_size = session.scalar(select(Log.size).where(Log.conversation_id == conversation.id)) or 0
     cache.extend(session, conversation.id, log_size)
-    participant, statement, vote = cache.columns()
+    participant, statement, vote, time = cache.columns()
     statements = [
         StatementState(number, text, status, is_proposal)
         for number, text, status, is_proposal in session.execute(
@@ -122,16 +165,25 @@ def read_inputs(session: Session, conversation: Conversation, cache: EventCache)
             )
             if given
         }
+    verdicts: dict[int, str] = {}
+    for numbers, verdict in session.execute(
+        select(BlocDecision.participants, BlocDecision.verdict)
+        .where(BlocDecision.conversation_id == conversation.id)
+        .order_by(BlocDecision.id)
+    ):
+        verdicts |= {int(number): str(verdict) for number in numbers}
     return AnalysisInputs(
         log_size,
         participant,
         statement,
         vote,
+        time,
         statements,
         conversation.topic,
         list(conversation.attributes or []),
         answers,
         effective_rule(conversation),
+        verdicts,
     )
 
 

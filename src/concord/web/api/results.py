@@ -1,4 +1,4 @@
-"""The latest analysis of a conversation."""
+"""The latest analysis of a conversation, and a moderator's verdict on a bloc it suspects."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import json
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from concord.service import results
+from concord.service import blocs, results
 from concord.web import schemas
 from concord.web.api.routing import api_router
-from concord.web.context import runtime
+from concord.web.context import caller, runtime
 
 router = api_router("results")
 
@@ -35,3 +35,19 @@ def get_results(conversation_id: str, request: Request) -> Response:
         }
     )
     return Response(f'{head[:-1]}, "results": {stored.results_json}}}', media_type="application/json")
+
+
+@router.post("/conversations/{conversation_id}/blocs", response_model=schemas.BlocDecisionOut, status_code=201)
+def decide_bloc(conversation_id: str, body: schemas.BlocDecisionIn, request: Request) -> dict:
+    """A moderator's verdict on accounts the analysis suspects of acting as one bloc (they vote alike
+    and arrived together, ``results.blocs``): ``real`` people, each counted, or ``coordinated``, counted
+    once. The reason is published in the moderation log. Refused (409) once the conversation is closed."""
+    decision = blocs.decide_bloc(
+        runtime(request), caller(request), conversation_id, body.participants, body.verdict, body.reason
+    )
+    return {
+        "participants": decision.participants,
+        "verdict": decision.verdict,
+        "reason": decision.reason,
+        "time_ms": decision.created_ms,
+    }

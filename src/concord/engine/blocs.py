@@ -1,0 +1,380 @@
+"""Coordinated blocs: accounts that vote (near-)identically and arrive together.
+
+Why. Opinion groups found from the votes can veto proposals, so an attacker who creates many accounts
+that vote alike gets a group of their own, and with it a veto. Community Notes meets the same attack by
+linking raters who act together and counting a clique of them once (shared/docs/reach-and-trust.md,
+"Coordinated blocs and fake groups"; anchors.md §2.2); Pol.is issue #976 asks for dropping identical
+vote records and timing outliers. This module finds such blocs; the decision layer can then count a
+suspected bloc once (:func:`counted_once`) until a moderator confirms its members are real people
+(``exempt``).
+
+How. Two accounts are *linked* when, on the statements the analysis keeps (not moderated out),
+
+* at least ``agreement`` of the votes they both cast are identical (agree, disagree and pass each count
+  as a vote), and at least ``min_shared`` of those identical votes are opinions (agree or disagree):
+  passes are not votes in any tally (``decisions/support.py``), so accounts that only pass alike sway
+  nothing, and real people who pass through everything are common (29 of the 2,031 in
+  american-assembly.bowling-green would otherwise form a bloc);
+* they arrived within ``window_ms`` of each other (when arrival times are known).
+
+A *bloc* is a quasi-clique of links: a connected set of at least ``min_size`` accounts, each linked to at
+least ``min_size - 1`` of the others and to at least ``density`` of the members it was compared with (the
+members that arrived within the window of it). Planted blocs are near-cliques; real people who happen to
+vote alike form long sparse chains of "agree with most things" voters, which plain connected components
+would sweep up by the hundred. Loose members are peeled off the loosest first, so that a bloc attached
+to such a chain keeps its core instead of failing with the chain.
+
+Scale. Accounts are sorted by arrival and compared a block of rows at a time with the rows that arrived
+within the window after them, by float32 matrix products of one-hot agree / disagree / pass indicators
+restricted to the columns involved (identical opinions = A·Aᵀ + D·Dᵀ, then, for the pairs with enough of
+them, identical = that + P·Pᵀ and shared = S·Sᵀ); without arrival times, all pairs, in blocks. Memory is
+the blocks plus the links found (8 bytes a link), never n × n; components are found in slices of links.
+
+Measured (``python bench/blocs.py``: the 13 real Pol.is conversations, 10,072 participants, none a known
+bloc, so every flag is a false positive): with the defaults, **no real participant flagged** in the 11
+conversations with arrival times (6,285 participants), 27 of 3,787 (0.71 %) in the two exports without
+them (votes alone), 27 of 10,072 (0.27 %) in all; with every arrival time dropped, 97 (0.96 %). Planted
+blocs (10, 30 or 50 % of the participants, voting alike on every statement, arriving within an hour):
+all their accounts found, exact, and 99 % of them with 3 % noise; with 10 % noise, almost none (such
+accounts share ~82 % of their votes, below the 90 % that keeps real voters apart).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from concord.engine.votes import AGREE, DISAGREE, PASS, VoteMatrix
+
+# Community Notes links raters who rate the same notes within 20 minutes of each other
+# (shared/docs/reach-and-trust.md), among raters with at least 10 ratings (post_selection_similarity.py,
+# minRatings = 10); its quasi-cliques need at least 5 raters (quasi_clique_detection.py,
+# minCliqueRaters = 5).
+WINDOW_MS = 20 * 60 * 1000
+MIN_SHARED = 10
+MIN_SIZE = 5
+# Tuned on the real conversations (module docstring, bench/blocs.py): 0.9 keeps every real participant
+# with a known arrival out, while accounts voting alike with 3 % noise (~94 % identical votes) are found.
+AGREEMENT = 0.9
+# Linked to two thirds of the members compared with: planted blocs are near-cliques (>= 0.9), real voters
+# who vote alike form sparse chains; 0.5 flags 1.5 % of real participants when arrival times are dropped,
+# 2/3 0.96 %, 0.8 0.76 % but starts to peel members of noisy blocs in short conversations.
+DENSITY = 2 / 3
+
+LIMITS: dict[str, tuple[float, float]] = {  # inclusive, of each BlocParams field
+    "agreement": (0.5, 1.0),  # below half, "alike" would link accounts that mostly differ
+    "min_shared": (1, 100_000),
+    "window_ms": (0, 365 * 24 * 3600 * 1000),
+    "min_size": (2, 1_000_000),
+    "density": (0.0, 1.0),
+}
+WHOLE = ("min_shared", "window_ms", "min_size")
+BLOCK = 512  # rows compared at once, with PARTNERS rows at a time: float32 products of 4 MB
+PARTNERS = 2048
+FEW = 16  # below 1/FEW of a block's pairs, the second counts are taken pair by pair
+SLICE = 1 << 22  # links handed to connected_components at once (it copies them as float64)
+CODE = {AGREE: 1, DISAGREE: 2, PASS: 3}  # a vote's code in the candidates' sparse matrix (0: not voted)
+
+
+@dataclass(frozen=True)
+class BlocParams:
+    """When accounts are linked and when linked accounts are a bloc (module docstring)."""
+
+    agreement: float = AGREEMENT  # share of identical votes among those both cast, to link two accounts
+    min_shared: int = MIN_SHARED  # identical opinions (agree or disagree) two accounts need, to be linked
+    window_ms: int = WINDOW_MS  # linked accounts arrived within this of each other (when times are known)
+    min_size: int = MIN_SIZE  # accounts in a bloc
+    density: float = DENSITY  # share of the members compared with that each member must be linked to
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in LIMITS.items():
+            value = getattr(self, name)
+            whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
+            if name in WHOLE and not whole:
+                raise ValueError(f"{name} must be a whole number from {low:g} to {high:g}, not {value!r}")
+            if not (whole or isinstance(value, float)) or not low <= value <= high:
+                raise ValueError(f"{name} must be from {low:g} to {high:g}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class Bloc:
+    """Accounts suspected of voting together."""
+
+    rows: np.ndarray  # matrix rows of its members, in arrival order (ties by participant id)
+    participants: list[int]  # their participant ids, same order
+    agreement: float  # share of its members' votes that follow its line (its members' most common vote)
+    statements: int  # median number of statements (of those kept) its members voted on
+    arrival_span_ms: int | None  # last arrival minus first; None when arrival times are unknown
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def first_arrivals(matrix: VoteMatrix, participant: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Each matrix row's arrival: the time of the participant's first vote event (int64, per row).
+
+    Every row needs at least one event; events of participants not in the matrix are ignored.
+    """
+    participant = np.asarray(participant, dtype=np.int64)
+    time = np.asarray(time, dtype=np.int64)
+    if len(participant) != len(time):
+        raise ValueError("participant and time have different lengths")
+    row = np.searchsorted(matrix.participant_ids, participant)
+    known = row < len(matrix.participant_ids)
+    known[known] = matrix.participant_ids[row[known]] == participant[known]
+    unset = np.iinfo(np.int64).max
+    arrival = np.full(matrix.shape[0], unset, dtype=np.int64)
+    np.minimum.at(arrival, row[known], time[known])
+    if (arrival == unset).any():
+        missing = int(matrix.participant_ids[np.flatnonzero(arrival == unset)[0]])
+        raise ValueError(f"participant {missing} has no vote event, so no arrival time")
+    return arrival
+
+
+def find_blocs(
+    matrix: VoteMatrix,
+    arrival_ms: np.ndarray | None,
+    params: BlocParams = BlocParams(),
+    exempt: np.ndarray | None = None,
+) -> list[Bloc]:
+    """Accounts that vote (near-)identically and arrive together (module docstring).
+
+    ``arrival_ms`` per row (e.g. :func:`first_arrivals`, or the time a participant joined); None means
+    unknown, and then only the votes link. ``exempt`` (bool per row): accounts a moderator confirmed as
+    real people, never part of a suspected bloc. Blocs are sorted by their first member's arrival, then
+    participant id; the answer does not depend on the order of the rows.
+    """
+    n = matrix.shape[0]
+    for name, given in (("arrival_ms", arrival_ms), ("exempt", exempt)):
+        if given is not None and len(given) != n:
+            raise ValueError(f"{name} has {len(given)} values for {n} participants")
+    rows = _candidates(matrix, arrival_ms, params.min_shared, exempt)
+    if len(rows) < params.min_size:
+        return []
+    times = np.zeros(len(rows), dtype=np.int64) if arrival_ms is None else np.asarray(arrival_ms, np.int64)[rows]
+    window = None if arrival_ms is None else params.window_ms
+    codes = _codes(matrix, rows)
+    left, right = _link_graph(codes, times, window, params)
+    label = _quasi_cliques(left, right, times, window, params)
+    return _blocs(matrix, rows, label, codes, None if window is None else times)
+
+
+def counted_once(matrix: VoteMatrix, blocs: list[Bloc]) -> VoteMatrix:
+    """The matrix with each bloc counted once: its first member (earliest arrival) keeps its votes, the
+    others' rows are removed (as Community Notes counts only the first rating of a clique)."""
+    keep = np.ones(matrix.shape[0], dtype=bool)
+    for bloc in blocs:
+        keep[bloc.rows[1:]] = False
+    indptr = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
+    np.cumsum(np.diff(matrix.indptr)[keep], out=indptr[1:])
+    kept_votes = keep[matrix.vote_rows]
+    return replace(
+        matrix,
+        participant_ids=matrix.participant_ids[keep],
+        indptr=indptr,
+        indices=matrix.indices[kept_votes],
+        values=matrix.values[kept_votes],
+    )
+
+
+def _candidates(
+    matrix: VoteMatrix, arrival_ms: np.ndarray | None, min_shared: int, exempt: np.ndarray | None
+) -> np.ndarray:
+    """Rows that could be linked at all (at least ``min_shared`` opinions on kept statements, not exempt),
+    in arrival order, ties by participant id (rows are sorted by id, and the sort is stable)."""
+    opinion = ~matrix.moderated_out[matrix.indices] & (matrix.values != PASS)
+    eligible = np.bincount(matrix.vote_rows[opinion], minlength=matrix.shape[0]) >= min_shared
+    if exempt is not None:
+        eligible &= ~np.asarray(exempt, dtype=bool)
+    rows = np.flatnonzero(eligible)
+    if arrival_ms is not None:
+        rows = rows[np.argsort(np.asarray(arrival_ms)[rows], kind="stable")]
+    return rows
+
+
+def _codes(matrix: VoteMatrix, rows: np.ndarray) -> csr_matrix:
+    """The candidates' votes on kept statements as codes (agree 1, disagree 2, pass 3), a row each."""
+    position = np.full(matrix.shape[0], -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows))
+    vote_position = position[matrix.vote_rows]
+    kept = (vote_position >= 0) & ~matrix.moderated_out[matrix.indices]
+    code_of = np.zeros(3, dtype=np.int8)  # indexed by vote + 1
+    for vote, code in CODE.items():
+        code_of[vote + 1] = code
+    return coo_matrix(
+        (code_of[matrix.values[kept] + 1], (vote_position[kept], matrix.indices[kept])),
+        shape=(len(rows), matrix.shape[1]),
+    ).tocsr()
+
+
+def _link_graph(
+    codes: csr_matrix, times: np.ndarray, window: int | None, params: BlocParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every link as (i, j), i < j: int32 positions among the candidates."""
+    pairs = list(_linked_pairs(codes, times, window, params))
+    if not pairs:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    return np.concatenate([i for i, _ in pairs]), np.concatenate([j for _, j in pairs])
+
+
+def _linked_pairs(
+    codes: csr_matrix, times: np.ndarray, window: int | None, params: BlocParams
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Links, a block of rows against each block of the rows that arrived within the window after them."""
+    n = codes.shape[0]
+    for start in range(0, n, BLOCK):
+        stop = min(start + BLOCK, n)
+        end = n if window is None else int(np.searchsorted(times, times[stop - 1] + window, side="right"))
+        block = codes[start:stop].toarray()
+        for first in range(start, end, PARTNERS):
+            last = min(first + PARTNERS, end)
+            i, j = np.arange(start, stop)[:, None], np.arange(first, last)[None, :]
+            comparable = (j > i) if window is None else (j > i) & (times[j] - times[i] <= window)
+            linked_i, linked_j = _links(block, codes[first:last].toarray(), comparable, params)
+            yield (linked_i + start).astype(np.int32), (linked_j + first).astype(np.int32)
+
+
+def _links(
+    left: np.ndarray, right: np.ndarray, comparable: np.ndarray, params: BlocParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Comparable pairs (row of ``left``, row of ``right``) that vote alike: at least min_shared identical
+    opinions, and identical votes >= agreement · shared statements.
+
+    Identical opinions come from one product of [agree | disagree] indicators over the columns either
+    side voted on; identical passes and shared statements are counted on the few pairs with enough
+    identical opinions, or by products when they are many (float32 counts are exact below 2²⁴)."""
+    columns = np.flatnonzero(left.any(axis=0) | right.any(axis=0))
+    left, right = left[:, columns], right[:, columns]
+    opinions = _one_hot(left, AGREE, DISAGREE) @ _one_hot(right, AGREE, DISAGREE).T
+    candidate = comparable & (opinions >= params.min_shared)
+    if candidate.sum() * FEW < candidate.size:
+        i, j = np.nonzero(candidate)
+        pass_both = (left[i] == CODE[PASS]) & (right[j] == CODE[PASS])
+        identical = opinions[i, j] + pass_both.sum(axis=1)
+        shared = ((left[i] != 0) & (right[j] != 0)).sum(axis=1)
+        alike = identical >= params.agreement * shared - 1e-6
+        return i[alike], j[alike]
+    identical = opinions + _one_hot(left, PASS) @ _one_hot(right, PASS).T
+    shared = (left != 0).astype(np.float32) @ (right != 0).astype(np.float32).T
+    return np.nonzero(candidate & (identical >= params.agreement * shared - 1e-6))
+
+
+def _one_hot(codes: np.ndarray, *votes: int) -> np.ndarray:
+    """Indicators of each of ``votes`` side by side (float32, for BLAS products)."""
+    return np.hstack([codes == CODE[vote] for vote in votes]).astype(np.float32)
+
+
+def _quasi_cliques(
+    left: np.ndarray, right: np.ndarray, times: np.ndarray, window: int | None, params: BlocParams
+) -> np.ndarray:
+    """Bloc label per candidate (-1: none): connected sets of at least min_size where each member has
+    min_size - 1 links and is linked to at least ``density`` of the members it was compared with.
+
+    Peeling. Members short of min_size - 1 links can never qualify and go at once. Of the members short of
+    the density, only the loosest of each component go in a round (those with at most twice the lowest
+    share of links there): as the component shrinks, the others may qualify; so a bloc joined by a crowd
+    of loosely linked accounts sheds the crowd first. Rounds: at most about log2 of the largest degree.
+    The result does not depend on the order of the candidates.
+    """
+    n = len(times)
+    alive = np.ones(n, dtype=bool)
+    label = _components(left, right, n)
+    while True:
+        degree = np.bincount(left, minlength=n) + np.bincount(right, minlength=n)
+        share = degree / np.maximum(_compared(label, alive, times, window), 1)
+        short = alive & (degree < params.min_size - 1)
+        loose = alive & ~short & (share < params.density)
+        if not (short.any() or loose.any()):
+            break
+        lowest = np.full(n, np.inf)
+        np.minimum.at(lowest, label[loose], share[loose])
+        alive &= ~(short | (loose & (share <= 2 * lowest[label])))
+        linked = alive[left] & alive[right]
+        left, right = left[linked], right[linked]
+        label = _components(left, right, n)
+    size = np.bincount(label[alive], minlength=n)
+    return np.where(alive & (size[label] >= params.min_size), label, -1)
+
+
+def _components(left: np.ndarray, right: np.ndarray, n: int) -> np.ndarray:
+    """Connected component of each of n nodes under the links, a slice of links at a time: each slice's
+    components become stars (every node linked to the smallest in its component), whose union has the
+    same components with at most two links per node and slice."""
+    tails, heads = [np.zeros(0, np.int32)], [np.zeros(0, np.int32)]
+    for start in range(0, len(left), SLICE):
+        i, j = left[start : start + SLICE], right[start : start + SLICE]
+        _, label = connected_components(_graph(i, j, n), directed=False)
+        present = np.zeros(n, dtype=bool)
+        present[i] = present[j] = True
+        nodes = np.flatnonzero(present)
+        labels, first = np.unique(label[nodes], return_index=True)
+        smallest = np.empty(n, dtype=np.int32)
+        smallest[labels] = nodes[first]
+        tails.append(nodes.astype(np.int32))
+        heads.append(smallest[label[nodes]])
+    return connected_components(_graph(np.concatenate(tails), np.concatenate(heads), n), directed=False)[1]
+
+
+def _graph(left: np.ndarray, right: np.ndarray, n: int) -> csr_matrix:
+    return coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n)).tocsr()  # float64, as csgraph wants
+
+
+def _compared(label: np.ndarray, alive: np.ndarray, times: np.ndarray, window: int | None) -> np.ndarray:
+    """How many other live members of its component each candidate was compared with: those that arrived
+    within the window of it (all of them when arrival times are unknown). Candidates are in arrival
+    order, so the window is a range of positions."""
+    n = len(times)
+    position = np.arange(n, dtype=np.int64)
+    if window is None:
+        first, last = np.zeros(n, dtype=np.int64), np.full(n, n - 1, dtype=np.int64)
+    else:
+        first = np.searchsorted(times, times - window, side="left")
+        last = np.searchsorted(times, times + window, side="right") - 1
+    group = label.astype(np.int64) * n
+    live = np.sort((group + position)[alive])
+    within = np.searchsorted(live, group + last, side="right") - np.searchsorted(live, group + first, side="left")
+    return np.where(alive, within - 1, 0)
+
+
+def _line(codes: csr_matrix) -> np.ndarray:
+    """A bloc's line: on each statement, the code most of its members voted (ties to the lowest code;
+    0 where none voted)."""
+    votes = codes.tocoo()
+    counts = np.zeros((len(CODE) + 1, codes.shape[1]), dtype=np.int64)
+    np.add.at(counts, (votes.data, votes.col), 1)
+    return np.where(counts[1:].any(axis=0), counts[1:].argmax(axis=0) + 1, 0)
+
+
+def _follow(codes: csr_matrix, line: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per row: identical opinions with the line, identical votes, and statements both voted on."""
+    votes = codes.tocoo()
+    both = line[votes.col] != 0
+    same = votes.data == line[votes.col]
+    opinion = same & (votes.data != CODE[PASS])
+    return tuple(np.bincount(votes.row, weights=w, minlength=codes.shape[0]) for w in (opinion, same, both))
+
+
+def _blocs(
+    matrix: VoteMatrix, rows: np.ndarray, label: np.ndarray, codes: csr_matrix, times: np.ndarray | None
+) -> list[Bloc]:
+    """Blocs from the labels, in their first member's arrival order (candidates are in arrival order)."""
+    members = np.flatnonzero(label >= 0)
+    _, first, bloc_of = np.unique(label[members], return_index=True, return_inverse=True)
+    found = []
+    for b in np.argsort(first):
+        positions = members[bloc_of.ravel() == b]
+        _, identical, shared = _follow(codes[positions], _line(codes[positions]))
+        found.append(
+            Bloc(
+                rows=rows[positions],
+                participants=[int(p) for p in matrix.participant_ids[rows[positions]]],
+                agreement=float(identical.sum() / shared.sum()),
+                statements=int(np.median(shared)),
+                arrival_span_ms=None if times is None else int(times[positions[-1]] - times[positions[0]]),
+            )
+        )
+    return found

@@ -1,0 +1,96 @@
+"""A coordinated bloc through the API, on SQLite and PostgreSQL: accounts that vote alike and arrive
+together are counted once (so they hold no veto of their own), the results show the outcome with them
+counted in full too, and a moderator's verdict, with its public reason, settles it; all in the log."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+from fastapi.testclient import TestClient
+
+from api_helpers import bulk_votes, db_id, error_of, ok
+from planted import majority_and_minority, vote_rows
+
+BOTH_SUPPORT = 20  # the first statement both real groups support (planted.majority_and_minority)
+
+
+def attacked(site) -> str:
+    """60 real people (48 / 12) and a bloc of 7 new accounts disagreeing with everything: one of the
+    statements both groups support is the proposal."""
+    matrix, _, both, _ = majority_and_minority(3, real=60, bloc=0.1, bloc_vote=-1)
+    assert BOTH_SUPPORT in both and matrix.shape[0] == 67
+    conversation = site.new_conversation()
+    site.seed(conversation, *(f"Statement {n}" for n in range(matrix.shape[1])))
+    ok(site.admin.post(f"/api/conversations/{conversation}/statements/{BOTH_SUPPORT}/proposal",
+                       json={"proposal": True}, headers=site.headers))  # fmt: skip
+    bulk_votes(site.app, conversation, vote_rows(matrix))
+    site.app.state.concord.live.analyse_now(db_id(site.app, conversation))
+    return conversation
+
+
+def results_of(site, conversation: str) -> dict:
+    return ok(TestClient(site.app).get(f"/api/conversations/{conversation}/results"))["results"]
+
+
+def test_a_bloc_is_counted_once_until_a_moderator_says_its_accounts_are_real_people(site, tmp_path):
+    conversation = attacked(site)
+    results = results_of(site, conversation)
+    [bloc] = results["blocs"]
+    assert bloc["participants"] == list(range(60, 67)) and "verdict" not in bloc  # suspected, not decided
+    assert bloc["agreement"] == 1.0 and bloc["statements"] == 30
+    assert results["participants"] == 61  # the bloc's seven accounts count as one
+    [decided] = results["decisions"]["proposals"]
+    assert decided["outcome"] == "pass", decided["explanation"]
+    [if_real] = results["decisions_if_real"]["proposals"]
+    assert if_real["outcome"] == "fail" and "are against" in if_real["explanation"]  # it would veto
+
+    # Only a moderator decides, with a reason; the reason is public, the moderator is not.
+    reader = TestClient(site.app)
+    refused = reader.post(f"/api/conversations/{conversation}/blocs",
+                          json={"participants": bloc["participants"], "verdict": "real", "reason": "x"})  # fmt: skip
+    assert refused.status_code in (401, 403)
+    error_of(site.admin.post(f"/api/conversations/{conversation}/blocs", headers=site.headers,
+                             json={"participants": [60, 999], "verdict": "real", "reason": "known"}), 422)  # fmt: skip
+    reason = "The weavers' cooperative voted together at its meeting"
+    verdict = {"participants": bloc["participants"], "verdict": "real", "reason": reason}
+    made = ok(site.admin.post(f"/api/conversations/{conversation}/blocs", headers=site.headers, json=verdict), 201)
+    assert made["verdict"] == "real"
+    site.app.state.concord.live.analyse_now(db_id(site.app, conversation))
+    results = results_of(site, conversation)
+    assert results["blocs"] == [] and "decisions_if_real" not in results and results["participants"] == 67
+    assert results["decisions"]["proposals"][0]["outcome"] == "fail"  # seven real people of one mind veto it
+
+    log = ok(reader.get(f"/api/conversations/{conversation}/moderation-log"))
+    [entry] = [e for e in log if e["kind"] == "bloc"]
+    assert entry["accounts"] == 7 and entry["status"] == "real" and entry["reason"].startswith("The weavers")
+
+    # The verdict is an entry of the conversation's log, and the export verifies with it.
+    from concord.service.verification import verify_export
+
+    exported = site.admin.get(f"/api/conversations/{conversation}/export")
+    folder = tmp_path
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
+        for member in archive.infolist():
+            (folder / member.filename.split("/")[-1]).write_bytes(archive.read(member))
+    logged = [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
+    [verdict] = [e for e in logged if e["type"] == "bloc"]
+    assert verdict["participants"] == list(range(60, 67)) and "moderator" not in json.dumps(verdict)
+    verify_export(folder)
+
+
+def test_a_confirmed_bloc_stays_counted_once_and_a_closed_conversation_takes_no_verdict(site):
+    conversation = attacked(site)
+    bloc = results_of(site, conversation)["blocs"][0]
+    ok(site.admin.post(f"/api/conversations/{conversation}/blocs", headers=site.headers,
+                       json={"participants": bloc["participants"], "verdict": "coordinated",
+                             "reason": "Seven accounts made within minutes, all against everything"}), 201)  # fmt: skip
+    site.app.state.concord.live.analyse_now(db_id(site.app, conversation))
+    results = results_of(site, conversation)
+    assert results["blocs"][0]["verdict"] == "coordinated" and results["participants"] == 61
+    assert results["decisions"]["proposals"][0]["outcome"] == "pass"
+    ok(site.admin.post(f"/api/conversations/{conversation}/close", headers=site.headers))
+    error_of(site.admin.post(f"/api/conversations/{conversation}/blocs", headers=site.headers,
+                             json={"participants": bloc["participants"], "verdict": "real",
+                                   "reason": "changed our mind"}), 409)  # fmt: skip
