@@ -2,11 +2,20 @@
 practice. Each leaf space below gets a conversation holding the proposal, decided there by its own rule
 with its own participants; a place that voted elsewhere reports its tally instead; every space between
 rolls up its children by the proposal's rule across places, so a country's outcome is built from its
-provinces', and theirs from their districts'."""
+provinces', and theirs from their districts'.
+
+The conversations a proposal opens carry the setting it was put with (:class:`PlaceSettings`): who may
+take part, the questions asked of participants, the language the proposal is written in and its
+translations (accepted at once in every place, so each reader reads it in theirs), and optionally the
+rule each place decides by. Nothing is added to the proposal's text, in any language: a place's
+readers see what the moderator wrote, or its translation (the page names the place in its breadcrumb,
+in the reader's language; the space that put it lists each place's conversation)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -21,24 +30,47 @@ from concord.engine.decisions import (
     make_place_rule,
     reported,
 )
-from concord.languages import guess_language
+from concord.languages import guess_language, reads
 from concord.report.contract import read_conversation_results
 from concord.service.accounts import user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.conversations import ConversationSettings, create_conversation
+from concord.service.conversations import (
+    STATEMENT_LENGTH_RANGE,
+    TOPIC_LENGTH,
+    ConversationSettings,
+    create_conversation,
+)
 from concord.service.errors import Invalid, Label, NotFound
-from concord.service.rules import RuleInForce, rule_of_space
-from concord.service.spaces import SpaceOverview, children, overview_of, require_moderator, space_by_id
+from concord.service.rules import RuleInForce, rule_of_space, validated_rule
+from concord.service.spaces import (
+    SpaceOverview,
+    children,
+    overview_of,
+    require_moderator,
+    space_by_id,
+    validate_language,
+)
 from concord.service.statements import add_statement
 from concord.service.text import checked_text
-from concord.store.models import AnalysisRecord, Conversation, ReportedTally, Space, SpaceProposal, Statement
+from concord.service.translations import LENGTHS, Original, add_translation, cleaned_translation
+from concord.states import Access, Moderation, Translated, TranslationStatus
+from concord.store.models import (
+    AnalysisRecord,
+    Conversation,
+    ReportedTally,
+    Space,
+    SpaceProposal,
+    Statement,
+    Translation,
+)
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
 
 PROPOSAL_LENGTH = 1000
 MAX_DEPTH = 12  # spaces nested deeper than this are not rolled up (a safeguard, not a design limit)
+MAX_TRANSLATIONS = 20  # languages a proposal may be put in besides its own
 
 
 def validated_place_rule(spec: Any) -> dict[str, Any]:
@@ -50,6 +82,24 @@ def validated_place_rule(spec: Any) -> dict[str, Any]:
         raise Invalid("this rule across places cannot be used so: %(problem)s", "rule_invalid", field="rule",
                       problem=str(error)) from None  # fmt: skip
     return {"name": rule.name, "parameters": {k: v for k, v in rule.values.items() if v is not None}}
+
+
+@dataclass
+class PlaceSettings:
+    """How the conversation each place gets is set: what :class:`ConversationSettings` holds, but for
+    its topic and description (the proposal is its topic; nothing is added), plus the proposal's
+    translations. Invitation codes are not made here: each place's moderators make those of its
+    conversation (they know who takes part there; a code is shown once, to whoever makes it)."""
+
+    language: str | None = None  # the proposal's; None: guessed from its script
+    translations: Mapping[str, str] = field(default_factory=dict)  # the proposal in other languages
+    moderation: Moderation | str = Moderation.POST
+    participants_can_write: bool = True
+    access: Access | str = Access.LINK
+    allow_unsigned_xid: bool = False
+    max_statement_length: int | None = None  # None: 140, or the proposal's length if longer
+    attributes: list | None = None  # questions asked of participants: their answers are declared groups
+    decision_rule: dict | None = None  # the rule of each place's conversation; None: each place's own
 
 
 @dataclass(frozen=True)
@@ -69,13 +119,26 @@ class RollupView:
     proposal: SpaceProposal
     outcome: RollupOutcome
     places: list[PlaceView]  # the spaces directly below, in the roll-up's order
+    # The proposal's language and accepted translations, as the places' conversations hold them (the
+    # first place's, when a place's moderators changed theirs); None when no place has a conversation.
+    language: str | None = None
+    translations: Mapping[str, str] = field(default_factory=dict)
 
 
 # --- use cases ------------------------------------------------------------------------------------
 
 
-def put_to_places(runtime: Runtime, caller: Caller, space_id: int, text: str, place_rule: dict[str, Any]) -> RollupView:
-    """Put a proposal to every space below: each leaf space gets a conversation holding it."""
+def put_to_places(
+    runtime: Runtime,
+    caller: Caller,
+    space_id: int,
+    text: str,
+    place_rule: dict[str, Any],
+    settings: PlaceSettings | None = None,
+) -> RollupView:
+    """Put a proposal to every space below: each leaf space gets a conversation holding it, set as
+    ``settings`` says, with the proposal's translations accepted there. All or nothing."""
+    settings = settings or PlaceSettings()
     with runtime.transaction() as session:
         space = space_by_id(session, space_id)
         user = require_moderator(session, user_of(session, caller), space)
@@ -83,28 +146,89 @@ def put_to_places(runtime: Runtime, caller: Caller, space_id: int, text: str, pl
         if not text:
             raise Invalid("write the proposal first", "statement_empty", field="text")
         rule = validated_place_rule(place_rule)
+        language = (
+            validate_language(settings.language)
+            if settings.language
+            else guess_language(text, [space.language]) or space.language
+        )
+        translations = _checked_translations(settings.translations, language)
+        template = _conversation_settings(text, language, settings)
         leaves = _leaves_below(session, space)
         if not leaves:
             raise Invalid("this space has no spaces below it to put a proposal to", field="text")
         proposal = SpaceProposal(space_id=space.id, text=text, place_rule=rule, created_ms=now_ms())
         session.add(proposal)
         session.flush()
-        # Each place's conversation has the proposal as its topic, in the language it was written in;
-        # the place's moderators and participants translate it for its readers.
-        language = guess_language(text, [space.language]) or space.language
         for leaf in leaves:
-            settings = ConversationSettings(
-                topic=text[:300],
-                description=f"{space.name}: {text}",
-                language=language,
-                max_statement_length=max(140, min(1000, len(text))),
-            )
-            conversation = create_conversation(session, user, leaf, settings)
+            place_settings = copy.deepcopy(template)
+            conversation = create_conversation(session, user, leaf, place_settings)
             statement = add_statement(session, conversation, text, moderator=user, language=language)
             statement.is_proposal = True
             statement.space_proposal_id = proposal.id
+            topic = Original(Translated.TOPIC, None, conversation.topic, conversation.language, conversation.id)
+            said = Original(Translated.STATEMENT, statement, statement.text, statement.language)
+            for tag, translated in translations.items():
+                add_translation(session, conversation, said, tag, translated, moderator=user)
+                add_translation(session, conversation, topic, tag, _shortened(translated, LENGTHS[Translated.TOPIC]),
+                                moderator=user)  # fmt: skip
         session.flush()
         return _rollup(session, proposal, space)
+
+
+def _conversation_settings(text: str, language: str, chosen: PlaceSettings) -> ConversationSettings:
+    """The settings of every place's conversation, checked before anything is stored. Its topic is the
+    proposal (shortened to a topic's length); it has no description: nothing is added to what the
+    moderator wrote, in any language."""
+    length = chosen.max_statement_length
+    if chosen.decision_rule is not None:
+        try:
+            validated_rule(chosen.decision_rule)
+        except Invalid as error:
+            error.field = "decision_rule"
+            raise
+    settings = ConversationSettings(
+        topic=_shortened(text, TOPIC_LENGTH),
+        description="",
+        language=language,
+        moderation=chosen.moderation,
+        participants_can_write=chosen.participants_can_write,
+        access=chosen.access,
+        max_statement_length=max(140, min(1000, len(text))) if length is None else length,
+        attributes=chosen.attributes,
+        allow_unsigned_xid=chosen.allow_unsigned_xid,
+        decision_rule=chosen.decision_rule,
+    ).validated()
+    if settings.max_statement_length < len(text):  # the proposal is a statement of the conversation
+        raise Invalid(
+            "max_statement_length must be a whole number from %(low)s to %(high)s",
+            field="max_statement_length",
+            low=len(text),
+            high=STATEMENT_LENGTH_RANGE[1],
+        )
+    return settings
+
+
+def _checked_translations(given: Mapping[str, str], language: str) -> dict[str, str]:
+    """The proposal's translations by canonical language tag, each under the rule of a statement's
+    translation; none in the proposal's own language, none twice."""
+    checked: dict[str, str] = {}
+    for tag, translated in given.items():
+        tag = validate_language(tag, field="translations")
+        if reads(tag, language) or reads(language, tag):
+            raise Invalid("this text is written in that language already: choose another one", "same_language",
+                          field="translations")  # fmt: skip
+        if tag in checked:
+            raise Invalid("a translation into %(language)s is given twice", field="translations", language=tag)
+        try:
+            checked[tag] = cleaned_translation(Original(Translated.STATEMENT, None, "", language), translated)
+        except Invalid as error:
+            error.field = "translations"
+            raise
+    return checked
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def report_tally(
@@ -191,7 +315,31 @@ def _rollup(session: Session, proposal: SpaceProposal, space: Space, depth: int 
         )
         for child in below
     ]
-    return RollupView(space, proposal, rule.decide([view.place for view in views]), views)
+    outcome = rule.decide([view.place for view in views])
+    if depth:
+        return RollupView(space, proposal, outcome, views)
+    return RollupView(space, proposal, outcome, views, *_wording(session, proposal))
+
+
+def _wording(session: Session, proposal: SpaceProposal) -> tuple[str | None, dict[str, str]]:
+    """The proposal's language and accepted translations, from the first place's conversation."""
+    found = session.execute(
+        select(Statement.id, Statement.text, Statement.language)
+        .where(Statement.space_proposal_id == proposal.id)
+        .order_by(Statement.id)
+        .limit(1)
+    ).first()
+    if found is None:
+        return None, {}
+    statement_id, text, language = found
+    rows = session.execute(
+        select(Translation.language, Translation.text).where(
+            Translation.statement_id == statement_id,
+            Translation.original == text,
+            Translation.status == TranslationStatus.ACCEPTED,
+        )
+    )
+    return language, dict(rows.all())
 
 
 def _place(

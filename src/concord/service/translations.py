@@ -59,6 +59,9 @@ class Original:
     statement: Statement | None
     text: str
     language: str
+    # Whose topic or description it is: two conversations may have the same topic, each with its own
+    # translations (a statement's are its own already).
+    conversation_id: int | None = None
 
     @property
     def number(self) -> int | None:
@@ -86,14 +89,16 @@ def original_of(session: Session, conversation: Conversation, subject: Translate
     if subject == Translated.DESCRIPTION and not conversation.description:
         raise NotFound("this conversation has no description to translate")
     text = conversation.topic if subject == Translated.TOPIC else conversation.description
-    return Original(subject, None, text, conversation.language)
+    return Original(subject, None, text, conversation.language, conversation.id)
 
 
 def translatable(session: Session, conversation: Conversation) -> list[Original]:
     """What readers see, so what is worth translating: the topic, the description, shown statements."""
-    found = [Original(Translated.TOPIC, None, conversation.topic, conversation.language)]
+    found = [Original(Translated.TOPIC, None, conversation.topic, conversation.language, conversation.id)]
     if conversation.description:
-        found.append(Original(Translated.DESCRIPTION, None, conversation.description, conversation.language))
+        found.append(
+            Original(Translated.DESCRIPTION, None, conversation.description, conversation.language, conversation.id)
+        )
     statements = session.scalars(
         select(Statement)
         .where(Statement.conversation_id == conversation.id, Statement.status == StatementStatus.ACCEPTED)
@@ -116,7 +121,13 @@ def _same_text(original: Original, language: str):
     )
     if original.statement is not None:
         return query.where(Translation.statement_id == original.statement.id)
-    return query.where(Translation.statement_id.is_(None))
+    return _of_conversation(query.where(Translation.statement_id.is_(None)), original)
+
+
+def _of_conversation(query, original: Original):
+    if original.conversation_id is None:
+        return query
+    return query.where(Translation.conversation_id == original.conversation_id)
 
 
 # --- writing and deciding -------------------------------------------------------------------------
@@ -469,7 +480,7 @@ def _any_language(original: Original):
     query = select(Translation).where(Translation.subject == original.subject, Translation.original == original.text)
     if original.statement is not None:
         return query.where(Translation.statement_id == original.statement.id)
-    return query.where(Translation.statement_id.is_(None))
+    return _of_conversation(query.where(Translation.statement_id.is_(None)), original)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Query, Request
 
+from concord.report.decisions import rollup_json
 from concord.service import decisions, rollups, spaces
 from concord.store.models import SPACE_PATH_LENGTH, Space
 from concord.web import schemas
@@ -78,10 +79,12 @@ def rollup_out(view: rollups.RollupView) -> dict:
         "text": view.proposal.text,
         "rule": view.proposal.place_rule,
         "outcome": outcome.result,
-        "explanation": outcome.explanation,
+        "explanation": rollup_json(outcome)["explanation"],  # the English sentence of the CLI and logs
         "popular_majority": outcome.popular,
         "silent": outcome.silent,
         "undecided": outcome.undecided,
+        "language": view.language,
+        "translations": dict(view.translations),
         "places": [
             {
                 "space_id": place.space.id,
@@ -102,10 +105,13 @@ def rollup_out(view: rollups.RollupView) -> dict:
 
 @router.post("/spaces/{space_id}/proposals", response_model=schemas.RollupOut, status_code=201)
 def put_to_places(space_id: int, body: schemas.SpaceProposalIn, request: Request) -> dict:
-    """Put a proposal to every space below: each decides it by its own rule (a conversation is opened in
-    each space at the bottom), and the outcomes roll up by ``rule`` at every level."""
+    """Put a proposal to every space below: a conversation is opened in each space at the bottom, set as
+    the request says (who may take part, the questions asked, the proposal's language and its
+    translations, the rule in each place), and the outcomes roll up by ``rule`` at every level."""
+    chosen = body.model_dump(exclude={"text", "rule"})
+    settings = rollups.PlaceSettings(**chosen)
     return rollup_out(rollups.put_to_places(runtime(request), caller(request), space_id, body.text,
-                                            body.rule.model_dump()))  # fmt: skip
+                                            body.rule.model_dump(), settings))  # fmt: skip
 
 
 @router.get("/spaces/{space_id}/proposals", response_model=list[schemas.RollupOut])

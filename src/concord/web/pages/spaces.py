@@ -15,7 +15,9 @@ from concord.service.conversations import ConversationSettings
 from concord.service.errors import ServiceError
 from concord.service.rollups import SpaceDecisions
 from concord.service.rules import rule_choices
+from concord.service.wordings import Shown, shown_to
 from concord.web.context import caller, runtime
+from concord.web.i18n import interface_tags_and
 from concord.web.pages.forms import (
     FormError,
     declared_questions,
@@ -44,6 +46,7 @@ def space_page(request: Request, path: str) -> Response:
 
 def render_space(request: Request, found: SpaceDecisions, form: FormError | None = None, status: int = 200) -> Response:
     overview = found.overview
+    reader = page_language(request).tag
     return render(
         request,
         "space.html.j2",
@@ -63,7 +66,23 @@ def render_space(request: Request, found: SpaceDecisions, form: FormError | None
         form=form,
         settings=shown_settings(form, "conversation", None),
         questions=shown_questions(form, "conversation", None),
+        proposal_texts={r.proposal.id: _proposal_text(reader, r) for r in found.rollups},
+        proposal_settings=_proposal_settings(form),
+        proposal_questions=shown_questions(form, "proposal", None),
+        writing_languages=interface_tags_and(overview.space.language),
     )
+
+
+def _proposal_text(reader: str, view: rollups.RollupView) -> Shown:
+    """A proposal as the reader reads it: in their language when it was put in it or translated."""
+    return shown_to(reader, view.proposal.text, view.language or view.space.language, dict(view.translations))
+
+
+def _proposal_settings(form: FormError | None) -> dict[str, str]:
+    """The settings fields of the proposal form: as typed, else a new conversation's, the longest
+    statement left empty (as long as the proposal, at least 140 characters)."""
+    shown = shown_settings(form, "proposal", None)
+    return shown if form is not None and form.form == "proposal" else shown | {"max_statement_length": ""}
 
 
 def _back_to_space(request: Request, space_id: int, form: FormError, status: int) -> Response:
@@ -101,16 +120,66 @@ def weigh_place(
     return _to_space(place.path.rsplit("/", 1)[0], "#places")
 
 
+TRANSLATION_FIELD = "translation:"  # the proposal in another language: translation:fa-AF, translation:ps
+
+
+async def typed_translations(request: Request) -> dict[str, str]:
+    """The proposal's translations as typed, by language (empty fields left out)."""
+    form = await request.form()
+    return {
+        key[len(TRANSLATION_FIELD) :]: str(value)
+        for key, value in form.items()
+        if key.startswith(TRANSLATION_FIELD) and str(value).strip()
+    }
+
+
 @router.post("/spaces/{space_id}/proposals")
 def put_to_places(
-    request: Request, space_id: int, text: str = Form(""), typed: dict[str, str] = Depends(typed_rule)
+    request: Request,
+    space_id: int,
+    text: str = Form(""),
+    language: str = Form(""),
+    decision_rule: str = Form(""),
+    moderation: str = Form("post"),
+    participants_can_write: bool = Form(False),
+    access: str = Form("link"),
+    max_statement_length: str = Form(""),
+    allow_unsigned_xid: bool = Form(False),
+    attribute_name: list[str] = Form([]),
+    attribute_options: list[str] = Form([]),
+    typed: dict[str, str] = Depends(typed_rule),
+    translations: dict[str, str] = Depends(typed_translations),
 ) -> Response:
-    """Put a proposal to every space below; each decides it by its own rule, and this one rolls them up."""
+    """Put a proposal to every space below; each decides it (by its own rule, or the one chosen here) in a
+    conversation set as chosen here, and this one rolls them up."""
+    chosen: dict[str, Any] = {
+        "language": language,
+        "decision_rule": decision_rule,
+        "moderation": moderation,
+        "participants_can_write": participants_can_write,
+        "access": access,
+        "max_statement_length": max_statement_length,
+        "allow_unsigned_xid": allow_unsigned_xid,
+    }
+    shown = {"text": text, "translations": ""} | chosen | typed
+    shown |= {TRANSLATION_FIELD + tag: value for tag, value in translations.items()}
     try:
         rule = rule_from_form(typed, across_places=True) or {"name": ""}
-        view = rollups.put_to_places(runtime(request), caller(request), space_id, text, rule)
+        length = typed_count(max_statement_length, "max_statement_length") if max_statement_length.strip() else None
+        settings = rollups.PlaceSettings(
+            language=language or None,
+            translations=translations,
+            moderation=moderation,
+            participants_can_write=participants_can_write,
+            access=access,
+            allow_unsigned_xid=allow_unsigned_xid,
+            max_statement_length=length,
+            attributes=declared_questions(attribute_name, attribute_options),
+            decision_rule={"name": decision_rule} if decision_rule else None,
+        )
+        view = rollups.put_to_places(runtime(request), caller(request), space_id, text, rule, settings)
     except ServiceError as error:
-        form = refused(request, "proposal", error, {"text": text} | typed)
+        form = refused(request, "proposal", error, shown, list(zip(attribute_name, attribute_options)))
         return _back_to_space(request, space_id, form, error.status)
     return _to_space(view.space.path, f"#proposal-{view.proposal.id}")
 
