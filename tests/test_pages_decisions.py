@@ -123,7 +123,9 @@ def test_a_space_puts_a_proposal_to_the_places_inside_and_rolls_them_up(site):
     assert "its conversation (no votes yet)" in rollup and "A quota of places" in rollup
 
     # West votes in its conversation; East reports a paper tally: the roll-up passes 2 of 2.
-    west_row = next(row for row in rollup.split("<tr>") if "Herat West" in row)
+    assert "Undecided: 0 of 2 places pass it (0 decided). Waiting for: \u2068East" in rollup
+    assert ", \u2068Herat West\u2069." in rollup
+    west_row = next(row for row in rollup.split("<tr>")[1:] if "Herat West" in row)
     public_id = re.search(r'href="/c/(\w+)">its conversation', west_row).group(1)
     bulk_votes(site.app, public_id, [[1]] * 12)
     site.app.state.concord.live.analyse_now(db_id(site.app, public_id))
@@ -133,7 +135,8 @@ def test_a_space_puts_a_proposal_to_the_places_inside_and_rolls_them_up(site):
     redirected(reported, herat)
     rollup = section(page(TestClient(site.app).get(herat)), f"proposal-{proposal}")
     assert rollup.count('badge agree">Passes') == 3 and "2 of 2 places pass" in rollup and "a reported tally" in rollup
-    assert "All votes together: 52 agree, 12 disagree." in rollup and "<meter" in rollup
+    assert "Passes: 2 of 2 places pass it (2 decided), and 81% of all votes agree (52 of 64)." in rollup
+    assert "<meter" in rollup
     refused = post(site.admin, f"/spaces/{site.space_id}/proposals/{proposal}/tallies", place=str(east),
                    agree="-3", disagree="1")  # fmt: skip
     assert "Votes cannot be negative" in page(refused, 422)

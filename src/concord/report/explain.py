@@ -18,6 +18,11 @@ from concord.report import contract
 EVERYONE = "everyone"
 
 
+def isolated(text: str) -> str:
+    """People's words (a community's, a place's name) set apart from the sentence's own direction."""
+    return f"\u2068{text}\u2069"
+
+
 @dataclass(frozen=True)
 class Words:
     """How a sentence is written for one reader."""
@@ -37,7 +42,7 @@ class Words:
             return _("everyone")
         if name in self.opinion_groups:
             return _("group %(name)s") % {"name": self.group(name)}
-        return f"\u2068{name}\u2069" if self.isolate else name  # people's words, in their own direction
+        return isolated(name) if self.isolate else name
 
 
 def english(opinion_groups: Sequence[str] = ()) -> Words:

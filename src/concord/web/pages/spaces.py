@@ -10,6 +10,8 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from concord.report.decisions import rollup_json
+from concord.report.explain import isolated, rollup_sentence
 from concord.service import conversations, decisions, exchange, rollups, spaces
 from concord.service.conversations import ConversationSettings
 from concord.service.errors import ServiceError
@@ -17,7 +19,7 @@ from concord.service.rollups import SpaceDecisions
 from concord.service.rules import rule_choices
 from concord.service.wordings import Shown, shown_to
 from concord.web.context import caller, runtime
-from concord.web.i18n import interface_tags_and
+from concord.web.i18n import Language, interface_tags_and
 from concord.web.pages.forms import (
     FormError,
     declared_questions,
@@ -31,6 +33,7 @@ from concord.web.pages.home import render_home
 from concord.web.pages.routing import page_router, see_other
 from concord.web.pages.rule_forms import rule_from_form, typed_rule
 from concord.web.rendering import page_language, render
+from concord.web.results_view import reader_words
 from concord.web.uploads import received_upload
 
 router = page_router()
@@ -46,7 +49,8 @@ def space_page(request: Request, path: str) -> Response:
 
 def render_space(request: Request, found: SpaceDecisions, form: FormError | None = None, status: int = 200) -> Response:
     overview = found.overview
-    reader = page_language(request).tag
+    language = page_language(request)
+    reader = language.tag
     return render(
         request,
         "space.html.j2",
@@ -67,10 +71,16 @@ def render_space(request: Request, found: SpaceDecisions, form: FormError | None
         settings=shown_settings(form, "conversation", None),
         questions=shown_questions(form, "conversation", None),
         proposal_texts={r.proposal.id: _proposal_text(reader, r) for r in found.rollups},
+        rollup_sentences={r.proposal.id: _rollup_sentence(language, r) for r in found.rollups},
         proposal_settings=_proposal_settings(form),
         proposal_questions=shown_questions(form, "proposal", None),
         writing_languages=interface_tags_and(overview.space.language),
     )
+
+
+def _rollup_sentence(language: Language, view: rollups.RollupView) -> str:
+    """The roll-up's outcome and why, in the reader's language (as ``concord decide --tallies`` says it)."""
+    return rollup_sentence(rollup_json(view.outcome), reader_words(language, []), names=isolated)
 
 
 def _proposal_text(reader: str, view: rollups.RollupView) -> Shown:
