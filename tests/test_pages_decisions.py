@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from api_helpers import bulk_votes, db_id, snapshot
 from page_helpers import MARKUP, Site, escaped, page, page_fixtures, post, redirected
+from planted import majority_and_minority, vote_rows
 
 database_url, site = page_fixtures()
 
@@ -195,3 +196,37 @@ def test_a_proposal_is_judged_by_the_groups_of_the_rest_and_every_section_prints
     common = html[html.index('id="consensus-heading"') :]
     assert "Group A: 100% agree, 0% disagree" in common and "Group B: 100% agree, 0% disagree" in common
     assert "94%" not in html and "6%" not in html
+
+
+def test_a_suspected_bloc_is_counted_once_shown_to_readers_and_decided_by_a_moderator_with_a_reason(site):
+    """Seven new accounts against everything, among 60 real people: the results page says they count
+    as one and what they would decide if each counted; the desk offers the verdict, refuses it without
+    a reason, and the reason is public in the moderation log."""
+    matrix, _, both, _ = majority_and_minority(3, real=60, bloc=0.1, bloc_vote=-1)
+    more = "\n".join(f"Statement {n}" for n in range(2, matrix.shape[1]))
+    redirected(post(site.admin, f"/c/{site.conversation}/seed", text=more), "/c/")
+    redirected(post(site.admin, f"/c/{site.conversation}/proposals/{both[0]}", proposal="true"), "/c/")
+    bulk_votes(site.app, site.conversation, vote_rows(matrix))
+    site.app.state.concord.live.analyse_now(db_id(site.app, site.conversation))
+
+    html = page(TestClient(site.app).get(f"/c/{site.conversation}/results"))
+    blocs = html[html.index('id="blocs-heading"') :]
+    blocs = blocs[: blocs.index("</section>")]
+    assert "7 accounts voted the same way on 100% of their votes and arrived within" in blocs
+    assert "If they are real people, each counted" in blocs and "Does not pass: 100% of group" in blocs
+    assert "Passes" in decisions_part(html)  # counted once, the bloc vetoes nothing
+
+    desk = f"/c/{site.conversation}/moderate"
+    panel = section(page(site.admin.get(desk)), "blocs")
+    assert "7 accounts: #60" in panel and 'name="participants" value="60,61,62,63,64,65,66"' in panel
+    refused = post(site.admin, f"/c/{site.conversation}/blocs", participants="60,61,62,63,64,65,66", verdict="real")
+    assert "say why: the reason is published in the moderation log" in page(refused, 422).lower()
+    done = post(site.admin, f"/c/{site.conversation}/blocs", participants="60,61,62,63,64,65,66", verdict="real",
+                reason="The teachers' union voted together at its meeting")  # fmt: skip
+    redirected(done, desk)
+    log = page(TestClient(site.app).get(f"/c/{site.conversation}/log"))
+    assert "A suspected bloc of 7 accounts" in log and "real people: each counted" in log
+    assert "The teachers&#39; union voted together at its meeting" in log
+    site.app.state.concord.live.analyse_now(db_id(site.app, site.conversation))
+    html = page(TestClient(site.app).get(f"/c/{site.conversation}/results"))
+    assert 'id="blocs-heading"' not in html and "Does not pass" in decisions_part(html)

@@ -185,6 +185,7 @@ class Decisions:
     parameters: dict[str, Any]
     proposals: list[ProposalDecision]
     judged_by: JudgedBy | None = None
+    groups: list[str] = field(default_factory=list)  # the opinion groups that judged them (their letters)
 
 
 @dataclass(frozen=True)

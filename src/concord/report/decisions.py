@@ -51,7 +51,8 @@ def decide_proposals(
 ) -> contract.Decisions:
     """The proposals (statement ids) decided by ``rule`` from an analysis that judged them."""
     columns = np.flatnonzero(np.isin(analysis.matrix.statement_ids, list(proposals))).tolist()
-    return decisions(rule, statement_votes(analysis, columns, declared), texts, judged_by(analysis.deliberation))
+    decided = decisions(rule, statement_votes(analysis, columns, declared), texts, judged_by(analysis.deliberation))
+    return replace(decided, groups=[group_letter(g) for g in range(analysis.groups.k)])
 
 
 def decide_every_statement(

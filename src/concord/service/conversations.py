@@ -167,6 +167,12 @@ def update_settings(session: Session, user: User | None, conversation: Conversat
     return conversation
 
 
+def accounts_are_cheap(conversation: Conversation) -> bool:
+    """Whether one person can take part as many people: anyone with the link may, and so may anyone
+    who names an unsigned external id. Invitation codes and signed ids give one voice per person."""
+    return conversation.access == Access.LINK or (conversation.access == Access.XID and conversation.allow_unsigned_xid)
+
+
 def require_open(conversation: Conversation) -> None:
     """Refuse what would change a closed conversation's decisions (votes, answers, its rule, which
     statements are proposals): they are final until a moderator reopens it."""

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from concord.report.contract import SuspectedBloc, read_conversation_results
 from concord.service import invitations
 from concord.service.accounts import require_user, user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.conversations import Counts, conversation_by_public_id, counts
+from concord.service.conversations import Counts, accounts_are_cheap, conversation_by_public_id, counts
 from concord.service.errors import Invalid, Label
 from concord.service.rules import RuleInForce, rule_of_conversation, rule_of_space
 from concord.service.spaces import moderates, require_moderator
@@ -22,6 +23,7 @@ from concord.service.text import checked_text
 from concord.service.wordings import Wordings, wordings
 from concord.states import Access, BlocVerdict, StatementStatus, Translated, TranslationStatus
 from concord.store.models import (
+    AnalysisRecord,
     BlocDecision,
     Conversation,
     Invitation,
@@ -217,6 +219,8 @@ class Desk:
     rule: RuleInForce  # what decides its proposals
     default_rule: RuleInForce  # what would, without a rule of its own: the space's
     translations_waiting: int  # volunteers' translations waiting for a decision
+    blocs: list[SuspectedBloc] = field(default_factory=list)  # accounts the latest analysis suspects
+    accounts_are_cheap: bool = False  # anyone with the link may take part, as often as they make accounts
     new_codes: list[str] = field(default_factory=list)  # codes just made: shown once, never stored
 
 
@@ -253,7 +257,16 @@ def _desk(session: Session, caller: Caller, public_id: str) -> Desk:
             )
         )
         or 0,
+        blocs=_suspected_blocs(session, conversation),
+        accounts_are_cheap=accounts_are_cheap(conversation),
     )
+
+
+def _suspected_blocs(session: Session, conversation: Conversation) -> list[SuspectedBloc]:
+    """The blocs the latest analysis suspects (or that a moderator confirmed as coordinated)."""
+    record = session.get(AnalysisRecord, conversation.id)
+    results = read_conversation_results(record.results) if record is not None else None
+    return list(results.blocs) if results is not None else []
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from concord.engine.groups import MIN_VOTES
 from concord.report.contract import RESULTS_VERSION, ConversationResults, read_conversation_results
 from concord.service.caller import Caller
-from concord.service.conversations import conversation_by_public_id
+from concord.service.conversations import accounts_are_cheap, conversation_by_public_id
 from concord.service.log_views import LogState, conversation_log_state
 from concord.service.participation import find_participant
 from concord.service.wordings import Wordings, wordings
-from concord.states import Access, StatementStatus
+from concord.states import StatementStatus
 from concord.store.models import AnalysisRecord, Conversation, Participant, Statement, Vote, VoteEvent
 
 if TYPE_CHECKING:
@@ -73,11 +73,6 @@ class ResultsForReader:
     log_size: int = 0  # the results are of the log's first log_size entries
     accounts_are_cheap: bool = False  # anyone with the link can take part, as often as they make accounts
 
-
-def accounts_are_cheap(conversation: Conversation) -> bool:
-    """Whether one person can take part as many people: anyone with the link may, and so may anyone
-    who names an unsigned external id. Invitation codes and signed ids give one voice per person."""
-    return conversation.access == Access.LINK or (conversation.access == Access.XID and conversation.allow_unsigned_xid)
 
 
 def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader: str = "en") -> ResultsForReader:

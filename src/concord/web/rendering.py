@@ -62,6 +62,7 @@ def environment(code: str) -> Environment:
         format_decimal(Decimal(str(value)), format="#,##0.######", locale=code, numbering_system="default")
     )
     env.filters["ago"] = lambda ms: digits(format_timedelta((ms - now_ms()) / 1000, add_direction=True, locale=code))
+    env.filters["duration"] = lambda ms: digits(format_timedelta(ms / 1000, threshold=1.5, locale=code))
     env.filters["iso"] = lambda ms: datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
     env.filters["date"] = lambda ms: digits(
         format_datetime(datetime.fromtimestamp(ms / 1000, UTC), "medium", tzinfo=UTC, locale=code)

@@ -21,6 +21,7 @@ from concord.report.contract import (
     JudgedBy,
     ProposalDecision,
     Representative,
+    SuspectedBloc,
 )
 from concord.report.decision_bars import share_bar_svg
 from concord.report.explain import EVERYONE, Words, proposal_sentence
@@ -114,6 +115,17 @@ class DecisionsView:
 
 
 @dataclass(frozen=True)
+class BlocView:
+    """Accounts suspected of voting as one bloc, as a reader is told of them."""
+
+    accounts: int
+    agreement: float  # share of their votes that follow the bloc's line
+    statements: int
+    arrived_within: str | None  # how long their arrival took, in the reader's words
+    confirmed: bool  # a moderator confirmed they act as one bloc
+
+
+@dataclass(frozen=True)
 class ConsensusView:
     statement: int
     direction: str
@@ -154,6 +166,8 @@ class ResultsView:
     declared: list[DeclaredView] = field(default_factory=list)
     your_group: str | None = None
     decisions: DecisionsView | None = None
+    blocs: list[BlocView] = field(default_factory=list)
+    changed_if_real: list[DecisionView] = field(default_factory=list)  # proposals the blocs would decide otherwise
 
 
 def common_ground(entries: list[Consensus], votes: dict[str, list[list[int]]], names: list[str]) -> CommonGround:
@@ -211,6 +225,22 @@ def reader_words(language: Language, opinion_groups: list[str]) -> Words:
         opinion_groups=frozenset(opinion_groups),
         isolate=True,
     )
+
+
+def bloc_view(bloc: SuspectedBloc, language: Language) -> BlocView:
+    span = None
+    if bloc.arrival_span_ms is not None:
+        span = environment(language.code).filters["duration"](bloc.arrival_span_ms)
+    return BlocView(len(bloc.participants), bloc.agreement, bloc.statements, span, bloc.verdict == "coordinated")
+
+
+def changed_if_real(decided: Decisions, if_real: Decisions | None, language: Language) -> list[DecisionView]:
+    """The proposals whose outcome the suspected blocs would change if each account counted."""
+    if if_real is None:
+        return []
+    outcome = {p.statement: p.outcome for p in decided.proposals}
+    shown = decisions_view(if_real, if_real.groups, language)
+    return [p for p in shown.proposals if outcome.get(p.statement) != p.outcome]
 
 
 def decisions_view(decisions: Decisions, opinion_groups: list[str], language: Language) -> DecisionsView:
@@ -319,4 +349,8 @@ def results_view(found: ResultsForReader, language: Language) -> ResultsView:
         decisions=decisions_view(results.decisions, [g.label for g in results.groups], language)
         if results.decisions and results.decisions.proposals
         else None,
+        blocs=[bloc_view(bloc, language) for bloc in results.blocs],
+        changed_if_real=changed_if_real(results.decisions, results.decisions_if_real, language)
+        if results.decisions
+        else [],
     )

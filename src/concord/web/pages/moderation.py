@@ -12,7 +12,7 @@ import segno
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from concord.service import conversations, decisions, exchange, moderation
+from concord.service import blocs, conversations, decisions, exchange, moderation
 from concord.service.errors import ServiceError, Unauthorized
 from concord.service.rules import rule_choices
 from concord.web.context import caller, runtime
@@ -73,6 +73,8 @@ def _render_desk(
         proposals=[s for s in desk.shown if s.is_proposal],
         translations_waiting=desk.translations_waiting,
         topic_languages=interface_tags_and(desk.conversation.language),
+        blocs=desk.blocs,
+        accounts_are_cheap=desk.accounts_are_cheap,
     )
 
 
@@ -117,6 +119,24 @@ def choose_rule(request: Request, conversation_id: str, typed: dict[str, str] = 
     except ServiceError as error:
         return _refused_on_desk(request, conversation_id, refused(request, "rule", error, typed), error.status)
     return see_other(with_query(f"/c/{conversation_id}/moderate", notice="saved") + "#decisions")
+
+
+@router.post("/c/{conversation_id}/blocs")
+def decide_bloc(
+    request: Request,
+    conversation_id: str,
+    participants: str = Form(...),
+    verdict: str = Form(""),
+    reason: str = Form(""),
+) -> Response:
+    """A moderator's verdict on accounts suspected of voting as one bloc, with its published reason."""
+    try:
+        blocs.decide_bloc(runtime(request), caller(request), conversation_id, participants, verdict, reason)
+    except ServiceError as error:
+        name = f"bloc-{participants.split(',')[0].strip()}"
+        form = refused(request, name, error, {"reason": reason, "verdict": verdict})
+        return _refused_on_desk(request, conversation_id, form, error.status)
+    return see_other(with_query(f"/c/{conversation_id}/moderate", notice="saved") + "#blocs")
 
 
 @router.post("/c/{conversation_id}/moderation/{number}")
