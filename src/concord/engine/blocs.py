@@ -18,11 +18,12 @@ How. Two accounts are *linked* when, on the statements the analysis keeps (not m
 * they arrived within ``window_ms`` of each other (when arrival times are known).
 
 A *bloc* is a quasi-clique of links: a connected set of at least ``min_size`` accounts, each linked to at
-least ``min_size - 1`` of the others and to at least ``density`` of the members it was compared with (the
-members that arrived within the window of it). Planted blocs are near-cliques; real people who happen to
-vote alike form long sparse chains of "agree with most things" voters, which plain connected components
-would sweep up by the hundred. Loose members are peeled off the loosest first, so that a bloc attached
-to such a chain keeps its core instead of failing with the chain.
+least two of the others and to at least ``density`` of the members it was compared with (the members
+that arrived within the window of it: a bloc arriving over an hour is a chain in time, each account
+linked to those that came within 20 minutes of it). Planted blocs are near-cliques; real people who
+happen to vote alike form long sparse chains of "agree with most things" voters, which plain connected
+components would sweep up by the hundred. Loose members are peeled off the loosest first, so that a bloc
+attached to such a chain keeps its core instead of failing with the chain.
 
 Scale. Accounts are sorted by arrival and compared a block of rows at a time with the rows that arrived
 within the window after them, by float32 matrix products of one-hot agree / disagree / pass indicators
@@ -32,11 +33,17 @@ the blocks plus the links found (8 bytes a link), never n × n; components are f
 
 Measured (``python bench/blocs.py``: the 13 real Pol.is conversations, 10,072 participants, none a known
 bloc, so every flag is a false positive): with the defaults, **no real participant flagged** in the 11
-conversations with arrival times (6,285 participants), 27 of 3,787 (0.71 %) in the two exports without
-them (votes alone), 27 of 10,072 (0.27 %) in all; with every arrival time dropped, 97 (0.96 %). Planted
-blocs (10, 30 or 50 % of the participants, voting alike on every statement, arriving within an hour):
-all their accounts found, exact, and 99 % of them with 3 % noise; with 10 % noise, almost none (such
-accounts share ~82 % of their votes, below the 90 % that keeps real voters apart).
+conversations with arrival times (6,285 participants); 10 in the two exports without times (votes
+alone: 10 of austria-climate.2vkxcncppn's 1,756), so 10 of 10,072 (0.10 %) in all; with every arrival
+time dropped, 73 (0.72 %). Planted blocs (10, 30 or 50 % of the participants, voting alike on every
+statement, arriving within an hour after the others): 99.9–100 % of their accounts found when exact,
+98.5–99 % with 3 % noise, no real participant swept in where times are known; with 10 % noise, under
+3 % (such accounts share ~82 % of their votes, below the 90 % that keeps real voters apart). Blocs whose
+accounts arrive scattered over the conversation's weeks are not found where times are known, but for
+clumps of them that happen to arrive together (which then sweep in real look-alikes who came at the
+same time); without times, votes alone find them, and sweep in the real participants who voted like
+them. 100,000 participants × 200 statements over three days with an 11,111-account bloc (3 % noise)
+arriving within an hour: 11 s, 260 MB above the data (34 M links).
 """
 
 from __future__ import annotations
@@ -57,15 +64,18 @@ from concord.engine.votes import AGREE, DISAGREE, PASS, VoteMatrix
 WINDOW_MS = 20 * 60 * 1000
 MIN_SHARED = 10
 MIN_SIZE = 5
-# Tuned on the real conversations (module docstring, bench/blocs.py): 0.9 keeps every real participant
-# with a known arrival out, while accounts voting alike with 3 % noise (~94 % identical votes) are found.
+# A bloc member acts with at least two others: an account hanging on a single link is a pair with one
+# member, and chains of such pairs made a "bloc" of 5 real participants (brexit-consensus) in time.
+MIN_LINKS = 2
+# Both tuned on the real conversations and planted blocs (bench/blocs.py). Real participants flagged with
+# arrival times where known (and with every time dropped), share of a 3 %-noise bloc's accounts found:
+# agreement 0.85: 0.55 % (1.95 %), 100 %; 0.9: 0.10 % (0.72 %), 98.9 %; 0.95: 0 % (0.47 %), 35 %
+# (such accounts share ~94 % of their votes). At agreement 0.9, density 0.5: 0.30 % (1.34 %), 99.5 %;
+# 2/3: as above; 0.8: 0 % (0.51 %), 97.9 %, but more of a noisy bloc left to count in full.
 AGREEMENT = 0.9
-# Linked to two thirds of the members compared with: planted blocs are near-cliques (>= 0.9), real voters
-# who vote alike form sparse chains; 0.5 flags 1.5 % of real participants when arrival times are dropped,
-# 2/3 0.96 %, 0.8 0.76 % but starts to peel members of noisy blocs in short conversations.
 DENSITY = 2 / 3
 
-LIMITS: dict[str, tuple[float, float]] = {  # inclusive, of each BlocParams field
+LIMITS: dict[str, tuple[float, float] | tuple[int, int]] = {  # inclusive, of each BlocParams field
     "agreement": (0.5, 1.0),  # below half, "alike" would link accounts that mostly differ
     "min_shared": (1, 100_000),
     "window_ms": (0, 365 * 24 * 3600 * 1000),
@@ -76,7 +86,8 @@ WHOLE = ("min_shared", "window_ms", "min_size")
 BLOCK = 512  # rows compared at once, with PARTNERS rows at a time: float32 products of 4 MB
 PARTNERS = 2048
 FEW = 16  # below 1/FEW of a block's pairs, the second counts are taken pair by pair
-SLICE = 1 << 22  # links handed to connected_components at once (it copies them as float64)
+SLICE = 1 << 21  # links handed to connected_components at once (it copies them, as float64)
+Links = list[tuple[np.ndarray, np.ndarray]]  # pieces of links (i, j), i < j: int32 positions of candidates
 CODE = {AGREE: 1, DISAGREE: 2, PASS: 3}  # a vote's code in the candidates' sparse matrix (0: not voted)
 
 
@@ -95,9 +106,9 @@ class BlocParams:
             value = getattr(self, name)
             whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
             if name in WHOLE and not whole:
-                raise ValueError(f"{name} must be a whole number from {low:g} to {high:g}, not {value!r}")
+                raise ValueError(f"{name} must be a whole number from {low} to {high}, not {value!r}")
             if not (whole or isinstance(value, float)) or not low <= value <= high:
-                raise ValueError(f"{name} must be from {low:g} to {high:g}, not {value!r}")
+                raise ValueError(f"{name} must be from {low} to {high}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -145,8 +156,9 @@ def find_blocs(
 
     ``arrival_ms`` per row (e.g. :func:`first_arrivals`, or the time a participant joined); None means
     unknown, and then only the votes link. ``exempt`` (bool per row): accounts a moderator confirmed as
-    real people, never part of a suspected bloc. Blocs are sorted by their first member's arrival, then
-    participant id; the answer does not depend on the order of the rows.
+    real people, never part of a suspected bloc. Only accounts with at least ``min_shared`` opinions on
+    kept statements can be linked. Blocs are sorted by their first member's arrival, then participant
+    id; the answer does not depend on the order of the rows.
     """
     n = matrix.shape[0]
     for name, given in (("arrival_ms", arrival_ms), ("exempt", exempt)):
@@ -158,14 +170,14 @@ def find_blocs(
     times = np.zeros(len(rows), dtype=np.int64) if arrival_ms is None else np.asarray(arrival_ms, np.int64)[rows]
     window = None if arrival_ms is None else params.window_ms
     codes = _codes(matrix, rows)
-    left, right = _link_graph(codes, times, window, params)
-    label = _quasi_cliques(left, right, times, window, params)
+    label = _quasi_cliques(_link_graph(codes, times, window, params), times, window, params)
     return _blocs(matrix, rows, label, codes, None if window is None else times)
 
 
 def counted_once(matrix: VoteMatrix, blocs: list[Bloc]) -> VoteMatrix:
-    """The matrix with each bloc counted once: its first member (earliest arrival) keeps its votes, the
-    others' rows are removed (as Community Notes counts only the first rating of a clique)."""
+    """The matrix with each bloc counted once: its first member (earliest arrival; lowest participant id
+    when arrival times are unknown) keeps its votes, the others' rows are removed (as Community Notes
+    counts only the first rating of a clique)."""
     keep = np.ones(matrix.shape[0], dtype=bool)
     for bloc in blocs:
         keep[bloc.rows[1:]] = False
@@ -211,14 +223,9 @@ def _codes(matrix: VoteMatrix, rows: np.ndarray) -> csr_matrix:
     ).tocsr()
 
 
-def _link_graph(
-    codes: csr_matrix, times: np.ndarray, window: int | None, params: BlocParams
-) -> tuple[np.ndarray, np.ndarray]:
-    """Every link as (i, j), i < j: int32 positions among the candidates."""
-    pairs = list(_linked_pairs(codes, times, window, params))
-    if not pairs:
-        return np.zeros(0, np.int32), np.zeros(0, np.int32)
-    return np.concatenate([i for i, _ in pairs]), np.concatenate([j for _, j in pairs])
+def _link_graph(codes: csr_matrix, times: np.ndarray, window: int | None, params: BlocParams) -> Links:
+    """Every link, in the pieces found (never concatenated: a bloc arriving at once has millions)."""
+    return [(i, j) for i, j in _linked_pairs(codes, times, window, params) if len(i)]
 
 
 def _linked_pairs(
@@ -260,7 +267,8 @@ def _links(
         return i[alike], j[alike]
     identical = opinions + _one_hot(left, PASS) @ _one_hot(right, PASS).T
     shared = (left != 0).astype(np.float32) @ (right != 0).astype(np.float32).T
-    return np.nonzero(candidate & (identical >= params.agreement * shared - 1e-6))
+    i, j = np.nonzero(candidate & (identical >= params.agreement * shared - 1e-6))
+    return i, j
 
 
 def _one_hot(codes: np.ndarray, *votes: int) -> np.ndarray:
@@ -268,55 +276,69 @@ def _one_hot(codes: np.ndarray, *votes: int) -> np.ndarray:
     return np.hstack([codes == CODE[vote] for vote in votes]).astype(np.float32)
 
 
-def _quasi_cliques(
-    left: np.ndarray, right: np.ndarray, times: np.ndarray, window: int | None, params: BlocParams
-) -> np.ndarray:
+def _quasi_cliques(links: Links, times: np.ndarray, window: int | None, params: BlocParams) -> np.ndarray:
     """Bloc label per candidate (-1: none): connected sets of at least min_size where each member has
-    min_size - 1 links and is linked to at least ``density`` of the members it was compared with.
+    MIN_LINKS links and is linked to at least ``density`` of the members it was compared with.
 
-    Peeling. Members short of min_size - 1 links can never qualify and go at once. Of the members short of
+    Peeling. Members short of MIN_LINKS links can never qualify and go at once. Of the members short of
     the density, only the loosest of each component go in a round (those with at most twice the lowest
     share of links there): as the component shrinks, the others may qualify; so a bloc joined by a crowd
-    of loosely linked accounts sheds the crowd first. Rounds: at most about log2 of the largest degree.
-    The result does not depend on the order of the candidates.
+    of loosely linked accounts sheds the crowd first. The result does not depend on the order of the
+    candidates.
     """
     n = len(times)
+    links = list(links)
     alive = np.ones(n, dtype=bool)
-    label = _components(left, right, n)
+    label = _components(links, n)
     while True:
-        degree = np.bincount(left, minlength=n) + np.bincount(right, minlength=n)
+        degree = _degrees(links, n)
         share = degree / np.maximum(_compared(label, alive, times, window), 1)
-        short = alive & (degree < params.min_size - 1)
+        short = alive & (degree < MIN_LINKS)
         loose = alive & ~short & (share < params.density)
         if not (short.any() or loose.any()):
             break
         lowest = np.full(n, np.inf)
         np.minimum.at(lowest, label[loose], share[loose])
         alive &= ~(short | (loose & (share <= 2 * lowest[label])))
-        linked = alive[left] & alive[right]
-        left, right = left[linked], right[linked]
-        label = _components(left, right, n)
+        for piece, (i, j) in enumerate(links):
+            kept = alive[i] & alive[j]
+            links[piece] = i[kept], j[kept]
+        label = _components(links, n)
     size = np.bincount(label[alive], minlength=n)
     return np.where(alive & (size[label] >= params.min_size), label, -1)
 
 
-def _components(left: np.ndarray, right: np.ndarray, n: int) -> np.ndarray:
-    """Connected component of each of n nodes under the links, a slice of links at a time: each slice's
-    components become stars (every node linked to the smallest in its component), whose union has the
-    same components with at most two links per node and slice."""
-    tails, heads = [np.zeros(0, np.int32)], [np.zeros(0, np.int32)]
-    for start in range(0, len(left), SLICE):
-        i, j = left[start : start + SLICE], right[start : start + SLICE]
-        _, label = connected_components(_graph(i, j, n), directed=False)
-        present = np.zeros(n, dtype=bool)
-        present[i] = present[j] = True
-        nodes = np.flatnonzero(present)
-        labels, first = np.unique(label[nodes], return_index=True)
-        smallest = np.empty(n, dtype=np.int32)
-        smallest[labels] = nodes[first]
-        tails.append(nodes.astype(np.int32))
-        heads.append(smallest[label[nodes]])
-    return connected_components(_graph(np.concatenate(tails), np.concatenate(heads), n), directed=False)[1]
+def _degrees(links: Links, n: int) -> np.ndarray:
+    degree = np.zeros(n, dtype=np.int64)
+    for i, j in links:
+        degree += np.bincount(i, minlength=n) + np.bincount(j, minlength=n)
+    return degree
+
+
+def _components(links: Links, n: int) -> np.ndarray:
+    """Connected component of each of n nodes under the links. Links are handed to connected_components
+    a slice at a time, each slice's components kept as stars (every node linked to the smallest of its
+    component): the union has the same components, with at most n links per slice."""
+    held: Links = []
+    for piece in links:
+        held.append(piece)
+        if sum(len(i) for i, _ in held) > SLICE:
+            held = [_stars(held, n)]
+    tails = np.concatenate([i for i, _ in held] or [np.zeros(0, np.int32)])
+    heads = np.concatenate([j for _, j in held] or [np.zeros(0, np.int32)])
+    return connected_components(_graph(tails, heads, n), directed=False)[1]
+
+
+def _stars(links: Links, n: int) -> tuple[np.ndarray, np.ndarray]:
+    tails, heads = np.concatenate([i for i, _ in links]), np.concatenate([j for _, j in links])
+    _, label = connected_components(_graph(tails, heads, n), directed=False)
+    present = np.zeros(n, dtype=bool)
+    present[tails] = present[heads] = True
+    nodes = np.flatnonzero(present)
+    labels, first = np.unique(label[nodes], return_index=True)
+    smallest = np.empty(n, dtype=np.int32)
+    smallest[labels] = nodes[first]
+    return nodes.astype(np.int32), smallest[label[nodes]]
 
 
 def _graph(left: np.ndarray, right: np.ndarray, n: int) -> csr_matrix:
@@ -340,22 +362,14 @@ def _compared(label: np.ndarray, alive: np.ndarray, times: np.ndarray, window: i
     return np.where(alive, within - 1, 0)
 
 
-def _line(codes: csr_matrix) -> np.ndarray:
-    """A bloc's line: on each statement, the code most of its members voted (ties to the lowest code;
-    0 where none voted)."""
+def _line(codes: csr_matrix) -> tuple[float, int]:
+    """Share of the members' votes that follow the bloc's line (on each statement, the code most of them
+    voted; ties go to the lowest code), and the median number of statements a member voted on."""
     votes = codes.tocoo()
-    counts = np.zeros((len(CODE) + 1, codes.shape[1]), dtype=np.int64)
+    counts = np.zeros((len(CODE) + 1, codes.shape[1]), dtype=np.int64)  # row 0 (not voted) stays empty
     np.add.at(counts, (votes.data, votes.col), 1)
-    return np.where(counts[1:].any(axis=0), counts[1:].argmax(axis=0) + 1, 0)
-
-
-def _follow(codes: csr_matrix, line: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per row: identical opinions with the line, identical votes, and statements both voted on."""
-    votes = codes.tocoo()
-    both = line[votes.col] != 0
-    same = votes.data == line[votes.col]
-    opinion = same & (votes.data != CODE[PASS])
-    return tuple(np.bincount(votes.row, weights=w, minlength=codes.shape[0]) for w in (opinion, same, both))
+    line = counts.argmax(axis=0)
+    return float((votes.data == line[votes.col]).mean()), int(np.median(np.diff(codes.indptr)))
 
 
 def _blocs(
@@ -367,13 +381,13 @@ def _blocs(
     found = []
     for b in np.argsort(first):
         positions = members[bloc_of.ravel() == b]
-        _, identical, shared = _follow(codes[positions], _line(codes[positions]))
+        agreement, statements = _line(codes[positions])
         found.append(
             Bloc(
                 rows=rows[positions],
                 participants=[int(p) for p in matrix.participant_ids[rows[positions]]],
-                agreement=float(identical.sum() / shared.sum()),
-                statements=int(np.median(shared)),
+                agreement=agreement,
+                statements=statements,
                 arrival_span_ms=None if times is None else int(times[positions[-1]] - times[positions[0]]),
             )
         )
