@@ -197,7 +197,9 @@ def test_decide_across_places_from_reported_tallies(tmp_path):
     assert body["outcome"] == "fail" and body["silent"] == ["Bamyan"] and body["popular_majority"] == "fail"
     assert body["detail"]["places_for"] == 1.5 and body["detail"]["places_total"] == 3.5
     quota = concord("decide", "--tallies", str(tallies), "--rule", "places-quota", "--param", "quota=2")
-    assert quota.returncode == 0 and quota.stdout.startswith("places-quota: Passes: 1 of 4 places")
+    assert quota.returncode == 0
+    said = "places-quota: Passes: 2 of 4 places pass it (3 decided), and 48 % of all votes agree (145 of 300).\n"
+    assert quota.stdout == said
 
 
 @pytest.mark.parametrize(
@@ -217,3 +219,26 @@ def test_decide_refuses_bad_input_with_one_line(tmp_path, arguments, message):
     bad.write_text("space,weight,agree,disagree\nHerat,1,60\n")
     run = concord("decide", *(a.format(demo=DEMO, bad=bad) for a in arguments))
     assert run.returncode == 2 and message in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+def test_decide_counts_a_bloc_of_accounts_once_and_says_so(tmp_path):
+    """An export with a bloc of 7 accounts made within minutes, against everything: `concord decide`
+    counts it once (the proposal both real groups support passes), --count-blocs counts each account
+    (the bloc then vetoes it as a group of its own), and both say what they found."""
+    from concord.formats.polis import Statement, VoteEvents
+    from concord.formats.polis_writer import write_export
+    from planted import majority_and_minority
+
+    matrix, arrival, both, _ = majority_and_minority(3, real=60, bloc=0.1, bloc_vote=-1)
+    rows = matrix.vote_rows
+    events = VoteEvents(matrix.participant_ids[rows], matrix.statement_ids[matrix.indices], matrix.values,
+                        arrival[matrix.participant_ids[rows]] + 1_700_000_000_000)  # fmt: skip
+    statements = [Statement(int(s), f"Statement {s}") for s in matrix.statement_ids]
+    write_export(tmp_path / "export", events, statements, topic="A planted bloc")
+    once = json.loads(concord("decide", str(tmp_path / "export"), "--rule", "mutual-veto", "--json").stdout)
+    assert once["blocs_counted"] == "once" and [b["participants"] for b in once["blocs"]] == [list(range(60, 67))]
+    outcome = {p["statement"]: p["outcome"] for p in once["proposals"]}
+    assert [outcome[s] for s in both] == ["pass"] * 5
+    full = concord("decide", str(tmp_path / "export"), "--rule", "mutual-veto", "--count-blocs")
+    assert full.returncode == 0 and "1 suspected bloc(s) of 7 accounts" in full.stdout
+    assert full.stdout.count("Does not pass") >= 5

@@ -28,11 +28,17 @@ def decide(
         None, "--tallies", help="CSV of space,weight,agree,disagree[,population]: one proposal across places."
     ),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    count_blocs: bool = typer.Option(
+        False,
+        "--count-blocs",
+        help="Count every account of a suspected bloc (accounts that vote alike and arrived together); "
+        "by default each bloc counts as one participant.",
+    ),
 ) -> None:
     """Decide proposals so that no group dominates: under a power-sharing rule, or across places."""
     if (path is None) == (tallies is None):
         fail("give either an export folder or --tallies CSV (not both)")
-    run_safely(_decide, path, rule, parameter, groups_file, tallies, json_output)
+    run_safely(_decide, path, rule, parameter, groups_file, tallies, json_output, count_blocs)
 
 
 def _decide(
@@ -42,6 +48,7 @@ def _decide(
     groups_file: Path | None,
     tallies: Path | None,
     json_output: bool,
+    count_blocs: bool,
 ) -> None:
     import json
 
@@ -65,35 +72,51 @@ def _decide(
     if rule not in RULES:
         fail(f"an export is decided by one of {', '.join(RULES)} (across places: --tallies)")
     chosen_rule = make_rule(rule, _parameters(parameter, RULES[rule].parameters))
-    decided = _export_decisions(path, chosen_rule, groups_file)
+    decided, blocs = _export_decisions(path, chosen_rule, groups_file, count_blocs)
     counts = tally_counts(decided.proposals)
     majority = {result: sum(p.majority == result for p in decided.proposals) for result in counts}
     if json_output:
-        body = {**to_json(decided), "counts": counts, "majority_counts": majority}
+        suspected = [{"participants": b.participants, "agreement": round(b.agreement, 6), "statements": b.statements,
+                      "arrival_span_ms": b.arrival_span_ms} for b in blocs]  # fmt: skip
+        body = {**to_json(decided), "counts": counts, "majority_counts": majority, "blocs": suspected,
+                "blocs_counted": "in full" if count_blocs else "once"}  # fmt: skip
         sys.stdout.write(json.dumps(body, ensure_ascii=False) + "\n")
         return
     print(f"{rule} ({', '.join(f'{k}={v}' for k, v in decided.parameters.items() if v is not None)}): "
           f"{counts['pass']} pass, {counts['fail']} fail, {counts['undecided']} undecided of "
           f"{len(decided.proposals)} statements; plain majority would pass {majority['pass']}")  # fmt: skip
+    if blocs:
+        accounts = sum(len(b.participants) for b in blocs)
+        how = "each account counted (--count-blocs)" if count_blocs else "each counted as one participant"
+        print(f"{len(blocs)} suspected bloc(s) of {accounts} accounts that vote alike and arrived together: {how}")
     for proposal in decided.proposals:
         print(f"  [{proposal.statement}] {proposal.text[:70]}\n      {proposal.explanation}")
 
 
-def _export_decisions(path: Path, rule, groups_file: Path | None):
+def _export_decisions(path: Path, rule, groups_file: Path | None, count_blocs: bool):
     """Every statement decided as a proposal, each judged by opinion groups found without it
-    (cross-fitted, :func:`concord.report.decisions.decide_every_statement`)."""
+    (cross-fitted, :func:`concord.report.decisions.decide_every_statement`), suspected blocs counted
+    once unless ``count_blocs``."""
     from concord.engine.analysis import DeclaredGroups
+    from concord.engine.blocs import counted_once, find_blocs, first_arrivals
     from concord.formats.declared_groups import read_groups_file
     from concord.formats.polis import read_export
     from concord.report.decisions import decide_every_statement
 
-    export = read_export(path)
+    export = read_export(path, keep_events=True)
+    matrix = export.votes
+    events = export.events
+    timed = events is not None and bool(events.timestamp.any())  # an export without votes.csv has no times
+    arrival = first_arrivals(matrix, events.participant, events.timestamp) if timed and events else None
+    blocs = find_blocs(matrix, arrival)
+    if blocs and not count_blocs:
+        matrix = counted_once(matrix, blocs)
     declared = {}
     if groups_file is not None:
-        groups = DeclaredGroups.from_mapping(export.votes, read_groups_file(groups_file))
+        groups = DeclaredGroups.from_mapping(matrix, read_groups_file(groups_file))
         declared[groups_file.stem] = (groups.labels, groups.names)
     texts = {sid: statement.text for sid, statement in export.statements.items()}
-    return decide_every_statement(rule, export.votes, texts, declared)
+    return decide_every_statement(rule, matrix, texts, declared), blocs
 
 
 def _parameters(given: list[str], declared: dict) -> dict:
