@@ -255,6 +255,13 @@ def rollup_sentence(rollup: dict[str, Any], words: Words, names: Callable[[str],
         "agree": number(agree),
         "votes": number(votes),
     }
+    if decided == 0:
+        return (
+            words.ngettext(
+                "No place has decided yet (%(total)s place).", "No place has decided yet (%(total)s places).", total
+            )
+            % facts
+        )
     lead = {
         "pass": _("Passes"),
         "fail": _("Does not pass"),
@@ -269,7 +276,7 @@ def rollup_sentence(rollup: dict[str, Any], words: Words, names: Callable[[str],
         % facts
     )
     sentence = f"{lead}: {places_said}"
-    if rollup["rule"] in ("double-majority", "qualified-majority") or votes:
+    if votes:
         sentence += _(", and %(share)s of all votes agree (%(agree)s of %(votes)s).") % facts
     else:
         sentence += "."

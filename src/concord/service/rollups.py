@@ -111,6 +111,7 @@ class PlaceView:
     source: str  # "conversation", "reported", "below" (rolled up from its own places) or "silent"
     conversation: str | None  # the public id of its conversation on the proposal, when it has one
     below: RollupOutcome | None  # when it rolled up places of its own
+    note: str = ""  # a reported tally's note: where and how it was counted
 
 
 @dataclass(frozen=True)
@@ -348,7 +349,7 @@ def _place(
     tally = session.get(ReportedTally, (proposal.id, space.id))
     if tally is not None:
         place = reported(name, tally.agree, tally.disagree, weight=space.weight, population=space.population)
-        return PlaceView(space, place, "reported", None, None)
+        return PlaceView(space, place, "reported", None, None, tally.note or "")
     below = children(session, space)
     if below and depth < MAX_DEPTH:
         outcome = _rollup(session, proposal, space, depth).outcome

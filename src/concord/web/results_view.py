@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from markupsafe import Markup, escape
 
 from concord.report.contract import (
     Bridging,
@@ -99,7 +100,7 @@ class DecisionView:
     statement: int
     text: str
     outcome: str
-    sentence: str  # what was decided and why, in the reader's language
+    sentence: Markup  # what was decided and why, in the reader's language (escaped: people's words isolated in it)
     agree: int
     disagree: int
     majority: str  # what a plain majority of the votes cast says
@@ -278,7 +279,7 @@ def decisions_view(decisions: Decisions, opinion_groups: list[str], language: La
             decision.statement,
             decision.text,
             decision.outcome,
-            proposal_sentence(decision, decisions.rule, decisions.parameters, words),
+            escape(proposal_sentence(decision, decisions.rule, decisions.parameters, words)),
             decision.agree,
             decision.disagree,
             decision.majority,
@@ -343,7 +344,7 @@ def results_view(found: ResultsForReader, language: Language) -> ResultsView:
         votes=results.votes,
         groups=groups,
         common_ground=common_ground(results.consensus, results.group_votes, names),
-        bridging=[entry for entry in results.bridging if not entry.opposed_by_a_group][:5],
+        bridging=[entry for entry in results.bridging if not entry.opposed_by_a_group][:5] if results.groups else [],
         declared=declared,
         your_group=names[your_group] if your_group is not None else None,
         decisions=decisions_view(results.decisions, [g.label for g in results.groups], language)

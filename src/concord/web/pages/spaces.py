@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 
 from concord.report.decisions import rollup_json
@@ -78,9 +79,10 @@ def render_space(request: Request, found: SpaceDecisions, form: FormError | None
     )
 
 
-def _rollup_sentence(language: Language, view: rollups.RollupView) -> str:
-    """The roll-up's outcome and why, in the reader's language (as ``concord decide --tallies`` says it)."""
-    return rollup_sentence(rollup_json(view.outcome), reader_words(language, []), names=isolated)
+def _rollup_sentence(language: Language, view: rollups.RollupView) -> Markup:
+    """The roll-up's outcome and why, in the reader's language (as ``concord decide --tallies`` says it),
+    escaped here so that the page does not isolate it once more around the places' isolated names."""
+    return escape(rollup_sentence(rollup_json(view.outcome), reader_words(language, []), names=isolated))
 
 
 def _proposal_text(reader: str, view: rollups.RollupView) -> Shown:
