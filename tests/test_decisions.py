@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from concord.engine.analysis import analyze
+from concord.engine.blocs import counted_once, find_blocs
 from concord.engine.decisions import (
     PLACE_RULES,
     RULES,
@@ -29,7 +30,7 @@ from concord.engine.decisions import (
 from concord.engine.decisions.tallied import proposal_votes
 from concord.engine.votes import build_vote_matrix
 from concord.report.decisions import decide_every_statement, decide_proposals, proposal_decision, rollup_json
-from planted import ballot, noise_and_proposal
+from planted import ballot, majority_and_minority, noise_and_proposal
 
 
 def votes(everyone: tuple[int, int], groups=(), declared=None, counted: bool = False) -> ProposalVotes:
@@ -380,3 +381,36 @@ def test_too_little_deliberation_finds_no_opinion_groups():
     few_people = noise_and_proposal(14, 0)
     assert not analyze(few_people, judged=few_people.statement_ids == 19).deliberation.grouped
     assert analyze(noise_and_proposal(15, 0), judged=few_people.statement_ids == 19).deliberation.grouped
+
+
+# --- coordinated blocs ----------------------------------------------------------------------------
+
+
+def outcomes_with_blocs_counted_once(matrix, arrival, rule: str) -> dict[int, str]:
+    """Every statement decided as `concord decide` decides an export: suspected blocs counted once."""
+    blocs = find_blocs(matrix, arrival)
+    counted = counted_once(matrix, blocs) if blocs else matrix
+    return {p.statement: p.outcome for p in decide_every_statement(make_rule(rule), counted, {}, {}).proposals}
+
+
+@pytest.mark.parametrize("rule", ["mutual-veto", "consensus"])
+@pytest.mark.parametrize("noise", [0.0, 0.03])
+@pytest.mark.parametrize("seed", range(5))
+def test_a_bloc_of_new_accounts_blocks_at_most_one_of_five_statements_both_real_groups_support(rule, noise, seed):
+    """10 % of new accounts against everything, exact or with 3 % noise, arriving within an hour: counted
+    once, they block at most one of the five statements that both real groups (80 % / 20 %) support, where
+    counted in full they are an opinion group of their own and block nearly all of them."""
+    matrix, arrival, both, only = majority_and_minority(seed, bloc=0.1, noise=noise)
+    decided = outcomes_with_blocs_counted_once(matrix, arrival, rule)
+    assert sum(decided[s] != "pass" for s in both) <= 1, decided
+    assert all(decided[s] == "fail" for s in only)  # the real minority still vetoes what only the majority wants
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_real_minority_is_no_bloc_and_vetoes_the_five_statements_only_the_majority_wants(seed):
+    matrix, arrival, both, only = majority_and_minority(seed)
+    assert find_blocs(matrix, arrival) == [] and find_blocs(matrix, None) == []
+    for rule in ("mutual-veto", "consensus"):
+        decided = outcomes_with_blocs_counted_once(matrix, arrival, rule)
+        assert [decided[s] for s in only] == ["fail"] * 5, (rule, decided)
+        assert [decided[s] for s in both] == ["pass"] * 5, (rule, decided)

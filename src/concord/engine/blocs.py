@@ -23,7 +23,11 @@ that arrived within the window of it: a bloc arriving over an hour is a chain in
 linked to those that came within 20 minutes of it). Planted blocs are near-cliques; real people who
 happen to vote alike form long sparse chains of "agree with most things" voters, which plain connected
 components would sweep up by the hundred. Loose members are peeled off the loosest first, so that a bloc
-attached to such a chain keeps its core instead of failing with the chain.
+attached to such a chain keeps its core instead of failing with the chain. Then accounts outside every bloc
+that follow a bloc's line as closely as linked accounts follow each other, and arrived together (a clump
+of linked accounts, or linked to a member), join it: a bloc that arrived in two waves, the second too
+small to be a bloc alone, or its noisiest accounts peeled off, would otherwise be left to form an opinion
+group of its own, voting as the bloc does, with a veto (:func:`_joined_clumps`).
 
 Scale. Accounts are sorted by arrival and compared a block of rows at a time with the rows that arrived
 within the window after them, by float32 matrix products of one-hot agree / disagree / pass indicators
@@ -35,10 +39,11 @@ Measured (``python bench/blocs.py``: the 13 real Pol.is conversations, 10,072 pa
 bloc, so every flag is a false positive): with the defaults, **no real participant flagged** in the 11
 conversations with arrival times (6,285 participants); 10 in the two exports without times (votes
 alone: 10 of austria-climate.2vkxcncppn's 1,756), so 10 of 10,072 (0.10 %) in all; with every arrival
-time dropped, 73 (0.72 %). Planted blocs (10, 30 or 50 % of the participants, voting alike on every
-statement, arriving within an hour after the others): 99.9–100 % of their accounts found when exact,
-98.5–99 % with 3 % noise, no real participant swept in where times are known; with 10 % noise, under
-3 % (such accounts share ~82 % of their votes, below the 90 % that keeps real voters apart). Blocs whose
+time dropped, 77 (0.76 %). Planted blocs (10, 30 or 50 % of the participants, voting alike on every
+statement, arriving within an hour after the others): 100 % of their accounts found when exact,
+99.9 % with 3 % noise (the worst conversation 92 %), no real participant swept in where times are known;
+with 10 % noise, 5–11 % (such accounts share ~82 % of their votes, below the 90 % that keeps real voters
+apart). Blocs whose
 accounts arrive scattered over the conversation's weeks are not found where times are known, but for
 clumps of them that happen to arrive together (which then sweep in real look-alikes who came at the
 same time); without times, votes alone find them, and sweep in the real participants who voted like
@@ -170,7 +175,8 @@ def find_blocs(
     times = np.zeros(len(rows), dtype=np.int64) if arrival_ms is None else np.asarray(arrival_ms, np.int64)[rows]
     window = None if arrival_ms is None else params.window_ms
     codes = _codes(matrix, rows)
-    label = _quasi_cliques(_link_graph(codes, times, window, params), times, window, params)
+    links = _link_graph(codes, times, window, params)
+    label = _joined_clumps(links, _quasi_cliques(links, times, window, params), codes, params)
     return _blocs(matrix, rows, label, codes, None if window is None else times)
 
 
@@ -308,6 +314,57 @@ def _quasi_cliques(links: Links, times: np.ndarray, window: int | None, params: 
     return np.where(alive & (size[label] >= params.min_size), label, -1)
 
 
+def _joined_clumps(links: Links, label: np.ndarray, codes: csr_matrix, params: BlocParams) -> np.ndarray:
+    """Bloc labels with each clump that follows a bloc's line joined to it. A clump is a connected set of
+    accounts outside every bloc, linked to one another (they arrived together and vote alike), of at
+    least MIN_LINKS accounts or linked to a member; it joins the bloc whose line each of its accounts
+    follows (at least ``agreement`` of its votes on the statements the bloc voted on, ``min_shared`` of
+    them opinions). A bloc that arrives in two waves, the second too small to be a bloc on its own, and
+    the noisy members peeling left aside, are then counted once with it: otherwise they would make an
+    opinion group of their own, voting as the bloc does."""
+    blocs = np.unique(label[label >= 0])
+    if len(blocs) == 0:
+        return label
+    outside = label < 0
+    apart = [(i[outside[i] & outside[j]], j[outside[i] & outside[j]]) for i, j in links]
+    clump = _components(apart, len(label))
+    size = np.bincount(clump[outside], minlength=len(label))
+    beside = np.zeros(len(label), dtype=bool)  # linked to a member (arrived with it, votes alike)
+    for i, j in links:
+        beside[i[label[j] >= 0]] = beside[j[label[i] >= 0]] = True
+    waiting = outside & ((size[clump] >= MIN_LINKS) | beside)
+    if not waiting.any():
+        return label
+    joined = label.copy()
+    follows = np.stack([_follows(codes, _line_of(codes[np.flatnonzero(label == b)]), params) for b in blocs])
+    for piece in np.unique(clump[waiting]):
+        accounts = np.flatnonzero(waiting & (clump == piece))
+        line = np.flatnonzero(follows[:, accounts].all(axis=1))
+        if len(line):
+            joined[accounts] = blocs[line[0]]
+    return joined
+
+
+def _line_of(codes: csr_matrix) -> np.ndarray:
+    """A bloc's line: on each statement, the code most of its members voted (0 where none voted)."""
+    votes = codes.tocoo()
+    counts = np.zeros((len(CODE) + 1, codes.shape[1]), dtype=np.int64)
+    np.add.at(counts, (votes.data, votes.col), 1)
+    return np.where(counts[1:].any(axis=0), counts.argmax(axis=0), 0)
+
+
+def _follows(codes: csr_matrix, line: np.ndarray, params: BlocParams) -> np.ndarray:
+    """Per candidate, whether its votes follow ``line`` as two linked accounts' votes follow each other."""
+    votes = codes.tocoo()
+    on_line = line[votes.col] != 0
+    same = on_line & (votes.data == line[votes.col])
+    n = codes.shape[0]
+    shared = np.bincount(votes.row[on_line], minlength=n)
+    identical = np.bincount(votes.row[same], minlength=n)
+    opinions = np.bincount(votes.row[same & (votes.data != CODE[PASS])], minlength=n)
+    return (opinions >= params.min_shared) & (identical >= params.agreement * shared - 1e-6)
+
+
 def _degrees(links: Links, n: int) -> np.ndarray:
     degree = np.zeros(n, dtype=np.int64)
     for i, j in links:
@@ -366,9 +423,7 @@ def _line(codes: csr_matrix) -> tuple[float, int]:
     """Share of the members' votes that follow the bloc's line (on each statement, the code most of them
     voted; ties go to the lowest code), and the median number of statements a member voted on."""
     votes = codes.tocoo()
-    counts = np.zeros((len(CODE) + 1, codes.shape[1]), dtype=np.int64)  # row 0 (not voted) stays empty
-    np.add.at(counts, (votes.data, votes.col), 1)
-    line = counts.argmax(axis=0)
+    line = _line_of(codes)
     return float((votes.data == line[votes.col]).mean()), int(np.median(np.diff(codes.indptr)))
 
 

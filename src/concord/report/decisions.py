@@ -21,6 +21,7 @@ import numpy as np
 
 from concord.engine.analysis import Analysis, AnalysisParams, Deliberation, analyze
 from concord.engine.decisions import Outcome, ProposalVotes, RollupOutcome, Rule
+from concord.engine.decisions.support import MIN_VOTERS
 from concord.engine.decisions.tallied import proposal_votes
 from concord.engine.groups import MIN_CLUSTERED, MIN_VOTES
 from concord.engine.votes import VoteMatrix
@@ -39,11 +40,23 @@ def statement_votes(
     """The votes on the statements in these columns of the analysed matrix, by statement id: of everyone,
     of each opinion group the analysis found (named by letter), and of each declared attribute's groups.
     Counted as ballots when the analysis judged them with too little deliberation to find any group."""
-    opinion = (analysis.groups.labels, [group_letter(g) for g in range(analysis.groups.k)])
+    opinion = judging_groups(analysis)
     counted = analysis.deliberation is not None and not analysis.deliberation.grouped
     by_column = proposal_votes(analysis.matrix, columns, opinion, declared, counted=counted)
     ids = analysis.matrix.statement_ids
     return {int(ids[column]): votes for column, votes in by_column.items()}
+
+
+def judging_groups(analysis: Analysis) -> tuple[np.ndarray, list[str]]:
+    """The opinion groups that judge proposals (a label per participant, −1 for none; their letters):
+    those of at least ``MIN_VOTERS`` people. A smaller group could never settle its own verdict, so it
+    would hold every proposal undecided for good, and three or four accounts voting alike (a bloc too
+    small to be told from chance) would be such a group; its members still count among everyone."""
+    sizes = analysis.groups.sizes()
+    kept = np.flatnonzero(sizes >= MIN_VOTERS)
+    relabel = np.full(analysis.groups.k + 1, -1, dtype=np.int64)  # the last slot maps −1 to −1
+    relabel[kept] = np.arange(len(kept))
+    return relabel[analysis.groups.labels], [group_letter(int(g)) for g in kept]
 
 
 def decide_proposals(
