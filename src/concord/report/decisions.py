@@ -75,9 +75,17 @@ def decide_every_statement(
     declared: Partitions,
     params: AnalysisParams | None = None,
 ) -> contract.Decisions:
-    """Every statement that is not moderated out decided as a proposal, cross-fitted: the statements
-    split into ``FOLDS`` folds by their rank, each fold judged by the opinion groups found from the
-    others. Deterministic: the folds depend on the statement ids only."""
+    """Every statement that is not moderated out decided as a proposal, each judged by the opinion
+    groups found without it (:func:`every_statement_votes`)."""
+    return decisions(rule, every_statement_votes(matrix, declared, params), texts)
+
+
+def every_statement_votes(
+    matrix: VoteMatrix, declared: Partitions, params: AnalysisParams | None = None
+) -> dict[int, ProposalVotes]:
+    """The votes on every statement that is not moderated out, cross-fitted: the statements split into
+    ``FOLDS`` folds by their rank, each fold judged by the opinion groups found from the others.
+    Deterministic: the folds depend on the statement ids only. Computed once, decided by any rule."""
     params = params or AnalysisParams(bridging=False)
     decidable = np.flatnonzero(~matrix.moderated_out)
     votes: dict[int, ProposalVotes] = {}
@@ -86,7 +94,7 @@ def decide_every_statement(
         judged[decidable[fold::FOLDS]] = True
         analysis = analyze(matrix, params, judged=judged)
         votes |= statement_votes(analysis, decidable[fold::FOLDS].tolist(), declared)
-    return decisions(rule, votes, texts)
+    return votes
 
 
 def judged_by(deliberation: Deliberation | None) -> contract.JudgedBy | None:

@@ -239,8 +239,8 @@ def _also(count: int, words: Words) -> str:
 
 
 def rollup_sentence(rollup: dict[str, Any], words: Words, names: Callable[[str], str] | None = None) -> str:
-    """A roll-up across places in one sentence: how many places decided which way, and the rule's figure
-    (all votes together for a double majority, the population share for a qualified majority)."""
+    """A roll-up across places in one sentence: how many places pass it of how many decided, and the
+    share of all their votes together that agree (what a double majority weighs besides the places)."""
     _, number = words.gettext, words.number
     places = rollup["places"]
     total, passing = len(places), len(rollup["passing"])
@@ -262,24 +262,31 @@ def rollup_sentence(rollup: dict[str, Any], words: Words, names: Callable[[str],
             )
             % facts
         )
-    lead = {
+    facts["lead"] = {
         "pass": _("Passes"),
         "fail": _("Does not pass"),
         "undecided": _("Undecided"),
     }[rollup["outcome"]]
-    places_said = (
-        words.ngettext(
-            "%(passing)s of %(total)s place passes it (%(decided)s decided)",
-            "%(passing)s of %(total)s places pass it (%(decided)s decided)",
-            total,
-        )
-        % facts
-    )
-    sentence = f"{lead}: {places_said}"
     if votes:
-        sentence += _(", and %(share)s of all votes agree (%(agree)s of %(votes)s).") % facts
+        sentence = (
+            words.ngettext(
+                "%(lead)s: %(passing)s of %(total)s place passes it (%(decided)s decided), and %(share)s of all "
+                "votes agree (%(agree)s of %(votes)s).",
+                "%(lead)s: %(passing)s of %(total)s places pass it (%(decided)s decided), and %(share)s of all "
+                "votes agree (%(agree)s of %(votes)s).",
+                total,
+            )
+            % facts
+        )
     else:
-        sentence += "."
+        sentence = (
+            words.ngettext(
+                "%(lead)s: %(passing)s of %(total)s place passes it (%(decided)s decided).",
+                "%(lead)s: %(passing)s of %(total)s places pass it (%(decided)s decided).",
+                total,
+            )
+            % facts
+        )
     waiting = [*rollup["undecided"], *rollup["silent"]]
     if rollup["outcome"] == "undecided" and waiting:
         shown = ", ".join(names(name) if names else name for name in waiting[:3])
