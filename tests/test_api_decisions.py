@@ -120,7 +120,7 @@ def test_a_proposal_put_to_the_places_below_rolls_up_three_levels(site):
     assert places["/a/b"]["outcome"] == "fail"  # c for, d against: no majority of places
     assert rollup["outcome"] == "fail" and rollup["popular_majority"] == "pass"
     assert rollup["silent"] == []
-    assert rollup["explanation"].startswith("Does not pass: 1 of 2 places pass it (2 decided)")
+    assert rollup["explanation"].startswith("Does not pass: it passes in 1 of 2 places (2 decided)")
     ok(site.admin.put(f"/api/spaces/{ids['/a/b/d']}/place", json={"weight": 0.5}, headers=site.headers))
     [again] = ok(TestClient(site.app).get(f"/api/spaces/{ids['/a']}/proposals"))
     assert {p["path"]: p["outcome"] for p in again["places"]}["/a/b"] == "pass"  # d now weighs half

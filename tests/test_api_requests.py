@@ -53,6 +53,7 @@ EXPECTED_ROUTES = {
     ("GET", "/api/conversations/{conversation_id}/next"),
     ("POST", "/api/conversations/{conversation_id}/votes"),
     ("GET", "/api/conversations/{conversation_id}/results"),
+    ("POST", "/api/conversations/{conversation_id}/blocs"),
     ("POST", "/api/conversations/{conversation_id}/invitations"),
     ("GET", "/api/conversations/{conversation_id}/invitations"),
     ("GET", "/api/health"),

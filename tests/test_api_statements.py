@@ -170,6 +170,7 @@ def test_pre_moderated_statements_wait_for_a_moderator(site):
         "reason": "",
         "time_ms": accepted["time_ms"],
         "text": "Evening hours for the clinics",
+        "accounts": None,
     }
     assert ok(author.vote(waiting["number"]), 201)["vote"] == 1
     assert len(ok(site.admin.get(f"/api/conversations/{conversation}/statements", params={"status": "all"}))) == 2
@@ -266,7 +267,8 @@ def test_moderation_log_is_public_and_never_names_moderators(site):
     log = ok(response)
     assert [(e["statement"], e["status"], e["reason"]) for e in log] == decisions
     for entry in log:
-        assert set(entry) == {"kind", "statement", "subject", "language", "status", "reason", "time_ms", "text"}
+        assert set(entry) == {"kind", "statement", "subject", "language", "status", "reason", "time_ms", "text",
+                              "accounts"}  # fmt: skip
         assert entry["kind"] == "statement"
     assert log[0]["text"] == SEEDS[0] and log[1]["text"] is None  # rejected texts are not repeated
     with site.app.state.concord.sessions.begin() as session:

@@ -239,7 +239,7 @@ def test_a_national_proposal_passes_from_two_districts_online_and_one_on_paper(b
     reload_until(admin, country, passing)
     rollup = admin.locator(f"#{rollup_id}")
     assert rollup.locator(".outcome").inner_text() == (
-        "Passes: 3 of 3 places pass it (3 decided), and 71% of all votes agree (334 of 470)."
+        "Passes: it passes in 3 of 3 places (3 decided), and 71% of all votes agree (334 of 470)."
     )
     rows = {row.locator("td").first.inner_text(): row.inner_text() for row in rollup.locator("tbody tr").all()}
     assert set(rows) == set(DISTRICTS.values())

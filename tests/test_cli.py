@@ -198,7 +198,7 @@ def test_decide_across_places_from_reported_tallies(tmp_path):
     assert body["detail"]["places_for"] == 1.5 and body["detail"]["places_total"] == 3.5
     quota = concord("decide", "--tallies", str(tallies), "--rule", "places-quota", "--param", "quota=2")
     assert quota.returncode == 0
-    said = "places-quota: Passes: 2 of 4 places pass it (3 decided), and 48 % of all votes agree (145 of 300).\n"
+    said = "places-quota: Passes: it passes in 2 of 4 places (3 decided), and 48 % of all votes agree (145 of 300).\n"
     assert quota.stdout == said
 
 

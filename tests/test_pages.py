@@ -39,6 +39,7 @@ EXPECTED_PAGES = {
     ("GET", "/c/{conversation_id}/moderate"),
     ("POST", "/c/{conversation_id}/seed"),
     ("POST", "/c/{conversation_id}/moderation/{number}"),
+    ("POST", "/c/{conversation_id}/blocs"),
     ("POST", "/c/{conversation_id}/settings"),
     ("POST", "/c/{conversation_id}/state"),
     ("POST", "/c/{conversation_id}/invitations"),

@@ -245,4 +245,5 @@ def test_every_rule_decides_every_statement_and_the_sharing_rules_pass_only_what
         assert passed[rule] <= passed["majority"], rule
     for statement in passed["consensus"]:
         groups = [c for c in decided["consensus"][statement].checks if c.body != "everyone"]
-        assert len(groups) == analysis.groups.k and all(c.verdict == "clears" and c.share > 0.6 for c in groups)
+        judging = int((analysis.groups.sizes() >= 5).sum())  # smaller groups hold no veto
+        assert len(groups) == judging and all(c.verdict == "clears" and c.share > 0.6 for c in groups)

@@ -34,6 +34,7 @@ class Words:
     group: Callable[[str], str]  # an opinion group's letter as the reader writes it ("A" → "الف")
     opinion_groups: frozenset[str] = frozenset()  # bodies that are opinion groups (else declared ones)
     isolate: bool = False  # wrap people's words in direction isolates (a page mixing scripts)
+    separator: str = ", "  # between the items of a list ("، " in Dari and Pashto)
 
     def body(self, name: str) -> str:
         """A body as the sentence names it: everyone, an opinion group, or a declared group's own name."""
@@ -85,7 +86,8 @@ def _passes(
                 "body": words.body(least.body),
             }
         return _(
-            "Passes: every group agrees, the least %(share)s (%(body)s), more than the %(threshold)s each needs."
+            "Passes: every group agrees; the lowest is %(share)s (%(body)s), more than the %(threshold)s each "
+            "group needs."
         ) % {
             "share": pct(least.share or 0.0),
             "body": words.body(least.body),
@@ -190,10 +192,14 @@ def _undecided(
     if few:
         smallest = min(few, key=lambda c: c.voters)
         facts = {"body": words.body(smallest.body), "more": words.number(smallest.settle or 0)}
-        if smallest.voters == 0:
-            sentence = (
-                _("Undecided: nobody in %(body)s has voted on it yet; %(more)s votes would let it count.") % facts
-            )
+        if smallest.voters == 0 and smallest.body == EVERYONE:
+            sentence = _("Undecided: nobody has voted on it yet.")
+        elif smallest.voters == 0:
+            sentence = words.ngettext(
+                "Undecided: nobody in %(body)s has voted on it yet; %(num)s vote from it would let it count.",
+                "Undecided: nobody in %(body)s has voted on it yet; %(num)s votes from it would let it count.",
+                smallest.settle or 0,
+            ) % {**facts, "num": facts["more"]}
         else:
             sentence = words.ngettext(
                 "Undecided: %(body)s has only %(num)s voter on it; %(more)s more would let it count.",
@@ -270,9 +276,9 @@ def rollup_sentence(rollup: dict[str, Any], words: Words, names: Callable[[str],
     if votes:
         sentence = (
             words.ngettext(
-                "%(lead)s: %(passing)s of %(total)s place passes it (%(decided)s decided), and %(share)s of all "
+                "%(lead)s: it passes in %(passing)s of %(total)s place (%(decided)s decided), and %(share)s of all "
                 "votes agree (%(agree)s of %(votes)s).",
-                "%(lead)s: %(passing)s of %(total)s places pass it (%(decided)s decided), and %(share)s of all "
+                "%(lead)s: it passes in %(passing)s of %(total)s places (%(decided)s decided), and %(share)s of all "
                 "votes agree (%(agree)s of %(votes)s).",
                 total,
             )
@@ -281,14 +287,14 @@ def rollup_sentence(rollup: dict[str, Any], words: Words, names: Callable[[str],
     else:
         sentence = (
             words.ngettext(
-                "%(lead)s: %(passing)s of %(total)s place passes it (%(decided)s decided).",
-                "%(lead)s: %(passing)s of %(total)s places pass it (%(decided)s decided).",
+                "%(lead)s: it passes in %(passing)s of %(total)s place (%(decided)s decided).",
+                "%(lead)s: it passes in %(passing)s of %(total)s places (%(decided)s decided).",
                 total,
             )
             % facts
         )
     waiting = [*rollup["undecided"], *rollup["silent"]]
     if rollup["outcome"] == "undecided" and waiting:
-        shown = ", ".join(names(name) if names else name for name in waiting[:3])
+        shown = words.separator.join(names(name) if names else name for name in waiting[:3])
         sentence += " " + _("Waiting for: %(places)s.") % {"places": shown}
     return sentence

@@ -225,6 +225,7 @@ def reader_words(language: Language, opinion_groups: list[str]) -> Words:
         group=lambda letter: letters.get(letter, letter),
         opinion_groups=frozenset(opinion_groups),
         isolate=True,
+        separator="، " if language.direction == "rtl" else ", ",
     )
 
 
