@@ -74,7 +74,6 @@ class ResultsForReader:
     accounts_are_cheap: bool = False  # anyone with the link can take part, as often as they make accounts
 
 
-
 def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader: str = "en") -> ResultsForReader:
     """The latest results, with the conversation's texts as a reader of ``reader`` sees them."""
     with runtime.transaction() as session:
