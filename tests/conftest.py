@@ -10,6 +10,7 @@ say so with ``needs(...)`` and are skipped, visibly, on the subset; CI (``$CI``)
 from __future__ import annotations
 
 import os
+import shutil
 from functools import cache
 from pathlib import Path
 
@@ -185,3 +186,30 @@ def site(app, client, admin_headers):
     built.conversation = built.new_conversation()
     built.seed(built.conversation, *SEEDS)
     return built
+
+
+# --- a real browser (tests/test_browser*.py) --------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Flags for a machine without network access (shared/docs/environment.md): no background traffic.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module (the modules skip, or fail under CI,
+    when Chromium is missing)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()

@@ -7,27 +7,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from concord.formats.polis import read_export
-from conftest import DEMO
+from conftest import CHROMIUM, DEMO
 from live_server import running
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-results" / "screenshots"
-# Flags for a machine without network access (shared/docs/environment.md): no background traffic.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SEEDS = [
     "Clean water should reach every village first",
     "Schools need more women teachers",
@@ -93,14 +81,6 @@ def site(tmp_path_factory):
         ids = {"demo": demo.public_id, "test": test.public_id, "budget": water.public_id}
     with running(app) as url:
         yield {"url": url, **ids}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 def new_page(browser, *, javascript: bool = True, locale: str = "en-US", width: int = 390):

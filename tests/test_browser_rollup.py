@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from live_server import running
-from test_browser import CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS
+from test_browser import SCREENSHOTS
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -57,14 +57,6 @@ def server(tmp_path_factory):
         accounts.create_user(session, ADMIN[0], ADMIN[1], is_admin=True)
     with running(app) as url:
         yield app, url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 def new_page(browser, width: int = 1280, height: int = 800, locale: str = "en-US"):
