@@ -140,6 +140,7 @@ def test_a_volunteer_translation_in_a_pre_moderated_conversation_waits_and_a_rej
             "reason": "ښوونځي is right, but it leaves out 'more'",
             "time_ms": log[0]["time_ms"],
             "text": None,  # a rejected translation is not repeated
+            "accounts": None,  # only a verdict on a bloc names a number of accounts
         }
     ]
     better = ok(
