@@ -34,7 +34,7 @@ def results_of(site, conversation: str) -> dict:
     return ok(TestClient(site.app).get(f"/api/conversations/{conversation}/results"))["results"]
 
 
-def test_a_bloc_is_counted_once_until_a_moderator_says_its_accounts_are_real_people(site, tmp_path):
+def test_a_bloc_is_counted_once_until_a_moderators_verdict_with_its_public_reason(site, tmp_path):
     conversation = attacked(site)
     results = results_of(site, conversation)
     [bloc] = results["blocs"]
@@ -79,18 +79,15 @@ def test_a_bloc_is_counted_once_until_a_moderator_says_its_accounts_are_real_peo
     assert verdict["participants"] == list(range(60, 67)) and "moderator" not in json.dumps(verdict)
     verify_export(folder)
 
-
-def test_a_confirmed_bloc_stays_counted_once_and_a_closed_conversation_takes_no_verdict(site):
-    conversation = attacked(site)
-    bloc = results_of(site, conversation)["blocs"][0]
-    ok(site.admin.post(f"/api/conversations/{conversation}/blocs", headers=site.headers,
-                       json={"participants": bloc["participants"], "verdict": "coordinated",
-                             "reason": "Seven accounts made within minutes, all against everything"}), 201)  # fmt: skip
+    # A later verdict replaces it: confirmed as one bloc, the accounts count once again, no longer only
+    # suspected; once the conversation is closed, no verdict is taken.
+    reason = "Seven accounts made within minutes, all against everything"
+    verdict = {"participants": bloc["participants"], "verdict": "coordinated", "reason": reason}
+    ok(site.admin.post(f"/api/conversations/{conversation}/blocs", headers=site.headers, json=verdict), 201)
     site.app.state.concord.live.analyse_now(db_id(site.app, conversation))
     results = results_of(site, conversation)
     assert results["blocs"][0]["verdict"] == "coordinated" and results["participants"] == 61
     assert results["decisions"]["proposals"][0]["outcome"] == "pass"
     ok(site.admin.post(f"/api/conversations/{conversation}/close", headers=site.headers))
-    error_of(site.admin.post(f"/api/conversations/{conversation}/blocs", headers=site.headers,
-                             json={"participants": bloc["participants"], "verdict": "real",
-                                   "reason": "changed our mind"}), 409)  # fmt: skip
+    verdict = {"participants": bloc["participants"], "verdict": "real", "reason": "changed our mind"}
+    error_of(site.admin.post(f"/api/conversations/{conversation}/blocs", headers=site.headers, json=verdict), 409)
