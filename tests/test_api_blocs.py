@@ -46,6 +46,9 @@ def test_a_bloc_is_counted_once_until_a_moderators_verdict_with_its_public_reaso
     [if_real] = results["decisions_if_real"]["proposals"]
     assert if_real["outcome"] == "fail" and "are against" in if_real["explanation"]  # it would veto
 
+    desk = site.admin.get(f"/c/{conversation}/moderate").text  # the desk reads the suspected blocs alone
+    assert 'name="participants" value="60,61,62,63,64,65,66"' in desk
+
     # Only a moderator decides, with a reason; the reason is public, the moderator is not.
     reader = TestClient(site.app)
     refused = reader.post(f"/api/conversations/{conversation}/blocs",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from concord.report.contract import SuspectedBloc, read_conversation_results
+from concord.report.contract import RESULTS_VERSION, SuspectedBloc
 from concord.service import invitations
 from concord.service.accounts import require_user, user_of
 from concord.service.caller import Caller
@@ -263,10 +263,14 @@ def _desk(session: Session, caller: Caller, public_id: str) -> Desk:
 
 
 def _suspected_blocs(session: Session, conversation: Conversation) -> list[SuspectedBloc]:
-    """The blocs the latest analysis suspects (or that a moderator confirmed as coordinated)."""
-    record = session.get(AnalysisRecord, conversation.id)
-    results = read_conversation_results(record.results) if record is not None else None
-    return list(results.blocs) if results is not None else []
+    """The blocs the latest analysis suspects (or that a moderator confirmed as coordinated): read out of
+    the stored results alone, not the whole results (a national conversation's are megabytes)."""
+    found = session.scalar(
+        select(AnalysisRecord.results["blocs"]).where(
+            AnalysisRecord.conversation_id == conversation.id, AnalysisRecord.results_version == RESULTS_VERSION
+        )
+    )
+    return [SuspectedBloc(**bloc) for bloc in found or []]
 
 
 @dataclass(frozen=True)
