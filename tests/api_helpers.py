@@ -95,7 +95,7 @@ def snapshot(app) -> dict:
             )
         }
         state["invitations_used"] = session.scalar(
-            select(func.count()).select_from(Invitation).where(Invitation.used_ms.is_not(None))
+            select(func.count()).select_from(Invitation).where(Invitation.used.is_(True))
         )
         state["conversations_rows"] = [
             (

@@ -29,7 +29,7 @@ from concord.service.tokens import (
     token_hash,
 )
 from concord.service.wordings import Wordings, statement_translations, wordings
-from concord.service.xids import check_vouched
+from concord.service.xids import check_vouched, xid_hash
 from concord.states import Access, StatementStatus
 from concord.store.models import (
     AnalysisRecord,
@@ -146,19 +146,20 @@ def join(
         check_vouched(conversation, xid, xid_token)
         lock_for_writing(session, conversation)
         known = session.scalar(
-            select(Participant).where(Participant.conversation_id == conversation.id, Participant.xid == xid)
+            select(Participant).where(
+                Participant.conversation_id == conversation.id, Participant.xid == xid_hash(session, conversation, xid)
+            )
         )
         if known is not None:  # the same person on a new device
             known.token_hash = participant_key(conversation.public_id, token)
             return Joined(known, token)
-    invitation = None
     if conversation.access == Access.INVITE:
-        invitation = _claim_invitation(session, conversation, invite_code)
+        _claim_invitation(session, conversation, invite_code)
     participant = Participant(
         conversation_id=conversation.id,
         number=take_number(session, conversation, "next_participant_number"),
         token_hash=participant_key(conversation.public_id, token),
-        xid=xid if conversation.access == Access.XID else None,
+        xid=xid_hash(session, conversation, xid) if conversation.access == Access.XID and xid else None,
         attributes={},
         created_ms=now_ms(),
     )
@@ -166,14 +167,12 @@ def join(
         set_attributes(conversation, participant, attributes)
     session.add(participant)
     session.flush()
-    if invitation is not None:
-        invitation.participant_id = participant.id
     return Joined(participant, token)
 
 
-def _claim_invitation(session: Session, conversation: Conversation, code: str | None) -> Invitation:
+def _claim_invitation(session: Session, conversation: Conversation, code: str | None) -> None:
     """Mark the code used with one conditional UPDATE: of two requests redeeming it at once, the second
-    waits for the first and then finds it used."""
+    waits for the first and then finds it used. Neither who used it nor when is kept."""
     if not code:
         raise Forbidden("this conversation is by invitation: enter your invitation code", "invitation_required")
     invitation = session.scalar(
@@ -183,12 +182,10 @@ def _claim_invitation(session: Session, conversation: Conversation, code: str | 
     )
     if invitation is None:
         raise Forbidden("this invitation code is not valid for this conversation", "invitation_invalid")
-    claim = update(Invitation).where(Invitation.id == invitation.id, Invitation.used_ms.is_(None))
-    claimed = cast(CursorResult, session.execute(claim.values(used_ms=now_ms())))
+    claim = update(Invitation).where(Invitation.id == invitation.id, Invitation.used.is_(False))
+    claimed = cast(CursorResult, session.execute(claim.values(used=True)))
     if claimed.rowcount != 1:
         raise Conflict("this invitation code has been used already", "invitation_used")
-    session.refresh(invitation)
-    return invitation
 
 
 def set_attributes(conversation: Conversation, participant: Participant, attributes: dict) -> None:

@@ -8,6 +8,11 @@ them. Knowing or guessing someone's id must not make you them, so the site signs
 with ``expires`` in seconds since the epoch and ``xid_secret`` the conversation's key, which its
 moderators give the site (moderation page, or ``GET /api/conversations/{id}/embedding``). Unsigned ids
 are taken only when a moderator has accepted the risk (``allow_unsigned_xid``).
+
+The id itself is never stored: only :func:`xid_hash`, keyed by an instance secret and by the
+conversation, so a seized database does not say which member a participant is, nor that two
+conversations' participants are the same member (unless the holder also guesses the ids, with the key
+they then hold: an embedding site that passes opaque, random-looking ids rules that out too).
 """
 
 from __future__ import annotations
@@ -17,10 +22,21 @@ import hmac
 import secrets
 import time
 
+from sqlalchemy.orm import Session
+
 from concord.service.errors import Forbidden
+from concord.service.secrets import instance_secret
 from concord.store.models import Conversation
 
 XID_TOKEN_LENGTH = 128
+XID_KEY = "external_ids"  # the instance secret that keys the stored hashes (migration 0011 makes it)
+
+
+def xid_hash(session: Session, conversation: Conversation, xid: str) -> str:
+    """What is stored of an external id: HMAC-SHA-256 of the conversation's public id and the id, under
+    the instance's key, in hex (migration 0011 applies the same rule to the ids stored before)."""
+    key = instance_secret(session, XID_KEY).encode()
+    return hmac.new(key, f"{conversation.public_id}\n{xid}".encode(), hashlib.sha256).hexdigest()
 
 
 def new_xid_secret() -> str:

@@ -134,6 +134,8 @@ class Conversation(Base):
     # The embedding site's key: it signs the external ids it vouches for (concord.service.xids).
     xid_secret: Mapped[str] = mapped_column(String(64))
     allow_unsigned_xid: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Its record (export, log) only for its moderators: else anyone may download and verify it.
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
     decision_rule: Mapped[dict | None] = mapped_column(JSON)  # {"name", "parameters"}; else the space's
     next_statement_number: Mapped[int] = mapped_column(Integer, default=0)
     next_participant_number: Mapped[int] = mapped_column(Integer, default=0)
@@ -157,8 +159,11 @@ class Participant(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     token_hash: Mapped[str | None] = mapped_column(String(64))  # None for imported participants
+    # The external id as a keyed hash only (concord.service.xids.xid_hash), never the id itself.
     xid: Mapped[str | None] = mapped_column(String(200))
-    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)  # their declared answers
+    # The answers published beside their number in the conversation's log: only those enough others share.
+    published: Mapped[dict | None] = mapped_column(JSON)
     created_ms: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -251,7 +256,8 @@ class TranslationDecision(Base):
 
 
 class Invitation(Base):
-    """A one-time code; only its hash is kept, and ``used_ms`` once it has been redeemed."""
+    """A one-time code; only its hash is kept, and whether it has been redeemed: never by whom or when,
+    so that whoever holds the list of who received which code cannot find their votes."""
 
     __tablename__ = "invitations"
 
@@ -260,8 +266,7 @@ class Invitation(Base):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hint: Mapped[str] = mapped_column(String(8))  # first characters, so moderators can tell codes apart
     created_ms: Mapped[int] = mapped_column(BigInteger)
-    used_ms: Mapped[int | None] = mapped_column(BigInteger)
-    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Vote(Base):

@@ -24,6 +24,6 @@ def create_invitations(conversation_id: str, body: schemas.InvitationsIn, reques
 @router.get("/conversations/{conversation_id}/invitations", response_model=list[schemas.InvitationOut])
 def list_invitations(conversation_id: str, request: Request) -> list[dict]:
     return [
-        {"hint": i.hint, "created_ms": i.created_ms, "used": i.used_ms is not None}
+        {"hint": i.hint, "created_ms": i.created_ms, "used": i.used}
         for i in invitations.codes(runtime(request), caller(request), conversation_id)
     ]
