@@ -93,14 +93,31 @@ def test_a_conversation_without_votes_exports(site):
     assert csv_rows(files[f"{site.conversation}/votes.csv"]) == []
 
 
-def test_export_is_for_moderators_of_the_space(site):
+def test_export_is_public_unless_the_conversation_is_private(site):
+    """Anyone may download a conversation's record to verify it; a private one stays with the moderators
+    of its space (and the spaces above), its log's entries too."""
     url = f"/api/conversations/{site.conversation}/export"
-    error_of(TestClient(site.app).get(url), 401, "unauthorized")
-    outsider, _ = moderator_of(site, "/x")
-    error_of(outsider.get(url), 403, "forbidden")
-    above, _ = moderator_of(site, "/a", "moderator.of.a")
     ok(site.person().vote(0), 201)
+    assert TestClient(site.app).get(url).status_code == 200
+    changed = ok(site.admin.patch(f"/api/conversations/{site.conversation}", json={"private": True},
+                                  headers=site.headers))  # fmt: skip
+    assert changed["private"] is True
+    outsider, _ = moderator_of(site, "/x")
+    above, _ = moderator_of(site, "/a", "moderator.of.a")
+    before = snapshot(site.app)
+    error_of(TestClient(site.app).get(url), 403, "forbidden", "private_record")
+    error_of(TestClient(site.app).get(f"/api/conversations/{site.conversation}/log/entries"), 403, "forbidden")
+    error_of(outsider.get(url), 403, "forbidden")
     assert above.get(url).status_code == 200
+    assert above.get(f"/api/conversations/{site.conversation}/log/entries").status_code == 200
+    # Its checkpoint and consistency proofs stay public (a witness watches them); a proof leaves the entry out.
+    assert TestClient(site.app).get(f"/api/conversations/{site.conversation}/log/checkpoint").status_code == 200
+    proof = ok(TestClient(site.app).get(f"/api/conversations/{site.conversation}/log/proof?entry=1"))
+    assert proof["body"] is None and proof["proof"]
+    assert ok(above.get(f"/api/conversations/{site.conversation}/log/proof?entry=1"))["body"]
+    assert snapshot(site.app) == before
+    ok(site.admin.patch(f"/api/conversations/{site.conversation}", json={"private": False}, headers=site.headers))
+    assert TestClient(site.app).get(url).status_code == 200
 
 
 def small_conversation_counts() -> tuple[int, int, int]:

@@ -87,6 +87,8 @@ EXPECTED_ROUTES = {
     ("GET", "/api/budgets/{budget_id}/outcome"),
     ("POST", "/api/budgets/{budget_id}/split"),
     ("GET", "/api/budgets/{budget_id}/export.pb"),
+    ("GET", "/api/budgets/{budget_id}/export"),  # test_public_records.py
+    ("GET", "/api/spaces/{space_id}/export"),
     ("GET", "/api/logs"),  # test_log.py
     ("GET", "/api/conversations/{conversation_id}/receipts"),
     ("GET", "/api/conversations/{conversation_id}/log"),

@@ -17,7 +17,7 @@ from concord.store.database import migrate, open_database, session_factory
 from concord.store.models import AnalysisRecord, Conversation, Statement
 from conftest import ROOT
 
-HEAD = "0011"
+HEAD = "0012"
 
 COMMON = "We should " + "really " * 100
 

@@ -36,6 +36,7 @@ EXPECTED_PAGES = {
     ("GET", "/c/{conversation_id}/results"),
     ("GET", "/c/{conversation_id}/log"),
     ("GET", "/c/{conversation_id}/receipts"),
+    ("POST", "/c/{conversation_id}/forget"),
     ("GET", "/c/{conversation_id}/moderate"),
     ("POST", "/c/{conversation_id}/seed"),
     ("POST", "/c/{conversation_id}/moderation/{number}"),
@@ -168,11 +169,30 @@ def test_receipts_page_lists_a_readers_votes_with_their_log_entries_in_dari(site
     html = page(person.get(f"/c/{site.conversation}/receipts?lang=fa-AF"))
     mine = person.get(f"/api/conversations/{site.conversation}/receipts").json()
     [receipt] = mine["receipts"]
-    assert receipt["statement"] == number and receipt["vote"] == -1
+    assert set(receipt) == {"entry", "leaf"}  # the file names the entry only: not the statement, nor the vote
+    english = page(person.get(f"/c/{site.conversation}/receipts"))  # the page shows the participant how
+    assert re.search(rf"<tr><td>#{number}</td><td>Disagree</td><td><code[^>]*>{receipt['entry']} · ", english)
     assert f"{receipt['leaf'][:12]}…" in html and "رسید" in html and "concord verify --receipt" in html
     results = page(person.get(f"/c/{site.conversation}/results"))
     assert mine["log"]["origin"] in results and "/receipts" in results  # the signed checkpoint, and the way here
     escaped(html)
+
+
+def test_forget_me_on_this_device_leaves_nothing_of_the_participant_in_the_browser(site):
+    """A coercer holding the unlocked phone finds neither the votes nor the receipts once the participant
+    asked this device to forget them; the votes stay counted, and the pages keep no copy in the cache."""
+    person = site.participant()
+    number = int(re.search(r'name="statement" value="(\d+)"', page(person.get(f"/c/{site.conversation}"))).group(1))
+    post(person, f"/c/{site.conversation}/vote", statement=str(number), vote="disagree")
+    before = person.get(f"/c/{site.conversation}/receipts")
+    assert before.headers["Cache-Control"] == "no-store" and "Forget me on this device" in page(before)
+    forgotten = redirected(post(person, f"/c/{site.conversation}/forget"), f"/c/{site.conversation}")
+    assert "notice=forgotten" in forgotten and "concord_participant" not in person.cookies
+    assert "This device has forgotten you" in page(person.get(forgotten))
+    after = page(person.get(f"/c/{site.conversation}/receipts"))
+    assert "You have not voted in this conversation yet." in after and "Forget me on this device" not in after
+    assert person.get(f"/api/conversations/{site.conversation}/receipts").json()["receipts"] == []
+    assert TestClient(site.app).get(f"/api/conversations/{site.conversation}").json()["votes"] == 1  # counted
 
 
 def test_join_form_with_declared_attributes(site):
@@ -250,7 +270,10 @@ def test_export_and_import_forms(site):
     assert f'filename="{site.conversation}.zip"' in export.headers["content-disposition"]
     names = zipfile.ZipFile(io.BytesIO(export.content)).namelist()
     assert f"{site.conversation}/comments.csv" in names
-    page(TestClient(site.app).get(f"/c/{site.conversation}/export.zip"), 401)
+    anyone = TestClient(site.app).get(f"/c/{site.conversation}/export.zip")  # a public record: anyone may verify it
+    assert anyone.status_code == 200 and anyone.content[:2] == b"PK"
+    results = page(TestClient(site.app).get(f"/c/{site.conversation}/results"))
+    assert f'href="/c/{site.conversation}/export.zip"' in results
     public_id, _ = _import_demo(site)
     desk = page(site.admin.get(f"/c/{public_id}/moderate"))
     assert "Taxes" in desk and 'action="/c/' in desk

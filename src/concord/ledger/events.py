@@ -3,13 +3,19 @@ server, the imports, the migration that built the logs of older databases and th
 description all agree. :mod:`concord.service.replay` reads them back.
 
 A conversation's log (its budget's included) holds ``log`` (always entry 0), ``conversation``,
-``participant``, ``statement``, ``moderation``, ``translation``, ``translation-decision``, ``vote``,
-``bloc``, ``import``, ``budget``, ``project``, ``project-removed``, ``ballot`` and ``outcome`` entries; a space's
-log ``log``, ``space``, ``proposal`` and ``tally`` entries. A snapshot type (``conversation``,
-``participant``, ``statement``, ``translation``, ``budget``, ``project``, ``ballot``, ``space``) holds
-the whole of what it describes after the change, so a reader applies it by replacing. Participants and
-statements are named by their numbers in the conversation (as in the Pol.is export), never by who they
-are: no token, external id or moderator is logged.
+``participant``, ``declared``, ``statement``, ``moderation``, ``translation``, ``translation-decision``,
+``vote``, ``bloc``, ``import``, ``budget``, ``project``, ``project-removed``, ``ballot`` and ``outcome``
+entries; a space's log ``log``, ``space``, ``proposal`` and ``tally`` entries. A snapshot type
+(``conversation``, ``participant``, ``statement``, ``translation``, ``budget``, ``project``, ``ballot``,
+``space``) holds the whole of what it describes after the change, so a reader applies it by replacing.
+Participants and statements are named by their numbers in the conversation (as in the Pol.is export),
+never by who they are: no token, external id, pabulib voter id or moderator is logged.
+
+A participant's declared answers (a village, a district) are never logged with them: beside a number
+they would name the one person of a small village and, with it, every vote they cast. An answer is
+published by a :func:`declared` entry, and only once enough participants share it
+(:data:`concord.service.declared.K`); logs written before that rule (and those migration 0008 built)
+carry the answers in their ``participant`` entries, which readers still take as published.
 
 Numbers that are not whole (money, weights, coordinates) are logged as decimal text.
 """
@@ -55,8 +61,23 @@ def conversation(time: int, settings: dict[str, Any]) -> Entry:
     return {"type": "conversation", "time": time, **settings}
 
 
-def participant(time: int, number: int, attributes: dict[str, Any]) -> Entry:
-    return {"type": "participant", "time": time, "participant": number, "attributes": attributes}
+def participant(time: int, number: int, attributes: dict[str, Any] | None = None) -> Entry:
+    """A participant joined: their number only. ``attributes`` is for logs built from databases older
+    than the log (migration 0008), whose participant entries published every answer, as format 1 was
+    first written; Concord passes none (or none given: {}), and answers are published by
+    :func:`declared` entries instead."""
+    entry: Entry = {"type": "participant", "time": time, "participant": number}
+    if attributes:
+        entry["attributes"] = attributes
+    return entry
+
+
+def declared(time: int, attribute: str, value: str | None, participants: list[int]) -> Entry:
+    """An answer to a declared question (``attribute``) published beside the numbers of ``participants``
+    who gave it: only once at least :data:`concord.service.declared.K` participants of the conversation
+    gave that answer (when the K-th arrives, all K in one entry; after that each newcomer at once).
+    ``value`` null withdraws the participants' published answer: they changed it to one fewer share."""
+    return {"type": "declared", "time": time, "attribute": attribute, "value": value, "participants": participants}
 
 
 def statement(
@@ -156,6 +177,10 @@ def ballot(
     voter: str | None,
     attributes: dict[str, Any],
 ) -> Entry:
+    """A voter's current ballot. ``voter`` (an imported pabulib voter id) and ``attributes`` (their
+    pabulib columns) are null and {} in entries Concord writes: an imported voter's columns are published
+    as :func:`declared` answers where enough voters share them, and voter ids are not published at all;
+    logs built from older databases (migration 0008) and older imports carry both."""
     return {
         "type": "ballot",
         "time": time,

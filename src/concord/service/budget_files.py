@@ -29,6 +29,7 @@ from concord.service.budgets import (
 )
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
+from concord.service.declared import declared_entries, shared_only
 from concord.service.errors import Invalid
 from concord.service.exchange import Download
 from concord.service.log import append_all, conversation_log_id
@@ -93,10 +94,20 @@ def import_pabulib(session: Session, user: User | None, space: Space, data: byte
 
 
 def _import_voters(session: Session, budget: Budget, parsed: PabulibFile, data: bytes, name: str) -> None:
-    """Each voter a participant of the budget's conversation, and their ballot."""
+    """Each voter a participant of the budget's conversation, and their ballot. A voter's columns
+    (district, sex, age …) are their answers, kept with them and published in the log as a conversation's
+    declared answers are: only those at least K voters share (:mod:`concord.service.declared`). Their
+    pabulib voter id is kept for the moderators' export, never logged."""
     conversation = budget.conversation
     now = now_ms()
     voters = len(parsed.votes)
+    columns = parsed.vote_columns
+    vote, points = columns.index("vote"), columns.index("points") if "points" in columns else None
+    answers = [
+        {name: cells[at] for at, name in enumerate(columns) if at not in (vote, points) and name != "voter_id"}
+        for cells in parsed.votes
+    ]
+    published = shared_only(answers)
     for start in range(0, voters, BATCH):
         session.execute(
             insert(Participant),
@@ -106,7 +117,8 @@ def _import_voters(session: Session, budget: Budget, parsed: PabulibFile, data: 
                     "number": number,
                     "token_hash": None,
                     "xid": None,
-                    "attributes": {},
+                    "attributes": answers[number],
+                    "published": published[number],
                     "created_ms": now,
                 }
                 for number in range(start, min(voters, start + BATCH))
@@ -119,8 +131,6 @@ def _import_voters(session: Session, budget: Budget, parsed: PabulibFile, data: 
         ).all()
     )
     number_of = {row[parsed.project_columns.index("project_id")]: n for n, row in enumerate(parsed.projects, start=1)}
-    columns = parsed.vote_columns
-    vote, points = columns.index("vote"), columns.index("points") if "points" in columns else None
     listed = parsed.listed or []
     connection = session.connection()
     log_id = conversation_log_id(connection, conversation.id)
@@ -131,7 +141,8 @@ def _import_voters(session: Session, budget: Budget, parsed: PabulibFile, data: 
         log_id,
         [
             ledger_events.imported(now, "pabulib", {name: digest}, counts),
-            *(ledger_events.participant(now, number, {}) for number in range(voters)),
+            *(ledger_events.participant(now, number) for number in range(voters)),
+            *declared_entries(now, dict(enumerate(published))),
         ],
     )
     for start in range(0, voters, BATCH):
@@ -147,24 +158,13 @@ def _import_voters(session: Session, budget: Budget, parsed: PabulibFile, data: 
                     if points is not None
                     else None,
                     "voter_label": cells[columns.index("voter_id")][:200],
-                    "attributes": {
-                        name: cells[at]
-                        for at, name in enumerate(columns)
-                        if at not in (vote, points) and name != "voter_id"
-                    },
+                    "attributes": {},  # the voter's columns are their answers (above)
                     "updated_ms": now,
                 }
             )
         session.execute(insert(BudgetBallot), rows)
         entries = (
-            ledger_events.ballot(
-                now,
-                index,
-                row["projects"],
-                row["points"],
-                row["voter_label"],
-                row["attributes"],
-            )
+            ledger_events.ballot(now, index, row["projects"], row["points"], None, {})
             for index, row in enumerate(rows, start=start)
         )
         append_all(connection, log_id, entries)

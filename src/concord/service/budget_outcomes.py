@@ -23,7 +23,7 @@ from concord.report.budgets import budget_report, voter_groups
 from concord.service.budgets import Budget, budget_by_public_id, projects_of, split_into
 from concord.service.clock import now_ms
 from concord.service.log import append, conversation_log_id
-from concord.store.models import BudgetBallot, BudgetOutcomeRecord, BudgetProject, Log, Participant
+from concord.store.models import BudgetOutcomeRecord, BudgetProject, Log, LogEntry, Participant
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -82,23 +82,65 @@ def report_of(voters: Voters, projects: list[ProjectRow]) -> dict[str, Any]:
     return report
 
 
-def _stored(session: Session, budget: Budget) -> tuple[list[ProjectRow], Voters]:
-    projects = [ProjectRow(p.number, p.code, p.name, p.cost) for p in projects_of(session, budget)]
-    rows = session.execute(
-        select(BudgetBallot.projects, BudgetBallot.attributes, Participant.attributes)
-        .join(Participant, Participant.id == BudgetBallot.participant_id)
-        .where(BudgetBallot.budget_id == budget.id)
-        .order_by(BudgetBallot.id)
-    ).all()
-    return projects, voters_of(
-        budget.amount, projects, [(chosen, imported, declared) for chosen, imported, declared in rows]
+BUDGET_ENTRIES = ("budget", "project", "project-removed", "ballot")
+
+
+def _logged(session: Session, budget: Budget) -> tuple[list[ProjectRow], Voters]:
+    """The budget's amount, its projects and each voter's latest ballot as its conversation's log holds
+    them (in the order the voters first voted, as ``concord verify`` replays them), with each voter's
+    declared answers. The outcome is computed from these, while voting goes on as after it closed: a
+    ballot or a project changed in the database behind the log's back changes nothing served."""
+    log_id = conversation_log_id(session.connection(), budget.conversation_id)
+    amount = budget.amount  # every budget's log holds its ``budget`` entry; this is only a fallback
+    projects: dict[int, ProjectRow] = {}
+    ballots: dict[int, tuple[list[int], dict]] = {}  # participant number → (projects, imported columns)
+    bodies = session.scalars(
+        select(LogEntry.body).where(LogEntry.log_id == log_id, LogEntry.type.in_(BUDGET_ENTRIES)).order_by(LogEntry.seq)
+    )
+    for body in bodies:
+        entry = json.loads(body)
+        kind = entry["type"]
+        if kind == "budget":
+            amount = entry["amount"]
+        elif kind == "project":
+            number = int(entry["project"])
+            projects[number] = ProjectRow(number, entry["code"], entry["name"], entry["cost"])
+        elif kind == "project-removed":
+            projects.pop(int(entry["project"]), None)
+        else:
+            ballots[int(entry["participant"])] = (list(entry["projects"]), entry["attributes"] or {})
+    declared: dict[int, dict] = {}
+    if ballots:
+        declared = dict(
+            session.execute(
+                # their answers as the log published them: only those enough voters share (service.declared)
+                select(Participant.number, Participant.published).where(
+                    Participant.conversation_id == budget.conversation_id
+                )
+            ).all()
+        )
+    rows = [projects[number] for number in sorted(projects)]
+    return rows, voters_of(
+        amount,
+        rows,
+        [(chosen, imported, declared.get(number) or {}) for number, (chosen, imported) in ballots.items()],
     )
 
 
+def served_report(session: Session, budget: Budget) -> dict[str, Any] | None:
+    """What the budget's outcome is now, storing nothing (a budget's record publishes it beside the log
+    it holds, in a read-only snapshot): as :func:`outcome_report`."""
+    return _report(session, budget, store=False)
+
+
 def outcome_report(session: Session, budget: Budget) -> dict[str, Any] | None:
-    """The stored report if it is of the current ballots, else computed now and stored. None while
-    there is nothing to decide (no project, or no ballot)."""
-    projects, voters = _stored(session, budget)
+    """The stored report if it is of the ballots the log holds now, else computed now and stored. None
+    while there is nothing to decide (no project, or no ballot)."""
+    return _report(session, budget, store=True)
+
+
+def _report(session: Session, budget: Budget, *, store: bool) -> dict[str, Any] | None:
+    projects, voters = _logged(session, budget)
     if not projects or voters.election.voters == 0:
         return None
     record = session.get(BudgetOutcomeRecord, budget.id)
@@ -107,6 +149,8 @@ def outcome_report(session: Session, budget: Budget) -> dict[str, Any] | None:
     started = time.perf_counter()
     report = report_of(voters, projects)
     seconds = time.perf_counter() - started
+    if not store:
+        return report
     if record is None:
         record = BudgetOutcomeRecord(budget_id=budget.id)
         session.add(record)

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from concord.service.accounts import user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.errors import Conflict, Invalid, Label, NotFound
+from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound
 from concord.service.rules import effective_rule, frozen_rule, own_rule, validated_rule
-from concord.service.spaces import require_moderator, space_by_id, validate_language
+from concord.service.spaces import moderates, require_moderator, space_by_id, validate_language
 from concord.service.text import checked_text
 from concord.service.xids import new_xid_secret
 from concord.states import Access, Moderation, StatementStatus
@@ -49,6 +49,8 @@ class ConversationSettings:
     attributes: list | None = None
     allow_unsigned_xid: bool = False  # accept external ids the embedding site did not sign (a risk)
     decision_rule: dict | None = None  # the rule of its proposals; None: the space's (concord.service.rules)
+    # Its record (export, log entries) only for its moderators; by default anyone may download and verify it.
+    private: bool = False
 
     def validated(self) -> ConversationSettings:
         self.topic = checked_text(self.topic or "", Label("a topic"), TOPIC_LENGTH, field="topic").strip()
@@ -80,6 +82,8 @@ class ConversationSettings:
                 low=low,
                 high=high,
             )
+        if not isinstance(self.private, bool):
+            raise Invalid("private must be true or false", field="private")
         self.decision_rule = validated_rule(self.decision_rule) if self.decision_rule is not None else None
         self.attributes = validate_attributes(self.attributes or [])
         return self
@@ -192,6 +196,18 @@ def set_open(session: Session, user: User | None, conversation: Conversation, is
     conversation.is_open = is_open
     conversation.closed_ms = None if is_open else now_ms()
     return conversation
+
+
+def record_is_public(session: Session, user: User | None, conversation: Conversation) -> bool:
+    """Whether this reader may download the conversation's record (its export, its log's entries): anyone
+    may, as anyone may read its results, so that anyone can verify them; where the convener made it
+    private, only its moderators."""
+    return not conversation.private or moderates(session, user, conversation.space)
+
+
+def require_public_record(session: Session, user: User | None, conversation: Conversation) -> None:
+    if not record_is_public(session, user, conversation):
+        raise Forbidden("this conversation's record is private: only its moderators may download it", "private_record")
 
 
 def conversation_by_public_id(session: Session, public_id: str) -> Conversation:

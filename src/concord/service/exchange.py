@@ -37,6 +37,7 @@ from concord.service.conversations import (
     conversation_by_public_id,
     create_conversation,
     detail_of,
+    require_public_record,
 )
 from concord.service.errors import Invalid
 from concord.service.log import append_all, conversation_log_id
@@ -501,9 +502,11 @@ def import_upload(
 
 
 def export_download(runtime: Runtime, caller: Caller, public_id: str) -> Download:
-    """The conversation in Pol.is export format plus conversation.json, as a .zip; moderators only."""
+    """The conversation in Pol.is export format with its log, checkpoint and conversation.json, as a
+    .zip: public as its results are, so that anyone can verify them, unless the conversation is private
+    (then for its moderators only)."""
     with runtime.transaction() as session:
         read_snapshot(session)
         conversation = conversation_by_public_id(session, public_id)
-        require_moderator(session, user_of(session, caller), conversation.space)
+        require_public_record(session, user_of(session, caller), conversation)
         return Download(f"{public_id}.zip", "application/zip", export_polis_zip(session, conversation))

@@ -53,7 +53,7 @@ LOGGED: dict[type, frozenset[str]] = {  # the columns whose change is an entry
             "decision_rule",
         }
     ),
-    Participant: frozenset({"number", "attributes"}),
+    Participant: frozenset({"number"}),  # answers: published apart, where enough share them (service.declared)
     Statement: frozenset({"text", "language", "author_id", "is_seed", "status", "is_proposal"}),
     ModerationEvent: frozenset(),  # only new ones
     Translation: frozenset({"text", "original", "status", "language"}),
@@ -65,7 +65,7 @@ LOGGED: dict[type, frozenset[str]] = {  # the columns whose change is an entry
     BudgetProject: frozenset(
         {"code", "name", "description", "cost", "category", "location", "latitude", "longitude", "extra"}
     ),
-    BudgetBallot: frozenset({"projects", "points", "voter_label", "attributes"}),
+    BudgetBallot: frozenset({"projects", "points", "attributes"}),  # an imported voter's id is not published
     SpaceProposal: frozenset(),
     ReportedTally: frozenset({"agree", "disagree", "note"}),
 }
@@ -210,8 +210,9 @@ def rule_entry(rule: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _participant(entries: _Entries, participant: Participant, kind: str) -> None:
-    entry = events.participant(entries.time, participant.number, events.exact(dict(participant.attributes or {})))
-    entries.to(("conversation", participant.conversation_id), entry)
+    """Their number only: their answers are published by :mod:`concord.service.declared`, where enough
+    others share them, never beside their number here."""
+    entries.to(("conversation", participant.conversation_id), events.participant(entries.time, participant.number))
 
 
 def _statement(entries: _Entries, statement: Statement, kind: str) -> None:
@@ -320,12 +321,16 @@ def project_fields(project: BudgetProject) -> dict[str, Any]:
 
 
 def _ballot(entries: _Entries, ballot: BudgetBallot, kind: str) -> None:
+    """The ballot without its imported voter id (``voter``: null), which could name the voter to whoever
+    holds the city's list; ``attributes`` are {} on every ballot stored now (an imported voter's columns
+    are their answers, published where enough share them) and what an older import kept otherwise, as
+    its log already published them."""
     entry = events.ballot(
         entries.time,
         entries.number(Participant, ballot.participant_id) or 0,
         list(ballot.projects),
         events.exact(ballot.points),
-        ballot.voter_label,
+        None,
         events.exact(dict(ballot.attributes or {})),
     )
     entries.to(("conversation", entries.budget_conversation(ballot.budget_id)), entry)

@@ -19,7 +19,20 @@ CHUNK = 20_000
 
 def write_log(session: Session, conversation_id: int, folder: str | Path) -> dict[str, Any]:
     """Write the conversation's log and its checkpoint; returns its origin, size, root and key."""
-    log = session.scalars(select(Log).where(Log.conversation_id == conversation_id)).one()
+    return write_log_of(
+        session, session.scalars(select(Log).where(Log.conversation_id == conversation_id)).one(), folder
+    )
+
+
+def write_space_log(session: Session, space_id: int, folder: str | Path) -> dict[str, Any]:
+    """Write a space's log and its checkpoint; returns its origin, size, root and key."""
+    return write_log_of(session, session.scalars(select(Log).where(Log.space_id == space_id)).one(), folder)
+
+
+def write_log_of(session: Session, log: Log, folder: str | Path) -> dict[str, Any]:
+    """Write this log's entries (``log.jsonl``) and its signed checkpoint (``checkpoint.txt``) of exactly
+    those entries into ``folder``, a chunk of entries at a time (memory stays flat)."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
     with open(Path(folder, LOG_FILE), "w", encoding="utf-8", newline="\n") as handle:
         for start in range(0, log.size, CHUNK):
             bodies = session.scalars(

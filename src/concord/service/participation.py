@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from concord.engine.routing import priority
 from concord.service.accounts import user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations import conversation_by_public_id, lock_for_writing, require_open, take_number
+from concord.service.declared import lock_answers, publish_answers
 from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound, Unauthorized
 from concord.service.ratelimit import JOINS, RateLimiter
 from concord.service.secrets import instance_secret
@@ -38,7 +39,6 @@ from concord.store.models import (
     ModerationEvent,
     Participant,
     Statement,
-    Vote,
     VoteEvent,
 )
 
@@ -155,18 +155,21 @@ def join(
             return Joined(known, token)
     if conversation.access == Access.INVITE:
         _claim_invitation(session, conversation, invite_code)
+    if attributes:
+        _checked_answers(conversation, {}, attributes)  # refused before anything is stored
     participant = Participant(
         conversation_id=conversation.id,
         number=take_number(session, conversation, "next_participant_number"),
         token_hash=participant_key(conversation.public_id, token),
         xid=xid_hash(session, conversation, xid) if conversation.access == Access.XID and xid else None,
         attributes={},
+        published={},
         created_ms=now_ms(),
     )
+    session.add(participant)
+    session.flush()  # joined (its log entry) before any answer of theirs is published
     if attributes:
         set_attributes(conversation, participant, attributes)
-    session.add(participant)
-    session.flush()
     return Joined(participant, token)
 
 
@@ -190,12 +193,25 @@ def _claim_invitation(session: Session, conversation: Conversation, code: str | 
 
 def set_attributes(conversation: Conversation, participant: Participant, attributes: dict) -> None:
     """Declared attributes (e.g. region), checked against the options the conversation offers. They make
-    the declared groups that decide its proposals, so a closed conversation's answers are final."""
+    the declared groups that decide its proposals, so a closed conversation's answers are final. The
+    answers are published in the log only where enough participants share them, in this transaction
+    (:mod:`concord.service.declared`); the participant must be stored (in a session) already."""
     require_open(conversation)
+    merged = _checked_answers(conversation, participant.attributes or {}, attributes)
+    session = object_session(participant)
+    if session is None:
+        raise RuntimeError("set_attributes needs a stored participant: add and flush it first")
+    lock_answers(session, conversation)  # the log before the participant's row: writers take turns
+    participant.attributes = merged
+    publish_answers(session, conversation, participant)
+
+
+def _checked_answers(conversation: Conversation, given: dict, attributes: Any) -> dict:
+    """The answers ``given`` before, with ``attributes`` checked and merged in."""
     if not isinstance(attributes, dict):
         raise Invalid('attributes must be an object such as {"region": "north"}')
     offered = {a["name"]: a["options"] for a in conversation.attributes or []}
-    merged = dict(participant.attributes or {})
+    merged = dict(given)
     for name, value in attributes.items():
         if name not in offered:
             raise Invalid("this conversation does not ask for %(name)s", field="attributes", name=name)
@@ -208,7 +224,7 @@ def set_attributes(conversation: Conversation, participant: Participant, attribu
                 answers=", ".join(offered[name]),
             )
         merged[name] = value
-    participant.attributes = merged
+    return merged
 
 
 @dataclass(frozen=True)
@@ -231,7 +247,9 @@ def next_statement(
     )
     voted = 0
     if participant is not None:
-        mine = select(Vote.statement_id).where(Vote.participant_id == participant.id)
+        # From the vote events (each mirrored by its log entry), not the current-vote table: a row
+        # changed there behind the log's back changes nothing a participant is shown.
+        mine = select(VoteEvent.statement_id).where(VoteEvent.participant_id == participant.id).distinct()
         voted = session.scalar(select(func.count()).select_from(mine.subquery())) or 0
         shown = shown.where(Statement.id.not_in(mine))
     candidates = list(session.scalars(shown.order_by(Statement.number).limit(999)))
@@ -250,12 +268,15 @@ def _priorities(session: Session, conversation: Conversation, candidates: list[S
 
 
 def my_votes(session: Session, participant: Participant) -> dict[int, int]:
+    """The participant's current votes: their latest vote event on each statement, in log order (the
+    events are what the log mirrors and ``concord verify`` checks; the current-vote table is not)."""
     rows = session.execute(
-        select(Statement.number, Vote.value)
-        .join(Statement, Statement.id == Vote.statement_id)
-        .where(Vote.participant_id == participant.id)
+        select(Statement.number, VoteEvent.value)
+        .join(Statement, Statement.id == VoteEvent.statement_id)
+        .where(VoteEvent.participant_id == participant.id)
+        .order_by(VoteEvent.seq)
     )
-    return dict(rows.all())
+    return dict(rows.all())  # the latest event of each statement wins
 
 
 # --- use cases ------------------------------------------------------------------------------------

@@ -1,7 +1,12 @@
 """Checking vote receipts: that each vote's entry is in a signed checkpoint of its conversation's log
 (an inclusion proof, RFC 9162 §2.1.3), with the key the receipt was given with. The proof comes from
 the server (``fetch``) or from a file saved earlier; either way nothing of the server is trusted but
-the arithmetic."""
+the arithmetic.
+
+A receipt is an entry's number and its leaf hash, which anyone can compute from the public log for any
+entry (:func:`receipts_from_log`). So it proves inclusion to the voter who knows the entry is theirs,
+and nothing to anyone else about who cast it: a voter pressed to show how they voted can hand over a
+receipt for another voter's entry, which checks exactly like their own."""
 
 from __future__ import annotations
 
@@ -21,6 +26,14 @@ class ReceiptCheck:
     included: bool
     size: int  # of the checkpoint it was checked against
     problem: str = ""
+
+
+def receipts_from_log(log: dict[str, Any], bodies: dict[int, str]) -> dict[str, Any]:
+    """A receipts file made from public data alone: the log's state (``GET …/log``) and the entries it
+    names, by number, as ``…/log/entries`` gives them. It is the file the server gives a voter of their
+    own votes when the entries are theirs, newest first."""
+    ordered = sorted(bodies, reverse=True)
+    return {"log": log, "receipts": [{"entry": n, "leaf": leaf_hash(bodies[n].encode("utf-8")).hex()} for n in ordered]}
 
 
 def receipts_in(document: Any) -> tuple[str, str, list[dict[str, Any]]]:
@@ -46,7 +59,8 @@ def check_receipt(receipt: dict[str, Any], key: str, proof: dict[str, Any]) -> R
     if int(proof["entry"]) != entry or int(proof["size"]) != size:
         return ReceiptCheck(entry, False, size, "the proof is of another entry or another checkpoint")
     leaf = bytes.fromhex(receipt["leaf"])
-    if leaf_hash(proof["body"].encode("utf-8")) != leaf:
+    # A private conversation's proof leaves its entry out: the proof from the receipt's leaf still holds.
+    if proof.get("body") is not None and leaf_hash(proof["body"].encode("utf-8")) != leaf:
         return ReceiptCheck(entry, False, size, "the log holds another entry at this place than the one voted")
     path = [bytes.fromhex(h) for h in proof["proof"]]
     if not verify_inclusion(entry, size, leaf, path, checkpoint.root):

@@ -4,11 +4,18 @@ outcomes. The reverse of :mod:`concord.ledger.events`, with no database: ``conco
 export's files and recomputes its results from this alone.
 
 Every entry is checked as it is applied; an entry that does not fit what came before it (a vote by
-someone who never joined, on a statement never written) is a :class:`LogMismatch` naming it.
+someone who never joined, on a statement never written, an answer published beside fewer participants
+than share it must be) is a :class:`LogMismatch` naming it.
+
+A participant's answers are what the log has published of them: the ``attributes`` of an older log's
+``participant`` entries (published there, as format 1 was first written), and the ``declared`` entries
+that publish an answer once enough participants share it (:mod:`concord.service.declared`). They are all
+an analysis or a budget's fairness report reads of anyone's answers, on the server as here.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from concord.engine.decisions import RULES
+from concord.service.declared import K
 from concord.states import BlocVerdict, StatementStatus, TranslationStatus
 
 
@@ -67,7 +75,8 @@ class Replayed:
     conversation: str = ""
     size: int = 0  # entries applied
     settings: dict[str, Any] = field(default_factory=dict)
-    participants: dict[int, dict[str, Any]] = field(default_factory=dict)  # number → declared answers
+    participants: dict[int, dict[str, Any]] = field(default_factory=dict)  # number → their published answers
+    sharing: Counter[tuple[str, str]] = field(default_factory=Counter)  # (attribute, answer) → how many publish it
     statements: dict[int, ReplayedStatement] = field(default_factory=dict)
     moderation: list[tuple[int, int, str, str]] = field(default_factory=list)  # entry, statement, status, reason
     translations: dict[int, ReplayedTranslation] = field(default_factory=dict)
@@ -130,7 +139,41 @@ def _conversation(state: Replayed, entry: dict[str, Any]) -> None:
 
 
 def _participant(state: Replayed, entry: dict[str, Any]) -> None:
-    state.participants[int(entry["participant"])] = dict(entry["attributes"])
+    number = int(entry["participant"])
+    if "attributes" not in entry:  # a participant joined: nothing of them is published here
+        state.participants.setdefault(number, {})
+        return
+    answers = dict(entry["attributes"])  # an older log: every answer, replacing those before
+    _publish(state, number, answers)
+
+
+def _publish(state: Replayed, number: int, answers: dict[str, Any]) -> None:
+    """Set a participant's published answers, keeping the count of each published answer."""
+    state.sharing.subtract(_texts(state.participants.get(number, {})))
+    state.sharing.update(_texts(answers))
+    state.participants[number] = answers
+
+
+def _texts(answers: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(name, given) for name, given in answers.items() if isinstance(given, str)]
+
+
+def _declared(state: Replayed, entry: dict[str, Any]) -> None:
+    attribute, value, numbers = entry["attribute"], entry["value"], [int(n) for n in entry["participants"]]
+    if not isinstance(attribute, str) or not (value is None or isinstance(value, str)) or not numbers:
+        raise LogMismatch(entry["seq"], "a declared entry names a question, an answer (or null) and participants")
+    unknown = [number for number in numbers if number not in state.participants]
+    if unknown:
+        raise LogMismatch(entry["seq"], f"an answer published for participant {unknown[0]}, who never joined")
+    for number in numbers:
+        answers = {name: given for name, given in state.participants[number].items() if name != attribute}
+        _publish(state, number, answers if value is None else {**answers, attribute: value})
+    if value is not None and state.sharing[attribute, value] < K:
+        raise LogMismatch(
+            entry["seq"],
+            f"it publishes an answer to {attribute!r} beside {state.sharing[attribute, value]} participant(s): "
+            f"an answer is published only once at least {K} participants share it",
+        )
 
 
 def _statement(state: Replayed, entry: dict[str, Any]) -> None:
@@ -250,6 +293,7 @@ _APPLY = {
     "log": _log,
     "conversation": _conversation,
     "participant": _participant,
+    "declared": _declared,
     "statement": _statement,
     "moderation": _moderation,
     "translation": _translation,

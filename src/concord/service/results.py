@@ -8,18 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Text, cast, distinct, func, select
 from sqlalchemy.orm import Session
 
 from concord.engine.groups import MIN_VOTES
 from concord.report.contract import RESULTS_VERSION, ConversationResults, read_conversation_results
+from concord.service.accounts import user_of
 from concord.service.caller import Caller
-from concord.service.conversations import accounts_are_cheap, conversation_by_public_id
+from concord.service.conversations import accounts_are_cheap, conversation_by_public_id, record_is_public
 from concord.service.log_views import LogState, conversation_log_state
 from concord.service.participation import find_participant
 from concord.service.wordings import Wordings, wordings
 from concord.states import StatementStatus
-from concord.store.models import AnalysisRecord, Conversation, Participant, Statement, Vote, VoteEvent
+from concord.store.models import AnalysisRecord, Conversation, Participant, Statement, VoteEvent
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -72,6 +73,7 @@ class ResultsForReader:
     log: LogState | None = None  # the conversation's log now, with its signed checkpoint
     log_size: int = 0  # the results are of the log's first log_size entries
     accounts_are_cheap: bool = False  # anyone with the link can take part, as often as they make accounts
+    record_public: bool = True  # the reader may download its record (export and log) to verify it
 
 
 def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader: str = "en") -> ResultsForReader:
@@ -85,6 +87,7 @@ def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader:
         reading["log"] = conversation_log_state(session, conversation.id)
         reading["log_size"] = record.log_size if record is not None else 0
         reading["accounts_are_cheap"] = accounts_are_cheap(conversation)
+        reading["record_public"] = record_is_public(session, user_of(session, caller), conversation)
         shown_statements = session.scalar(
             select(func.count(Statement.id)).where(
                 Statement.conversation_id == conversation.id, Statement.status == StatementStatus.ACCEPTED
@@ -105,7 +108,13 @@ def _reader(session: Session, participant: Participant | None, record: AnalysisR
     """The reader's number, current votes, and whether their latest vote came after the analysis."""
     if participant is None:
         return {"participant_number": None}
-    votes = session.scalar(select(func.count()).where(Vote.participant_id == participant.id)) or 0
+    # Statements voted on, from the vote events the log mirrors (not the current-vote table).
+    votes = (
+        session.scalar(
+            select(func.count(distinct(VoteEvent.statement_id))).where(VoteEvent.participant_id == participant.id)
+        )
+        or 0
+    )
     latest = session.scalar(select(func.max(VoteEvent.seq)).where(VoteEvent.participant_id == participant.id))
     pending = latest is not None and (record is None or latest >= record.log_size)
     return {"participant_number": participant.number, "your_votes": votes, "your_latest_vote_pending": pending}

@@ -14,6 +14,7 @@ in the reader's language; the space that put it lists each place's conversation)
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ from concord.service.conversations import (
     create_conversation,
 )
 from concord.service.errors import Invalid, Label, NotFound
+from concord.service.log import space_log_id
 from concord.service.rules import RuleInForce, rule_of_space, validated_rule
 from concord.service.spaces import (
     SpaceOverview,
@@ -58,6 +60,7 @@ from concord.states import Access, Moderation, Translated, TranslationStatus
 from concord.store.models import (
     AnalysisRecord,
     Conversation,
+    LogEntry,
     ReportedTally,
     Space,
     SpaceProposal,
@@ -103,6 +106,20 @@ class PlaceSettings:
 
 
 @dataclass(frozen=True)
+class LoggedTally:
+    """A place's reported count, as the log of the space that put the proposal holds it."""
+
+    agree: int
+    disagree: int
+    note: str  # where and how it was counted
+    time: int  # when it was reported (its entry's time, ms)
+    entry: int  # its entry in that space's log
+
+
+Tallies = dict[tuple[int, str], LoggedTally]  # (proposal, the place's path) → its latest tally
+
+
+@dataclass(frozen=True)
 class PlaceView:
     """One place below, as the roll-up counted it."""
 
@@ -112,6 +129,10 @@ class PlaceView:
     conversation: str | None  # the public id of its conversation on the proposal, when it has one
     below: RollupOutcome | None  # when it rolled up places of its own
     note: str = ""  # a reported tally's note: where and how it was counted
+    tally: LoggedTally | None = None  # the reported tally it counted
+    statement: int | None = None  # the proposal's number in its conversation
+    upto: int | None = None  # its conversation's decision is that of the first ``upto`` entries of its log
+    inner: RollupView | None = None  # its own places, when it rolled them up
 
 
 @dataclass(frozen=True)
@@ -173,7 +194,7 @@ def put_to_places(
                 add_translation(session, conversation, topic, tag, _shortened(translated, LENGTHS[Translated.TOPIC]),
                                 moderator=user)  # fmt: skip
         session.flush()
-        return _rollup(session, proposal, space)
+        return _rollup(session, proposal, space, logged_tallies(session, space.id))
 
 
 def _conversation_settings(text: str, language: str, chosen: PlaceSettings) -> ConversationSettings:
@@ -282,26 +303,49 @@ def space_with_decisions(
     with runtime.transaction() as session:
         overview = overview_of(session, caller, space_id=space_id, path=path, reader=reader)
         space = overview.space
-        return SpaceDecisions(overview, rule_of_space(space), rule_of_space(space.parent), _rollups(session, space))
+        return SpaceDecisions(overview, rule_of_space(space), rule_of_space(space.parent), rollups_in(session, space))
 
 
 def rollups_of(runtime: Runtime, space_id: int) -> list[RollupView]:
     """Every proposal this space put to the spaces below it, rolled up as things stand."""
     with runtime.transaction() as session:
-        return _rollups(session, space_by_id(session, space_id))
+        return rollups_in(session, space_by_id(session, space_id))
 
 
 # --- rolling up -----------------------------------------------------------------------------------
 
 
-def _rollups(session: Session, space: Space) -> list[RollupView]:
+def logged_tallies(session: Session, space_id: int) -> Tallies:
+    """The tallies places reported on this space's proposals, read from the space's log (the latest
+    per place), not from the table beside it: a count changed in the database behind the log's back
+    changes no roll-up, and what is served is what ``concord verify`` recomputes from the log."""
+    log_id = space_log_id(session.connection(), space_id)
+    found: Tallies = {}
+    bodies = session.execute(
+        select(LogEntry.seq, LogEntry.body)
+        .where(LogEntry.log_id == log_id, LogEntry.type == "tally")
+        .order_by(LogEntry.seq)
+    )
+    for seq, body in bodies:
+        entry = json.loads(body)
+        found[int(entry["proposal"]), str(entry["place"])] = LoggedTally(
+            int(entry["agree"]), int(entry["disagree"]), str(entry["note"]), int(entry["time"]), seq
+        )
+    return found
+
+
+def rollups_in(session: Session, space: Space, tallies: Tallies | None = None) -> list[RollupView]:
+    """Every proposal this space put to the places below, newest first, rolled up with the tallies its
+    log holds (``tallies``, when read already)."""
     proposals = session.scalars(
         select(SpaceProposal).where(SpaceProposal.space_id == space.id).order_by(SpaceProposal.id.desc())
     ).all()
-    return [_rollup(session, proposal, space) for proposal in proposals]
+    if tallies is None:
+        tallies = logged_tallies(session, space.id) if proposals else {}
+    return [_rollup(session, proposal, space, tallies) for proposal in proposals]
 
 
-def _rollup(session: Session, proposal: SpaceProposal, space: Space, depth: int = 0) -> RollupView:
+def _rollup(session: Session, proposal: SpaceProposal, space: Space, tallies: Tallies, depth: int = 0) -> RollupView:
     rule = make_place_rule(proposal.place_rule["name"], proposal.place_rule.get("parameters") or {})
     below = children(session, space)
     names = [child.name for child in below]  # sister places may share a name: their slugs tell them apart
@@ -312,6 +356,7 @@ def _rollup(session: Session, proposal: SpaceProposal, space: Space, depth: int 
             child,
             child.name if names.count(child.name) == 1 else f"{child.name} ({child.slug})",
             rule,
+            tallies,
             depth + 1,
         )
         for child in below
@@ -344,17 +389,17 @@ def _wording(session: Session, proposal: SpaceProposal) -> tuple[str | None, dic
 
 
 def _place(
-    session: Session, proposal: SpaceProposal, space: Space, name: str, rule: PlaceRule, depth: int
+    session: Session, proposal: SpaceProposal, space: Space, name: str, rule: PlaceRule, tallies: Tallies, depth: int
 ) -> PlaceView:
-    tally = session.get(ReportedTally, (proposal.id, space.id))
+    tally = tallies.get((proposal.id, space.path))
     if tally is not None:
         place = reported(name, tally.agree, tally.disagree, weight=space.weight, population=space.population)
-        return PlaceView(space, place, "reported", None, None, tally.note or "")
+        return PlaceView(space, place, "reported", None, None, tally.note, tally)
     below = children(session, space)
     if below and depth < MAX_DEPTH:
-        outcome = _rollup(session, proposal, space, depth).outcome
-        place = outcome.as_place(name, weight=space.weight, population=space.population)
-        return PlaceView(space, place, "below", None, outcome)
+        inner = _rollup(session, proposal, space, tallies, depth)
+        place = inner.outcome.as_place(name, weight=space.weight, population=space.population)
+        return PlaceView(space, place, "below", None, inner.outcome, inner=inner)
     found = session.execute(
         select(Conversation.public_id, Conversation.id, Statement.number)
         .join(Statement, Statement.conversation_id == Conversation.id)
@@ -368,11 +413,12 @@ def _place(
     decided = next((d for d in (results.decisions.proposals if results and results.decisions else [])
                     if d.statement == number), None)  # fmt: skip
     if decided is None:
-        return PlaceView(space, _silent(space, name), "silent", public_id, None)
+        return PlaceView(space, _silent(space, name), "silent", public_id, None, statement=number)
+    assert record is not None  # a decision comes from an analysis
     voters = decided.agree + decided.disagree
     place = Place(name, Result(decided.outcome), decided.agree, decided.disagree, space.weight,
                   space.population, voters)  # fmt: skip
-    return PlaceView(space, place, "conversation", public_id, None)
+    return PlaceView(space, place, "conversation", public_id, None, statement=number, upto=record.log_size)
 
 
 def _silent(space: Space, name: str) -> Place:

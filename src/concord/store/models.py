@@ -290,6 +290,8 @@ class VoteEvent(Base):
     __table_args__ = (
         Index("vote_events_by_conversation", "conversation_id", "id"),
         Index("vote_events_in_log_order", "conversation_id", "seq"),
+        # A participant's votes (their current ones are their latest events): migration 0012.
+        Index("vote_events_by_participant", "participant_id", "seq"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -461,7 +463,9 @@ class BudgetProject(Base):
 
 class BudgetBallot(Base):
     """A voter's current ballot: the projects they approve (for a ranked ballot, in order; for points,
-    with them). Imported voters keep their pabulib voter_id and attributes."""
+    with them). Imported voters keep their pabulib voter_id (for the moderators' export; never logged);
+    their columns are their participant's answers, published where enough share them (imports made
+    before that kept them here, as their logs published them)."""
 
     __tablename__ = "budget_ballots"
     __table_args__ = (UniqueConstraint("budget_id", "participant_id"),)
@@ -472,7 +476,7 @@ class BudgetBallot(Base):
     projects: Mapped[list] = mapped_column(JSON)  # project numbers
     points: Mapped[list | None] = mapped_column(JSON)  # cumulative or scoring ballots: one per project
     voter_label: Mapped[str | None] = mapped_column(String(200))  # pabulib voter_id, for imported voters
-    attributes: Mapped[dict] = mapped_column(JSON, default=dict)  # pabulib voter columns (district, age …)
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)  # an older import's voter columns; else {}
     updated_ms: Mapped[int] = mapped_column(BigInteger)
 
 

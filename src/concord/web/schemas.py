@@ -242,6 +242,12 @@ class Attribute(Strict):
     options: list[Option] = Field(min_length=2, max_length=MAX_OPTIONS)
 
 
+PRIVATE = (
+    "Keep its record (the export and the log's entries) for its moderators; by default anyone may download "
+    "and verify it."
+)
+
+
 class ConversationIn(Strict):
     topic: str = text(TOPIC_LENGTH)
     description: str = Field("", max_length=DESCRIPTION_LENGTH)
@@ -262,6 +268,7 @@ class ConversationIn(Strict):
     )
     allow_unsigned_xid: bool = Field(False, description=UNSIGNED_XID)
     decision_rule: DecisionRuleIn | None = Field(None, description="The rule of its proposals; none: the space's.")
+    private: bool = Field(False, description=PRIVATE)
 
 
 class ConversationPatch(Strict):
@@ -275,6 +282,7 @@ class ConversationPatch(Strict):
     attributes: list[Attribute] | None = Field(None, max_length=MAX_ATTRIBUTES)
     allow_unsigned_xid: bool | None = Field(None, description=UNSIGNED_XID)
     decision_rule: DecisionRuleIn | None = None
+    private: bool | None = Field(None, description=PRIVATE)
 
     @model_validator(mode="after")
     def _no_nulls(self):
@@ -311,6 +319,7 @@ class ConversationOut(BaseModel):
     max_statement_length: int
     attributes: list[Attribute]
     allow_unsigned_xid: bool
+    private: bool = Field(description=PRIVATE)
     decision_rule: dict | None = Field(description="Its own rule, if set.")
     effective_rule: dict = Field(
         description="The rule that decides its proposals: its own, else a space's above; once it is closed, "
@@ -582,7 +591,9 @@ class InclusionOut(BaseModel):
     entry: int
     size: int = Field(description="The size of the tree the proof is against.")
     leaf: str
-    body: str = Field(description="The entry, exactly as hashed.")
+    body: str | None = Field(
+        description="The entry, exactly as hashed (left out of a private conversation's, but for its moderators)."
+    )
     proof: list[str] = Field(description="The audit path (RFC 9162 §2.1.3), hex, from the leaf upwards.")
     checkpoint: str = Field(description="The signed checkpoint of the tree of this size.")
 
@@ -594,14 +605,14 @@ class ConsistencyOut(BaseModel):
 
 
 class VoteReceiptOut(BaseModel):
-    statement: int
-    vote: int
-    time_ms: int
-    entry: int
-    leaf: str
+    entry: int = Field(description="A vote's entry in the conversation's log.")
+    leaf: str = Field(description="The entry's leaf hash (hex SHA-256 of 0x00 and the entry).")
 
 
 class ReceiptsOut(BaseModel):
+    """Nothing in it says whose votes these are or how they went: anyone can have the same file made for
+    any entries (`?entry=`)."""
+
     log: LogOut
     receipts: list[VoteReceiptOut]
 

@@ -72,7 +72,8 @@ class AnalysisInputs:
     statements: list[StatementState]
     topic: str
     questions: list[dict[str, Any]]  # the declared attributes asked ({"name", "options"})
-    answers: dict[int, dict[str, Any]]  # participant number → their answers
+    # participant number → their answers as published in the log: only answers enough others share
+    answers: dict[int, dict[str, Any]]
     rule: dict[str, Any]  # the decision rule in force: {"name", "parameters"}
     blocs: dict[int, str] = field(default_factory=dict)  # participant number → a moderator's bloc verdict
 
@@ -157,11 +158,11 @@ def read_inputs(session: Session, conversation: Conversation, cache: EventCache)
         )
     ]
     answers: dict[int, dict[str, Any]] = {}
-    if conversation.attributes:
+    if conversation.attributes:  # what the log has published of their answers, no more (service.declared)
         answers = {
             number: given
             for number, given in session.execute(
-                select(Participant.number, Participant.attributes).where(Participant.conversation_id == conversation.id)
+                select(Participant.number, Participant.published).where(Participant.conversation_id == conversation.id)
             )
             if given
         }

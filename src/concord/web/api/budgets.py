@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from concord.service import budget_files, budget_outcomes, budgets
+from concord.service import budget_files, budget_outcomes, budgets, records
 from concord.service.budgets import BudgetSettings, BudgetView, ProjectFields, voting_state
 from concord.service.errors import NotFound
 from concord.store.models import Budget, BudgetProject
@@ -179,3 +179,11 @@ def split_budget(budget_id: str, body: schemas.SplitIn, request: Request) -> lis
 def export_budget(budget_id: str, request: Request) -> Response:
     """The budget as a pabulib file, with every ballot (moderators only)."""
     return download_response(budget_files.export_download(runtime(request), caller(request), budget_id))
+
+
+@router.get("/budgets/{budget_id}/export", responses={200: {"content": {"application/zip": {}}}})
+def export_record(budget_id: str, request: Request) -> Response:
+    """The budget's record, as a .zip: its conversation's export (the log holds the budget, its projects
+    and every ballot, with its signed checkpoint) and budget.json (the outcome as served now), what
+    `concord verify` recomputes. Anyone may download it, unless its conversation is private."""
+    return download_response(records.budget_record(runtime(request), caller(request), budget_id))

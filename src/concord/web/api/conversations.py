@@ -35,6 +35,7 @@ def conversation_out(detail: ConversationDetail) -> dict:
         "max_statement_length": conversation.max_statement_length,
         "attributes": conversation.attributes or [],
         "allow_unsigned_xid": conversation.allow_unsigned_xid,
+        "private": conversation.private,
         "decision_rule": own_rule(conversation),  # not one kept from its space at closing
         "effective_rule": detail.effective_rule,
         "statements": counts.statements,
@@ -91,7 +92,9 @@ def reopen_conversation(conversation_id: str, request: Request) -> dict:
 @router.get("/conversations/{conversation_id}/export", responses={200: {"content": {"application/zip": {}}}})
 def export_conversation(conversation_id: str, request: Request) -> Response:
     """The conversation in Pol.is export format (votes.csv with every vote event, comments.csv,
-    participants-votes.csv, summary.csv) plus conversation.json, as a .zip. Moderators only."""
+    participants-votes.csv, summary.csv, translations.csv), its log with its signed checkpoint, and
+    conversation.json, as a .zip: what `concord verify` checks. Anyone may download it, unless the
+    conversation is private (then its moderators only)."""
     return download_response(exchange.export_download(runtime(request), caller(request), conversation_id))
 
 

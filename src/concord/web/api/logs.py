@@ -29,10 +29,25 @@ def all_checkpoints(request: Request) -> dict:
 
 
 @router.get("/conversations/{conversation_id}/receipts", response_model=schemas.ReceiptsOut)
-def my_receipts(conversation_id: str, request: Request) -> dict:
-    """The caller's votes, newest first, each with its log entry: a receipt to check anywhere."""
-    state, receipts = log_views.my_receipts(runtime(request), caller(request), conversation_id)
-    return {"log": asdict(state), "receipts": [asdict(receipt) for receipt in receipts]}
+def receipts(
+    conversation_id: str,
+    request: Request,
+    response: Response,
+    entry: list[int] | None = Query(
+        None,
+        description="Entries to make receipts of, whoever asks (at most 1000); without: the caller's votes.",
+    ),
+) -> dict:
+    """A receipts file: the log's signed checkpoint and entries with their leaf hashes, newest first, to
+    check anywhere (`concord verify --receipt`). Without ``entry``, the caller's votes; with it, any
+    entries: the same file, so a receipt shows nobody whose vote it names."""
+    if entry:
+        found = log_views.receipts_for(runtime(request), conversation_id, entry)
+    else:
+        found = log_views.my_receipts(runtime(request), caller(request), conversation_id)
+    response.headers["Content-Disposition"] = f'attachment; filename="receipts-{conversation_id}.json"'
+    response.headers["Cache-Control"] = "no-store"  # whose they are stays with the voter: no cached copy
+    return asdict(found)
 
 
 def _space(space_id: int) -> LogRef:
@@ -56,7 +71,8 @@ def conversation_checkpoint(conversation_id: str, request: Request) -> str:
 
 @router.get("/conversations/{conversation_id}/log/entries", response_class=Response)
 def conversation_entries(conversation_id: str, request: Request, start: int = Start, count: int = Count) -> Response:
-    """Entries from ``start``, one JSON object per line exactly as hashed (JSON Lines)."""
+    """Entries from ``start``, one JSON object per line exactly as hashed (JSON Lines); a private
+    conversation's for its moderators only."""
     return _entries(request, LogRef(conversation=conversation_id), start, count)
 
 
@@ -115,12 +131,12 @@ def _checkpoint(request: Request, ref: LogRef) -> str:
 
 
 def _entries(request: Request, ref: LogRef, start: int, count: int) -> Response:
-    lines = log_views.log_entries(runtime(request), ref, start, count)
+    lines = log_views.log_entries(runtime(request), ref, start, count, caller(request))
     return Response("".join(line + "\n" for line in lines), media_type="application/jsonl; charset=utf-8")
 
 
 def _proof(request: Request, ref: LogRef, entry: int, size: int | None) -> dict:
-    return asdict(log_views.inclusion(runtime(request), ref, entry, size))
+    return asdict(log_views.inclusion(runtime(request), ref, entry, size, caller(request)))
 
 
 def _consistency(request: Request, ref: LogRef, first: int, size: int | None) -> dict:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from fastapi import Query, Request
+from fastapi.responses import Response
 
 from concord.report.decisions import rollup_json
-from concord.service import decisions, rollups, spaces
+from concord.service import decisions, records, rollups, spaces
 from concord.store.models import SPACE_PATH_LENGTH, Space
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, runtime
+from concord.web.downloads import download_response
 
 router = api_router("spaces")
 
@@ -125,3 +127,11 @@ def report_tally(space_id: int, proposal_id: int, body: schemas.TallyIn, request
     """A place below that voted elsewhere reports its count; it counts instead of its conversation."""
     rollups.report_tally(runtime(request), caller(request), space_id, proposal_id, body.space_id, body.agree,
                          body.disagree, body.note)  # fmt: skip
+
+
+@router.get("/spaces/{space_id}/export", responses={200: {"content": {"application/zip": {}}}})
+def export_record(space_id: int, request: Request) -> Response:
+    """The space's record, as a .zip: its log (settings, proposals, reported tallies) with its signed
+    checkpoint, the logs of the spaces below, and space.json (each proposal's roll-up as computed, place
+    by place, and the tallies with who reported them and when): what `concord verify` recomputes."""
+    return download_response(records.space_record(runtime(request), space_id))

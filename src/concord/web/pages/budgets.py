@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from concord.report.opinion_map import group_letter
-from concord.service import budget_files, budget_outcomes, budgets, spaces
+from concord.service import budget_files, budget_outcomes, budgets, declared, spaces
 from concord.service.budgets import BudgetSettings, BudgetView, ProjectFields
 from concord.service.errors import Forbidden, Invalid, ServiceError
 from concord.web.context import CSRF_FIELD, caller, check_csrf, keep_participant_token, runtime
@@ -108,6 +108,7 @@ async def results_page(request: Request, budget_id: str) -> Response:
         explained={item["project"]: item for item in found.report["explanation"]} if found.report else {},
         parts=found.parts,
         group_names={group_letter(index): group_name(index, language) for index in range(26)},
+        shared_by=declared.K,
     )
 
 

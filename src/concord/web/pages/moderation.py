@@ -163,6 +163,7 @@ def change_settings(
     access: str = Form("link"),
     max_statement_length: int = Form(140),
     allow_unsigned_xid: bool = Form(False),
+    private: bool = Form(False),
     attribute_name: list[str] = Form([]),
     attribute_options: list[str] = Form([]),
 ) -> Response:
@@ -175,6 +176,7 @@ def change_settings(
         "access": access,
         "max_statement_length": max_statement_length,
         "allow_unsigned_xid": allow_unsigned_xid,
+        "private": private,
     }
     changes = {**typed, "attributes": declared_questions(attribute_name, attribute_options)}
     try:

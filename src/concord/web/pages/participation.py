@@ -15,7 +15,7 @@ from concord.service.invitations import CODE_LENGTH
 from concord.service.participation import XID_MAX_LENGTH
 from concord.service.xids import XID_TOKEN_LENGTH
 from concord.states import StatementStatus
-from concord.web.context import caller, keep_participant_token, runtime
+from concord.web.context import PARTICIPANT_COOKIE, caller, keep_participant_token, runtime
 from concord.web.i18n import interface_tags_and
 from concord.web.pages.routing import page_router, see_other, with_query
 from concord.web.rendering import page_language, render
@@ -122,6 +122,17 @@ def write(request: Request, conversation_id: str, text: str = Form(...), languag
         return _back_with_error(conversation_id, error, "write", draft=text, written_in=language)
     notice = "written-pending" if written.statement.status == StatementStatus.PENDING else "written"
     return _back(request, conversation_id, notice, "write", written.joined.token if written.joined else None)
+
+
+@router.post("/c/{conversation_id}/forget")
+def forget(request: Request, conversation_id: str) -> Response:
+    """Forget me on this device: the browser drops the participant's token (one for every conversation),
+    so whoever holds the phone afterwards cannot open their votes or receipts. Nothing on the server
+    changes: their votes stay counted, and the token is gone for good (in a conversation by external id,
+    the embedding site lets the member in again; elsewhere they come back as someone new)."""
+    response = see_other(with_query(f"/c/{conversation_id}", notice="forgotten", at="top"))
+    response.delete_cookie(PARTICIPANT_COOKIE, path="/")
+    return response
 
 
 def _back(request: Request, conversation_id: str, notice: str, at: str, token: str | None) -> RedirectResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from concord.service import log_views, moderation, results
+from concord.service import declared, log_views, moderation, results
 from concord.web.context import caller, runtime
 from concord.web.pages.routing import page_router
 from concord.web.rendering import page_language, render
@@ -20,7 +20,13 @@ def results_page(request: Request, conversation_id: str) -> Response:
     found = results.results_for_reader(runtime(request), caller(request), conversation_id, language.tag)
     view = results_view(found, language)
     return render(
-        request, "results.html.j2", conversation=found.conversation, view=view, reader=found, wordings=found.wordings
+        request,
+        "results.html.j2",
+        conversation=found.conversation,
+        view=view,
+        reader=found,
+        wordings=found.wordings,
+        shared_by=declared.K,
     )
 
 
@@ -35,11 +41,14 @@ def receipts_page(request: Request, conversation_id: str) -> Response:
     """The reader's votes with their log entries, to download and check anywhere."""
     found = log_views.reader_receipts(runtime(request), caller(request), conversation_id, page_language(request).tag)
     server = str(request.base_url).rstrip("/")
-    return render(
+    response = render(
         request,
         "receipts.html.j2",
         conversation=found.conversation,
         receipts=found.receipts,
+        known=found.known,
         wordings=found.wordings,
         server=server,
     )
+    response.headers["Cache-Control"] = "no-store"  # how they voted: no copy left in the browser's cache
+    return response

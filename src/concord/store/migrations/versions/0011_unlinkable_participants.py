@@ -79,9 +79,7 @@ def downgrade() -> None:
         batch_op.add_column(sa.Column("participant_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(None, "participants", ["participant_id"], ["id"], ondelete="SET NULL")
     connection = op.get_bind()
-    connection.execute(
-        sa.text("UPDATE invitations SET used_ms = 0 WHERE used = :used").bindparams(used=True)
-    )
+    connection.execute(sa.text("UPDATE invitations SET used_ms = 0 WHERE used = :used").bindparams(used=True))
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.drop_column("used")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
