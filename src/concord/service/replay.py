@@ -90,20 +90,7 @@ class Replayed:
     blocs: dict[int, str] = field(default_factory=dict)  # participant → the latest bloc verdict naming them
 
     def apply(self, entry: dict[str, Any]) -> None:
-        seq = entry["seq"]
-        kind = entry.get("type")
-        apply = _APPLY.get(kind) if isinstance(kind, str) else None
-        if seq == 0 and kind != "log":
-            raise LogMismatch(0, "a log starts with its 'log' entry")
-        if apply is None:
-            raise LogMismatch(seq, f"unknown entry type {kind!r}")
-        try:
-            apply(self, entry)
-        except LogMismatch:
-            raise
-        except (KeyError, TypeError, ValueError) as error:
-            raise LogMismatch(seq, f"a {kind} entry that cannot be read ({type(error).__name__}: {error})") from None
-        self.size = seq + 1
+        self.size = apply_entry(self, entry, _APPLY, "")
 
     def vote_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """participant, statement, vote, time, entry: the vote events in log order."""
@@ -307,6 +294,24 @@ _APPLY = {
     "ballot": _ballot,
     "outcome": _outcome,
 }
+
+
+def apply_entry(state: Any, entry: dict[str, Any], handlers: dict[str, Any], where: str) -> int:
+    """Apply one entry to a log's state with the handler of its type; the state's size after it. Any
+    entry that cannot be read is a :class:`LogMismatch` naming it (``where``: which kind of log)."""
+    seq, kind = entry["seq"], entry.get("type")
+    if seq == 0 and kind != "log":
+        raise LogMismatch(0, "a log starts with its 'log' entry")
+    apply = handlers.get(kind) if isinstance(kind, str) else None
+    if apply is None:
+        raise LogMismatch(seq, f"unknown entry type {kind!r}{where}")
+    try:
+        apply(state, entry)
+    except LogMismatch:
+        raise
+    except (KeyError, TypeError, ValueError) as error:
+        raise LogMismatch(seq, f"a {kind} entry that cannot be read ({type(error).__name__}: {error})") from None
+    return seq + 1
 
 
 def replay(entries: Iterable[dict[str, Any]]) -> Replayed:

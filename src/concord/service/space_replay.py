@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from concord.service.replay import LogMismatch
+from concord.service.replay import LogMismatch, apply_entry
 
 
 @dataclass(frozen=True)
@@ -45,19 +45,7 @@ class ReplayedSpace:
     tallies: dict[tuple[int, str], ReplayedTally] = field(default_factory=dict)  # (proposal, place path)
 
     def apply(self, entry: dict[str, Any]) -> None:
-        seq, kind = entry["seq"], entry.get("type")
-        if seq == 0 and kind != "log":
-            raise LogMismatch(0, "a log starts with its 'log' entry")
-        apply = _APPLY.get(kind) if isinstance(kind, str) else None
-        if apply is None:
-            raise LogMismatch(seq, f"unknown entry type {kind!r} in a space's log")
-        try:
-            apply(self, entry)
-        except LogMismatch:
-            raise
-        except (KeyError, TypeError, ValueError) as error:
-            raise LogMismatch(seq, f"a {kind} entry that cannot be read ({type(error).__name__}: {error})") from None
-        self.size = seq + 1
+        self.size = apply_entry(self, entry, _APPLY, " in a space's log")
 
     def number(self, name: str) -> float | None:
         """A weight or population as the float it was logged as (decimal text), or None."""
