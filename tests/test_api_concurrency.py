@@ -95,7 +95,8 @@ def test_one_invitation_code_admits_one_participant_even_at_once(make_app, postg
     assert response.json()["error"]["reason"] == "invitation_used"
     with app.state.concord.sessions.begin() as session:
         assert session.scalar(select(func.count()).select_from(Participant)) == 1
-        assert session.scalar(select(Invitation.participant_id)) == first_participant
+        assert session.scalar(select(Participant.id)) == first_participant
+        assert session.scalar(select(Invitation.used)) is True
 
 
 def test_the_same_statement_written_twice_at_once_is_a_409(make_app, postgres_cluster, database_url):
