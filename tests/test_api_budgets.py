@@ -288,6 +288,19 @@ BAD_FILES = [
         "line 12: the ballot lists 2 projects, more than max_length 1",
     ),
     ("PROJECTS\nproject_id;cost\n1;5\n", "line 1: the sections are META, PROJECTS and VOTES"),
+    # numbers bounded by their text: converting these would tie a worker up for seconds to minutes
+    (
+        HEAD.replace("budget;10", "budget;1e1000000") + "PROJECTS\nproject_id;cost\n1;5\nVOTES\nvoter_id;vote\n1;1\n",
+        "line 3: the budget must have an exponent from -40 to 40",
+    ),
+    (
+        HEAD + "PROJECTS\nproject_id;cost\n1;1e3000000\nVOTES\nvoter_id;vote\n1;1\n",
+        "line 7: cost must have an exponent from -40 to 40",
+    ),
+    (
+        HEAD + "num_votes;" + "9" * 5000 + "\nPROJECTS\nproject_id;cost\n1;5\nVOTES\nvoter_id;vote\n1;1\n",
+        "line 5: num_votes must be a whole number",
+    ),
     ("META\nkey;value\nbudget;10\n", "no PROJECTS section"),
 ]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -28,6 +29,10 @@ from concord.formats.errors import InputFileError
 VOTE_TYPES = ("approval", "choose-1", "cumulative", "ordinal", "scoring")
 SECTIONS = ("meta", "projects", "votes")
 MAX_BYTES = 256 * 1024 * 1024
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE](?P<exponent>[+-]?[0-9]+))?")
+MOST_CHARACTERS = 40  # of a number's text: a cent of a quadrillion needs 20
+MOST_EXPONENT = 40  # 1e40 is beyond any budget; 1e1000000 would take seconds to convert, 1e10000000 minutes
+WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")  # a count: fits any integer column, in ASCII digits only
 
 
 @dataclass
@@ -183,7 +188,7 @@ def _check_meta(key: str, value: str, file: str, line: int) -> None:
         raise InputFileError(f"{file}, line {line}: the budget must be more than 0, not {value}")
     if key == "vote_type" and value not in VOTE_TYPES:
         raise InputFileError(f"{file}, line {line}: vote_type must be one of {', '.join(VOTE_TYPES)}, not {value!r}")
-    if key in ("num_projects", "num_votes", "min_length", "max_length") and not value.isdigit():
+    if key in ("num_projects", "num_votes", "min_length", "max_length") and not WHOLE_NUMBER.fullmatch(value):
         raise InputFileError(f"{file}, line {line}: {key} must be a whole number, not {value!r}")
     if key in ("min_sum_cost", "max_sum_cost", "min_points", "max_points", "min_sum_points", "max_sum_points"):
         _number(value, file, line, key)
@@ -266,11 +271,24 @@ def read_number(text: str) -> Fraction | None:
 
 
 def _number(text: str, file: str = "", line: int = 0, what: str = "a number") -> Fraction:
-    """A number as pabulib writes it (a decimal comma is read as a point, as pabutools does), exactly."""
-    try:
-        return Fraction(text.strip().replace(",", "."))
-    except (ValueError, ZeroDivisionError):
-        raise InputFileError(f"{file}, line {line}: {what} must be a number, not {text!r}") from None
+    """A number as pabulib writes it (a decimal comma is read as a point, as pabutools does), exactly.
+    Bounded by its text before it is converted: ``Fraction("1e10000000")`` alone takes half a minute, so a
+    20-byte line could otherwise tie a worker up."""
+    written = text.strip().replace(",", ".")
+    if len(written) > MOST_CHARACTERS:
+        raise InputFileError(
+            f"{file}, line {line}: {what} must be a number of at most {MOST_CHARACTERS} characters,"
+            f" not {written[:MOST_CHARACTERS]!r}… ({len(written)} characters)"
+        )
+    match = NUMBER.fullmatch(written)
+    if match is None:
+        raise InputFileError(f"{file}, line {line}: {what} must be a number, not {text!r}")
+    if match.group("exponent") is not None and abs(int(match.group("exponent"))) > MOST_EXPONENT:
+        raise InputFileError(
+            f"{file}, line {line}: {what} must have an exponent from -{MOST_EXPONENT} to {MOST_EXPONENT},"
+            f" not {written!r}"
+        )
+    return Fraction(written)
 
 
 def write_pabulib(parsed: PabulibFile) -> str:
