@@ -80,6 +80,9 @@ def test_failed_logins_slow_guessing_but_never_lock_the_moderator_out(make_app, 
     app = make_app(rate_limits=True)
     unit = app.state.concord.logins.unit = 0.1  # seconds per step of the delay (1 s in service)
     login(TestClient(app), "admin")
+    # What a login costs here without any delay (Argon2 on a machine perhaps busy with other work).
+    status, undelayed = timed_login(TestClient(app, client=("192.0.2.44", 40000)), "a long enough password")
+    assert status == 200
     guesser = TestClient(app, client=("203.0.113.9", 40000))
     waits = [timed_login(guesser, "guessing guess") for _ in range(7)]
     assert [status for status, _ in waits] == [401] * 7
@@ -89,7 +92,7 @@ def test_failed_logins_slow_guessing_but_never_lock_the_moderator_out(make_app, 
     assert waits[6][1] >= 5 * unit  # 2^(6−3) steps after the previous attempt, less the time since (its checks)
     # The moderator, from their own address, waits at most the account's cap, and gets in.
     status, seconds = timed_login(TestClient(app, client=("198.51.100.7", 40000)), "a long enough password")
-    assert status == 200 and 5 * unit <= seconds < 8 * unit
+    assert status == 200 and 5 * unit <= seconds < 8 * unit + 2 * undelayed
     # Even from the guesser's address the right password is accepted, after the queue's wait.
     assert timed_login(guesser, "a long enough password")[0] == 200
 
