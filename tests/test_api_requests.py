@@ -218,7 +218,6 @@ def test_unknown_ids_are_404(site):
         ("POST", "/api/spaces", {"slug": "orphan", "name": "Orphan", "parent_id": unknown_space}),
         ("GET", "/api/spaces?path=/a/nowhere", None),
         ("POST", f"/api/conversations/{site.conversation}/statements/999/moderation", {"status": "accepted"}),
-        ("POST", f"/api/spaces/{site.spaces['/a']['id']}/moderators", {"username": "nobody-here"}),
     ]:
         error_of(site.admin.request(method, url, json=body, headers=site.headers), 404, "not_found")
     error_of(

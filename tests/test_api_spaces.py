@@ -139,7 +139,7 @@ def test_a_moderator_of_a_b_acts_in_a_b_c_but_not_in_a_or_x(site):
             moderator.post(
                 f"/api/spaces/{ids[path]}/moderators", json={"username": "someone.else"}, headers=headers
             ).status_code
-            == 204
+            == 202
         )
         assert ok(moderator.get(f"/api/spaces/{ids[path]}"))["can_moderate"] is True
         c = conversations[path]
@@ -229,7 +229,7 @@ def test_granting_a_moderator_gives_the_space_and_everything_below(site):
             site.admin.post(
                 f"/api/spaces/{b}/moderators", json={"username": "bashir"}, headers=site.headers
             ).status_code
-            == 204
+            == 202
         )
     assert table_count(site.app, SpaceRole) == 1
     ok(bashir.post(f"/api/spaces/{b}/conversations", json={"topic": "T"}, headers=headers), 201)
@@ -241,3 +241,28 @@ def test_granting_a_moderator_gives_the_space_and_everything_below(site):
         bashir.post(f"/api/spaces/{site.spaces['/a']['id']}/conversations", json={"topic": "T"}, headers=headers), 403
     )
     error_of(site.admin.post(f"/api/spaces/{b}/moderators", json={}, headers=site.headers), 422)
+
+
+def test_adding_a_moderator_does_not_tell_which_accounts_exist(site):
+    """Once `no user named X` (404) for an unknown name and 204 for a known one told any moderator
+    which accounts exist. Now the answer is the same either way, as an invitation's is."""
+    moderator, headers = moderator_of(site, "/a/b")
+    log_in(TestClient(site.app), "bashir", admin=False)
+    b = site.spaces["/a/b"]["id"]
+    before = snapshot(site.app)
+    unknown = moderator.post(f"/api/spaces/{b}/moderators", json={"username": "nobody.here"}, headers=headers)
+    assert snapshot(site.app) == before  # nothing stored for a name no account has
+    known = moderator.post(f"/api/spaces/{b}/moderators", json={"username": "bashir"}, headers=headers)
+    assert unknown.status_code == known.status_code == 202
+    assert ok(unknown, 202) == {**ok(known, 202), "username": "nobody.here"}
+    assert set(known.headers) == set(unknown.headers)
+    assert table_count(site.app, SpaceRole) == before["space_roles"] + 1  # bashir moderates /a/b now
+    assert ok(moderator.post(f"/api/spaces/{b}/moderators", json={"username": "bashir"}, headers=headers), 202)
+    assert table_count(site.app, SpaceRole) == before["space_roles"] + 1  # granting twice is harmless
+    # A name no account can have is refused for its form alone, which says nothing about accounts.
+    error_of(moderator.post(f"/api/spaces/{b}/moderators", json={"username": "not a name!"}, headers=headers), 422)
+    # The OpenAPI description says so.
+    spec = ok(TestClient(site.app).get("/openapi.json"))
+    operation = spec["paths"]["/api/spaces/{space_id}/moderators"]["post"]
+    assert "202" in operation["responses"] and "204" not in operation["responses"]
+    assert "whether" in operation["description"] and "exists" in operation["description"]

@@ -104,3 +104,25 @@ def test_translators_work_offline_with_po_files_from_the_command_line(tmp_path):
         assert refused.returncode == 2 and refused.stderr.startswith(message), refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1
     assert "Pashto (ps): 2 of " in concord("translations", "coverage", conversation, "--database", database).stdout
+
+
+def test_serve_help_names_only_pages_the_server_serves(tmp_path):
+    """`concord serve --help` once sent readers to a /docs page the server does not serve."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from concord.web.app import create_app
+
+    run = concord("serve", "--help")
+    assert run.returncode == 0, run.stderr
+    described = run.stdout.split("Options")[0]  # the command's description, before the options
+    named = re.findall(r"(?<![\w.:/$])/[\w.\-/]+", described)
+    assert "/openapi.json" in named, described
+    app = create_app(f"sqlite:///{tmp_path / 'concord.db'}", live_analysis=False)
+    try:
+        with TestClient(app) as client:
+            for path in named:
+                assert client.get(path).status_code == 200, path
+    finally:
+        app.state.concord.close()

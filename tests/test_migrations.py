@@ -8,7 +8,7 @@ import sys
 import time
 
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect, select, text
+from sqlalchemy import Engine, MetaData, Table, inspect, select, text
 
 from concord.report.contract import RESULTS_VERSION
 from concord.service import conversations, participation, spaces, statements, voting
@@ -17,7 +17,7 @@ from concord.store.database import migrate, open_database, session_factory
 from concord.store.models import AnalysisRecord, Conversation, Statement
 from conftest import ROOT
 
-HEAD = "0012"
+HEAD = "0013"
 
 COMMON = "We should " + "really " * 100
 
@@ -189,22 +189,15 @@ def test_0006_gives_every_statement_its_conversations_language_and_the_schema_ma
     assert differences == [], differences
 
 
-def test_0008_builds_a_verifiable_log_from_what_an_older_database_holds(tmp_path):
-    """A conversation written before logs existed (participants with declared answers, statements, a
-    moderation decision with its reason, a translation, votes, a changed vote, a budget with ballots)
-    gets its log from 0008: its export verifies, its votes keep their order, and the log goes on."""
-    from sqlalchemy import MetaData
-
-    from concord.service.exchange import export_polis_folder
-    from concord.service.live_analysis import LiveAnalysis
-    from concord.service.verification import verify_export
-    from concord.store.models import Log, VoteEvent
-
-    engine = open_database(f"sqlite:///{tmp_path / 'old.db'}")
+def old_database(engine: Engine) -> dict[str, Table]:
+    """Bring an empty database to 0007 and write there, as Concord before the logs did, a space with a
+    rule, a conversation (participants with declared answers, statements, a moderation decision with its
+    reason, a translation, votes, a changed vote) and a budget's conversation with projects and ballots.
+    Returns the tables as they were at 0007."""
     migrate(engine, "0007")
     meta = MetaData()
     meta.reflect(engine)
-    t = meta.tables
+    t = dict(meta.tables)
     questions = [{"name": "region", "options": ["north", "south"]}]
     with engine.begin() as db:
         db.execute(
@@ -392,6 +385,20 @@ def test_0008_builds_a_verifiable_log_from_what_an_older_database_holds(tmp_path
                 for p in range(4)
             ],
         )
+    return t
+
+
+def test_0008_builds_a_verifiable_log_from_what_an_older_database_holds(tmp_path):
+    """A conversation written before logs existed (participants with declared answers, statements, a
+    moderation decision with its reason, a translation, votes, a changed vote, a budget with ballots)
+    gets its log from 0008: its export verifies, its votes keep their order, and the log goes on."""
+    from concord.service.exchange import export_polis_folder
+    from concord.service.live_analysis import LiveAnalysis
+    from concord.service.verification import verify_export
+    from concord.store.models import Log, VoteEvent
+
+    engine = open_database(f"sqlite:///{tmp_path / 'old.db'}")
+    old_database(engine)
 
     migrate(engine)
 
@@ -423,3 +430,323 @@ def test_0008_builds_a_verifiable_log_from_what_an_older_database_holds(tmp_path
         export_polis_folder(session, session.get(Conversation, 1), folder)
     checked = verify_export(folder)
     assert checked.votes == 18 and checked.analysis == checked.entries
+
+
+def more_of_an_old_database(engine: Engine, t: dict[str, Table]) -> None:
+    """What else 0008 builds logs from, beside :func:`old_database`'s: a place below the space (its rule
+    inherited) and a space with no rule (so the default rule), a proposal with tallies from two places, a
+    conversation long enough to fill a tile, a closed one with a rule of its own, a participant's
+    statement and translations (one decided), and a budget below another with its split and a points
+    ballot."""
+    conversation = {
+        "description": "",
+        "language": "fa-AF",
+        "is_open": True,
+        "moderation": "pre",
+        "participants_can_write": False,
+        "access": "link",
+        "max_statement_length": 280,
+        "attributes": [],
+        "xid_secret": "k",
+        "allow_unsigned_xid": False,
+        "next_statement_number": 2,
+        "next_participant_number": 2,
+        "created_ms": 100,
+    }
+    space = {"description": "", "language": "fa-AF", "created_ms": 90, "weight": 1.0}
+    statement = {
+        "language": "fa-AF",
+        "author_id": None,
+        "is_seed": True,
+        "status": "accepted",
+        "is_proposal": False,
+        "created_ms": 110,
+    }
+    participants = [(40, 3, 0, {}), (41, 3, 1, {}), (42, 4, 0, {}), (43, 5, 0, {}), (44, 5, 1, {"region": "north"})]
+    rows = {
+        "spaces": [
+            {**space, "id": 2, "parent_id": 1, "slug": "g", "path": "/herat/g", "name": "غوریان", "population": 1200.5},
+            {**space, "id": 3, "slug": "kabul", "path": "/kabul", "name": "کابل", "weight": 2.5, "language": "ps"},
+        ],
+        "conversations": [
+            {**conversation, "id": 3, "public_id": "many", "space_id": 2, "topic": "Many votes"},
+            {**conversation, "id": 4, "public_id": "budget2", "space_id": 3, "topic": "Kabul"},
+            {
+                **conversation,
+                "id": 5,
+                "public_id": "own",
+                "space_id": 1,
+                "topic": "Its own rule",
+                "attributes": [{"name": "region", "options": ["north", "south"]}],
+                "decision_rule": {"name": "concurrent-majority", "parameters": {"quota": 2}},
+                "is_open": False,
+                "closed_ms": 500,
+            },
+        ],
+        "space_proposals": [
+            {
+                "id": 1,
+                "space_id": 1,
+                "text": "Wells first",
+                "place_rule": {"name": "double-majority", "parameters": {"threshold": 0.55}},
+                "created_ms": 92,
+            }
+        ],
+        "reported_tallies": [
+            {"proposal_id": 1, "space_id": 2, "agree": 30, "disagree": 12, "note": "", "reported_ms": 94},
+            {"proposal_id": 1, "space_id": 1, "agree": 7, "disagree": 9, "note": "late", "reported_ms": 95},
+        ],
+        "participants": [
+            {
+                "id": p,
+                "conversation_id": c,
+                "number": number,
+                "token_hash": f"m{p}",
+                "xid": None,
+                "attributes": attributes,
+                "created_ms": 60 + p,
+            }
+            for p, c, number, attributes in participants
+        ],
+        "statements": [
+            {**statement, "id": 10, "conversation_id": 3, "number": 0, "text": "One", "normalized": "one"},
+            {**statement, "id": 11, "conversation_id": 5, "number": 0, "text": "Two", "normalized": "two"},
+            {
+                **statement,
+                "id": 12,
+                "conversation_id": 5,
+                "number": 1,
+                "text": "Three",
+                "normalized": "three",
+                "author_id": 44,
+                "is_seed": False,
+                "status": "pending",
+            },
+        ],
+        "moderation_events": [{"statement_id": 12, "status": "pending", "reason": "", "created_ms": 121}],
+        "translations": [
+            {
+                "id": 2,
+                "conversation_id": 5,
+                "subject": "statement",
+                "statement_id": 11,
+                "language": "ps",
+                "text": "دوه",
+                "original": "Two",
+                "status": "accepted",
+                "translator_id": 44,
+                "created_ms": 122,
+            },
+            {
+                "id": 3,
+                "conversation_id": 5,
+                "subject": "topic",
+                "statement_id": None,
+                "language": "en",
+                "text": "Its own rule",
+                "original": "Its own rule",
+                "status": "pending",
+                "translator_id": None,
+                "created_ms": 123,
+            },
+        ],
+        "translation_decisions": [{"translation_id": 2, "status": "accepted", "reason": "خوب", "created_ms": 124}],
+        "vote_events": [
+            {
+                "conversation_id": 3,
+                "participant_id": 40 + i % 2,
+                "statement_id": 10,
+                "value": i % 3 - 1,
+                "created_ms": i,
+            }
+            for i in range(300)
+        ],
+        "budgets": [
+            {
+                "id": 2,
+                "public_id": "b2",
+                "space_id": 3,
+                "conversation_id": 4,
+                "name": "Kabul",
+                "description": "below b1",
+                "amount": "2500.50",
+                "currency": "AFN",
+                "ballot": {"type": "points", "points": 10, "min_projects": 1},
+                "opens_ms": 100,
+                "closes_ms": 900,
+                "parent_id": 1,
+                "split": {"by": "region", "shares": {"north": 0.6, "south": 0.4}},
+                "meta": {"source": "pabulib", "ratio": 0.75},
+                "created_ms": 102,
+            }
+        ],
+        "budget_projects": [
+            {
+                "id": 4,
+                "budget_id": 2,
+                "number": 1,
+                "code": "K1",
+                "name": "Road",
+                "description": "",
+                "cost": "1200",
+                "category": "roads",
+                "location": "Kabul",
+                "latitude": 34.5,
+                "longitude": 69.25,
+                "extra": {"score": 1.5, "votes": 3},
+            }
+        ],
+        "budget_ballots": [
+            {
+                "budget_id": 2,
+                "participant_id": 42,
+                "projects": [1],
+                "points": [7.5],
+                "voter_label": "v-1",
+                "attributes": {"age": 30, "share": 0.5},
+                "updated_ms": 103,
+            }
+        ],
+    }
+    with engine.begin() as db:
+        for table, values in rows.items():
+            for columns in {tuple(row) for row in values}:  # one insert per set of columns given
+                db.execute(t[table].insert(), [row for row in values if tuple(row) == columns])
+
+
+def concord_imports(source: str) -> list[tuple[int, str]]:
+    """Where a module's source imports Concord, anywhere (inside functions too): ``import concord…``,
+    ``from concord… import``, a relative import, or ``importlib.import_module``/``__import__`` of a
+    name that is not plainly another package's."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = ["." * node.level + (node.module or "")]
+        elif isinstance(node, ast.Call) and (
+            getattr(node.func, "attr", None) == "import_module" or getattr(node.func, "id", None) == "__import__"
+        ):
+            literal = node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+            names = [node.args[0].value if literal else "<computed>"]
+        else:
+            continue
+        found += [(node.lineno, name) for name in names if name.split(".")[0] in ("concord", "", "<computed>")]
+    return found
+
+
+def test_no_migration_imports_concord():
+    """A migration is history: it does what it did when it was written, whatever Concord's code does
+    now, so no versioned migration imports Concord (at the top or inside a function): one that needs
+    Concord's code keeps a frozen copy of it (as 0008 does of the log and the rules)."""
+    assert concord_imports("import concord.ledger") == [(1, "concord.ledger")]
+    assert concord_imports("def f():\n    from concord.ledger import events") == [(2, "concord.ledger")]
+    assert concord_imports("from . import frozen\nimport importlib\nimportlib.import_module('concord')") == [
+        (1, "."),
+        (3, "concord"),
+    ]
+    assert concord_imports("import concordance, sqlalchemy as sa\nfrom alembic import op") == []
+    versions = ROOT / "src" / "concord" / "store" / "migrations" / "versions"
+    checked = {path.name: concord_imports(path.read_text(encoding="utf-8")) for path in sorted(versions.glob("*.py"))}
+    assert "0008_logs.py" in checked and len(checked) >= 12
+    assert {name: found for name, found in checked.items() if found} == {}
+
+
+# What 0008 wrote from old_database and more_of_an_old_database with the key below, computed when 0008 still
+# imported concord.ledger and concord.engine.decisions: the frozen copies it holds now must write the same.
+ROOTS_0008 = {
+    "s/1": "88f3a65c0ce242263f8ae077303b9e796ef6507089b0de8119db064e44cfdc78",
+    "s/2": "3c4416903fe5127d51656387a3ac62119059aac3ff40d5563d70b06450f30e3c",
+    "s/3": "5c241a6e9af84ee0bb48ff5d2957e0b22621aef626f15ca2adc01032be261bb8",
+    "c/old1": "b78ec8b734431649c4bbeb29404c63cc102b28eab3bf3d864c7140dc9b2da593",
+    "c/budget1": "aa5745cc084ae96dc63170e8f2e18f9504603d20b378ee7bf98ff978544f652e",
+    "c/many": "91afb958ac3a46f6b3aa00c029d29a0aa2e51c81ae8734129530a8880c339308",
+    "c/budget2": "d315044a8cdf2f8d36b7e6e0cd1df38f867d4590b6735900031fde260681d164",
+    "c/own": "cf6cde2ce647ed403c91648f2359ea0f5679125ead12aa8c3588a0929ab8ef05",
+}
+
+
+def test_0008_writes_what_it_always_wrote_and_the_current_ledger_code_verifies_it(database_url, monkeypatch):
+    """0008 keeps its own frozen copies of log format 1, the hash chain, the Merkle frontier, the key and
+    the rules' defaults: from the same old database and key it writes the same logs byte for byte (their
+    roots as they were), and the current code reads them: every entry canonical and chained, the roots,
+    frontiers and tiles its Merkle code computes, inclusion proofs through the tiles, the key its signer
+    derives, checkpoints that verify, and entries that replay (the rules in force with their defaults)."""
+    import secrets
+
+    from concord.engine.decisions import make_rule
+    from concord.ledger import entries, events, merkle
+    from concord.ledger.checkpoints import Signer, VerifierKey, read_checkpoint
+    from concord.service.replay import replay
+    from concord.service.space_replay import ReplayedSpace
+
+    engine = open_database(database_url)
+    t = old_database(engine)
+    more_of_an_old_database(engine, t)
+    with monkeypatch.context() as fixed:  # the key 0008 makes, the same in every run
+        fixed.setattr(secrets, "token_hex", lambda n: "5f2c81a0")
+        fixed.setattr(secrets, "token_bytes", lambda n: bytes(range(n)))
+        migrate(engine, "0008")
+    migrate(engine)
+
+    meta = MetaData()
+    meta.reflect(engine)
+    logs, log_entries, log_tiles = meta.tables["logs"], meta.tables["log_entries"], meta.tables["log_tiles"]
+    roots, rules, tiles_of = {}, {}, {}
+    with engine.connect() as db:
+        secret = dict(db.execute(text("SELECT name, value FROM instance_secrets WHERE name LIKE 'log_%'")).all())
+        signer = Signer(secret["log_name"], bytes.fromhex(secret["log_key"]))
+        assert signer.key.name == "concord-5f2c81a0"
+        for log in db.execute(select(logs).order_by(logs.c.id)):
+            rows = db.execute(select(log_entries).where(log_entries.c.log_id == log.id).order_by("seq")).all()
+            stored = db.execute(select(log_tiles).where(log_tiles.c.log_id == log.id).order_by("number")).all()
+            bodies = [entries.parse(row.body.encode("utf-8")) for row in rows]
+            unlinked = [{k: v for k, v in body.items() if k not in ("seq", "prev")} for body in bodies]
+            linked = entries.chain(0, entries.GENESIS_PREV, unlinked)
+            assert [(row.seq, row.body.encode("utf-8"), bytes(row.leaf)) for row in rows] == linked
+            assert [row.type for row in rows] == [body["type"] for body in bodies]
+            frontier = merkle.Frontier()
+            tiles = [tile for _, _, leaf in linked if (tile := frontier.append(leaf)) is not None]
+            assert [(row.number, bytes(row.hash)) for row in stored] == list(enumerate(tiles))
+            assert (log.size, log.last) == (len(rows), linked[-1][2].hex())
+            assert (log.root, log.frontier) == (frontier.root().hex(), [h.hex() for h in frontier.hashes])
+            leaves = [leaf for _, _, leaf in linked]
+            tree = merkle.Tree(
+                log.size, lambda lo, hi, leaves=leaves: leaves[lo:hi], lambda lo, hi, tiles=tiles: tiles[lo:hi]
+            )  # proofs that read the stored tiles
+            for index in {0, log.size // 2, log.size - 1}:
+                proof = tree.inclusion_proof(index)
+                assert merkle.verify_inclusion(index, log.size, leaves[index], proof, frontier.root())
+
+            genesis = bodies[0]
+            assert (genesis["format"], genesis["origin"], genesis["built"]) == (events.FORMAT, log.origin, "0008")
+            assert VerifierKey.parse(genesis["key"]) == signer.key
+            note = signer.sign(log.origin, log.size, frontier.root())
+            assert read_checkpoint(note, VerifierKey.parse(genesis["key"])).root.hex() == log.root
+            name = log.origin.split("/", 1)[1]
+            roots[name], tiles_of[name] = log.root, len(tiles)
+            if log.conversation_id is not None:
+                state = replay(bodies)
+                assert (state.size, state.key) == (log.size, genesis["key"])
+                rules[name] = state.rule()
+                make_rule(rules[name]["name"], rules[name]["parameters"])  # a rule the current code makes
+            else:
+                space = ReplayedSpace()
+                for body in bodies:
+                    space.apply(body)
+                rules[name] = space.settings["rule"]
+
+    assert rules == {
+        "s/1": {"name": "majority", "parameters": {"threshold": "0.6"}},  # a space's own rule, as set
+        "s/2": None,
+        "s/3": None,
+        "c/old1": {"name": "majority", "parameters": {"threshold": 0.6}},  # the rule in force: its space's
+        "c/budget1": {"name": "majority", "parameters": {"threshold": 0.6}},
+        "c/many": {"name": "majority", "parameters": {"threshold": 0.6}},  # its space's parent's
+        "c/budget2": {"name": "mutual-veto", "parameters": {"majority": 0.5, "veto": 0.6}},  # the default
+        "c/own": {"name": "concurrent-majority", "parameters": {"attribute": None, "quota": 2}},  # its own
+    }
+    assert tiles_of["c/many"] == 1 and sum(tiles_of.values()) == 1
+    assert roots == ROOTS_0008

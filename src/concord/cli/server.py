@@ -30,7 +30,7 @@ def serve(
         help="Addresses of the reverse proxies whose X-Forwarded-For names the client (comma-separated, or *).",
     ),
 ) -> None:
-    """Run the server: API (/docs, /openapi.json) and web app, with live analysis."""
+    """Run the server: the web app and the JSON API (described at /openapi.json), with live analysis."""
     run_safely(_serve, host, port, database, demo, secure_cookies, workers, forwarded_allow_ips)
 
 

@@ -35,8 +35,7 @@ def _hasher():
 
 
 def create_user(session: Session, username: str, password: str, *, is_admin: bool = False) -> User:
-    if not USERNAME.match(username or ""):
-        raise Invalid("a username is 2–64 letters, digits, '.', '_' or '-'")
+    check_username(username)
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise Invalid("a password needs at least %(length)s characters", field="password", length=MIN_PASSWORD_LENGTH)
     if session.scalar(select(User).where(User.username == username)):
@@ -53,8 +52,19 @@ def system_actor() -> User:
     return User(username="(system)", is_admin=True)
 
 
+def check_username(username: str) -> None:
+    """Refuse a name no account can have (for its form alone: that says nothing about accounts)."""
+    if not USERNAME.match(username or ""):
+        raise Invalid("a username is 2–64 letters, digits, '.', '_' or '-'")
+
+
+def user_named(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
 def find_user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+    """The account of this name, for the operator (who makes the accounts): else 404, naming it."""
+    user = user_named(session, username)
     if user is None:
         raise NotFound("no user named %(username)s", field="username", username=username)
     return user

@@ -201,7 +201,8 @@ class ProjectFields:
 
 
 def budget_by_public_id(session: Session, public_id: str) -> Budget:
-    found = session.scalar(select(Budget).where(Budget.public_id == public_id))
+    """A budget, unless it is still being imported (then nobody sees it yet)."""
+    found = session.scalar(select(Budget).where(Budget.public_id == public_id, Budget.importing_until.is_(None)))
     if found is None:
         raise NotFound("no budget %(budget)s", budget=public_id)
     return found
@@ -220,7 +221,13 @@ def ballots_cast(session: Session, budget: Budget) -> int:
 
 
 def budgets_in(session: Session, space: Space) -> list[Budget]:
-    return list(session.scalars(select(Budget).where(Budget.space_id == space.id).order_by(Budget.id.desc())))
+    return list(
+        session.scalars(
+            select(Budget)
+            .where(Budget.space_id == space.id, Budget.importing_until.is_(None))
+            .order_by(Budget.id.desc())
+        )
+    )
 
 
 def split_into(session: Session, budget: Budget) -> list[Budget]:
@@ -592,7 +599,16 @@ def delete_project(runtime: Runtime, caller: Caller, public_id: str, number: int
 
 
 def open_or_close_budget(runtime: Runtime, caller: Caller, public_id: str, is_open: bool) -> BudgetView:
-    """Closing stops the ballots (the results stay); reopening resumes them."""
+    """Closing stops the ballots (the results stay) and logs the outcome; reopening resumes them."""
+    if not is_open:
+        from concord.service.budget_outcomes import refresh_outcome  # it decides budgets: imports this
+
+        with runtime.transaction() as session:
+            budget = budget_by_public_id(session, public_id)
+            require_moderator(session, user_of(session, caller), budget.space)
+        # Computed before the closing transaction, which then finds it stored (unless a ballot came in
+        # between) and only logs it: a big budget's computation holds no lock.
+        refresh_outcome(runtime, budget)
     with runtime.transaction() as session:
         budget = budget_by_public_id(session, public_id)
         require_moderator(session, user_of(session, caller), budget.space)

@@ -18,7 +18,7 @@ from concord.service.spaces import moderates, require_moderator, space_by_id, va
 from concord.service.text import checked_text
 from concord.service.xids import new_xid_secret
 from concord.states import Access, Moderation, StatementStatus
-from concord.store.models import Conversation, Participant, Space, Statement, User, Vote
+from concord.store.models import Conversation, Participant, Space, Statement, User, Vote, being_imported
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -211,7 +211,9 @@ def require_public_record(session: Session, user: User | None, conversation: Con
 
 
 def conversation_by_public_id(session: Session, public_id: str) -> Conversation:
-    conversation = session.scalar(select(Conversation).where(Conversation.public_id == public_id))
+    conversation = session.scalar(
+        select(Conversation).where(Conversation.public_id == public_id, ~being_imported(Conversation.id))
+    )
     if conversation is None:
         raise NotFound("no conversation %(conversation)s", conversation=public_id)
     return conversation

@@ -20,7 +20,16 @@ from concord.service.log import signer
 from concord.service.participation import find_participant
 from concord.service.spaces import space_by_id
 from concord.service.wordings import Wordings, wordings
-from concord.store.models import Conversation, Log, LogEntry, LogTile, Participant, Statement, VoteEvent
+from concord.store.models import (
+    Conversation,
+    Log,
+    LogEntry,
+    LogTile,
+    Participant,
+    Statement,
+    VoteEvent,
+    being_imported,
+)
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -122,7 +131,8 @@ def log_state(runtime: Runtime, ref: LogRef) -> LogState:
 def all_log_states(runtime: Runtime) -> list[LogState]:
     """Every log of this instance with its checkpoint: what a witness watches."""
     with runtime.transaction() as session:
-        return [_state(session, log) for log in session.scalars(select(Log).order_by(Log.id))]
+        shown = select(Log).where(Log.conversation_id.is_(None) | ~being_imported(Log.conversation_id))
+        return [_state(session, log) for log in session.scalars(shown.order_by(Log.id))]
 
 
 def _record_is_public(session: Session, ref: LogRef, caller: Caller | None) -> bool:

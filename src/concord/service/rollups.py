@@ -74,6 +74,7 @@ if TYPE_CHECKING:
 PROPOSAL_LENGTH = 1000
 MAX_DEPTH = 12  # spaces nested deeper than this are not rolled up (a safeguard, not a design limit)
 MAX_TRANSLATIONS = 20  # languages a proposal may be put in besides its own
+MAX_VOTES = 10**9  # in a reported tally, for or against (INTEGER columns)
 
 
 def validated_place_rule(spec: Any) -> dict[str, Any]:
@@ -265,8 +266,11 @@ def report_tally(
 ) -> Space:
     """A place below reports how it voted elsewhere; it counts instead of its conversation. Returns the
     space that put the proposal (whose roll-up now counts it)."""
-    if min(agree, disagree) < 0:
-        raise Invalid("votes cannot be negative", field="agree")
+    for which, votes in (("agree", agree), ("disagree", disagree)):
+        if votes < 0:
+            raise Invalid("votes cannot be negative", field=which)
+        if votes > MAX_VOTES:
+            raise Invalid("a tally counts at most %(most)s votes", field=which, most=MAX_VOTES)
     with runtime.transaction() as session:
         proposal = _proposal(session, proposal_id)
         if proposal.space_id != above_id:

@@ -14,13 +14,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from concord.languages import UnknownLanguage, canonical
-from concord.service.accounts import find_user, grant, require_user, user_of
+from concord.service.accounts import check_username, grant, require_user, user_named, user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound
 from concord.service.text import checked_text
 from concord.service.wordings import Shown, topics
-from concord.store.models import MAX_ID, SPACE_PATH_LENGTH, Budget, Conversation, Space, SpaceRole, User
+from concord.store.models import (
+    MAX_ID,
+    SPACE_PATH_LENGTH,
+    Budget,
+    Conversation,
+    Space,
+    SpaceRole,
+    User,
+    being_imported,
+)
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -137,7 +146,11 @@ def children(session: Session, space: Space) -> list[Space]:
 
 def conversations_in(session: Session, space: Space) -> list[Conversation]:
     return list(
-        session.scalars(select(Conversation).where(Conversation.space_id == space.id).order_by(Conversation.id.desc()))
+        session.scalars(
+            select(Conversation)
+            .where(Conversation.space_id == space.id, ~being_imported(Conversation.id))
+            .order_by(Conversation.id.desc())
+        )
     )
 
 
@@ -182,7 +195,7 @@ def home(runtime: Runtime, caller: Caller, reader: str = "en") -> Home:
         newest_open = list(
             session.scalars(
                 select(Conversation)
-                .where(Conversation.is_open)
+                .where(Conversation.is_open, ~being_imported(Conversation.id))
                 .order_by(Conversation.id.desc())
                 .limit(HOME_CONVERSATIONS)
             )
@@ -216,7 +229,13 @@ def overview_of(
         conversations=inside,
         can_moderate=moderates(session, user_of(session, caller), space),
         topics=topics(session, inside, reader),
-        budgets=list(session.scalars(select(Budget).where(Budget.space_id == space.id).order_by(Budget.id.desc()))),
+        budgets=list(
+            session.scalars(
+                select(Budget)
+                .where(Budget.space_id == space.id, Budget.importing_until.is_(None))
+                .order_by(Budget.id.desc())
+            )
+        ),
     )
 
 
@@ -245,8 +264,12 @@ def add_space(
 
 
 def add_moderator(runtime: Runtime, caller: Caller, space_id: int, username: str) -> None:
-    """Make a user moderator of this space (and so of every space below it)."""
+    """Make the account of this name moderator of this space (and so of every space below it), if
+    there is one. The caller is not told whether there is, which would tell any moderator which
+    accounts exist: a name no account has is taken as a known one, and nothing is stored for it."""
     with runtime.transaction() as session:
         space = space_by_id(session, space_id)
         require_moderator(session, user_of(session, caller), space)
-        grant(session, find_user(session, username), space)
+        check_username(username)
+        if (user := user_named(session, username)) is not None:
+            grant(session, user, space)

@@ -12,6 +12,7 @@ asks for. No names, e-mail addresses or IP addresses are stored anywhere.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -27,9 +28,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    exists,
 )
 from sqlalchemy import text as sql
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from concord.languages import TAG_LENGTH
 from concord.states import Access, BlocVerdict, Moderation, StatementStatus, Translated, TranslationStatus
@@ -172,6 +175,7 @@ class Statement(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "number"),
         UniqueConstraint("conversation_id", "normalized"),
+        Index("statements_by_author", "author_id"),  # a participant deleted: their statements found at once
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -216,6 +220,7 @@ class Translation(Base):
     __tablename__ = "translations"
     __table_args__ = (
         Index("translations_by_conversation", "conversation_id", "language"),
+        Index("translations_by_translator", "translator_id"),
         # At most one accepted translation of a text in a language (topic and description have no
         # statement: their uniqueness is kept by the service under the conversation's write lock).
         Index(
@@ -438,9 +443,18 @@ class Budget(Base):
     split: Mapped[dict | None] = mapped_column(JSON)
     meta: Mapped[dict] = mapped_column(JSON, default=dict)  # pabulib META not kept elsewhere (lossless export)
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    # A pabulib import still writing its batches: until when its importer holds it (ms; renewed with each
+    # batch). The budget and its conversation are hidden from everyone meanwhile; None once complete.
+    importing_until: Mapped[int | None] = mapped_column(BigInteger)
 
     conversation: Mapped[Conversation] = relationship(lazy="joined")
     space: Mapped[Space] = relationship(lazy="joined")
+
+
+def being_imported(conversation_id: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[bool]:
+    """Whether this conversation is a budget's still being imported (:attr:`Budget.importing_until`):
+    what lists and lookups leave out, so that nothing of an import shows before its last batch."""
+    return exists().where(Budget.conversation_id == conversation_id, Budget.importing_until.is_not(None))
 
 
 class BudgetProject(Base):
@@ -468,7 +482,10 @@ class BudgetBallot(Base):
     before that kept them here, as their logs published them)."""
 
     __tablename__ = "budget_ballots"
-    __table_args__ = (UniqueConstraint("budget_id", "participant_id"),)
+    __table_args__ = (
+        UniqueConstraint("budget_id", "participant_id"),
+        Index("budget_ballots_by_participant", "participant_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id", ondelete="CASCADE"), index=True)
@@ -481,16 +498,31 @@ class BudgetBallot(Base):
 
 
 class BudgetOutcomeRecord(Base):
-    """The latest outcome of a budget, with the ballots it was computed from (recomputed when they change)."""
+    """The latest outcome of a budget: that of its conversation's log's first ``log_size`` entries, served
+    as stored while the log is that size (:mod:`concord.service.budget_outcomes`)."""
 
     __tablename__ = "budget_outcomes"
 
     budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id", ondelete="CASCADE"), primary_key=True)
     computed_ms: Mapped[int] = mapped_column(BigInteger)
-    ballots_digest: Mapped[str] = mapped_column(String(64))  # what it was computed from
+    # What it was computed from: the leaf hash of the log's last entry then (an outcome stored before
+    # migration 0013: a digest of its ballots).
+    ballots_digest: Mapped[str] = mapped_column(String(64))
     log_size: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # of the first entries
     seconds: Mapped[float] = mapped_column(Float)
-    report: Mapped[dict] = mapped_column(JSON)  # concord.report.budgets.budget_report
+    # concord.report.budgets.budget_report; JSON null (not SQL NULL): nothing to decide yet
+    report: Mapped[dict | None] = mapped_column(JSON, nullable=False)
+
+
+class BudgetOutcomeLease(Base):
+    """Which server process computes a budget's outcome again, until when (renewed while it computes):
+    one at a time per budget; the others serve the stored one meanwhile."""
+
+    __tablename__ = "budget_outcome_leases"
+
+    budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id", ondelete="CASCADE"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires: Mapped[float] = mapped_column()  # seconds since the epoch
 
 
 class Log(Base):

@@ -1,8 +1,10 @@
-"""The web application: the JSON API (documented at /openapi.json and /docs) and the participant and
-moderator pages, one FastAPI app over one running service (:class:`concord.service.runtime.Runtime`)."""
+"""The web application: the JSON API (described at /openapi.json; there is no /docs page, see
+``create_app``) and the participant and moderator pages, one FastAPI app over one running service
+(:class:`concord.service.runtime.Runtime`)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -113,6 +115,13 @@ async def _refusal(scope: Scope, refused: Refused) -> Response:
     return _error(Request(scope), refused.status, refused.code, refused.message)
 
 
+def _too_many_digits(error: StarletteHTTPException) -> bool:
+    """FastAPI's 400 for a JSON body holding an integer longer than Python reads (its ValueError, not a
+    JSONDecodeError: the JSON itself is well formed)."""
+    cause = error.__cause__
+    return error.status_code == 400 and isinstance(cause, ValueError) and "integer string conversion" in str(cause)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, error: ServiceError) -> Response:
@@ -129,6 +138,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if _too_many_digits(error):
+            message = f"a number in the request body has more than {sys.get_int_max_str_digits():,} digits"
+            return _error(request, 422, "invalid", message, reason="too_many_digits")
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return _error(request, error.status_code, code, str(error.detail))
 

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args, get_origin
 
+from annotated_types import Ge, GroupedMetadata, Le
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
+    ValidationError,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
+)
+from pydantic import (
+    Strict as StrictNumber,
 )
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
@@ -39,10 +48,11 @@ from concord.service.conversations import (
     TOPIC_LENGTH,
 )
 from concord.service.invitations import CODE_LENGTH, MAX_PER_REQUEST
+from concord.service.log_views import MAX_ENTRIES as MAX_LOG_ENTRIES
 from concord.service.moderation import REASON_LENGTH
 from concord.service.participation import XID_MAX_LENGTH
 from concord.service.rollups import MAX_TRANSLATIONS as MAX_PROPOSAL_TRANSLATIONS
-from concord.service.rollups import PROPOSAL_LENGTH
+from concord.service.rollups import MAX_VOTES, PROPOSAL_LENGTH
 from concord.service.spaces import DESCRIPTION_LENGTH as SPACE_DESCRIPTION_LENGTH
 from concord.service.spaces import NAME_LENGTH, SLUG_LENGTH
 from concord.service.translations import LENGTHS as TRANSLATION_LENGTHS
@@ -63,11 +73,6 @@ UNSIGNED_XID = (
     "id could then vote as them. Off unless a moderator accepts that risk."
 )
 TRANSLATION_LIMITS = ", ".join(f"{subject} {limit:,} characters" for subject, limit in TRANSLATION_LENGTHS.items())
-RowId = Annotated[
-    int,
-    Field(strict=True, ge=0, le=MAX_ID, description="A row id or statement number."),
-    BeforeValidator(lambda value: _finite(value, 0, MAX_ID)),  # runs first; in lists too (a ballot's projects)
-]
 
 
 def text(limit: int, description: str | None = None) -> Any:
@@ -116,16 +121,75 @@ def _finite(value: Any, low: float | None = None, high: float | None = None) -> 
 
 def _limits(field: FieldInfo) -> tuple[float | None, float | None]:
     """The range a field declares (ge/gt, le/lt), as the OpenAPI spec states it: on the field, or on the
-    number type it may hold (``StatementLength | None``)."""
+    number type it may hold (``Millis | None``)."""
     constraints = list(field.metadata)
     for member in get_args(field.annotation):
         for extra in get_args(member)[1:] if get_origin(member) is Annotated else ():
             constraints += getattr(extra, "metadata", [extra])
     low = high = None
-    for constraint in constraints:  # annotated_types.Ge, Gt, Le, Lt
-        low = getattr(constraint, "ge", getattr(constraint, "gt", low))
-        high = getattr(constraint, "le", getattr(constraint, "lt", high))
+    for constraint in constraints:  # annotated_types.Ge, Gt, Le, Lt, or a group of them (a Whole)
+        for each in constraint if isinstance(constraint, GroupedMetadata) else (constraint,):
+            low = getattr(each, "ge", getattr(each, "gt", low))
+            high = getattr(each, "le", getattr(each, "lt", high))
     return low, high
+
+
+# --- whole numbers ---------------------------------------------------------------------------------
+# Every whole number the API takes is of one of these kinds, each with its range: what the column that
+# keeps it holds, or less where the use case takes less. The range is stated in the OpenAPI spec
+# (minimum and maximum) and a number beyond it is refused with 422 and the range, in a body (strictly:
+# ``false`` or ``"5"`` is no number), a path or a query (which are text). Nothing bigger than a BIGINT
+# (2**63 - 1) gets near the database: a budget's opens_ms of 2**63 was once a 500 on both databases.
+
+# The largest whole number every JSON reader keeps exactly (JavaScript's too), and the spec: FastAPI
+# writes a body's bounds as doubles, so 2**63 - 1 would be published as 2**63, past a BIGINT.
+EXACT = 2**53 - 1
+LOG_SIZE = 2**62  # entries of a log, at most (its size is a BIGINT column)
+SHOWN_DIGITS = 30  # a longer number is named by its length in a refusal
+BEYOND = {"greater_than_equal", "less_than_equal", "int_parsing_size"}  # pydantic's refusals of a whole number
+
+
+@dataclass(frozen=True)
+class Whole(GroupedMetadata):
+    """A kind of whole number, from ``low`` to ``high``: ``Annotated[int, Whole(0, 10)]``."""
+
+    low: int
+    high: int
+
+    def __iter__(self) -> Iterator[object]:
+        yield Ge(self.low)  # the spec's minimum and maximum
+        yield Le(self.high)
+        yield WrapValidator(self._within)
+
+    def _within(self, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """NaN, infinities, and numbers beyond the range (or too long to read) refused with the range."""
+        _finite(value, self.low, self.high)
+        try:
+            return handler(value)
+        except ValidationError as error:
+            if not {problem["type"] for problem in error.errors()} & BEYOND:
+                raise
+        digits = str(value).strip().lstrip("+-")
+        named = str(value).strip() if len(digits) <= SHOWN_DIGITS else f"a number of {len(digits):,} digits"
+        context = {"low": _shown(self.low), "high": _shown(self.high), "value": named}
+        raise PydanticCustomError("whole_number", "must be a whole number from {low} to {high}, not {value}", context)
+
+
+ROW_ID = Whole(0, MAX_ID)  # an id, or a number (a statement's, a project's, a participant's): INTEGER columns
+MILLIS = Whole(0, EXACT)  # a time, in ms since the epoch (up to the year 287,396): BIGINT columns
+# In a request body: a JSON number, strictly.
+RowId = Annotated[int, StrictNumber(), ROW_ID, Field(description="A row id or statement number.")]
+Millis = Annotated[int, StrictNumber(), MILLIS]
+StatementLength = Annotated[int, StrictNumber(), Whole(*STATEMENT_LENGTH_RANGE)]
+Votes = Annotated[int, StrictNumber(), Whole(0, MAX_VOTES)]  # a place's tally: INTEGER columns
+CodeCount = Annotated[int, StrictNumber(), Whole(1, MAX_PER_REQUEST)]  # invitation codes made at once
+MaxProjects = Annotated[int, StrictNumber(), Whole(1, BUDGET_MAX_PROJECTS)]  # kept in the ballot's JSON
+RuleWhole = Annotated[int, Whole(-EXACT, EXACT)]  # a rule's parameter (the rule checks its own range)
+# In a path or a query: text, read as a number.
+IdInPath = Annotated[int, ROW_ID]
+LogPosition = Annotated[int, Whole(0, LOG_SIZE)]  # an entry's
+LogSize = Annotated[int, Whole(1, LOG_SIZE)]
+EntryCount = Annotated[int, Whole(1, MAX_LOG_ENTRIES)]
 
 
 class Strict(BaseModel):
@@ -169,7 +233,7 @@ class SpaceIn(Strict):
 
 
 # NaN and infinities pass here: the engine refuses them with the rule's own limits for the parameter.
-RuleParameter = Annotated[float, Field(allow_inf_nan=True)] | int | str | list[str]
+RuleParameter = Annotated[float, Field(allow_inf_nan=True)] | RuleWhole | str | list[str]
 
 
 def _one_of(names: Any, what: str) -> Any:
@@ -232,9 +296,22 @@ class ModeratorIn(Strict):
     username: str = text(USERNAME_LENGTH)
 
 
+MODERATOR_GRANT_NOTE = (
+    "If an account of this name exists, it moderates this space and every space below it now. This answer is "
+    "the same whether it exists or not; the operator, who makes the accounts, can tell you."
+)
+
+
+class ModeratorGrantOut(BaseModel):
+    """The answer to adding a moderator, the same whether or not an account of that name exists."""
+
+    username: str
+    space_id: int
+    note: str = Field(description="What was done, in words that do not say whether the account exists.")
+
+
 Option = Annotated[str, Field(max_length=OPTION_LENGTH)]
 Statement = Annotated[str, Field(max_length=STATEMENT_LENGTH_RANGE[1])]
-StatementLength = Annotated[int, Field(strict=True, ge=STATEMENT_LENGTH_RANGE[0], le=STATEMENT_LENGTH_RANGE[1])]
 
 
 class Attribute(Strict):
@@ -455,8 +532,8 @@ class SpaceProposalIn(Strict):
 
 class TallyIn(Strict):
     space_id: RowId = Field(description="The place below that reports (any depth).")
-    agree: int = Field(strict=True, ge=0, le=10**9)
-    disagree: int = Field(strict=True, ge=0, le=10**9)
+    agree: Votes
+    disagree: Votes
     note: str = Field("", max_length=500)
 
 
@@ -498,7 +575,7 @@ class ModerationIn(Strict):
 class BlocDecisionIn(Strict):
     """A moderator's verdict on accounts suspected of acting as one bloc (``results.blocs``)."""
 
-    participants: list[Annotated[int, Field(ge=0, lt=2**31)]] = Field(
+    participants: list[RowId] = Field(
         min_length=2, max_length=100_000, description="The accounts' participant numbers."
     )
     verdict: BlocVerdict = Field(description="real: real people, each counted; coordinated: counted once.")
@@ -618,7 +695,7 @@ class ReceiptsOut(BaseModel):
 
 
 class InvitationsIn(Strict):
-    count: int = Field(1, strict=True, ge=1, le=MAX_PER_REQUEST)
+    count: CodeCount = 1
 
 
 class InvitationOut(BaseModel):
@@ -670,8 +747,10 @@ def _exact_amount(value: Any) -> Any:
     return value
 
 
+# A whole amount's range is stated here and refused by the use case, with what an amount is.
+WholeAmount = Annotated[StrictInt, Field(json_schema_extra={"minimum": 1, "maximum": int(MONEY_LIMIT)})]
 Money = Annotated[
-    str | StrictInt,
+    str | WholeAmount,
     BeforeValidator(_exact_amount),
     Field(description='An exact amount: a whole number, or a decimal text such as "1250.50" (at most 6 decimals).'),
 ]
@@ -689,10 +768,10 @@ class BudgetIn(Strict):
     amount: Money
     currency: str = Field("", max_length=BUDGET_CURRENCY_LENGTH)
     ballot_type: Literal["approval", "choose-1"] = "approval"
-    max_projects: int | None = Field(None, strict=True, ge=1, le=BUDGET_MAX_PROJECTS)
+    max_projects: MaxProjects | None = None
     max_cost: Money | None = None
-    opens_ms: int | None = Field(None, strict=True, ge=0, description="When voting opens (ms since the epoch).")
-    closes_ms: int | None = Field(None, strict=True, ge=0)
+    opens_ms: Millis | None = Field(None, description="When voting opens (ms since the epoch).")
+    closes_ms: Millis | None = Field(None, description="When voting closes (ms since the epoch).")
     language: Language = "en"
     access: Access = Access.LINK
     attributes: list[Attribute] = Field(
@@ -709,10 +788,10 @@ class BudgetPatch(Strict):
     amount: Money | None = None
     currency: str | None = Field(None, max_length=BUDGET_CURRENCY_LENGTH)
     ballot_type: Literal["approval", "choose-1"] | None = None
-    max_projects: int | None = Field(None, strict=True, ge=1, le=BUDGET_MAX_PROJECTS)
+    max_projects: MaxProjects | None = None
     max_cost: Money | None = None
-    opens_ms: int | None = Field(None, strict=True, ge=0)
-    closes_ms: int | None = Field(None, strict=True, ge=0)
+    opens_ms: Millis | None = Field(None, description="When voting opens (ms since the epoch).")
+    closes_ms: Millis | None = Field(None, description="When voting closes (ms since the epoch).")
 
 
 class ProjectIn(Strict):

@@ -1,19 +1,19 @@
 """Receiving an upload (a Pol.is export) safely: the sender's right to import into the space is
 checked before a byte of the upload is read, the form may hold one file and a few fields, its CSRF
-token is checked then (it travels inside the form), and the file is read whole only within the limit
-the request guards enforced on its declared length."""
+token is checked then (it travels inside the form: the routes that call this are declared
+:func:`concord.web.context.form_upload`), and the file is read whole only within the limit the
+request guards enforced on its declared length."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from fastapi import Request
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from concord.service import exchange
 from concord.service.errors import Invalid
-from concord.web.context import CSRF_FIELD, CSRF_HEADER, caller, check_csrf, runtime
+from concord.web.context import upload_form
 
 UPLOAD_OPENAPI = {
     "requestBody": {
@@ -41,9 +41,9 @@ class Upload:
 
 
 async def received_upload(request: Request, space_id: int) -> Upload:
-    await run_in_threadpool(exchange.check_import_allowed, runtime(request), caller(request), space_id)
-    form = await request.form(max_files=1, max_fields=4)
-    check_csrf(request, request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD))
+    form = await upload_form(
+        request, lambda service, who: exchange.check_import_allowed(service, who, space_id), max_files=1, max_fields=4
+    )
     file, topic = form.get("file"), form.get("topic")
     if not isinstance(file, UploadFile):
         raise Invalid("attach the Pol.is export (.zip) as the form field 'file'")

@@ -68,7 +68,7 @@ def budget_out(view: BudgetView) -> dict:
 
 
 @router.post("/spaces/{space_id}/budgets", response_model=schemas.BudgetOut, status_code=201)
-def create_budget(space_id: int, body: schemas.BudgetIn, request: Request) -> dict:
+def create_budget(space_id: schemas.IdInPath, body: schemas.BudgetIn, request: Request) -> dict:
     """A budget of this space, with a conversation of its own for its voters (access, invitation codes
     and declared questions as for any conversation)."""
     settings = BudgetSettings(**body.model_dump())
@@ -76,7 +76,7 @@ def create_budget(space_id: int, body: schemas.BudgetIn, request: Request) -> di
 
 
 @router.get("/spaces/{space_id}/budgets", response_model=list[schemas.BudgetSummary])
-def list_budgets(space_id: int, request: Request) -> list[dict]:
+def list_budgets(space_id: schemas.IdInPath, request: Request) -> list[dict]:
     return [summary_out(budget) for budget in budgets.space_budgets(runtime(request), space_id)]
 
 
@@ -87,7 +87,7 @@ def list_budgets(space_id: int, request: Request) -> list[dict]:
     openapi_extra=PB_BODY,
     responses={413: {"model": schemas.ErrorOut}},
 )
-async def import_budget(space_id: int, request: Request) -> dict:
+async def import_budget(space_id: schemas.IdInPath, request: Request) -> dict:
     """A pabulib .pb file (the body) as a new budget of this space, with its voters and ballots; all or
     nothing, a bad file refused with its line. Who sends it is checked before it is read."""
     await run_in_threadpool(budget_files.check_import_allowed, runtime(request), caller(request), space_id)
@@ -128,14 +128,14 @@ def add_project(budget_id: str, body: schemas.ProjectIn, request: Request) -> di
 
 
 @router.patch("/budgets/{budget_id}/projects/{number}", response_model=schemas.ProjectOut)
-def change_project(budget_id: str, number: int, body: schemas.ProjectPatch, request: Request) -> dict:
+def change_project(budget_id: str, number: schemas.IdInPath, body: schemas.ProjectPatch, request: Request) -> dict:
     """Change a project; its cost only until the first ballot is cast."""
     changes = body.model_dump(exclude_unset=True)
     return project_out(budgets.change_project(runtime(request), caller(request), budget_id, number, changes))
 
 
 @router.delete("/budgets/{budget_id}/projects/{number}", status_code=204)
-def remove_project(budget_id: str, number: int, request: Request) -> Response:
+def remove_project(budget_id: str, number: schemas.IdInPath, request: Request) -> Response:
     budgets.delete_project(runtime(request), caller(request), budget_id, number)
     return Response(status_code=204)
 

@@ -12,7 +12,7 @@ from concord.service.conversations import ConversationDetail, ConversationSettin
 from concord.service.rules import own_rule
 from concord.web import schemas
 from concord.web.api.routing import api_router
-from concord.web.context import caller, runtime
+from concord.web.context import caller, form_upload, runtime
 from concord.web.downloads import download_response
 from concord.web.uploads import UPLOAD_OPENAPI, received_upload
 
@@ -45,7 +45,7 @@ def conversation_out(detail: ConversationDetail) -> dict:
 
 
 @router.post("/spaces/{space_id}/conversations", response_model=schemas.ConversationOut, status_code=201)
-def create_conversation(space_id: int, body: schemas.ConversationIn, request: Request) -> dict:
+def create_conversation(space_id: schemas.IdInPath, body: schemas.ConversationIn, request: Request) -> dict:
     settings = ConversationSettings(**body.model_dump())
     return conversation_out(conversations.start_conversation(runtime(request), caller(request), space_id, settings))
 
@@ -57,7 +57,8 @@ def create_conversation(space_id: int, body: schemas.ConversationIn, request: Re
     openapi_extra=UPLOAD_OPENAPI,
     responses={413: {"model": schemas.ErrorOut}},
 )
-async def import_conversation(space_id: int, request: Request) -> dict:
+@form_upload
+async def import_conversation(space_id: schemas.IdInPath, request: Request) -> dict:
     """Import a Pol.is export (.zip of votes.csv, comments.csv … , at most 32 MB) as a new
     conversation in this space. Who asks is checked before the upload is read."""
     upload = await received_upload(request, space_id)

@@ -4,6 +4,7 @@ every checkpoint of the instance for witnesses. Read-only and public (as results
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Annotated
 
 from fastapi import Query, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -15,11 +16,13 @@ from concord.web.api.routing import api_router
 from concord.web.context import caller, runtime
 
 router = api_router("logs")
-Start = Query(0, ge=0, le=2**62, description="The first entry.")
-Count = Query(MAX_ENTRIES, ge=1, le=MAX_ENTRIES, description="How many entries at most.")
-Entry = Query(ge=0, le=2**62, description="The entry to prove.")
-Size = Query(None, ge=1, le=2**62, description="The size of the tree to prove against (default: the log now).")
-First = Query(ge=1, le=2**62, description="The size of the earlier tree.")
+Start = Annotated[schemas.LogPosition, Query(description="The first entry.")]
+Count = Annotated[schemas.EntryCount, Query(description="How many entries at most.")]
+Entry = Annotated[schemas.LogPosition, Query(description="The entry to prove.")]
+Size = Annotated[
+    schemas.LogSize | None, Query(description="The size of the tree to prove against (default: the log now).")
+]
+First = Annotated[schemas.LogSize, Query(description="The size of the earlier tree.")]
 
 
 @router.get("/logs", response_model=schemas.CheckpointsOut)
@@ -33,10 +36,10 @@ def receipts(
     conversation_id: str,
     request: Request,
     response: Response,
-    entry: list[int] | None = Query(
-        None,
-        description="Entries to make receipts of, whoever asks (at most 1000); without: the caller's votes.",
-    ),
+    entry: Annotated[
+        list[schemas.LogPosition] | None,
+        Query(description="Entries to make receipts of, whoever asks (at most 1000); without: the caller's votes."),
+    ] = None,
 ) -> dict:
     """A receipts file: the log's signed checkpoint and entries with their leaf hashes, newest first, to
     check anywhere (`concord verify --receipt`). Without ``entry``, the caller's votes; with it, any
@@ -70,22 +73,22 @@ def conversation_checkpoint(conversation_id: str, request: Request) -> str:
 
 
 @router.get("/conversations/{conversation_id}/log/entries", response_class=Response)
-def conversation_entries(conversation_id: str, request: Request, start: int = Start, count: int = Count) -> Response:
+def conversation_entries(
+    conversation_id: str, request: Request, start: Start = 0, count: Count = MAX_ENTRIES
+) -> Response:
     """Entries from ``start``, one JSON object per line exactly as hashed (JSON Lines); a private
     conversation's for its moderators only."""
     return _entries(request, LogRef(conversation=conversation_id), start, count)
 
 
 @router.get("/conversations/{conversation_id}/log/proof", response_model=schemas.InclusionOut)
-def conversation_proof(conversation_id: str, request: Request, entry: int = Entry, size: int | None = Size) -> dict:
+def conversation_proof(conversation_id: str, request: Request, entry: Entry, size: Size = None) -> dict:
     """The proof that an entry is in the tree of ``size`` entries, with that tree's signed checkpoint."""
     return _proof(request, LogRef(conversation=conversation_id), entry, size)
 
 
 @router.get("/conversations/{conversation_id}/log/consistency", response_model=schemas.ConsistencyOut)
-def conversation_consistency(
-    conversation_id: str, request: Request, first: int = First, size: int | None = Size
-) -> dict:
+def conversation_consistency(conversation_id: str, request: Request, first: First, size: Size = None) -> dict:
     """The proof that the tree of ``size`` entries extends the tree of the ``first`` entries."""
     return _consistency(request, LogRef(conversation=conversation_id), first, size)
 
@@ -94,28 +97,30 @@ def conversation_consistency(
 
 
 @router.get("/spaces/{space_id}/log", response_model=schemas.LogOut)
-def space_log(space_id: int, request: Request) -> dict:
+def space_log(space_id: schemas.IdInPath, request: Request) -> dict:
     """The space's log (its settings, proposals and reported tallies): size, root and checkpoint."""
     return _state(request, _space(space_id))
 
 
 @router.get("/spaces/{space_id}/log/checkpoint", response_class=PlainTextResponse)
-def space_checkpoint(space_id: int, request: Request) -> str:
+def space_checkpoint(space_id: schemas.IdInPath, request: Request) -> str:
     return _checkpoint(request, _space(space_id))
 
 
 @router.get("/spaces/{space_id}/log/entries", response_class=Response)
-def space_entries(space_id: int, request: Request, start: int = Start, count: int = Count) -> Response:
+def space_entries(
+    space_id: schemas.IdInPath, request: Request, start: Start = 0, count: Count = MAX_ENTRIES
+) -> Response:
     return _entries(request, _space(space_id), start, count)
 
 
 @router.get("/spaces/{space_id}/log/proof", response_model=schemas.InclusionOut)
-def space_proof(space_id: int, request: Request, entry: int = Entry, size: int | None = Size) -> dict:
+def space_proof(space_id: schemas.IdInPath, request: Request, entry: Entry, size: Size = None) -> dict:
     return _proof(request, _space(space_id), entry, size)
 
 
 @router.get("/spaces/{space_id}/log/consistency", response_model=schemas.ConsistencyOut)
-def space_consistency(space_id: int, request: Request, first: int = First, size: int | None = Size) -> dict:
+def space_consistency(space_id: schemas.IdInPath, request: Request, first: First, size: Size = None) -> dict:
     return _consistency(request, _space(space_id), first, size)
 
 

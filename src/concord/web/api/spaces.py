@@ -43,7 +43,7 @@ def create_space(body: schemas.SpaceIn, request: Request) -> dict:
 
 
 @router.get("/spaces/{space_id}", response_model=schemas.SpaceDetail)
-def get_space(space_id: int, request: Request) -> dict:
+def get_space(space_id: schemas.IdInPath, request: Request) -> dict:
     overview = spaces.space_overview(runtime(request), caller(request), space_id=space_id)
     return {
         **space_out(overview.space),
@@ -53,21 +53,26 @@ def get_space(space_id: int, request: Request) -> dict:
     }
 
 
-@router.post("/spaces/{space_id}/moderators", status_code=204)
-def add_moderator(space_id: int, body: schemas.ModeratorIn, request: Request) -> None:
-    """Make a user moderator of this space (and so of every space below it)."""
+@router.post("/spaces/{space_id}/moderators", status_code=202, response_model=schemas.ModeratorGrantOut)
+def add_moderator(space_id: schemas.IdInPath, body: schemas.ModeratorIn, request: Request) -> dict:
+    """Make the account of this name moderator of this space (and so of every space below it), if one
+    exists. The answer (202 Accepted) is the same whether it exists or not, as an invitation's is, so
+    that it does not tell anyone which accounts exist: nothing is stored for a name no account has.
+    Accounts are made by the operator (`concord user add`), who can check a name. A name no account
+    can have (2–64 letters, digits, '.', '_' or '-') is refused with 422."""
     spaces.add_moderator(runtime(request), caller(request), space_id, body.username)
+    return {"username": body.username, "space_id": space_id, "note": schemas.MODERATOR_GRANT_NOTE}
 
 
 @router.put("/spaces/{space_id}/decision-rule", response_model=schemas.SpaceOut)
-def set_decision_rule(space_id: int, body: schemas.SpaceRuleIn, request: Request) -> dict:
+def set_decision_rule(space_id: schemas.IdInPath, body: schemas.SpaceRuleIn, request: Request) -> dict:
     """The default rule of every conversation below this space that has none of its own."""
     rule = body.rule.model_dump() if body.rule is not None else None
     return space_out(decisions.set_space_rule(runtime(request), caller(request), space_id, rule))
 
 
 @router.put("/spaces/{space_id}/place", response_model=schemas.SpaceOut)
-def set_place(space_id: int, body: schemas.PlaceIn, request: Request) -> dict:
+def set_place(space_id: schemas.IdInPath, body: schemas.PlaceIn, request: Request) -> dict:
     """How this space weighs as a place when the space above rolls up a proposal (moderators above)."""
     found = decisions.set_place(runtime(request), caller(request), space_id, weight=body.weight,
                                 population=body.population)  # fmt: skip
@@ -106,7 +111,7 @@ def rollup_out(view: rollups.RollupView) -> dict:
 
 
 @router.post("/spaces/{space_id}/proposals", response_model=schemas.RollupOut, status_code=201)
-def put_to_places(space_id: int, body: schemas.SpaceProposalIn, request: Request) -> dict:
+def put_to_places(space_id: schemas.IdInPath, body: schemas.SpaceProposalIn, request: Request) -> dict:
     """Put a proposal to every space below: a conversation is opened in each space at the bottom, set as
     the request says (who may take part, the questions asked, the proposal's language and its
     translations, the rule in each place), and the outcomes roll up by ``rule`` at every level."""
@@ -117,20 +122,22 @@ def put_to_places(space_id: int, body: schemas.SpaceProposalIn, request: Request
 
 
 @router.get("/spaces/{space_id}/proposals", response_model=list[schemas.RollupOut])
-def list_rollups(space_id: int, request: Request) -> list[dict]:
+def list_rollups(space_id: schemas.IdInPath, request: Request) -> list[dict]:
     """The proposals this space put to the spaces below, rolled up as things stand."""
     return [rollup_out(view) for view in rollups.rollups_of(runtime(request), space_id)]
 
 
 @router.post("/spaces/{space_id}/proposals/{proposal_id}/tallies", status_code=204)
-def report_tally(space_id: int, proposal_id: int, body: schemas.TallyIn, request: Request) -> None:
+def report_tally(
+    space_id: schemas.IdInPath, proposal_id: schemas.IdInPath, body: schemas.TallyIn, request: Request
+) -> None:
     """A place below that voted elsewhere reports its count; it counts instead of its conversation."""
     rollups.report_tally(runtime(request), caller(request), space_id, proposal_id, body.space_id, body.agree,
                          body.disagree, body.note)  # fmt: skip
 
 
 @router.get("/spaces/{space_id}/export", responses={200: {"content": {"application/zip": {}}}})
-def export_record(space_id: int, request: Request) -> Response:
+def export_record(space_id: schemas.IdInPath, request: Request) -> Response:
     """The space's record, as a .zip: its log (settings, proposals, reported tallies) with its signed
     checkpoint, the logs of the spaces below, and space.json (each proposal's roll-up as computed, place
     by place, and the tallies with who reported them and when): what `concord verify` recomputes."""

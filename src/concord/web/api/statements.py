@@ -51,14 +51,18 @@ def write_statement(conversation_id: str, body: schemas.StatementIn, request: Re
 
 
 @router.patch("/conversations/{conversation_id}/statements/{number}", response_model=schemas.StatementOut)
-def correct_statement(conversation_id: str, number: int, body: schemas.StatementPatch, request: Request) -> dict:
+def correct_statement(
+    conversation_id: str, number: schemas.IdInPath, body: schemas.StatementPatch, request: Request
+) -> dict:
     """A moderator corrects the language a statement was written in."""
     found = translations.correct_language(runtime(request), caller(request), conversation_id, number, body.language)
     return statement_out(found)
 
 
 @router.post("/conversations/{conversation_id}/statements/{number}/moderation", response_model=schemas.LogEntryOut)
-def moderate_statement(conversation_id: str, number: int, body: schemas.ModerationIn, request: Request) -> dict:
+def moderate_statement(
+    conversation_id: str, number: schemas.IdInPath, body: schemas.ModerationIn, request: Request
+) -> dict:
     entry = moderation.decide(runtime(request), caller(request), conversation_id, number, body.status, body.reason)
     return vars(entry)
 
@@ -70,7 +74,7 @@ def moderation_log(conversation_id: str, request: Request) -> list[dict]:
 
 
 @router.post("/conversations/{conversation_id}/statements/{number}/proposal", response_model=schemas.StatementOut)
-def mark_proposal(conversation_id: str, number: int, body: schemas.ProposalIn, request: Request) -> dict:
+def mark_proposal(conversation_id: str, number: schemas.IdInPath, body: schemas.ProposalIn, request: Request) -> dict:
     """Make a statement a proposal, decided by the conversation's rule (results: ``decisions``)."""
     found = decisions.mark_proposal(runtime(request), caller(request), conversation_id, number, body.proposal)
     return statement_out(found)

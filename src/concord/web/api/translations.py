@@ -70,7 +70,9 @@ def translate(conversation_id: str, body: schemas.TranslationIn, request: Reques
 @router.post(
     "/conversations/{conversation_id}/translations/{translation_id}/moderation", response_model=schemas.TranslationOut
 )
-def decide(conversation_id: str, translation_id: int, body: schemas.TranslationDecisionIn, request: Request) -> dict:
+def decide(
+    conversation_id: str, translation_id: schemas.IdInPath, body: schemas.TranslationDecisionIn, request: Request
+) -> dict:
     """Accept a volunteer's translation, or reject it with a reason (published in the moderation log)."""
     view = translations.decide(
         runtime(request), caller(request), conversation_id, translation_id, body.status, body.reason

@@ -17,7 +17,7 @@ from concord.report.opinion_map import group_letter
 from concord.service import budget_files, budget_outcomes, budgets, declared, spaces
 from concord.service.budgets import BudgetSettings, BudgetView, ProjectFields
 from concord.service.errors import Forbidden, Invalid, ServiceError
-from concord.web.context import CSRF_FIELD, caller, check_csrf, keep_participant_token, runtime
+from concord.web.context import caller, form_upload, keep_participant_token, runtime, upload_form
 from concord.web.downloads import download_response
 from concord.web.i18n import interface_tags_and
 from concord.web.pages.forms import FormError, declared_questions, refused, typed_count
@@ -167,11 +167,15 @@ def create_budget(
 
 
 @router.post("/spaces/{space_id}/budget-imports")
+@form_upload
 async def import_budget(request: Request, space_id: int) -> Response:
-    """A pabulib file from the form: who sends it is checked before it is read."""
-    await run_in_threadpool(budget_files.check_import_allowed, runtime(request), caller(request), space_id)
-    form = await request.form(max_files=1, max_fields=3)
-    check_csrf(request, form.get(CSRF_FIELD))
+    """A pabulib file from the form: who sends it is checked before it is read, its CSRF token then."""
+    form = await upload_form(
+        request,
+        lambda service, who: budget_files.check_import_allowed(service, who, space_id),
+        max_files=1,
+        max_fields=3,
+    )
     file = form.get("file")
     try:
         if not isinstance(file, UploadFile):

@@ -113,3 +113,8 @@ def typed_count(raw: str, field: str) -> int:
     if number != int(number):
         raise Invalid("this is not a whole number: %(value)s", "not_a_number", field=field, value=raw)
     return int(number)
+
+
+def typed_length(raw: str) -> int:
+    """A conversation's longest statement as typed; 140 when left empty."""
+    return typed_count(raw, "max_statement_length") if raw.strip() else 140

@@ -18,7 +18,15 @@ from concord.service.rules import rule_choices
 from concord.web.context import caller, runtime
 from concord.web.downloads import download_response
 from concord.web.i18n import interface_tags_and
-from concord.web.pages.forms import FormError, declared_questions, refused, shown_questions, shown_settings
+from concord.web.pages.forms import (
+    FormError,
+    declared_questions,
+    refused,
+    shown_questions,
+    shown_settings,
+    typed_count,
+    typed_length,
+)
 from concord.web.pages.routing import page_router, see_other, with_query
 from concord.web.pages.rule_forms import rule_from_form, typed_rule
 from concord.web.rendering import render
@@ -161,7 +169,7 @@ def change_settings(
     moderation_mode: str = Form("post", alias="moderation"),
     participants_can_write: bool = Form(False),
     access: str = Form("link"),
-    max_statement_length: int = Form(140),
+    max_statement_length: str = Form("140"),
     allow_unsigned_xid: bool = Form(False),
     private: bool = Form(False),
     attribute_name: list[str] = Form([]),
@@ -180,6 +188,7 @@ def change_settings(
     }
     changes = {**typed, "attributes": declared_questions(attribute_name, attribute_options)}
     try:
+        changes["max_statement_length"] = typed_length(max_statement_length)
         conversations.change_settings(runtime(request), caller(request), conversation_id, changes)
     except ServiceError as error:
         form = refused(request, "settings", error, typed, list(zip(attribute_name, attribute_options)))
@@ -200,11 +209,12 @@ def open_or_close(
 
 
 @router.post("/c/{conversation_id}/invitations")
-def make_invitations(request: Request, conversation_id: str, count: int = Form(1)) -> Response:
+def make_invitations(request: Request, conversation_id: str, count: str = Form("1")) -> Response:
     """The new codes, each with the participant link that carries it and its QR code, shown in this
     answer only (and printable as a sheet), never in an address that browsers keep in their history."""
     try:
-        desk = moderation.issue_codes(runtime(request), caller(request), conversation_id, count)
+        asked = typed_count(count, "count") if count.strip() else 1
+        desk = moderation.issue_codes(runtime(request), caller(request), conversation_id, asked)
     except ServiceError as error:
         form = refused(request, "invitations", error, {"count": count})
         return _refused_on_desk(request, conversation_id, form, error.status)

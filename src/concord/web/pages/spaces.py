@@ -19,7 +19,7 @@ from concord.service.errors import ServiceError
 from concord.service.rollups import SpaceDecisions
 from concord.service.rules import rule_choices
 from concord.service.wordings import Shown, shown_to
-from concord.web.context import caller, runtime
+from concord.web.context import caller, form_upload, runtime
 from concord.web.i18n import Language, interface_tags_and
 from concord.web.pages.forms import (
     FormError,
@@ -28,6 +28,7 @@ from concord.web.pages.forms import (
     shown_questions,
     shown_settings,
     typed_count,
+    typed_length,
     typed_number,
 )
 from concord.web.pages.home import render_home
@@ -246,7 +247,7 @@ def create_conversation(
     moderation: str = Form("post"),
     participants_can_write: bool = Form(False),
     access: str = Form("link"),
-    max_statement_length: int = Form(140),
+    max_statement_length: str = Form("140"),
     allow_unsigned_xid: bool = Form(False),
     attribute_name: list[str] = Form([]),
     attribute_options: list[str] = Form([]),
@@ -261,8 +262,9 @@ def create_conversation(
         "max_statement_length": max_statement_length,
         "allow_unsigned_xid": allow_unsigned_xid,
     }
-    settings = ConversationSettings(**typed, attributes=declared_questions(attribute_name, attribute_options))
     try:
+        chosen = {**typed, "max_statement_length": typed_length(max_statement_length)}
+        settings = ConversationSettings(**chosen, attributes=declared_questions(attribute_name, attribute_options))
         detail = conversations.start_conversation(runtime(request), caller(request), space_id, settings)
     except ServiceError as error:
         form = refused(request, "conversation", error, typed, list(zip(attribute_name, attribute_options)))
@@ -271,6 +273,7 @@ def create_conversation(
 
 
 @router.post("/spaces/{space_id}/imports")
+@form_upload
 async def import_conversation(request: Request, space_id: int) -> Response:
     upload = await received_upload(request, space_id)
     try:

@@ -17,7 +17,7 @@ from concord.service import translation_files, translations
 from concord.service.errors import Invalid, ServiceError, Unauthorized
 from concord.service.translation_files import PoImport
 from concord.states import Translated, TranslationStatus
-from concord.web.context import CSRF_FIELD, caller, check_csrf, keep_participant_token, runtime
+from concord.web.context import caller, form_upload, keep_participant_token, runtime, upload_form
 from concord.web.downloads import download_response
 from concord.web.i18n import LANGUAGES, interface_tags_and
 from concord.web.pages.forms import FormError, refused
@@ -33,7 +33,7 @@ def _subject(what: str) -> tuple[Translated, int | None]:
     """``/translate/topic``, ``/translate/description`` or ``/translate/<statement number>``."""
     if what in (Translated.TOPIC, Translated.DESCRIPTION):
         return Translated(what), None
-    if what.isdigit() and len(what) <= 10:
+    if what.isdecimal() and len(what) <= 10:  # any script's digits (not "²", which int() does not read)
         return Translated.STATEMENT, int(what)
     raise Invalid("say what to translate: the topic, the description or a statement's number")
 
@@ -192,12 +192,16 @@ def po_file(request: Request, conversation_id: str, into: str = Query(..., max_l
 
 
 @router.post("/c/{conversation_id}/translations/po", response_class=HTMLResponse)
+@form_upload
 async def po_upload(request: Request, conversation_id: str) -> Response:
     """A translated PO file from the queue page: who sends it is checked before it is read, and the
     form's CSRF token once it is (it travels inside the form)."""
-    await run_in_threadpool(translation_files.check_upload_allowed, runtime(request), caller(request), conversation_id)
-    form = await request.form(max_files=1, max_fields=4)
-    check_csrf(request, form.get(CSRF_FIELD))
+    form = await upload_form(
+        request,
+        lambda service, who: translation_files.check_upload_allowed(service, who, conversation_id),
+        max_files=1,
+        max_fields=4,
+    )
     language, file = str(form.get("into") or "")[:TAG_LENGTH], form.get("file")
     try:
         if not isinstance(file, UploadFile):
