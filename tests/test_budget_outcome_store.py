@@ -77,8 +77,9 @@ def test_the_outcome_is_read_as_stored_until_a_ballot_changes_it(site, no_ballot
     conversation = ok(site.admin.get(f"/api/budgets/{budget}"))["conversation"]
     site.person(conversation)
     with Statements(engine) as statements:
-        assert ok(reader.get(f"/api/budgets/{budget}/outcome")) == first
+        grown = ok(reader.get(f"/api/budgets/{budget}/outcome"))
     assert not reads_ballots(statements), statements
+    assert grown["outcome"] == first["outcome"] and grown["as_of"]["log_size"] > first["as_of"]["log_size"]
     found = budget_outcomes.budget_results(runtime, budget).served
     assert found is not None and found.current
 
@@ -108,9 +109,13 @@ def test_while_another_process_computes_it_readers_get_the_stored_outcome_of_its
         assert not claim(session.connection(), found.budget.id, "a third one")  # one at a time
 
     no_ballot_read.on()
-    assert ok(reader.get(f"/api/budgets/{budget}/outcome")) == stored  # not recomputed here
+    again = ok(reader.get(f"/api/budgets/{budget}/outcome"))  # not recomputed here, and says of what
+    assert again["outcome"] == stored["outcome"] and stored["as_of"]["current"] is True
+    assert again["as_of"] == {**stored["as_of"], "current": False}
     stale = budget_outcomes.budget_results(runtime, budget).served
     assert stale is not None and not stale.current and stale.log_size == before.log_size
+    page = reader.get(f"/b/{budget}/results").text
+    assert "Ballots have come in since this outcome was computed" in page
 
     no_ballot_read.off()
     with runtime.transaction() as session:
@@ -118,6 +123,7 @@ def test_while_another_process_computes_it_readers_get_the_stored_outcome_of_its
     fresh = budget_outcomes.budget_results(runtime, budget)
     assert fresh.served is not None and fresh.served.current and fresh.served.log_size > before.log_size
     assert fresh.report is not None and fresh.report["voters"] == len(BALLOTS) + 1
+    assert "Ballots have come in since" not in reader.get(f"/b/{budget}/results").text
 
 
 def test_closing_logs_the_stored_outcome_and_its_record_verifies(site, tmp_path, no_ballot_read):

@@ -230,12 +230,14 @@ def _reads_nothing_new(connection: Connection, log: LogAt, since: int) -> bool:
     return found is None
 
 
-def _store(connection: Connection, budget_id: int, log: LogAt, seconds: float, report: dict[str, Any] | None) -> None:
+def _store(
+    connection: Connection, budget_id: int, log: LogAt, seconds: float, report: dict[str, Any] | None, computed_ms: int
+) -> None:
     """Keep this outcome unless one of a longer log is kept already (one upsert: any process may store)."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(_records).values(
         budget_id=budget_id,
-        computed_ms=now_ms(),
+        computed_ms=computed_ms,
         ballots_digest=log.last,
         log_size=log.size,
         seconds=seconds,
@@ -262,7 +264,7 @@ def _report_now(session: Session, budget: Budget, *, store: bool) -> dict[str, A
     started = time.perf_counter()
     report = _decided(session, budget, log)
     if store:
-        _store(connection, budget.id, log, time.perf_counter() - started, report)
+        _store(connection, budget.id, log, time.perf_counter() - started, report, now_ms())
     return report
 
 
@@ -372,10 +374,10 @@ def store_outcome(runtime: Runtime, budget_id: int) -> Served:
         projects, voters = _logged(session, budget, log)
     report = report_of(voters, projects) if projects and voters.election.voters else None
     del voters
-    seconds = time.perf_counter() - started
+    seconds, computed_ms = time.perf_counter() - started, now_ms()
     with runtime.transaction() as session:
-        _store(session.connection(), budget_id, log, seconds, report)
-    return Served(report, log.size, now_ms())
+        _store(session.connection(), budget_id, log, seconds, report, computed_ms)
+    return Served(report, log.size, computed_ms)
 
 
 def current_outcome(runtime: Runtime, budget: Budget, *, up_to_date: bool = False) -> Served:

@@ -898,8 +898,17 @@ class BudgetOutcomeOut(BaseModel):
     numbers: dict[str, int] = Field(description="Each project id's number in this budget.")
 
 
+class OutcomeAsOfOut(BaseModel):
+    log_size: int = Field(description="The outcome is that of the budget's log's first log_size entries.")
+    computed_ms: int = Field(description="When it was computed.")
+    current: bool = Field(
+        description="False: ballots came in since; the outcome is being computed again (read it again soon)."
+    )
+
+
 class BudgetResultsOut(BaseModel):
     outcome: BudgetOutcomeOut | None = Field(description="Null while there is nothing to decide.")
+    as_of: OutcomeAsOfOut | None = Field(default=None, description="Which ballots the outcome is of.")
     parts: dict[str, BudgetOutcomeOut | None] = Field(
         default_factory=dict, description="A split budget: each part's outcome, by the part's id."
     )

@@ -163,7 +163,10 @@ async def outcome(budget_id: str, request: Request) -> dict:
     """Equal shares' outcome of the ballots cast so far, every project explained, greedy by votes beside
     it, and the share of the money each group's approved projects got (see README)."""
     found = await run_in_threadpool(budget_outcomes.budget_results, runtime(request), budget_id)
-    return {"outcome": found.report, "parts": {part.public_id: report for part, report in found.parts}}
+    served = found.served
+    as_of = None if served is None else {"log_size": served.log_size, "computed_ms": served.computed_ms,
+                                         "current": served.current}  # fmt: skip
+    return {"outcome": found.report, "as_of": as_of, "parts": {part.public_id: report for part, report in found.parts}}
 
 
 @router.post("/budgets/{budget_id}/split", response_model=list[schemas.BudgetOut], status_code=201)

@@ -107,6 +107,7 @@ async def results_page(request: Request, budget_id: str) -> Response:
         report=found.report,
         explained={item["project"]: item for item in found.report["explanation"]} if found.report else {},
         parts=found.parts,
+        served=found.served,
         group_names={group_letter(index): group_name(index, language) for index in range(26)},
         shared_by=declared.K,
     )
