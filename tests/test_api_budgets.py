@@ -216,7 +216,7 @@ def test_an_invitation_only_budget_needs_a_code_first(site):
 
 
 def test_with_communities_of_80_and_20_percent_equal_shares_gives_the_minority_its_fifth(site):
-    """Declared communities: 800 voters of the majority approve only its ten projects, 200 of the
+    """Declared communities: 400 voters of the majority approve only its ten projects, 100 of the
     minority only theirs. The fairness report says greedy would give the minority nothing, equal shares
     about a fifth."""
     attributes = [{"name": "community", "options": ["majority", "minority"]}]
@@ -228,8 +228,8 @@ def test_with_communities_of_80_and_20_percent_equal_shares_gives_the_minority_i
         conversation = session.get(Conversation, found.conversation_id)
         from concord.service import participation
 
-        for index in range(1000):
-            community = "majority" if index < 800 else "minority"
+        for index in range(500):
+            community = "majority" if index < 400 else "minority"
             person = participation.join(session, conversation, attributes={"community": community}).participant
             own = list(range(1, 11)) if community == "majority" else list(range(11, 21))
             budgets.record_ballot(session, found, person, [n for n in own if (n + index) % 4])  # each skips some
