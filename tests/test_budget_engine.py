@@ -146,6 +146,15 @@ def test_an_election_that_cannot_be_decided_is_refused(budget, cost, message):
 # --- any pabulib file ---------------------------------------------------------------------------------
 
 
+def recorded_by_pabutools(path: Path) -> bool:
+    import hashlib
+    import json
+
+    table = Path(__file__).parent / "data" / "pabulib_pabutools.json"
+    entry = json.loads(table.read_text(encoding="utf-8")).get(path.name) if table.is_file() else None
+    return entry is not None and entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def pabulib_files() -> list[Path]:
     folder = os.environ.get("CONCORD_PABULIB_DATA")
     return sorted(Path(folder).glob("*.pb")) if folder else []
@@ -162,13 +171,15 @@ def test_any_pabulib_file_is_decided_as_pabutools_decides_it(path, tmp_path):
         groups = {"district": [f"d{g}" for g in planted.group_of_voter]}
         path = tmp_path / "planted.pb"
         path.write_text(write_pabulib(as_pabulib(planted.election, groups)), encoding="utf-8")
-    parsed = read_pabulib(path)
+    elif recorded_by_pabutools(path):
+        pytest.skip("compared with pabutools' recorded outcome by test_budget_add1 (pabutools takes long)")
+    parsed = read_pabulib(path, strict=False)  # ballots over the file's own limits too, as pabutools
     election = parsed.election()
     instance, _ = pabutools_parse(str(path))
     theirs_instance, _ = pabutools_election(election)
     assert {p.name for p in instance} == {p.name for p in theirs_instance}
     assert concord_outcomes(election) == pabutools_outcomes(election)
-    assert parse_pabulib(write_pabulib(parsed).encode(), "again.pb") == parsed  # lossless
+    assert parse_pabulib(write_pabulib(parsed).encode(), "again.pb", strict=False) == parsed  # lossless
 
 
 def test_add1_searched_by_two_processes_keeps_the_same_run():

@@ -113,7 +113,7 @@ def test_a_bad_pabulib_file_ends_with_one_line_naming_its_line(tmp_path, change,
     old, new = change
     path = tmp_path / "bad.pb"
     path.write_text(GOOD.replace(old, new, 1), encoding="utf-8")
-    run = concord("budget", str(path))
+    run = concord("budget", str(path), "--strict")  # --strict: a ballot over the file's limits too
     assert run.returncode == 2, run.stdout
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("concord: error: ") and message in lines[0], lines
@@ -127,3 +127,24 @@ def test_a_good_small_file_and_a_missing_one(tmp_path):
     assert report["budget"] == 100 and set(report["funded"]) <= {"1", "2", "3"}
     missing = concord("budget", str(tmp_path / "nope.pb"))
     assert missing.returncode == 2 and "no such .pb file" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    "change, note",
+    [
+        (("v1;1,2;30", "v1;1,2,3;30"), "line 14: the ballot lists 3 projects, more than max_length 2"),
+        (("v1;1,2;30", "v1;1,3;30"), "line 14: the ballot's projects cost 90, over max_sum_cost 80"),
+    ],
+)
+def test_a_ballot_over_the_files_own_limits_is_kept_as_published(tmp_path, change, note):
+    """Real pabulib files have such ballots (Warszawa 2018, Obszar 2: one over max_sum_cost), and pabutools
+    decides with them: decided, with one note on stderr; the JSON lists them."""
+    old, new = change
+    path = tmp_path / "over.pb"
+    path.write_text(GOOD.replace(old, new, 1), encoding="utf-8")
+    run = concord("budget", str(path), "--json")
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("concord: note: ") and note in lines[0], lines
+    report = json.loads(run.stdout)
+    assert note in report["rule_breaks"] and report["runs"] >= 1 and report["stepwise_runs"] >= report["runs"]

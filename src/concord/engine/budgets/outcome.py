@@ -50,6 +50,7 @@ class BudgetOutcome:
     share: Fraction  # each voter's share in the equal-shares run kept (budget / voters, plus the raises)
     raises: int  # add1 raised every share by 1 this many times
     runs: int  # equal-shares runs computed
+    stepwise_runs: int  # those a search one raise at a time would compute (pabutools)
     projects: list[ProjectOutcome]  # one per project, in the election's order
     greedy: list[int]  # greedy by votes alone, in the order funded
     greedy_spent: Fraction
@@ -99,6 +100,7 @@ def decide_budget(election: Election, workers: int = 1) -> BudgetOutcome:
         share=run.share,
         raises=added.raises,
         runs=added.runs,
+        stepwise_runs=added.stepwise_runs,
         projects=outcomes,
         greedy=alone,
         greedy_spent=election.cost_of(alone),
