@@ -18,9 +18,6 @@ ballots leaves the machine time for the rest.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -41,6 +38,7 @@ from concord.ledger.entries import digest
 from concord.report.budgets import budget_report, voter_groups
 from concord.service.budgets import Budget, budget_by_public_id, projects_of, split_into
 from concord.service.clock import now_ms
+from concord.service.live_analysis.leases import claim_statements, new_holder
 from concord.service.log import append
 from concord.store.database import read_snapshot
 from concord.store.models import BudgetOutcomeLease, BudgetOutcomeRecord, BudgetProject, Log, LogEntry, Participant
@@ -293,23 +291,7 @@ def publish_outcome(session: Session, budget: Budget) -> None:
 # --- one process at a time computes a budget's outcome again ----------------------------------------
 
 
-def new_holder() -> str:
-    """This computation's name in the leases: host, process id, and a random part."""
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-def _claim_statement(dialect_name: str):
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(_leases)
-    return statement.on_conflict_do_update(
-        index_elements=[_leases.c.budget_id],
-        set_={"holder": statement.excluded.holder, "expires": statement.excluded.expires},
-        where=(_leases.c.holder == statement.excluded.holder)
-        | (_leases.c.expires < statement.excluded.expires - LEASE_SECONDS),
-    ).returning(_leases.c.holder)
-
-
-_CLAIMS = {name: _claim_statement(name) for name in ("sqlite", "postgresql")}
+_CLAIMS = claim_statements(_leases, "budget_id", LEASE_SECONDS)
 
 
 def claim(connection: Connection, budget_id: int, holder: str, now: float | None = None) -> bool:

@@ -16,7 +16,7 @@ import os
 import secrets
 import socket
 import time
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,18 +35,25 @@ def new_holder() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def _claim_statement(dialect_name: str):
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(_leases)
-    return statement.on_conflict_do_update(
-        index_elements=[_leases.c.conversation_id],
-        set_={"holder": statement.excluded.holder, "expires": statement.excluded.expires},
-        where=(_leases.c.holder == statement.excluded.holder)
-        | (_leases.c.expires < statement.excluded.expires - LEASE_SECONDS),
-    ).returning(_leases.c.holder)
+def claim_statements(leases: Table, key: str, seconds: float) -> dict[str, Any]:
+    """Per dialect, the one conditional upsert that takes a lease of ``leases`` (a row keyed by ``key``,
+    with ``holder`` and ``expires``): written when it is new, the holder's already, or run out (its
+    expiry before the new one less ``seconds``); it returns a row only then."""
+
+    def statement_for(dialect_name: str):
+        dialect = postgresql if dialect_name == "postgresql" else sqlite
+        statement = dialect.insert(leases)
+        return statement.on_conflict_do_update(
+            index_elements=[leases.c[key]],
+            set_={"holder": statement.excluded.holder, "expires": statement.excluded.expires},
+            where=(leases.c.holder == statement.excluded.holder)
+            | (leases.c.expires < statement.excluded.expires - seconds),
+        ).returning(leases.c.holder)
+
+    return {name: statement_for(name) for name in ("sqlite", "postgresql")}
 
 
-_CLAIMS = {name: _claim_statement(name) for name in ("sqlite", "postgresql")}
+_CLAIMS = claim_statements(_leases, "conversation_id", LEASE_SECONDS)
 
 
 def claim(connection: Connection, conversation_id: int, holder: str, now: float | None = None) -> bool:
