@@ -89,7 +89,8 @@ def scenario(path: str, database: str, one_transaction: bool) -> dict:
     from fastapi.testclient import TestClient
 
     from api_helpers import small_site
-    from concord.service import budget_files, budget_outcomes
+    from concord.service.budgets import files as budget_files
+    from concord.service.budgets import outcomes as budget_outcomes
     from concord.store.models import Budget, BudgetOutcomeRecord
     from concord.web.app import create_app
 
@@ -277,7 +278,7 @@ def main() -> None:
 
 
 def _batch() -> str:
-    from concord.service.budget_files import BATCH
+    from concord.service.budgets.files import BATCH
 
     return f"{BATCH:,}"
 

@@ -286,10 +286,10 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
     from sqlalchemy import insert, select
 
     from concord.ledger import events as ledger_events
-    from concord.service import participation
     from concord.service.clock import now_ms
-    from concord.service.conversations import conversation_by_public_id
-    from concord.service.log import append_all, conversation_log_id
+    from concord.service.conversations.lifecycle import conversation_by_public_id
+    from concord.service.log.appending import append_all, conversation_log_id
+    from concord.service.participation import joining as participation
     from concord.store.database import open_database, session_factory
     from concord.store.models import Statement, Vote, VoteEvent
 

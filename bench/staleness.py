@@ -39,9 +39,9 @@ def one(participants: int, votes: int, statements: int, rate: int) -> dict:
     import numpy as np
 
     from concord.engine.synthetic import planted_conversation
+    from concord.service.decisions.rules import DEFAULT_RULE
     from concord.service.live_analysis.events import EventCache
     from concord.service.live_analysis.payload import AnalysisInputs, StatementState, compute
-    from concord.service.rules import DEFAULT_RULE
     from concord.states import StatementStatus
 
     made = planted_conversation(participants, statements, votes, groups=3, seed=0)

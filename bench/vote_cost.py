@@ -5,7 +5,7 @@ benchmark, not a test).
 
 For each database (a SQLite file; a throw-away PostgreSQL cluster with its default, durable settings)
 it imports a real Pol.is conversation (``tests/data/polis/brexit-consensus``), joins ``--participants``
-new participants, then stores ``--votes`` votes through :func:`concord.service.voting.store_ballots`
+new participants, then stores ``--votes`` votes through :func:`concord.service.participation.voting.store_ballots`
 in transactions of ``--batch`` votes, exactly as the vote intake does under load (rate limits on, log
 entries appended). It reports the time per batch (p50 / p99), the CPU seconds per vote of this
 process (the server's side) and of PostgreSQL, the bytes the database grew by per vote (vote event,
@@ -44,12 +44,12 @@ def database_bytes(url: str, path: Path | None) -> int:
 
 
 def run(url: str, path: Path | None, db_pids, args) -> list:
-    from concord.service import participation
-    from concord.service.accounts import system_actor
-    from concord.service.exchange import import_polis_folder
+    from concord.service.accounts.moderators import system_actor
+    from concord.service.conversations.exchange import import_polis_folder
+    from concord.service.participation import joining as participation
+    from concord.service.participation.voting import Ballot, Stored, store_ballots
     from concord.service.ratelimit import RateLimiter
     from concord.service.spaces import create_space
-    from concord.service.voting import Ballot, Stored, store_ballots
     from concord.store.database import migrate, open_database, session_factory
 
     engine = open_database(url)

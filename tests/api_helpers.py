@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from concord.service import participation, voting
+from concord.service.participation import joining as participation
+from concord.service.participation import voting
 from concord.store.models import (
     AnalysisRecord,
     Conversation,

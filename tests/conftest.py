@@ -149,8 +149,8 @@ def log_in(
 ) -> dict[str, str]:
     """Create a user (an administrator, or a moderator of the spaces at ``spaces``) and log ``client``
     in as them; returns the headers a state-changing request needs (``X-CSRF-Token``)."""
-    from concord.service import accounts
     from concord.service import spaces as space_service
+    from concord.service.accounts import moderators as accounts
 
     with client.app.state.concord.sessions.begin() as session:
         user = accounts.create_user(session, username, password, is_admin=admin)

@@ -23,7 +23,7 @@ from conftest import log_in
 
 def test_log_in_sets_an_httponly_session_cookie_and_answers_its_csrf_token(app, client):
     with app.state.concord.sessions.begin() as session:
-        from concord.service import accounts
+        from concord.service.accounts import moderators as accounts
 
         accounts.create_user(session, "bashir", "a long enough password")
     response = client.post("/api/session", json={"username": "bashir", "password": "a long enough password"})
@@ -193,7 +193,7 @@ def test_the_login_form_needs_its_csrf_token(app):
     """A login form posted from another site (login CSRF) is refused: the form carries the token of
     the page it came from."""
     with app.state.concord.sessions.begin() as session:
-        from concord.service import accounts
+        from concord.service.accounts import moderators as accounts
 
         accounts.create_user(session, "bashir", "a long enough password")
     browser = TestClient(app)

@@ -70,7 +70,7 @@ def test_a_bloc_is_counted_once_until_a_moderators_verdict_with_its_public_reaso
     assert entry["accounts"] == 7 and entry["status"] == "real" and entry["reason"].startswith("The weavers")
 
     # The verdict is an entry of the conversation's log, and the export verifies with it.
-    from concord.service.verification import verify_export
+    from concord.verify.exports import verify_export
 
     exported = site.admin.get(f"/api/conversations/{conversation}/export")
     folder = tmp_path

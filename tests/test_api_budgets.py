@@ -14,7 +14,7 @@ from budget_helpers import as_pabulib, pabutools_outcomes
 from concord.engine.budgets.election import Election, Project, ballots_from_lists
 from concord.engine.budgets.synthetic import planted_budget
 from concord.formats.pabulib import parse_pabulib, write_pabulib
-from concord.service import budgets
+from concord.service.budgets import budgets
 from concord.store.models import Budget, BudgetBallot, BudgetProject, Conversation
 
 WELLS = [("Well in Injil", 40_000), ("School roof", 30_000), ("Clinic beds", 50_000), ("Road to Karukh", 60_000)]
@@ -226,7 +226,7 @@ def test_with_communities_of_80_and_20_percent_equal_shares_gives_the_minority_i
     with site.app.state.concord.sessions.begin() as session:
         found = budgets.budget_by_public_id(session, budget)
         conversation = session.get(Conversation, found.conversation_id)
-        from concord.service import participation
+        from concord.service.participation import joining as participation
 
         for index in range(500):
             community = "majority" if index < 400 else "minority"

@@ -21,8 +21,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from concord.service import conversations, invitations, participation, spaces, statements, voting
-from concord.service.accounts import system_actor
+from concord.service import spaces
+from concord.service.accounts import invitations
+from concord.service.accounts.moderators import system_actor
+from concord.service.conversations import lifecycle as conversations
+from concord.service.conversations import statements
+from concord.service.participation import joining as participation
+from concord.service.participation import voting
 from concord.store.models import Conversation, Invitation, Log, LogEntry, Participant, Statement, Vote
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api_helpers import SEEDS, Person, Site, cast, error_of, ok, small_site, snapshot, table_count
-from concord.service.xids import xid_token
+from concord.service.accounts.xids import xid_token
 from concord.store.models import (
     Invitation,
     Participant,

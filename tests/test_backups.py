@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select
 
 from api_helpers import ok
-from concord.service.verification import verify_export
 from concord.store.models import VoteEvent
+from concord.verify.exports import verify_export
 from conftest import ADMIN_PASSWORD
 
 

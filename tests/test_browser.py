@@ -42,7 +42,10 @@ if not Path(CHROMIUM).exists():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A server with the demo (a real imported conversation) and a pre-moderated test conversation."""
-    from concord.service import accounts, conversations, spaces, statements
+    from concord.service import spaces
+    from concord.service.accounts import moderators as accounts
+    from concord.service.conversations import lifecycle as conversations
+    from concord.service.conversations import statements
     from concord.service.demo import ensure_demo
     from concord.web.app import create_app
 
@@ -66,7 +69,7 @@ def site(tmp_path_factory):
         for slug, name in (("injil", "ولسوالی انجیل"), ("guzara", "ولسوالی گذره"), ("karukh", "ولسوالی کرخ")):
             spaces.create_space(session, admin, parent_path=herat.path, slug=slug, name=name, language="fa-AF")
         demo = session.get(conversations.Conversation, demo_id)
-        from concord.service import budgets
+        from concord.service.budgets import budgets
 
         water = budgets.create_budget(
             session,

@@ -49,7 +49,7 @@ ANALYSIS_TIMEOUT = 30.0  # seconds to wait for the live analysis to show on a pa
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """An empty server (with its live analysis, quick to follow votes) and one administrator."""
-    from concord.service import accounts
+    from concord.service.accounts import moderators as accounts
     from concord.web.app import create_app
 
     app = create_app(f"sqlite:///{tmp_path_factory.mktemp('rollup') / 'concord.db'}", debounce=0.2)
@@ -107,7 +107,8 @@ def make_codes(page, count: int) -> list[str]:
 def cast_the_rest(app, public_id: str, links: list[str], ballots: list[tuple[str, str]]) -> None:
     """Participants who join with the codes of these links, declare their community and vote on the
     proposal (statement 0), through the service layer in one transaction."""
-    from concord.service import participation, voting
+    from concord.service.participation import joining as participation
+    from concord.service.participation import voting
     from concord.store.models import Conversation
 
     with app.state.concord.sessions.begin() as session:

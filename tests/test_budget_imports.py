@@ -14,7 +14,7 @@ from api_helpers import error_of, ok
 from budget_helpers import as_pabulib, pabutools_outcomes
 from concord.engine.budgets.synthetic import planted_budget
 from concord.formats.pabulib import write_pabulib
-from concord.service import budget_files
+from concord.service.budgets import files as budget_files
 from concord.store.models import Budget, Log, LogEntry
 from test_api_budgets import everything, pb_upload
 
@@ -86,7 +86,7 @@ def test_an_import_commits_in_batches_hidden_until_the_last_while_others_vote(si
     assert {row["attribute"] for row in outcome["fairness"]} >= {"opinion group"}
     assert site.admin.get(f"/api/budgets/{imported['id']}/export.pb").text == pb_text()  # lossless still
 
-    from concord.service.verification import verify_budget_export
+    from concord.verify.exports import verify_budget_export
     from test_public_records import download, unpacked
 
     record = download(TestClient(site.app), f"/api/budgets/{imported['id']}/export", tmp_path / "b.zip")

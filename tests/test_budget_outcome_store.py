@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from api_helpers import ok
-from concord.service import budget_outcomes
-from concord.service.budget_outcomes import claim, release
+from concord.service.budgets import outcomes as budget_outcomes
+from concord.service.budgets.outcomes import claim, release
 from test_api_budgets import add_projects, new_budget, vote, voter
 
 BALLOTS = [[1, 2], [1, 3], [2, 4], [4], [1, 2, 3], [3, 4]]
@@ -127,7 +127,7 @@ def test_while_another_process_computes_it_readers_get_the_stored_outcome_of_its
 
 
 def test_closing_logs_the_stored_outcome_and_its_record_verifies(site, tmp_path, no_ballot_read):
-    from concord.service.verification import verify_budget_export
+    from concord.verify.exports import verify_budget_export
     from test_public_records import download, unpacked
 
     budget = new_budget(site)

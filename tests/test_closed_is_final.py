@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api_helpers import Person, bulk_votes, db_id, error_of, ok, snapshot
-from concord.service.verification import verify_export
 from concord.store.models import Conversation, Log, LogEntry, Space, Statement
+from concord.verify.exports import verify_export
 from page_helpers import Site as PageSite
 from page_helpers import page, post, redirected
 from test_log import export

@@ -20,10 +20,10 @@ from api_helpers import db_id, ok
 from concord.ledger.checkpoints import Signer
 from concord.ledger.entries import GENESIS_PREV, chain
 from concord.ledger.merkle import Frontier
-from concord.service.replay import LogMismatch
-from concord.service.verification import verify_export
-from concord.service.witness import witness
 from concord.store.models import Log, LogEntry
+from concord.verify.exports import verify_export
+from concord.verify.replay import LogMismatch
+from concord.verify.witness import witness
 
 DARI = "آب پاک باید اول به هر قریه برسد"
 
@@ -216,7 +216,7 @@ def test_receipts_prove_a_vote_is_included(site, tmp_path):
     mine = ok(person.client.get(f"/api/conversations/{site.conversation}/receipts", headers=person.headers))
     assert [r["entry"] for r in mine["receipts"]] == [receipt["entry"]]
     assert mine["receipts"][0]["leaf"] == receipt["leaf"]
-    from concord.service.receipts import check_receipts
+    from concord.verify.receipts import check_receipts
 
     def fetch(path: str):
         return ok(TestClient(site.app).get(path))
@@ -285,7 +285,7 @@ def test_a_closed_budgets_outcome_is_logged_and_recomputes_from_its_ballots(site
 
 def resign(site, folder: Path, bodies: list[dict]) -> None:
     """What only the server could do: write these entries as its log, linked and signed with its key."""
-    from concord.service.log import signer
+    from concord.service.log.appending import signer
 
     unlinked = [{k: v for k, v in body.items() if k not in ("seq", "prev")} for body in bodies]
     linked = chain(0, GENESIS_PREV, unlinked)

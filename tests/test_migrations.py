@@ -11,8 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, MetaData, Table, inspect, select, text
 
 from concord.report.contract import RESULTS_VERSION
-from concord.service import conversations, participation, spaces, statements, voting
-from concord.service.accounts import system_actor
+from concord.service import spaces
+from concord.service.accounts.moderators import system_actor
+from concord.service.conversations import lifecycle as conversations
+from concord.service.conversations import statements
+from concord.service.participation import joining as participation
+from concord.service.participation import voting
 from concord.store.database import migrate, open_database, session_factory
 from concord.store.models import AnalysisRecord, Conversation, Statement
 from conftest import ROOT
@@ -147,7 +151,7 @@ def test_0006_gives_every_statement_its_conversations_language_and_the_schema_ma
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from concord.service import translations
+    from concord.service.translations import texts as translations
     from concord.states import Translated
     from concord.store.models import Base
 
@@ -392,10 +396,10 @@ def test_0008_builds_a_verifiable_log_from_what_an_older_database_holds(tmp_path
     """A conversation written before logs existed (participants with declared answers, statements, a
     moderation decision with its reason, a translation, votes, a changed vote, a budget with ballots)
     gets its log from 0008: its export verifies, its votes keep their order, and the log goes on."""
-    from concord.service.exchange import export_polis_folder
+    from concord.service.conversations.exchange import export_polis_folder
     from concord.service.live_analysis import LiveAnalysis
-    from concord.service.verification import verify_export
     from concord.store.models import Log, VoteEvent
+    from concord.verify.exports import verify_export
 
     engine = open_database(f"sqlite:///{tmp_path / 'old.db'}")
     old_database(engine)
@@ -679,8 +683,8 @@ def test_0008_writes_what_it_always_wrote_and_the_current_ledger_code_verifies_i
     from concord.engine.decisions import make_rule
     from concord.ledger import entries, events, merkle
     from concord.ledger.checkpoints import Signer, VerifierKey, read_checkpoint
-    from concord.service.replay import replay
-    from concord.service.space_replay import ReplayedSpace
+    from concord.verify.replay import replay
+    from concord.verify.space_replay import ReplayedSpace
 
     engine = open_database(database_url)
     t = old_database(engine)

@@ -19,13 +19,13 @@ from sqlalchemy import MetaData, select, update
 
 from api_helpers import SEEDS, Person, db_id, error_of, ok
 from concord.ledger.merkle import leaf_hash
-from concord.service.declared import K
+from concord.service.accounts.xids import xid_token
 from concord.service.errors import Conflict
-from concord.service.receipts import check_receipts, receipts_from_log
-from concord.service.replay import LogMismatch
-from concord.service.verification import verify_export
-from concord.service.xids import xid_token
+from concord.service.participation.declared import K
 from concord.store.models import Invitation, Participant
+from concord.verify.exports import verify_export
+from concord.verify.receipts import check_receipts, receipts_from_log
+from concord.verify.replay import LogMismatch
 from test_log import concord, entries, resign
 
 VILLAGE = "قریه"
@@ -168,7 +168,7 @@ def test_two_answers_at_once_cannot_both_miss_being_the_fifth(site):
     counts five and publishes all of them (counting without the lock, each would see four)."""
     import threading
 
-    from concord.service import participation
+    from concord.service.participation import joining as participation
     from concord.store.models import Conversation
 
     c = site.new_conversation(attributes=QUESTION)
@@ -456,10 +456,11 @@ def test_0011_hashes_the_stored_external_ids_keeps_every_vote_and_the_old_log_ve
     """A database of 0007 with members' external ids, used invitation codes and votes: after the
     migrations each id is stored as exactly the hash Concord computes, nothing of it is left, no vote is
     lost, the log 0008 built still verifies, and each member finds their participant again."""
-    from concord.service import participation, voting
-    from concord.service.exchange import export_polis_folder
+    from concord.service.accounts.xids import xid_hash
+    from concord.service.conversations.exchange import export_polis_folder
     from concord.service.live_analysis import LiveAnalysis
-    from concord.service.xids import xid_hash
+    from concord.service.participation import joining as participation
+    from concord.service.participation import voting
     from concord.store.database import migrate, open_database, session_factory
     from concord.store.models import Conversation, VoteEvent
 

@@ -299,8 +299,8 @@ def edit(folder: Path, name: str, change) -> None:
 
 
 def test_a_space_record_changed_after_download_is_refused_with_its_entry(space_record):
-    from concord.service.replay import LogMismatch
-    from concord.service.verification import verify_space_export
+    from concord.verify.exports import verify_space_export
+    from concord.verify.replay import LogMismatch
 
     ids, proposal, copy = space_record
     untouched = verify_space_export(copy("untouched"))
@@ -332,8 +332,8 @@ def test_a_space_record_changed_after_download_is_refused_with_its_entry(space_r
 
 
 def test_a_budget_record_whose_outcome_was_changed_is_refused(site, tmp_path):
-    from concord.service.replay import LogMismatch
-    from concord.service.verification import verify_budget_export
+    from concord.verify.exports import verify_budget_export
+    from concord.verify.replay import LogMismatch
 
     budget = budget_with_ballots(site)
     folder = unpacked(download(anyone(site), f"/api/budgets/{budget}/export", tmp_path / "b.zip"), tmp_path / "b")

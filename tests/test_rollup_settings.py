@@ -17,8 +17,8 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from api_helpers import error_of, ok, snapshot, table_count
-from concord.service.verification import verify_export
 from concord.store.models import Invitation, Participant, SpaceProposal, Translation, Vote
+from concord.verify.exports import verify_export
 from conftest import log_in
 from page_helpers import page, post, redirected
 

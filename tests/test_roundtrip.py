@@ -18,8 +18,8 @@ import pytest
 
 from concord.engine.analysis import analyze
 from concord.formats.polis import read_export
-from concord.service.accounts import system_actor
-from concord.service.exchange import export_polis_folder, import_polis_folder
+from concord.service.accounts.moderators import system_actor
+from concord.service.conversations.exchange import export_polis_folder, import_polis_folder
 from concord.service.spaces import create_space
 from concord.store.database import migrate, open_database, session_factory
 from conftest import CONVERSATIONS, POLIS_DATA, analysed

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, func, select
 
-from concord.service import conversations, moderation, participation, spaces, statements
-from concord.service.accounts import system_actor
+from concord.service import spaces
+from concord.service.accounts.moderators import system_actor
+from concord.service.conversations import lifecycle as conversations
+from concord.service.conversations import moderation, statements
 from concord.service.errors import Conflict, NotFound
-from concord.service.vote_intake import VoteIntake
-from concord.service.voting import UNKNOWN_VOTER, Ballot, Stored
+from concord.service.participation import joining as participation
+from concord.service.participation.vote_intake import VoteIntake
+from concord.service.participation.voting import UNKNOWN_VOTER, Ballot, Stored
 from concord.store.models import Vote, VoteEvent
 
 

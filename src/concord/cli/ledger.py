@@ -16,7 +16,7 @@ import typer
 from concord.cli.errors import fail, run_safely
 
 if TYPE_CHECKING:
-    from concord.service.verification import Verified
+    from concord.verify.exports import Verified
 
 VERIFICATION_FAILED_EXIT = 1
 
@@ -52,8 +52,8 @@ def verify(
 
 def _verify_records(records: list[str], key: str | None) -> None:
     from concord.formats.errors import InputFileError
-    from concord.service.replay import LogMismatch
-    from concord.service.verification import record_kind
+    from concord.verify.exports import record_kind
+    from concord.verify.replay import LogMismatch
 
     first, *places = records
     with TemporaryDirectory() as tmp:
@@ -75,7 +75,7 @@ def _verify_records(records: list[str], key: str | None) -> None:
 
 
 def _verify_conversation(folder: Path, key: str | None) -> None:
-    from concord.service.verification import verify_export
+    from concord.verify.exports import verify_export
 
     _report_conversation(verify_export(folder, key))
 
@@ -92,7 +92,7 @@ def _report_conversation(checked: Verified) -> None:
 
 
 def _verify_budget(folder: Path, key: str | None) -> None:
-    from concord.service.verification import verify_budget_export
+    from concord.verify.exports import verify_budget_export
 
     checked = verify_budget_export(folder, key)
     _report_conversation(checked.conversation)
@@ -109,7 +109,7 @@ def _verify_budget(folder: Path, key: str | None) -> None:
 
 
 def _verify_space(folder: Path, key: str | None, place_export: Callable[[str], Path | str]) -> None:
-    from concord.service.verification import verify_space_export
+    from concord.verify.exports import verify_space_export
 
     checked = verify_space_export(folder, key, place_export)
     print(f"verified {checked.origin}: {checked.entries:,} entries, signed by {checked.key}")
@@ -259,7 +259,7 @@ def _unpacked(export: Path, target: Path) -> Path:
 
 def _check_receipts(receipt: Path, server: str | None, proof: Path | None) -> None:
     from concord.formats.errors import InputFileError
-    from concord.service.receipts import check_receipt, check_receipts, receipts_in
+    from concord.verify.receipts import check_receipt, check_receipts, receipts_in
 
     document = _json_file(receipt)
     if server is not None:
@@ -291,7 +291,7 @@ def witness(
 ) -> None:
     """Watch a server's logs: every checkpoint must extend the last one this witness saw. Reports any
     log whose history was rewritten, cut or re-signed, and exits 1 if there is one."""
-    from concord.service.witness import witness as check
+    from concord.verify.witness import witness as check
 
     if every is not None and not 1 <= every <= 86_400:  # NaN fails this too
         fail("--every is a number of seconds from 1 to 86400")

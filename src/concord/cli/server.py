@@ -112,7 +112,8 @@ def add_user(
 
 
 def _add_user(username: str, password: str, admin: bool, space: str | None, database: str | None) -> None:
-    from concord.service import accounts, spaces
+    from concord.service import spaces
+    from concord.service.accounts import moderators as accounts
 
     with _sessions(database).begin() as session:
         user = accounts.create_user(session, username, password, is_admin=admin)
@@ -132,7 +133,8 @@ def grant_role(
 
 
 def _grant(username: str, space: str, database: str | None) -> None:
-    from concord.service import accounts, spaces
+    from concord.service import spaces
+    from concord.service.accounts import moderators as accounts
 
     with _sessions(database).begin() as session:
         accounts.grant(session, accounts.find_user(session, username), spaces.space_by_path(session, space))
@@ -151,7 +153,7 @@ def add_space(
 
 
 def _add_space(path: str, name: str, language: str, description: str, database: str | None) -> None:
-    from concord.service.accounts import system_actor
+    from concord.service.accounts.moderators import system_actor
     from concord.service.errors import Invalid
     from concord.service.spaces import create_space
 
@@ -182,9 +184,9 @@ def import_conversation(
 
 
 def _import(folder: Path, space: str, topic: str | None, database: str | None) -> None:
-    from concord.service.accounts import system_actor
+    from concord.service.accounts.moderators import system_actor
+    from concord.service.conversations.exchange import import_polis_folder
     from concord.service.errors import NotFound
-    from concord.service.exchange import import_polis_folder
     from concord.service.live_analysis import LiveAnalysis
     from concord.service.spaces import space_by_path
 
@@ -213,8 +215,8 @@ def export_conversation(
 
 
 def _export(conversation: str, folder: Path, database: str | None) -> None:
-    from concord.service.conversations import conversation_by_public_id
-    from concord.service.exchange import export_polis_folder
+    from concord.service.conversations.exchange import export_polis_folder
+    from concord.service.conversations.lifecycle import conversation_by_public_id
     from concord.store.database import read_snapshot
 
     with _sessions(database).begin() as session:
@@ -234,9 +236,9 @@ def export_translations(
 
 
 def _export_translations(conversation: str, language: str, file: Path, database: str | None) -> None:
-    from concord.service.conversations import conversation_by_public_id
+    from concord.service.conversations.lifecycle import conversation_by_public_id
     from concord.service.spaces import validate_language
-    from concord.service.translation_files import po_entries, po_file
+    from concord.service.translations.files import po_entries, po_file
 
     with _sessions(database).begin() as session:
         found = conversation_by_public_id(session, conversation)
@@ -258,9 +260,9 @@ def import_translations(
 
 
 def _import_translations(conversation: str, language: str, file: Path, database: str | None) -> None:
-    from concord.service.accounts import system_actor
-    from concord.service.conversations import conversation_by_public_id
-    from concord.service.translation_files import import_po
+    from concord.service.accounts.moderators import system_actor
+    from concord.service.conversations.lifecycle import conversation_by_public_id
+    from concord.service.translations.files import import_po
 
     data = file.read_bytes()
     with _sessions(database).begin() as session:
@@ -286,8 +288,8 @@ def translation_coverage(
 
 def _coverage(conversation: str, database: str | None) -> None:
     from concord.languages import language_name
-    from concord.service.conversations import conversation_by_public_id
-    from concord.service.translations import coverage, reading_languages, translatable
+    from concord.service.conversations.lifecycle import conversation_by_public_id
+    from concord.service.translations.texts import coverage, reading_languages, translatable
     from concord.web.i18n import LANGUAGES
 
     with _sessions(database).begin() as session:

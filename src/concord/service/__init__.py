@@ -1,4 +1,4 @@
-"""The use cases. Importing the package registers :mod:`.log_changes`, so that no session of Concord's
-can change a logged row without appending its log entry."""
+"""The use cases, by domain. Importing the package registers :mod:`.log.changes`, so that no session of
+Concord's can change a logged row without appending its log entry."""
 
-from concord.service import log_changes  # noqa: F401  (registers the after-flush hook)
+from concord.service.log import changes  # noqa: F401  (registers the after-flush hook)

@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from concord.service.accounts import system_actor
-from concord.service.exchange import import_polis_folder
+from concord.service.accounts.moderators import system_actor
+from concord.service.conversations.exchange import import_polis_folder
 from concord.service.spaces import create_space
-from concord.service.translation_files import import_po
+from concord.service.translations.files import import_po
 from concord.store.models import Space
 
 DEMO_EXPORT = Path(__file__).resolve().parents[1] / "demo" / "scoop-hivemind.taxes"

@@ -53,7 +53,7 @@ TRANSLATIONS = Limit("translations", burst=20, per_second=0.2, what=Label("trans
 JOINS = Limit("joins", burst=60, per_second=2.0, what=Label("new participants from one address"), hashed=True)
 LIMITS = (VOTES, STATEMENTS, TRANSLATIONS, JOINS)
 RATE_LIMIT_KEY = "rate_limit_key"  # instance secret: the key of the addresses' hashes, hex
-# Logins are slowed, never refused: concord.service.login_delays
+# Logins are slowed, never refused: concord.service.accounts.login_delays
 
 _buckets = cast(Table, RateBucket.__table__)
 _DIALECTS = (("sqlite", sqlite), ("postgresql", postgresql))

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from concord.service.accounts.login_delays import LoginDelays
 from concord.service.availability import OutageLog
 from concord.service.live_analysis import AnalysisProcess, LiveAnalysis
-from concord.service.login_delays import LoginDelays
+from concord.service.participation.vote_intake import VoteIntake
 from concord.service.ratelimit import RATE_LIMIT_KEY, RateLimiter
 from concord.service.secrets import instance_secret
-from concord.service.vote_intake import VoteIntake
 from concord.store.database import migrate, open_database, session_factory
 
 
@@ -65,8 +65,8 @@ class Runtime:
 
     def start(self) -> None:
         """Start the live analysis, and have it bring up to date the analyses stored by an older
-        version of Concord (see :func:`concord.service.results.refresh_stale`)."""
-        from concord.service.results import refresh_stale
+        version of Concord (see :func:`concord.service.conversations.results.refresh_stale`)."""
+        from concord.service.conversations.results import refresh_stale
 
         self.live.start()
         refresh_stale(self)

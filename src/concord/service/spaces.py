@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from concord.languages import UnknownLanguage, canonical
-from concord.service.accounts import check_username, grant, require_user, user_named, user_of
+from concord.service.accounts.moderators import check_username, grant, require_user, user_named, user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
+from concord.service.conversations.wordings import Shown, topics
 from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound
 from concord.service.text import checked_text
-from concord.service.wordings import Shown, topics
 from concord.store.models import (
     MAX_ID,
     SPACE_PATH_LENGTH,

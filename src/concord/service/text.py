@@ -1,7 +1,7 @@
 """Text people give (names, topics, descriptions, reasons, codes), checked once where it enters a use
 case: within its length limit, and free of what no database stores or no reader should get (NUL and
 other control characters, lone surrogates). Statements have their own, stricter rule
-(:func:`concord.service.statements.clean_text`)."""
+(:func:`concord.service.conversations.statements.clean_text`)."""
 
 from __future__ import annotations
 

@@ -134,7 +134,7 @@ class Conversation(Base):
     max_statement_length: Mapped[int] = mapped_column(Integer, default=140)
     # Declared attributes asked of participants, e.g. [{"name": "region", "options": ["north", "south"]}].
     attributes: Mapped[list] = mapped_column(JSON, default=list)
-    # The embedding site's key: it signs the external ids it vouches for (concord.service.xids).
+    # The embedding site's key: it signs the external ids it vouches for (concord.service.accounts.xids).
     xid_secret: Mapped[str] = mapped_column(String(64))
     allow_unsigned_xid: Mapped[bool] = mapped_column(Boolean, default=False)
     # Its record (export, log) only for its moderators: else anyone may download and verify it.
@@ -162,7 +162,7 @@ class Participant(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     token_hash: Mapped[str | None] = mapped_column(String(64))  # None for imported participants
-    # The external id as a keyed hash only (concord.service.xids.xid_hash), never the id itself.
+    # The external id as a keyed hash only (concord.service.accounts.xids.xid_hash), never the id itself.
     xid: Mapped[str | None] = mapped_column(String(200))
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)  # their declared answers
     # The answers published beside their number in the conversation's log: only those enough others share.
@@ -355,7 +355,7 @@ class RateBucket(Base):
 
 
 class LoginFailure(Base):
-    """Recent failed logins of an account or from an address (:mod:`concord.service.login_delays`),
+    """Recent failed logins of an account or from an address (:mod:`concord.service.accounts.login_delays`),
     shared by every server process; absent means none in the last 15 minutes."""
 
     __tablename__ = "login_failures"
@@ -499,7 +499,7 @@ class BudgetBallot(Base):
 
 class BudgetOutcomeRecord(Base):
     """The latest outcome of a budget: that of its conversation's log's first ``log_size`` entries, served
-    as stored while the log is that size (:mod:`concord.service.budget_outcomes`)."""
+    as stored while the log is that size (:mod:`concord.service.budgets.outcomes`)."""
 
     __tablename__ = "budget_outcomes"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.responses import Response
 
-from concord.service.exchange import Download
+from concord.service.conversations.exchange import Download
 
 
 def download_response(download: Download) -> Response:

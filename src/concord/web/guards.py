@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from concord.service.budget_files import MAX_PB_BYTES
-from concord.service.exchange import MAX_UPLOAD_BYTES
-from concord.service.translation_files import MAX_PO_BYTES
+from concord.service.budgets.files import MAX_PB_BYTES
+from concord.service.conversations.exchange import MAX_UPLOAD_BYTES
+from concord.service.translations.files import MAX_PO_BYTES
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

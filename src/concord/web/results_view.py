@@ -27,7 +27,7 @@ from concord.report.contract import (
 from concord.report.decision_bars import share_bar_svg
 from concord.report.explain import EVERYONE, Words, proposal_sentence
 from concord.report.opinion_map import group_colour, opinion_map_svg
-from concord.service.results import ResultsForReader
+from concord.service.conversations.results import ResultsForReader
 from concord.web.i18n import Language, translations
 from concord.web.rendering import environment
 

@@ -29,16 +29,18 @@ from pydantic_core import PydanticCustomError
 
 from concord.engine.decisions import PLACE_RULES, RULES
 from concord.report.contract import ConversationResults
-from concord.service.accounts import PASSWORD_LENGTH, USERNAME_LENGTH
-from concord.service.budgets import CATEGORY_LENGTH as BUDGET_CATEGORY_LENGTH
-from concord.service.budgets import CODE_LENGTH as BUDGET_CODE_LENGTH
-from concord.service.budgets import CURRENCY_LENGTH as BUDGET_CURRENCY_LENGTH
-from concord.service.budgets import DESCRIPTION_LENGTH as BUDGET_DESCRIPTION_LENGTH
-from concord.service.budgets import LOCATION_LENGTH as BUDGET_LOCATION_LENGTH
-from concord.service.budgets import MAX_PROJECTS as BUDGET_MAX_PROJECTS
-from concord.service.budgets import MONEY_LIMIT
-from concord.service.budgets import NAME_LENGTH as BUDGET_NAME_LENGTH
-from concord.service.conversations import (
+from concord.service.accounts.invitations import CODE_LENGTH, MAX_PER_REQUEST
+from concord.service.accounts.moderators import PASSWORD_LENGTH, USERNAME_LENGTH
+from concord.service.accounts.xids import XID_TOKEN_LENGTH
+from concord.service.budgets.budgets import CATEGORY_LENGTH as BUDGET_CATEGORY_LENGTH
+from concord.service.budgets.budgets import CODE_LENGTH as BUDGET_CODE_LENGTH
+from concord.service.budgets.budgets import CURRENCY_LENGTH as BUDGET_CURRENCY_LENGTH
+from concord.service.budgets.budgets import DESCRIPTION_LENGTH as BUDGET_DESCRIPTION_LENGTH
+from concord.service.budgets.budgets import LOCATION_LENGTH as BUDGET_LOCATION_LENGTH
+from concord.service.budgets.budgets import MAX_PROJECTS as BUDGET_MAX_PROJECTS
+from concord.service.budgets.budgets import MONEY_LIMIT
+from concord.service.budgets.budgets import NAME_LENGTH as BUDGET_NAME_LENGTH
+from concord.service.conversations.lifecycle import (
     ATTRIBUTE_NAME_LENGTH,
     DESCRIPTION_LENGTH,
     MAX_ATTRIBUTES,
@@ -47,16 +49,14 @@ from concord.service.conversations import (
     STATEMENT_LENGTH_RANGE,
     TOPIC_LENGTH,
 )
-from concord.service.invitations import CODE_LENGTH, MAX_PER_REQUEST
-from concord.service.log_views import MAX_ENTRIES as MAX_LOG_ENTRIES
-from concord.service.moderation import REASON_LENGTH
-from concord.service.participation import XID_MAX_LENGTH
-from concord.service.rollups import MAX_TRANSLATIONS as MAX_PROPOSAL_TRANSLATIONS
-from concord.service.rollups import MAX_VOTES, PROPOSAL_LENGTH
+from concord.service.conversations.moderation import REASON_LENGTH
+from concord.service.decisions.rollups import MAX_TRANSLATIONS as MAX_PROPOSAL_TRANSLATIONS
+from concord.service.decisions.rollups import MAX_VOTES, PROPOSAL_LENGTH
+from concord.service.log.views import MAX_ENTRIES as MAX_LOG_ENTRIES
+from concord.service.participation.joining import XID_MAX_LENGTH
 from concord.service.spaces import DESCRIPTION_LENGTH as SPACE_DESCRIPTION_LENGTH
 from concord.service.spaces import NAME_LENGTH, SLUG_LENGTH
-from concord.service.translations import LENGTHS as TRANSLATION_LENGTHS
-from concord.service.xids import XID_TOKEN_LENGTH
+from concord.service.translations.texts import LENGTHS as TRANSLATION_LENGTHS
 from concord.states import (
     Access,
     BlocVerdict,

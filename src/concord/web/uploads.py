@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
-from concord.service import exchange
+from concord.service.conversations import exchange
 from concord.service.errors import Invalid
 from concord.web.context import upload_form
 

@@ -32,9 +32,9 @@ from concord.report.contract import RESULTS_VERSION, to_json
 from concord.report.decisions import decide_proposals
 from concord.report.results import conversation_results
 from concord.service.clock import now_ms
+from concord.service.decisions.rules import effective_rule
 from concord.service.live_analysis.events import EventCache
-from concord.service.log import append, conversation_log_id
-from concord.service.rules import effective_rule
+from concord.service.log.appending import append, conversation_log_id
 from concord.states import BlocVerdict, StatementStatus
 from concord.store.database import read_snapshot
 from concord.store.models import AnalysisRecord, BlocDecision, Conversation, Log, LogEntry, Participant, Statement

@@ -18,11 +18,11 @@ from collections import OrderedDict
 from sqlalchemy.orm import sessionmaker
 
 from concord.engine.analysis import AnalysisParams
+from concord.service.accounts.login_delays import forget_failures
 from concord.service.availability import UNAVAILABLE, OutageLog
 from concord.service.live_analysis import leases
 from concord.service.live_analysis.events import EventCache
 from concord.service.live_analysis.payload import analyse_conversation
-from concord.service.login_delays import forget_failures
 from concord.service.ratelimit import forget_refilled
 from concord.store.models import AnalysisRecord
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from concord.service import accounts
+from concord.service.accounts import moderators as accounts
 from concord.store.models import User
 from concord.web import schemas
 from concord.web.api.routing import api_router

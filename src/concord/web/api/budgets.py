@@ -7,9 +7,12 @@ from __future__ import annotations
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from concord.service import budget_files, budget_outcomes, budgets, records
-from concord.service.budgets import BudgetSettings, BudgetView, ProjectFields, voting_state
+from concord.service.budgets import budgets
+from concord.service.budgets import files as budget_files
+from concord.service.budgets import outcomes as budget_outcomes
+from concord.service.budgets.budgets import BudgetSettings, BudgetView, ProjectFields, voting_state
 from concord.service.errors import NotFound
+from concord.service.log import records
 from concord.store.models import Budget, BudgetProject
 from concord.web import schemas
 from concord.web.api.routing import api_router

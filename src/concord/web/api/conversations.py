@@ -7,9 +7,10 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from concord.service import conversations, exchange
-from concord.service.conversations import ConversationDetail, ConversationSettings
-from concord.service.rules import own_rule
+from concord.service.conversations import exchange
+from concord.service.conversations import lifecycle as conversations
+from concord.service.conversations.lifecycle import ConversationDetail, ConversationSettings
+from concord.service.decisions.rules import own_rule
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, form_upload, runtime

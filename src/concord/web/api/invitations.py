@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from concord.service import invitations
+from concord.service.accounts import invitations
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, runtime

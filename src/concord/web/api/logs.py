@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from concord.service import log_views
-from concord.service.log_views import MAX_ENTRIES, LogRef
+from concord.service.log import views as log_views
+from concord.service.log.views import MAX_ENTRIES, LogRef
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, runtime

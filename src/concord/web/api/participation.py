@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from concord.service import participation, voting
-from concord.service.participation import Membership
+from concord.service.participation import joining as participation
+from concord.service.participation import voting
+from concord.service.participation.joining import Membership
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.api.statements import statement_out

@@ -7,7 +7,7 @@ import json
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from concord.service import blocs, results
+from concord.service.conversations import blocs, results
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, runtime

@@ -6,7 +6,10 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 
 from concord.report.decisions import rollup_json
-from concord.service import decisions, records, rollups, spaces
+from concord.service import spaces
+from concord.service.decisions import proposals as decisions
+from concord.service.decisions import rollups
+from concord.service.log import records
 from concord.store.models import SPACE_PATH_LENGTH, Space
 from concord.web import schemas
 from concord.web.api.routing import api_router

@@ -6,7 +6,9 @@ from typing import Literal
 
 from fastapi import Request, Response
 
-from concord.service import decisions, moderation, statements, translations
+from concord.service.conversations import moderation, statements
+from concord.service.decisions import proposals as decisions
+from concord.service.translations import texts as translations
 from concord.states import StatementStatus
 from concord.store.models import Statement
 from concord.web import schemas

@@ -10,8 +10,9 @@ from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from concord.languages import language_name
-from concord.service import translation_files, translations
-from concord.service.translations import Coverage, TranslationView
+from concord.service.translations import files as translation_files
+from concord.service.translations import texts as translations
+from concord.service.translations.texts import Coverage, TranslationView
 from concord.states import TranslationStatus
 from concord.web import schemas
 from concord.web.api.routing import api_router

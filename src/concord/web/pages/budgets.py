@@ -14,9 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from concord.report.opinion_map import group_letter
-from concord.service import budget_files, budget_outcomes, budgets, declared, spaces
-from concord.service.budgets import BudgetSettings, BudgetView, ProjectFields
+from concord.service import spaces
+from concord.service.budgets import budgets
+from concord.service.budgets import files as budget_files
+from concord.service.budgets import outcomes as budget_outcomes
+from concord.service.budgets.budgets import BudgetSettings, BudgetView, ProjectFields
 from concord.service.errors import Forbidden, Invalid, ServiceError
+from concord.service.participation import declared
 from concord.web.context import caller, form_upload, keep_participant_token, runtime, upload_form
 from concord.web.downloads import download_response
 from concord.web.i18n import interface_tags_and

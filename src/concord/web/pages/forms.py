@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from concord.service.conversations import MAX_ATTRIBUTES
+from concord.service.conversations.lifecycle import MAX_ATTRIBUTES
 from concord.service.errors import Invalid, ServiceError
 from concord.store.models import Conversation
 from concord.web.rendering import message_of, page_language

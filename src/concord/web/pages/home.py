@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from concord.service import accounts, spaces
+from concord.service import spaces
+from concord.service.accounts import moderators as accounts
 from concord.service.errors import Invalid, Unauthorized
 from concord.web.context import SESSION_COOKIE, caller, runtime, set_cookie
 from concord.web.i18n import LANGUAGE_COOKIE, find_language

@@ -12,9 +12,11 @@ import segno
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from concord.service import blocs, conversations, decisions, exchange, moderation
+from concord.service.conversations import blocs, exchange, moderation
+from concord.service.conversations import lifecycle as conversations
+from concord.service.decisions import proposals as decisions
+from concord.service.decisions.rules import rule_choices
 from concord.service.errors import ServiceError, Unauthorized
-from concord.service.rules import rule_choices
 from concord.web.context import caller, runtime
 from concord.web.downloads import download_response
 from concord.web.i18n import interface_tags_and

@@ -9,11 +9,13 @@ from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from concord.languages import TAG_LENGTH, language_name
-from concord.service import participation, statements, voting
+from concord.service.accounts.invitations import CODE_LENGTH
+from concord.service.accounts.xids import XID_TOKEN_LENGTH
+from concord.service.conversations import statements
 from concord.service.errors import ServiceError
-from concord.service.invitations import CODE_LENGTH
-from concord.service.participation import XID_MAX_LENGTH
-from concord.service.xids import XID_TOKEN_LENGTH
+from concord.service.participation import joining as participation
+from concord.service.participation import voting
+from concord.service.participation.joining import XID_MAX_LENGTH
 from concord.states import StatementStatus
 from concord.web.context import PARTICIPANT_COOKIE, caller, keep_participant_token, runtime
 from concord.web.i18n import interface_tags_and

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from concord.service import declared, log_views, moderation, results
+from concord.service.conversations import moderation, results
+from concord.service.log import views as log_views
+from concord.service.participation import declared
 from concord.web.context import caller, runtime
 from concord.web.pages.routing import page_router
 from concord.web.rendering import page_language, render

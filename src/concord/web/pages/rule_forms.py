@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import Request
 
-from concord.service.rules import ParameterChoice, rule_choices
+from concord.service.decisions.rules import ParameterChoice, rule_choices
 from concord.web.pages.forms import split_answers, typed_count, typed_number
 
 PERCENT_SIGNS = re.compile("[%\u066a\u2030\ufe6a\uff05]")  # %, Arabic ٪, and their look-alikes

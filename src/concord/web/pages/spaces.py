@@ -13,12 +13,16 @@ from starlette.concurrency import run_in_threadpool
 
 from concord.report.decisions import rollup_json
 from concord.report.explain import isolated, rollup_sentence
-from concord.service import conversations, decisions, exchange, rollups, spaces
-from concord.service.conversations import ConversationSettings
+from concord.service import spaces
+from concord.service.conversations import exchange
+from concord.service.conversations import lifecycle as conversations
+from concord.service.conversations.lifecycle import ConversationSettings
+from concord.service.conversations.wordings import Shown, shown_to
+from concord.service.decisions import proposals as decisions
+from concord.service.decisions import rollups
+from concord.service.decisions.rollups import SpaceDecisions
+from concord.service.decisions.rules import rule_choices
 from concord.service.errors import ServiceError
-from concord.service.rollups import SpaceDecisions
-from concord.service.rules import rule_choices
-from concord.service.wordings import Shown, shown_to
 from concord.web.context import caller, form_upload, runtime
 from concord.web.i18n import Language, interface_tags_and
 from concord.web.pages.forms import (

@@ -13,9 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from concord.languages import TAG_LENGTH
-from concord.service import translation_files, translations
 from concord.service.errors import Invalid, ServiceError, Unauthorized
-from concord.service.translation_files import PoImport
+from concord.service.translations import files as translation_files
+from concord.service.translations import texts as translations
+from concord.service.translations.files import PoImport
 from concord.states import Translated, TranslationStatus
 from concord.web.context import caller, form_upload, keep_participant_token, runtime, upload_form
 from concord.web.downloads import download_response

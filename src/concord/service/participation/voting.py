@@ -1,0 +1,269 @@
+"""Storing votes: every vote is an event, and the participant's current vote on the statement.
+
+Votes are the hot path of a live conversation (thousands a second in a national dialogue), so this
+module speaks SQLAlchemy Core with statements built once, and stores a *batch* of votes in one
+transaction: the server's vote intake (:mod:`concord.service.participation.vote_intake`) gathers the votes that
+arrive while the previous batch commits (group commit), so one disk sync serves many votes. A vote
+refused for its own reason (closed conversation, unknown or removed statement, flood) is answered
+with its error and does not disturb the others in the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from concord.ledger import events as ledger_events
+from concord.service.accounts.tokens import participant_key
+from concord.service.caller import Caller
+from concord.service.clock import now_ms
+from concord.service.conversations.lifecycle import conversation_by_public_id
+from concord.service.errors import Conflict, Invalid, NotFound, ServiceError
+from concord.service.log.appending import append, conversation_log_id
+from concord.service.participation.joining import Joined, acting_participant
+from concord.service.ratelimit import VOTES, RateLimiter
+from concord.states import StatementStatus, VoteChoice
+from concord.store.models import MAX_ID, Conversation, Log, Participant, Statement, Vote, VoteEvent
+
+if TYPE_CHECKING:
+    from concord.service.runtime import Runtime
+
+CHOICES = frozenset(VoteChoice)
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """One vote as it arrives: which conversation (public id), whose token, which statement, what."""
+
+    conversation: str
+    token: str | None
+    statement: int
+    vote: str
+
+
+@dataclass(frozen=True)
+class Voter:
+    conversation_id: int
+    conversation_open: bool
+    participant_id: int
+    participant_number: int
+    log_id: int  # the conversation's log
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A vote stored, and its receipt: its entry in the conversation's log."""
+
+    conversation_id: int
+    value: int
+    seq: int
+    leaf: bytes
+
+
+class UnknownVoter:
+    """The token names no participant of this conversation (or there is no such conversation): the
+    caller takes the path that may join them first."""
+
+
+UNKNOWN_VOTER = UnknownVoter()
+Answer = Stored | ServiceError | UnknownVoter
+
+_EVENTS = insert(cast(Table, VoteEvent.__table__))  # Core, not an ORM-enabled insert: the hot path
+_STATEMENTS = select(Statement.conversation_id, Statement.number, Statement.id, Statement.status).where(
+    tuple_(Statement.conversation_id, Statement.number).in_(bindparam("keys", expanding=True))
+)
+_VOTERS = (
+    select(
+        Conversation.public_id,
+        Participant.token_hash,
+        Conversation.id,
+        Conversation.is_open,
+        Participant.id,
+        Participant.number,
+        Log.id,
+    )
+    .join(Participant, Participant.conversation_id == Conversation.id)
+    .join(Log, Log.conversation_id == Conversation.id)
+    .where(
+        Conversation.public_id.in_(bindparam("conversations", expanding=True)),
+        Participant.token_hash.in_(bindparam("tokens", expanding=True)),
+    )
+)
+
+
+def _current_vote_upsert(dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(Vote.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=[Vote.participant_id, Vote.statement_id],
+        set_={"value": statement.excluded.value, "updated_ms": statement.excluded.updated_ms},
+    )
+
+
+_UPSERTS = {name: _current_vote_upsert(name) for name in ("sqlite", "postgresql")}
+
+
+def record_vote(
+    session: Session,
+    conversation: Conversation,
+    participant: Participant,
+    statement_number: int,
+    vote: str,
+    limiter: RateLimiter | None = None,
+) -> Stored:
+    """One vote by a participant already loaded (the HTML form, imports, tests). It joins the caller's
+    transaction, so it is never stored half-way."""
+    connection = session.connection()
+    log_id = conversation_log_id(connection, conversation.id)
+    voter = Voter(conversation.id, conversation.is_open, participant.id, participant.number, log_id)
+    [answer] = _store(connection, [(voter, statement_number, vote)], limiter)
+    if isinstance(answer, ServiceError):
+        raise answer
+    assert isinstance(answer, Stored)  # _store answers every vote it is given
+    return answer
+
+
+def store_ballots(session: Session, ballots: Sequence[Ballot], limiter: RateLimiter | None = None) -> list[Answer]:
+    """Store many votes in the caller's transaction with four statements in all (two lookups, two
+    writes); one answer per ballot, in order: :class:`Stored`, the :class:`ServiceError` that refused it, or
+    ``UNKNOWN_VOTER``."""
+    connection = session.connection()
+    hashes = [participant_key(b.conversation, b.token) if b.token else "" for b in ballots]
+    voters = {
+        (public_id, hashed): Voter(conversation_id, is_open, participant_id, number, log_id)
+        for public_id, hashed, conversation_id, is_open, participant_id, number, log_id in connection.execute(
+            _VOTERS, {"conversations": sorted({b.conversation for b in ballots}), "tokens": sorted(set(hashes))}
+        )
+    }
+    known, positions = [], []
+    for position, (ballot, hashed) in enumerate(zip(ballots, hashes)):
+        voter = voters.get((ballot.conversation, hashed))
+        if voter is not None:
+            known.append((voter, ballot.statement, ballot.vote))
+            positions.append(position)
+    answers: list[Answer] = [UNKNOWN_VOTER] * len(ballots)
+    for position, answer in zip(positions, _store(connection, known, limiter)):
+        answers[position] = answer
+    return answers
+
+
+def _store(connection: Connection, votes: list[tuple[Voter, int, str]], limiter: RateLimiter | None) -> list[Answer]:
+    keys = sorted({(voter.conversation_id, number) for voter, number, _ in votes if 0 <= number <= MAX_ID})
+    statements = (
+        {
+            (conversation_id, number): (statement_id, status)
+            for conversation_id, number, statement_id, status in connection.execute(_STATEMENTS, {"keys": keys})
+        }
+        if keys
+        else {}
+    )
+    answers: list[Answer | None] = [_well_formed(voter, vote) for voter, _, vote in votes]
+    if limiter is not None:  # one token per vote still in the running, all taken with three statements
+        running = [position for position, answer in enumerate(answers) if answer is None]
+        for position, refused in zip(
+            running, limiter.take(connection, VOTES, [votes[p][0].participant_id for p in running])
+        ):
+            answers[position] = refused
+    accepted: dict[int, list[tuple[int, Voter, int, int, int]]] = {}  # log → [(position, voter, id, number, value)]
+    for position, (voter, number, vote) in enumerate(votes):
+        if answers[position] is not None:
+            continue
+        try:
+            statement_id = _votable(statements.get((voter.conversation_id, number)), number)
+        except ServiceError as refused:
+            answers[position] = refused
+            continue
+        accepted.setdefault(voter.log_id, []).append((position, voter, statement_id, number, VoteChoice(vote).score))
+    if not accepted:
+        return cast(list[Answer], answers)
+    events, current, now = [], {}, now_ms()
+    for log_id in sorted(accepted):  # every transaction appends to logs in the same order: no deadlock
+        batch = accepted[log_id]
+        entries = [
+            ledger_events.vote(now, voter.participant_number, number, value) for _, voter, _, number, value in batch
+        ]
+        for (position, voter, statement_id, _, value), where in zip(batch, append(connection, log_id, entries)):
+            row = {
+                "conversation_id": voter.conversation_id,
+                "participant_id": voter.participant_id,
+                "statement_id": statement_id,
+                "value": value,
+            }
+            events.append({**row, "created_ms": now, "seq": where.seq})
+            current[(voter.participant_id, statement_id)] = {**row, "updated_ms": now}  # the last one wins
+            answers[position] = Stored(voter.conversation_id, value, where.seq, where.leaf)
+    connection.execute(_EVENTS, events)
+    connection.execute(_UPSERTS[connection.dialect.name], list(current.values()))
+    return cast(list[Answer], answers)
+
+
+def _well_formed(voter: Voter, vote: VoteChoice | str) -> ServiceError | None:
+    """Why this vote cannot be taken whatever it is on, if it cannot (checked before its rate limit)."""
+    if vote not in CHOICES:
+        return Invalid("vote must be 'agree', 'disagree' or 'pass'")
+    if not voter.conversation_open:
+        return Conflict("this conversation is closed: votes are no longer taken", "conversation_closed")
+    return None
+
+
+def _votable(statement: tuple[int, str] | None, number: int) -> int:
+    """The statement's id when a vote on it may be stored; otherwise the reason it may not."""
+    if statement is None:
+        raise NotFound("no statement %(number)s in this conversation", number=number)
+    statement_id, status = statement
+    if status == StatementStatus.REJECTED:
+        raise Conflict("this statement was removed by a moderator", "statement_unavailable")
+    if status != StatementStatus.ACCEPTED:
+        raise Conflict("this statement awaits moderation", "statement_unavailable")
+    return statement_id
+
+
+# --- use case -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Where a vote went in its conversation's log: enough to ask for, and check, the proof that it is
+    included in any later checkpoint (``concord verify --receipt``)."""
+
+    conversation: str  # public id
+    entry: int
+    leaf: str  # hex SHA-256 leaf hash of the entry
+
+
+@dataclass(frozen=True)
+class Cast:
+    value: int  # what was stored: 1, -1 or 0
+    joined: Joined | None  # set when this vote made a newcomer a participant
+    receipt: Receipt
+
+
+async def cast_vote(runtime: Runtime, caller: Caller, public_id: str, statement: int, vote: str) -> Cast:
+    """Agree, disagree or pass; voting again changes the vote (every vote event is kept).
+
+    A known participant's vote goes to the vote intake, which stores it with the others arriving at the
+    same moment in one transaction; a first vote, which may have to join, takes the ordinary path in a
+    worker thread."""
+    ballot = Ballot(public_id, caller.participant_token, statement, vote)
+    answer = await asyncio.wrap_future(runtime.votes.submit(ballot))
+    if isinstance(answer, UnknownVoter):
+        return await asyncio.to_thread(_join_and_vote, runtime, caller, ballot)
+    if isinstance(answer, ServiceError):
+        raise answer
+    return Cast(answer.value, None, Receipt(public_id, answer.seq, answer.leaf.hex()))
+
+
+def _join_and_vote(runtime: Runtime, caller: Caller, ballot: Ballot) -> Cast:
+    with runtime.transaction() as session:
+        conversation = conversation_by_public_id(session, ballot.conversation)
+        joined = acting_participant(session, conversation, caller, runtime.limiter)
+        stored = record_vote(session, conversation, joined.participant, ballot.statement, ballot.vote, runtime.limiter)
+    runtime.live.notify(conversation.id)
+    receipt = Receipt(ballot.conversation, stored.seq, stored.leaf.hex())
+    return Cast(stored.value, joined if joined.token != caller.participant_token else None, receipt)
