@@ -6,7 +6,7 @@
 The live analysis (``concord.service.live_analysis``) re-analyses a conversation at most ``max_delay``
 (10 s) after its first unanalysed vote; under a sustained load it runs back to back, each run reading
 only the vote events it has not read yet (``EventCache``) and then recomputing everything from them
-(``payload.compute``: the engine, decisions, the results contract, the next-statement priorities).
+(``conversation_analysis.compute``: the engine, decisions, the results contract, the next-statement priorities).
 So results are at most about ``max_delay + 2 × run`` seconds old: a vote that arrives just after a run
 began waits for that run and the next. This bench measures a run at each size, in a fresh process each
 (its peak memory alone), on synthetic conversations with 3 planted groups:
@@ -14,7 +14,7 @@ began waits for that run and the next. This bench measures a run at each size, i
 - ``read``: appending one increment of new events to the cache (``--rate`` votes/s for ``max_delay``
   seconds, as numpy columns; the database read of them is measured by ``bench/ingest.py``) and joining
   the columns as a run does;
-- ``compute``: :func:`concord.service.live_analysis.payload.compute`, exactly what the server runs;
+- ``compute``: :func:`concord.report.conversation_analysis.compute`, exactly what the server runs;
 - ``encode``: the results as the JSON stored and served (its size is the results endpoint's answer).
 
 The staleness column is then ``max_delay + 2 × (read + compute + encode)``.
@@ -39,9 +39,9 @@ def one(participants: int, votes: int, statements: int, rate: int) -> dict:
     import numpy as np
 
     from concord.engine.synthetic import planted_conversation
+    from concord.report.conversation_analysis import AnalysisInputs, StatementState, compute
     from concord.service.decisions.rules import DEFAULT_RULE
     from concord.service.live_analysis.events import EventCache
-    from concord.service.live_analysis.payload import AnalysisInputs, StatementState, compute
     from concord.states import StatementStatus
 
     made = planted_conversation(participants, statements, votes, groups=3, seed=0)

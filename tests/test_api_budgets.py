@@ -14,7 +14,7 @@ from budget_helpers import as_pabulib, pabutools_outcomes
 from concord.engine.budgets.election import Election, Project, ballots_from_lists
 from concord.engine.budgets.synthetic import planted_budget
 from concord.formats.pabulib import parse_pabulib, write_pabulib
-from concord.service.budgets import budgets
+from concord.service.budgets import ballots, lookups
 from concord.store.models import Budget, BudgetBallot, BudgetProject, Conversation
 
 WELLS = [("Well in Injil", 40_000), ("School roof", 30_000), ("Clinic beds", 50_000), ("Road to Karukh", 60_000)]
@@ -224,7 +224,7 @@ def test_with_communities_of_80_and_20_percent_equal_shares_gives_the_minority_i
     add_projects(site, budget, [(f"Majority project {i}", 100_000) for i in range(10)])
     add_projects(site, budget, [(f"Minority project {i}", 100_000) for i in range(10)])
     with site.app.state.concord.sessions.begin() as session:
-        found = budgets.budget_by_public_id(session, budget)
+        found = lookups.budget_by_public_id(session, budget)
         conversation = session.get(Conversation, found.conversation_id)
         from concord.service.participation import joining as participation
 
@@ -232,7 +232,7 @@ def test_with_communities_of_80_and_20_percent_equal_shares_gives_the_minority_i
             community = "majority" if index < 400 else "minority"
             person = participation.join(session, conversation, attributes={"community": community}).participant
             own = list(range(1, 11)) if community == "majority" else list(range(11, 21))
-            budgets.record_ballot(session, found, person, [n for n in own if (n + index) % 4])  # each skips some
+            ballots.record_ballot(session, found, person, [n for n in own if (n + index) % 4])  # each skips some
     outcome = ok(TestClient(site.app).get(f"/api/budgets/{budget}/outcome"))["outcome"]
     rows = {(row["attribute"], row["group"]): row for row in outcome["fairness"]}
     minority = rows["community", "minority"]

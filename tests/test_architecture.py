@@ -6,6 +6,7 @@ migrations that are frozen history."""
 from __future__ import annotations
 
 import ast
+import builtins
 import dataclasses
 import importlib
 import inspect
@@ -196,6 +197,8 @@ class _Names(dict):
             return self.module_names[key]
         if key in ROWS:
             return ROWS[key]
+        if hasattr(builtins, key):
+            return getattr(builtins, key)
         if key.startswith("__"):
             raise KeyError(key)
         return _Anything

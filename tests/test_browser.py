@@ -69,18 +69,18 @@ def site(tmp_path_factory):
         for slug, name in (("injil", "ولسوالی انجیل"), ("guzara", "ولسوالی گذره"), ("karukh", "ولسوالی کرخ")):
             spaces.create_space(session, admin, parent_path=herat.path, slug=slug, name=name, language="fa-AF")
         demo = session.get(conversations.Conversation, demo_id)
-        from concord.service.budgets import budgets
+        from concord.service.budgets import budgets, projects, settings
 
         water = budgets.create_budget(
             session,
             admin,
             herat,
-            budgets.BudgetSettings(
+            settings.BudgetSettings(
                 name="بودجهٔ آب هرات", amount="1000000", currency="AFN", max_cost="150000", language="fa-AF"
             ),
         )
         for name, cost in (("چاه عمیق در انجیل", "90000"), ("ترمیم کانال", "60000"), ("ذخیرهٔ آب مکتب", "40000")):
-            budgets.add_project(session, admin, water, budgets.ProjectFields(name=name, cost=cost))
+            projects.add_project(session, admin, water, settings.ProjectFields(name=name, cost=cost))
         ids = {"demo": demo.public_id, "test": test.public_id, "budget": water.public_id}
     with running(app) as url:
         yield {"url": url, **ids}

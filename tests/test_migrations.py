@@ -98,11 +98,11 @@ def test_the_alembic_command_upgrades_a_postgresql_database(postgres_cluster):
 def test_analyses_stored_before_0003_are_computed_again_at_start_up(tmp_path):
     """0003 marks existing analyses as of version 0: readers treat them as missing (never as results
     of another shape) and a starting server analyses those conversations again."""
-    from concord.service.runtime import Runtime
+    from concord.service.startup import open_runtime
     from concord.web.app import create_app
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    runtime = Runtime.open(url, rate_limits=False)
+    runtime = open_runtime(url, rate_limits=False)
     actor = system_actor()
     with runtime.transaction() as session:
         space = spaces.create_space(session, actor, parent_path=None, slug="old", name="Old")

@@ -98,17 +98,16 @@ def _export_decisions(path: Path, rule, groups_file: Path | None, count_blocs: b
     (cross-fitted, :func:`concord.report.decisions.decide_every_statement`), suspected blocs counted
     once unless ``count_blocs``."""
     from concord.engine.analysis import DeclaredGroups
-    from concord.engine.blocs import counted_once, find_blocs, first_arrivals
+    from concord.engine.blocs import counted_once
     from concord.formats.declared_groups import read_groups_file
     from concord.formats.polis import read_export
-    from concord.report.decisions import decide_every_statement
+    from concord.report.decisions import decide_every_statement, suspected_blocs
 
     export = read_export(path, keep_events=True)
     matrix = export.votes
     events = export.events
     timed = events is not None and bool(events.timestamp.any())  # an export without votes.csv has no times
-    arrival = first_arrivals(matrix, events.participant, events.timestamp) if timed and events else None
-    blocs = find_blocs(matrix, arrival)
+    blocs = suspected_blocs(matrix, (events.participant, events.timestamp) if timed and events else None)
     if blocs and not count_blocs:
         matrix = counted_once(matrix, blocs)
     declared = {}

@@ -14,7 +14,7 @@ never by who they are: no token, external id, pabulib voter id or moderator is l
 A participant's declared answers (a village, a district) are never logged with them: beside a number
 they would name the one person of a small village and, with it, every vote they cast. An answer is
 published by a :func:`declared` entry, and only once enough participants share it
-(:data:`concord.service.participation.declared.K`); logs written before that rule (and those migration 0008 built)
+(:data:`concord.report.anonymity.K`); logs written before that rule (and those migration 0008 built)
 carry the answers in their ``participant`` entries, which readers still take as published.
 
 Numbers that are not whole (money, weights, coordinates) are logged as decimal text.
@@ -74,7 +74,7 @@ def participant(time: int, number: int, attributes: dict[str, Any] | None = None
 
 def declared(time: int, attribute: str, value: str | None, participants: list[int]) -> Entry:
     """An answer to a declared question (``attribute``) published beside the numbers of ``participants``
-    who gave it: only once at least :data:`concord.service.participation.declared.K` participants of the conversation
+    who gave it: only once at least :data:`concord.report.anonymity.K` participants of the conversation
     gave that answer (when the K-th arrives, all K in one entry; after that each newcomer at once).
     ``value`` null withdraws the participants' published answer: they changed it to one fewer share."""
     return {"type": "declared", "time": time, "attribute": attribute, "value": value, "participants": participants}

@@ -1,6 +1,8 @@
 """A budget's outcome as published: JSON (``concord budget --json``, the API) and a readable summary,
-both built from one report. Money is printed exactly when it is a whole number (budgets and costs
-usually are) and to the cent otherwise; which projects are funded never depends on rounding.
+both built from one report, decided from the budget's projects and ballots (the same for the server,
+which reads them from the database, and for ``concord verify``, which replays them from the log).
+Money is printed exactly when it is a whole number (budgets and costs usually are) and to the cent
+otherwise; which projects are funded never depends on rounding.
 
 Voters' groups for the fairness report: the opinion groups found in the ballots, and each declared
 attribute (pabulib's voter columns: district, neighbourhood, sex, education …; ages in bands)."""
@@ -8,14 +10,14 @@ attribute (pabulib's voter columns: district, neighbourhood, sex, education …;
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any
 
-from concord.engine.budgets.election import Election
+from concord.engine.budgets.election import Election, Project, ballots_from_lists
 from concord.engine.budgets.fairness import fairness
 from concord.engine.budgets.groups import ballot_groups
-from concord.engine.budgets.outcome import BudgetOutcome, ProjectOutcome
+from concord.engine.budgets.outcome import BudgetOutcome, ProjectOutcome, decide_budget
 from concord.report.opinion_map import group_letter
 
 OPINION = "opinion group"
@@ -47,6 +49,58 @@ def voter_groups(election: Election, attributes: Mapping[str, Sequence[str | Non
     for name, values in attributes.items():
         found[name] = [age_band(value) for value in values] if name == "age" else list(values)
     return found
+
+
+@dataclass(frozen=True)
+class Voters:
+    """The ballots as an election, with what is known of each voter."""
+
+    election: Election
+    attributes: dict[str, list[str | None]]  # declared answers and imported voter columns, per voter
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    """A project as the outcome reads it (a stored one, or one replayed from the log)."""
+
+    number: int
+    code: str
+    name: str
+    cost: str  # exact decimal
+
+
+def voters_of(
+    amount: str, projects: list[ProjectRow], ballots: Sequence[tuple[list[int], dict | None, dict | None]]
+) -> Voters:
+    """The election of these projects (by number) and ballots: (projects chosen, imported voter columns,
+    declared answers) per voter, in the order they first voted. A voter's imported column is their
+    answer where both name one."""
+    position = {project.number: index for index, project in enumerate(projects)}
+    lists = [[position[number] for number in chosen if number in position] for chosen, _, _ in ballots]
+    names = sorted({name for _, imported, declared in ballots for name in (*(declared or ()), *(imported or ()))})
+    attributes = {
+        name: [
+            imported[name] if imported and name in imported else (declared or {}).get(name)
+            for _, imported, declared in ballots
+        ]
+        for name in names
+    }
+    election = Election(
+        budget=Fraction(amount),
+        projects=tuple(Project(project.code, Fraction(project.cost)) for project in projects),
+        ballots=ballots_from_lists(lists, len(projects)),
+    )
+    return Voters(election, attributes)
+
+
+def report_of(voters: Voters, projects: list[ProjectRow]) -> dict[str, Any]:
+    """The outcome, explained, with the fairness report: what a budget's results show and its
+    ``outcome`` entry publishes (exact arithmetic: it recomputes to the same bytes anywhere)."""
+    outcome = decide_budget(voters.election)
+    names = [project.name for project in projects]
+    report = budget_report(voters.election, outcome, voter_groups(voters.election, voters.attributes), names)
+    report["numbers"] = {project.code: project.number for project in projects}
+    return report
 
 
 def budget_report(

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from concord.engine.analysis import Analysis, AnalysisParams, Deliberation, analyze
+from concord.engine.blocs import Bloc, find_blocs, first_arrivals
 from concord.engine.decisions import Outcome, ProposalVotes, RollupOutcome, Rule
 from concord.engine.decisions.support import MIN_VOTERS
 from concord.engine.decisions.tallied import proposal_votes
@@ -57,6 +58,17 @@ def judging_groups(analysis: Analysis) -> tuple[np.ndarray, list[str]]:
     relabel = np.full(analysis.groups.k + 1, -1, dtype=np.int64)  # the last slot maps −1 to −1
     relabel[kept] = np.arange(len(kept))
     return relabel[analysis.groups.labels], [group_letter(int(g)) for g in kept]
+
+
+def suspected_blocs(
+    matrix: VoteMatrix, events: tuple[np.ndarray, np.ndarray] | None, real: Sequence[int] = ()
+) -> list[Bloc]:
+    """Accounts that vote (near-)identically and arrived together (their first vote event, from
+    ``events``: the participant and time of each; None when the times are unknown, and then only the
+    votes link), except those a moderator said are real people (``real``): each bloc is counted once
+    until a moderator decides, in the live results and in ``concord decide`` alike."""
+    arrival = None if events is None else first_arrivals(matrix, *events)
+    return find_blocs(matrix, arrival, exempt=np.isin(matrix.participant_ids, list(real)))
 
 
 def decide_proposals(

@@ -1,75 +1,69 @@
 """The running service: the database, rate limits, the vote intake and the live analysis. Every use
 case takes it (with the :class:`~concord.service.caller.Caller`), runs in one transaction of its own
 (nothing is stored half-way) and tells the live analysis what changed once that transaction has
-committed. ``concord serve``, the tests and the command line build it the same way."""
+committed.
+
+It names the vote intake and the live analysis by what use cases ask of them (:class:`Votes`,
+:class:`Analyses`), not by their classes: those are built on the use cases, so a record every use case
+imports must not import them back. :mod:`concord.service.startup` builds it, for ``concord serve``, the
+tests and the command line alike."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from concord.service.accounts.login_delays import LoginDelays
 from concord.service.availability import OutageLog
-from concord.service.live_analysis import AnalysisProcess, LiveAnalysis
-from concord.service.participation.vote_intake import VoteIntake
-from concord.service.ratelimit import RATE_LIMIT_KEY, RateLimiter
-from concord.service.secrets import instance_secret
-from concord.store.database import migrate, open_database, session_factory
+from concord.service.ratelimit import RateLimiter
+from concord.store.models import AnalysisRecord
+
+
+class Votes(Protocol):
+    """Where votes are stored in batches (:class:`concord.service.participation.vote_intake.VoteIntake`)."""
+
+    def submit(self, ballot: Any) -> Future[Any]:
+        """Queue one ballot; the future resolves to its answer."""
+
+    def stop(self) -> None:
+        """Store the ballots already queued, then stop."""
+
+
+class Analyses(Protocol):
+    """The live analysis (:class:`concord.service.live_analysis.LiveAnalysis`, or the same in a process of
+    its own: :class:`concord.service.live_analysis.AnalysisProcess`)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def notify(self, conversation_id: int) -> None:
+        """This conversation changed (called once the change is committed): analyse it again soon."""
+
+    def analyse_now(self, conversation_id: int) -> AnalysisRecord | None:
+        """Bring its stored analysis up to date at once (imports, the demo)."""
 
 
 @dataclass
 class Runtime:
     sessions: sessionmaker[Session]
     limiter: RateLimiter
-    votes: VoteIntake
-    live: LiveAnalysis | AnalysisProcess
+    votes: Votes
+    live: Analyses
     logins: LoginDelays
     outages: OutageLog
     stopping: bool = False  # set once shutdown begins: not ready for new traffic
-
-    @classmethod
-    def open(
-        cls,
-        database: str | Engine | None = None,
-        *,
-        analysis_process: bool = False,
-        rate_limits: bool = True,
-        debounce: float = 1.0,
-    ) -> Runtime:
-        """Open (and migrate) the database. ``analysis_process``: run the live analysis in a process of
-        its own, as ``concord serve`` does, so it never competes with requests for the interpreter."""
-        engine = database if isinstance(database, Engine) else open_database(database)
-        migrate(engine)
-        sessions = session_factory(engine)
-        live: LiveAnalysis | AnalysisProcess
-        if analysis_process:
-            live = AnalysisProcess(sessions, engine.url.render_as_string(hide_password=False), debounce=debounce)
-        else:
-            live = LiveAnalysis(sessions, debounce=debounce)
-        with sessions() as session:
-            address_key = bytes.fromhex(instance_secret(session, RATE_LIMIT_KEY))
-        limiter, outages = RateLimiter(address_key, enabled=rate_limits), OutageLog()
-        votes = VoteIntake(sessions, limiter, changed=live.notify, outages=outages)
-        logins = LoginDelays(sessions, address_key, enabled=rate_limits)
-        return cls(sessions, limiter, votes, live, logins, outages)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One transaction per use case: committed when the block ends, rolled back on any error."""
         with self.sessions.begin() as session:
             yield session
-
-    def start(self) -> None:
-        """Start the live analysis, and have it bring up to date the analyses stored by an older
-        version of Concord (see :func:`concord.service.conversations.results.refresh_stale`)."""
-        from concord.service.conversations.results import refresh_stale
-
-        self.live.start()
-        refresh_stale(self)
 
     def stop(self) -> None:
         """Store the votes already queued, then stop the analysis."""

@@ -7,18 +7,26 @@ nothing else. Only administrators create top-level spaces.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from concord.languages import UnknownLanguage, canonical
-from concord.service.accounts.moderators import check_username, grant, require_user, user_named, user_of
+from concord.languages import TAG_LENGTH, UnknownLanguage, canonical
+from concord.service.accounts.moderators import (
+    UserRecord,
+    check_username,
+    grant,
+    require_user,
+    user_named,
+    user_of,
+)
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations.wordings import Shown, topics
 from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound
+from concord.service.limits import Limits, checked, declared
 from concord.service.text import checked_text
 from concord.store.models import (
     MAX_ID,
@@ -38,6 +46,27 @@ NAME_LENGTH = 200
 DESCRIPTION_LENGTH = 5_000
 SLUG_LENGTH = 64
 SLUG = re.compile(rf"^[a-z0-9][a-z0-9\-]{{0,{SLUG_LENGTH - 1}}}$")
+
+
+@dataclass(frozen=True)
+class SpaceRecord:
+    """A space as the pages and the API show it."""
+
+    id: int
+    parent_id: int | None
+    slug: str
+    path: str  # the slugs from the root: "/afghanistan/herat"
+    name: str
+    description: str
+    language: str
+    created_ms: int
+    decision_rule: dict | None  # the default rule of every conversation below ({"name", "parameters"}), if set
+    weight: float  # as a place in a roll-up (a half-place weighs 0.5)
+    population: float | None  # declared, for rules that weigh by it
+
+    @classmethod
+    def of(cls, row: Space) -> SpaceRecord:
+        return cls(**{each.name: getattr(row, each.name) for each in fields(cls)})
 
 
 def moderates(session: Session, user: User | None, space: Space) -> bool:
@@ -71,6 +100,47 @@ def validate_language(language: object, field: str = "language") -> str:
         ) from None
 
 
+def _slug(name: str, value: Any, limits: Limits) -> str:
+    if not isinstance(value, str) or not SLUG.match(value):
+        raise Invalid(
+            "a space's short name (slug) is 1–64 lowercase letters, digits or '-', starting with a letter or digit",
+            field=name,
+        )
+    return value
+
+
+def _name(name: str, value: Any, limits: Limits) -> str:
+    value = checked_text(value or "", Label("a space's name"), limits.length or 0, field=name).strip()
+    if not 1 <= len(value) <= (limits.length or 0):
+        raise Invalid("a space needs a name of 1–200 characters")
+    return value
+
+
+def _language(name: str, value: Any, limits: Limits) -> str:
+    return validate_language(value, name)
+
+
+def _description(name: str, value: Any, limits: Limits) -> str:
+    return checked_text(value or "", Label("a space's description"), limits.length or 0, multiline=True, field=name)
+
+
+@dataclass(frozen=True)
+class SpaceSettings:
+    """What whoever makes a space chooses; :meth:`validated` checks each against its declaration."""
+
+    slug: str = field(
+        metadata=declared(
+            _slug, "text", length=SLUG_LENGTH, required=True, meaning="Short name used in paths, e.g. 'herat'."
+        )
+    )
+    name: str = field(metadata=declared(_name, "text", length=NAME_LENGTH, required=True))
+    language: str = field(default="en", metadata=declared(_language, "text", length=TAG_LENGTH))
+    description: str = field(default="", metadata=declared(_description, "text", length=DESCRIPTION_LENGTH))
+
+    def validated(self) -> SpaceSettings:
+        return checked(self)
+
+
 def create_space(
     session: Session,
     user: User | None,
@@ -81,24 +151,14 @@ def create_space(
     language: str = "en",
     description: str = "",
 ) -> Space:
-    if not SLUG.match(slug or ""):
-        raise Invalid(
-            "a space's short name (slug) is 1–64 lowercase letters, digits or '-', starting with a letter or digit",
-            field="slug",
-        )
-    name = checked_text(name or "", Label("a space's name"), NAME_LENGTH, field="name").strip()
-    description = checked_text(
-        description or "", Label("a space's description"), DESCRIPTION_LENGTH, multiline=True, field="description"
-    )
-    if not 1 <= len(name) <= 200:
-        raise Invalid("a space needs a name of 1–200 characters")
+    settings = SpaceSettings(slug, name, language, description).validated()
     parent = None
     if parent_path:
         parent = space_by_path(session, parent_path)
         require_moderator(session, user, parent)
     elif not require_user(user).is_admin:
         raise Forbidden("only administrators create top-level spaces")
-    path = f"{parent.path if parent else ''}/{slug}"
+    path = f"{parent.path if parent else ''}/{settings.slug}"
     if len(path) > SPACE_PATH_LENGTH:
         raise Invalid(
             "spaces nest too deep: a space's path is limited to %(limit)s characters",
@@ -107,15 +167,7 @@ def create_space(
         )
     if session.scalar(select(Space).where(Space.path == path)):
         raise Conflict("the space %(space)s exists already", "space_exists", field="slug", space=path)
-    space = Space(
-        parent_id=parent.id if parent else None,
-        slug=slug,
-        path=path,
-        name=name,
-        language=validate_language(language),
-        description=description or "",
-        created_ms=now_ms(),
-    )
+    space = Space(parent_id=parent.id if parent else None, path=path, created_ms=now_ms(), **asdict(settings))
     session.add(space)
     session.flush()
     return space
@@ -168,25 +220,60 @@ def trail_above(space: Space) -> list[Space]:
 
 
 @dataclass(frozen=True)
+class BudgetListed:
+    """A participatory budget as its space's page lists it."""
+
+    public_id: str
+    name: str
+    amount: str  # exact decimal
+    currency: str
+    language: str  # of its name (its conversation's)
+
+    @classmethod
+    def of(cls, row: Budget) -> BudgetListed:
+        return cls(row.public_id, row.name, row.amount, row.currency, row.conversation.language)
+
+
+@dataclass(frozen=True)
 class SpaceOverview:
-    space: Space
-    trail: list[Space]  # the spaces above, outermost first
-    children: list[Space]
-    conversations: list[Conversation]  # newest first
+    space: SpaceRecord
+    trail: list[SpaceRecord]  # the spaces above, outermost first
+    children: list[SpaceRecord]
+    conversations: list[ConversationListed]  # newest first
     can_moderate: bool
     topics: dict[int, Shown]  # the conversations' topics as the reader sees them, by id
-    budgets: list[Budget]  # its participatory budgets, newest first
+    budgets: list[BudgetListed]  # its participatory budgets, newest first
+
+
+@dataclass(frozen=True)
+class ConversationListed:
+    """A conversation as a list of them shows it: its link, its topic (by id, as the reader reads it),
+    whether it is open, and the space it is in."""
+
+    id: int
+    public_id: str
+    topic: str  # as written
+    is_open: bool
+    space: SpaceRecord
+
+    @classmethod
+    def of(cls, row: Conversation) -> ConversationListed:
+        return cls(row.id, row.public_id, row.topic, row.is_open, SpaceRecord.of(row.space))
 
 
 @dataclass(frozen=True)
 class Home:
-    spaces: list[Space]  # the top-level ones
-    user: User | None
-    open_conversations: list[Conversation]  # the newest open ones, anywhere: something to take part in
+    spaces: list[SpaceRecord]  # the top-level ones
+    user: UserRecord | None
+    open_conversations: list[ConversationListed]  # the newest open ones, anywhere: something to take part in
     topics: dict[int, Shown]  # their topics as the reader sees them, by id
 
 
 HOME_CONVERSATIONS = 12
+
+
+def _records(rows: list[Space]) -> list[SpaceRecord]:
+    return [SpaceRecord.of(row) for row in rows]
 
 
 def home(runtime: Runtime, caller: Caller, reader: str = "en") -> Home:
@@ -200,13 +287,19 @@ def home(runtime: Runtime, caller: Caller, reader: str = "en") -> Home:
                 .limit(HOME_CONVERSATIONS)
             )
         )
-        return Home(roots, user_of(session, caller), newest_open, topics(session, newest_open, reader))
+        user = user_of(session, caller)
+        return Home(
+            _records(roots),
+            UserRecord.of(user) if user is not None else None,
+            [ConversationListed.of(row) for row in newest_open],
+            topics(session, newest_open, reader),
+        )
 
 
-def list_spaces(runtime: Runtime, path: str | None = None) -> list[Space]:
+def list_spaces(runtime: Runtime, path: str | None = None) -> list[SpaceRecord]:
     """Every space (the tree, parents before children), or the one at ``path``."""
     with runtime.transaction() as session:
-        return [space_by_path(session, path)] if path else all_spaces(session)
+        return _records([space_by_path(session, path)] if path else all_spaces(session))
 
 
 def space_overview(
@@ -222,20 +315,17 @@ def overview_of(
 ) -> SpaceOverview:
     space = space_by_id(session, space_id) if space_id is not None else space_by_path(session, path)
     inside = conversations_in(session, space)
+    budgets = session.scalars(
+        select(Budget).where(Budget.space_id == space.id, Budget.importing_until.is_(None)).order_by(Budget.id.desc())
+    )
     return SpaceOverview(
-        space=space,
-        trail=trail_above(space),
-        children=children(session, space),
-        conversations=inside,
+        space=SpaceRecord.of(space),
+        trail=_records(trail_above(space)),
+        children=_records(children(session, space)),
+        conversations=[ConversationListed.of(row) for row in inside],
         can_moderate=moderates(session, user_of(session, caller), space),
         topics=topics(session, inside, reader),
-        budgets=list(
-            session.scalars(
-                select(Budget)
-                .where(Budget.space_id == space.id, Budget.importing_until.is_(None))
-                .order_by(Budget.id.desc())
-            )
-        ),
+        budgets=[BudgetListed.of(row) for row in budgets],
     )
 
 
@@ -248,11 +338,11 @@ def add_space(
     name: str,
     language: str = "en",
     description: str = "",
-) -> Space:
+) -> SpaceRecord:
     """A new space inside one the caller moderates (administrators create top-level spaces)."""
     with runtime.transaction() as session:
         parent_path = space_by_id(session, parent_id).path if parent_id is not None else None
-        return create_space(
+        space = create_space(
             session,
             user_of(session, caller),
             parent_path=parent_path,
@@ -261,6 +351,7 @@ def add_space(
             language=language,
             description=description,
         )
+        return SpaceRecord.of(space)
 
 
 def add_moderator(runtime: Runtime, caller: Caller, space_id: int, username: str) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from concord.engine.decisions import (
+    MAX_DEPTH,
     PLACE_RULES,
     Place,
     PlaceRule,
@@ -41,19 +42,18 @@ from concord.formats.polis_writer import write_export
 from concord.formats.translations import TRANSLATIONS, text_rows, write_translations
 from concord.ledger.checkpoints import CheckpointError, VerifierKey, read_checkpoint
 from concord.ledger.entries import GENESIS_PREV, EntryError, digest, parse
+from concord.ledger.files import CHECKPOINT_FILE, LOG_FILE
 from concord.ledger.merkle import Frontier, leaf_hash
+from concord.report.budgets import ProjectRow, report_of, voters_of
 from concord.report.contract import read_conversation_results
-from concord.report.decisions import rollup_json
-from concord.service.budgets.outcomes import ProjectRow, report_of, voters_of
-from concord.service.decisions.rollups import MAX_DEPTH
-from concord.service.live_analysis.payload import (
+from concord.report.conversation_analysis import (
     AnalysisInputs,
     StatementState,
     compute,
     findings,
     results_digest,
 )
-from concord.service.log.files import CHECKPOINT_FILE, LOG_FILE
+from concord.report.decisions import rollup_json
 from concord.states import StatementStatus, TranslationStatus
 from concord.verify.replay import LogMismatch, Replayed
 from concord.verify.space_replay import ReplayedProposal, ReplayedSpace

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from concord.engine.decisions import RULES
-from concord.service.participation.declared import K
+from concord.report.anonymity import K
 from concord.states import BlocVerdict, StatementStatus, TranslationStatus
 
 

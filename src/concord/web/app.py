@@ -17,7 +17,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from concord.service.availability import RETRY_AFTER, UNAVAILABLE
 from concord.service.errors import RateLimited, ServiceError
-from concord.service.runtime import Runtime
+from concord.service.startup import open_runtime, start
 from concord.web.assets import Assets
 from concord.web.guards import Refused, RequestGuards, Scope
 
@@ -50,12 +50,12 @@ def create_app(
     """``live_analysis``: re-analyse conversations in the background as votes arrive (tests turn it
     off and call ``analyse_now``); ``analysis_process``: in a process of its own, as ``concord serve``
     runs it; ``secure_cookies``: when served over HTTPS."""
-    runtime = Runtime.open(database, analysis_process=analysis_process, rate_limits=rate_limits, debounce=debounce)
+    runtime = open_runtime(database, analysis_process=analysis_process, rate_limits=rate_limits, debounce=debounce)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if live_analysis:
-            runtime.start()
+            start(runtime)
         yield
         runtime.stop()
 

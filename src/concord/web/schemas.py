@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_args, get_origin
+from collections.abc import Collection, Iterator, Mapping
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 from annotated_types import Ge, GroupedMetadata, Le
 from pydantic import (
@@ -18,6 +18,7 @@ from pydantic import (
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     WrapValidator,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -28,50 +29,41 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from concord.engine.decisions import PLACE_RULES, RULES
+from concord.languages import TAG_LENGTH as LANGUAGE_TAG_LENGTH
 from concord.report.contract import ConversationResults
 from concord.service.accounts.invitations import CODE_LENGTH, MAX_PER_REQUEST
 from concord.service.accounts.moderators import PASSWORD_LENGTH, USERNAME_LENGTH
 from concord.service.accounts.xids import XID_TOKEN_LENGTH
-from concord.service.budgets.budgets import CATEGORY_LENGTH as BUDGET_CATEGORY_LENGTH
-from concord.service.budgets.budgets import CODE_LENGTH as BUDGET_CODE_LENGTH
-from concord.service.budgets.budgets import CURRENCY_LENGTH as BUDGET_CURRENCY_LENGTH
-from concord.service.budgets.budgets import DESCRIPTION_LENGTH as BUDGET_DESCRIPTION_LENGTH
-from concord.service.budgets.budgets import LOCATION_LENGTH as BUDGET_LOCATION_LENGTH
-from concord.service.budgets.budgets import MAX_PROJECTS as BUDGET_MAX_PROJECTS
-from concord.service.budgets.budgets import MONEY_LIMIT
-from concord.service.budgets.budgets import NAME_LENGTH as BUDGET_NAME_LENGTH
-from concord.service.conversations.lifecycle import (
+from concord.service.budgets.money import MONEY_LIMIT
+from concord.service.budgets.records import ProjectRecord
+from concord.service.budgets.settings import CHANGEABLE, MAX_PROJECTS, VOTER_SETTINGS, BudgetSettings, ProjectFields
+from concord.service.conversations.blocs import MAX_ACCOUNTS
+from concord.service.conversations.moderation import REASON_LENGTH
+from concord.service.conversations.settings import (
     ATTRIBUTE_NAME_LENGTH,
-    DESCRIPTION_LENGTH,
+    LIMITS,
     MAX_ATTRIBUTES,
     MAX_OPTIONS,
     OPTION_LENGTH,
     STATEMENT_LENGTH_RANGE,
-    TOPIC_LENGTH,
+    ConversationSettings,
+    Limits,
 )
-from concord.service.conversations.moderation import REASON_LENGTH
+from concord.service.decisions.proposals import MAX_WEIGHT
 from concord.service.decisions.rollups import MAX_TRANSLATIONS as MAX_PROPOSAL_TRANSLATIONS
-from concord.service.decisions.rollups import MAX_VOTES, PROPOSAL_LENGTH
+from concord.service.decisions.rollups import MAX_VOTES, NOTE_LENGTH, PLACE_SETTINGS, PROPOSAL_LENGTH
 from concord.service.log.views import MAX_ENTRIES as MAX_LOG_ENTRIES
 from concord.service.participation.joining import XID_MAX_LENGTH
-from concord.service.spaces import DESCRIPTION_LENGTH as SPACE_DESCRIPTION_LENGTH
-from concord.service.spaces import NAME_LENGTH, SLUG_LENGTH
+from concord.service.spaces import MAX_ID, SpaceSettings
 from concord.service.translations.texts import LENGTHS as TRANSLATION_LENGTHS
 from concord.states import (
-    Access,
     BlocVerdict,
-    Moderation,
     StatementStatus,
     Translated,
     TranslationStatus,
     VoteChoice,
 )
-from concord.store.models import LANGUAGE_TAG_LENGTH, MAX_ID
 
-UNSIGNED_XID = (
-    "Accept external ids that the embedding site did not sign: anyone who knows or guesses a member's "
-    "id could then vote as them. Off unless a moderator accepts that risk."
-)
 TRANSLATION_LIMITS = ", ".join(f"{subject} {limit:,} characters" for subject, limit in TRANSLATION_LENGTHS.items())
 
 
@@ -149,7 +141,7 @@ SHOWN_DIGITS = 30  # a longer number is named by its length in a refusal
 BEYOND = {"greater_than_equal", "less_than_equal", "int_parsing_size"}  # pydantic's refusals of a whole number
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Whole(GroupedMetadata):
     """A kind of whole number, from ``low`` to ``high``: ``Annotated[int, Whole(0, 10)]``."""
 
@@ -180,10 +172,8 @@ MILLIS = Whole(0, EXACT)  # a time, in ms since the epoch (up to the year 287,39
 # In a request body: a JSON number, strictly.
 RowId = Annotated[int, StrictNumber(), ROW_ID, Field(description="A row id or statement number.")]
 Millis = Annotated[int, StrictNumber(), MILLIS]
-StatementLength = Annotated[int, StrictNumber(), Whole(*STATEMENT_LENGTH_RANGE)]
 Votes = Annotated[int, StrictNumber(), Whole(0, MAX_VOTES)]  # a place's tally: INTEGER columns
 CodeCount = Annotated[int, StrictNumber(), Whole(1, MAX_PER_REQUEST)]  # invitation codes made at once
-MaxProjects = Annotated[int, StrictNumber(), Whole(1, BUDGET_MAX_PROJECTS)]  # kept in the ballot's JSON
 RuleWhole = Annotated[int, Whole(-EXACT, EXACT)]  # a rule's parameter (the rule checks its own range)
 # In a path or a query: text, read as a number.
 IdInPath = Annotated[int, ROW_ID]
@@ -224,14 +214,6 @@ class LoginOut(BaseModel):
     csrf_token: str
 
 
-class SpaceIn(Strict):
-    parent_id: RowId | None = Field(None, description="The space this one sits in; none for a top-level space.")
-    slug: str = text(SLUG_LENGTH, "Short name used in paths, e.g. 'herat'.")
-    name: str = text(NAME_LENGTH)
-    language: str = Field("en", max_length=LANGUAGE_TAG_LENGTH)
-    description: str = Field("", max_length=SPACE_DESCRIPTION_LENGTH)
-
-
 # NaN and infinities pass here: the engine refuses them with the rule's own limits for the parameter.
 RuleParameter = Annotated[float, Field(allow_inf_nan=True)] | RuleWhole | str | list[str]
 
@@ -270,7 +252,7 @@ class SpaceRuleIn(Strict):
 
 
 class PlaceIn(Strict):
-    weight: float = Field(1.0, ge=0, le=1000, description="As a place in a roll-up (a half-place weighs 0.5).")
+    weight: float = Field(1.0, ge=0, le=MAX_WEIGHT, description="As a place in a roll-up (a half-place weighs 0.5).")
     population: float | None = Field(None, ge=0, description="Declared population, for rules that weigh by it.")
 
 
@@ -319,47 +301,74 @@ class Attribute(Strict):
     options: list[Option] = Field(min_length=2, max_length=MAX_OPTIONS)
 
 
-PRIVATE = (
-    "Keep its record (the export and the log's entries) for its moderators; by default anyone may download "
-    "and verify it."
-)
+def _setting_type(limits: Limits) -> Any:
+    """What a setting is in a request's body, as the OpenAPI spec states it."""
+    return {
+        "text": Annotated[str, Field(max_length=limits.length)],
+        "choice": limits.choices,
+        "whole": Annotated[int, StrictNumber(), Whole(limits.low or 0, limits.high or 0)],
+        "flag": bool,
+        "questions": Annotated[list[Attribute], Field(max_length=limits.most)],
+        "rule": DecisionRuleIn | None,
+    }[limits.kind]
 
 
-class ConversationIn(Strict):
-    topic: str = text(TOPIC_LENGTH)
-    description: str = Field("", max_length=DESCRIPTION_LENGTH)
-    language: str = Field("en", max_length=LANGUAGE_TAG_LENGTH)
-    moderation: Moderation = Field(
-        Moderation.POST, description="pre: statements wait for a moderator; post: shown at once, removable."
+def _settings_fields(
+    names: Collection[str] | None = None,
+    *,
+    unset: Collection[str] = (),
+    meanings: Mapping[str, str] | None = None,
+    declared_by: type = ConversationSettings,
+) -> dict[str, Any]:
+    """The fields of a conversation's settings (or those ``declared_by`` another settings dataclass),
+    those in ``names`` or all, in a request: each as declared, with its default, or none for those ``unset``
+    (in a change, a setting left out keeps its value); ``meanings``: what some mean there, where it is
+    not what they mean for a conversation."""
+    built: dict[str, Any] = {}
+    for setting in dataclasses.fields(declared_by):
+        if names is not None and setting.name not in names:
+            continue
+        limits: Limits = setting.metadata["limits"]
+        kind = _setting_type(limits)
+        meaning = (meanings or {}).get(setting.name, limits.meaning)
+        if setting.name in unset:
+            built[setting.name] = (kind | None, Field(None, description=meaning))
+        elif limits.required:
+            built[setting.name] = (kind, Field(description=meaning))
+        elif setting.default_factory is not dataclasses.MISSING:
+            built[setting.name] = (kind, Field(default_factory=setting.default_factory, description=meaning))
+        else:
+            built[setting.name] = (kind, Field(setting.default, description=meaning))
+    return built
+
+
+def _shown_settings(*, texts: bool) -> dict[str, Any]:
+    """The fields of a conversation's settings in an answer: its texts, or its other settings."""
+    shown = {"text": str, "whole": int, "flag": bool, "questions": list[Attribute], "rule": dict | None}
+    return {
+        name: (shown.get(limits.kind, limits.choices), Field(description=limits.meaning))
+        for name, limits in LIMITS.items()
+        if (limits.kind == "text") == texts
+    }
+
+
+class ConversationIn(create_model("ConversationSettingsIn", __base__=Strict, **_settings_fields())):  # type: ignore[misc]
+    """A new conversation's settings."""
+
+
+class SpaceIn(
+    create_model(  # type: ignore[misc]
+        "SpaceSettingsIn",
+        __base__=Strict,
+        parent_id=(RowId | None, Field(None, description="The space this one sits in; none for a top-level space.")),
+        **_settings_fields(declared_by=SpaceSettings),
     )
-    participants_can_write: bool = True
-    access: Access = Field(
-        Access.LINK,
-        description="link: anyone with the link; invite: one-time codes; xid: an id passed by an embedding site.",
-    )
-    max_statement_length: StatementLength = 140
-    attributes: list[Attribute] = Field(
-        default_factory=list,
-        max_length=MAX_ATTRIBUTES,
-        description="Declared attributes asked of participants, used as declared groups.",
-    )
-    allow_unsigned_xid: bool = Field(False, description=UNSIGNED_XID)
-    decision_rule: DecisionRuleIn | None = Field(None, description="The rule of its proposals; none: the space's.")
-    private: bool = Field(False, description=PRIVATE)
+):
+    """A new space."""
 
 
-class ConversationPatch(Strict):
-    topic: str | None = Field(None, max_length=TOPIC_LENGTH)
-    description: str | None = Field(None, max_length=DESCRIPTION_LENGTH)
-    language: str | None = Field(None, max_length=LANGUAGE_TAG_LENGTH)
-    moderation: Moderation | None = None
-    participants_can_write: bool | None = None
-    access: Access | None = None
-    max_statement_length: StatementLength | None = None
-    attributes: list[Attribute] | None = Field(None, max_length=MAX_ATTRIBUTES)
-    allow_unsigned_xid: bool | None = Field(None, description=UNSIGNED_XID)
-    decision_rule: DecisionRuleIn | None = None
-    private: bool | None = Field(None, description=PRIVATE)
+class ConversationPatch(create_model("ConversationSettingsPatch", __base__=Strict, **_settings_fields(unset=LIMITS))):  # type: ignore[misc]
+    """The settings to change; the others keep their values."""
 
     @model_validator(mode="after")
     def _no_nulls(self):
@@ -382,22 +391,17 @@ class ConversationSummary(BaseModel):
     is_open: bool
 
 
-class ConversationOut(BaseModel):
-    id: str
-    space_id: int
-    space_path: str
-    topic: str
-    description: str
-    language: str
-    is_open: bool
-    moderation: Moderation
-    participants_can_write: bool
-    access: Access
-    max_statement_length: int
-    attributes: list[Attribute]
-    allow_unsigned_xid: bool
-    private: bool = Field(description=PRIVATE)
-    decision_rule: dict | None = Field(description="Its own rule, if set.")
+class ConversationOut(
+    create_model(  # type: ignore[misc]
+        "ConversationSettingsOut",
+        id=(str, ...),
+        space_id=(int, ...),
+        space_path=(str, ...),
+        **_shown_settings(texts=True),
+        is_open=(bool, ...),
+        **_shown_settings(texts=False),
+    )
+):
     effective_rule: dict = Field(
         description="The rule that decides its proposals: its own, else a space's above; once it is closed, "
         "the one in force when it closed."
@@ -490,7 +494,24 @@ class ProposalIn(Strict):
     proposal: bool = Field(description="True: decided by the conversation's rule; false: a statement again.")
 
 
-class SpaceProposalIn(Strict):
+# What a setting means for the conversations a proposal opens in the places below, where it differs.
+IN_EACH_PLACE = {
+    "moderation": "Of participants' statements: pre (a moderator accepts each) or post.",
+    "access": "Who may take part in each place: link (anyone with the link), invite (one-time codes, which each "
+    "place's moderators make) or xid (members of an embedding site, signed with each conversation's own key).",
+    "max_statement_length": "At least the proposal's length; none: 140, or the proposal's length if longer.",
+    "attributes": "Questions asked of participants in every place; their answers become declared groups.",
+    "decision_rule": "The rule of each place's conversation; none: each place's own (from its spaces).",
+}
+
+
+class SpaceProposalIn(
+    create_model(  # type: ignore[misc]
+        "PlaceSettingsIn",
+        __base__=Strict,
+        **_settings_fields(PLACE_SETTINGS, unset={"max_statement_length"}, meanings=IN_EACH_PLACE),
+    )
+):
     """A proposal put to every space below; each space at the bottom gets a conversation holding it,
     set as this says (the proposal is its topic; nothing is added to it). Invitation codes are made by
     each place's moderators for its own conversation (POST /api/conversations/{id}/invitations)."""
@@ -506,35 +527,13 @@ class SpaceProposalIn(Strict):
         description="The proposal in other languages, by language tag: accepted at once as translations of "
         "its statement and topic in every place's conversation.",
     )
-    decision_rule: DecisionRuleIn | None = Field(
-        None, description="The rule of each place's conversation; none: each place's own (from its spaces)."
-    )
-    moderation: Moderation = Field(
-        Moderation.POST, description="Of participants' statements: pre (a moderator accepts each) or post."
-    )
-    participants_can_write: bool = True
-    access: Access = Field(
-        Access.LINK,
-        description="Who may take part in each place: link (anyone with the link), invite (one-time codes, "
-        "which each place's moderators make) or xid (members of an embedding site, signed with each "
-        "conversation's own key).",
-    )
-    allow_unsigned_xid: bool = Field(False, description=UNSIGNED_XID)
-    max_statement_length: StatementLength | None = Field(
-        None, description="At least the proposal's length; none: 140, or the proposal's length if longer."
-    )
-    attributes: list[Attribute] = Field(
-        default_factory=list,
-        max_length=MAX_ATTRIBUTES,
-        description="Questions asked of participants in every place; their answers become declared groups.",
-    )
 
 
 class TallyIn(Strict):
     space_id: RowId = Field(description="The place below that reports (any depth).")
     agree: Votes
     disagree: Votes
-    note: str = Field("", max_length=500)
+    note: str = Field("", max_length=NOTE_LENGTH)
 
 
 class PlaceOut(BaseModel):
@@ -576,7 +575,7 @@ class BlocDecisionIn(Strict):
     """A moderator's verdict on accounts suspected of acting as one bloc (``results.blocs``)."""
 
     participants: list[RowId] = Field(
-        min_length=2, max_length=100_000, description="The accounts' participant numbers."
+        min_length=2, max_length=MAX_ACCOUNTS, description="The accounts' participant numbers."
     )
     verdict: BlocVerdict = Field(description="real: real people, each counted; coordinated: counted once.")
     reason: str = Field(min_length=1, max_length=REASON_LENGTH, description="Published in the moderation log.")
@@ -762,71 +761,80 @@ class BudgetBallotRules(BaseModel):
     max_cost: str | None = Field(None, description="The most a ballot's projects may cost together.")
 
 
-class BudgetIn(Strict):
-    name: str = text(BUDGET_NAME_LENGTH)
-    description: str = Field("", max_length=BUDGET_DESCRIPTION_LENGTH)
-    amount: Money
-    currency: str = Field("", max_length=BUDGET_CURRENCY_LENGTH)
-    ballot_type: Literal["approval", "choose-1"] = "approval"
-    max_projects: MaxProjects | None = None
-    max_cost: Money | None = None
-    opens_ms: Millis | None = Field(None, description="When voting opens (ms since the epoch).")
-    closes_ms: Millis | None = Field(None, description="When voting closes (ms since the epoch).")
-    language: Language = "en"
-    access: Access = Access.LINK
-    attributes: list[Attribute] = Field(
-        default_factory=list,
-        max_length=MAX_ATTRIBUTES,
-        description="Declared questions: groups in the fairness report.",
-    )
-    allow_unsigned_xid: bool = Field(False, description=UNSIGNED_XID)
+def _budget_type(limits: Limits) -> Any:
+    """What a budget's own setting or a project's field is in a request's body: money, a number in its
+    range, one of the ballot's words, or a kind a conversation's settings have too."""
+    if limits.kind == "money":
+        return Money
+    if limits.kind == "number":
+        return Annotated[float, Field(ge=limits.low, le=limits.high)]
+    if limits.kind == "choice" and limits.choices is not None:
+        return Literal[tuple(str(choice) for choice in limits.choices)]
+    return _setting_type(limits)
 
 
-class BudgetPatch(Strict):
-    name: str | None = Field(None, max_length=BUDGET_NAME_LENGTH)
-    description: str | None = Field(None, max_length=BUDGET_DESCRIPTION_LENGTH)
-    amount: Money | None = None
-    currency: str | None = Field(None, max_length=BUDGET_CURRENCY_LENGTH)
-    ballot_type: Literal["approval", "choose-1"] | None = None
-    max_projects: MaxProjects | None = None
-    max_cost: Money | None = None
-    opens_ms: Millis | None = Field(None, description="When voting opens (ms since the epoch).")
-    closes_ms: Millis | None = Field(None, description="When voting closes (ms since the epoch).")
+def _declared_fields(record: type, *, patch: bool, names: Collection[str]) -> dict[str, Any]:
+    """The fields of a budget's settings (:class:`BudgetSettings`, with its conversation's settings
+    declared there) or a project's (:class:`ProjectFields`) in a request, as declared: with their
+    defaults, or none in a change (a field left out keeps its value)."""
+    built: dict[str, Any] = {}
+    for declared in dataclasses.fields(record):
+        if declared.name not in names:
+            continue
+        limits: Limits = declared.metadata["limits"]
+        kind = _setting_type(limits) if declared.metadata.get("conversation") else _budget_type(limits)
+        described: dict[str, Any] = {"description": limits.meaning} if limits.meaning else {}
+        if patch or declared.default is None:
+            built[declared.name] = (kind | None, Field(None, **described))
+        elif limits.required:
+            built[declared.name] = (kind, Field(**described))
+        elif declared.default_factory is not dataclasses.MISSING:
+            built[declared.name] = (kind, Field(default_factory=declared.default_factory, **described))
+        else:
+            built[declared.name] = (kind, Field(declared.default, **described))
+    return built
 
 
-class ProjectIn(Strict):
-    name: str = text(BUDGET_NAME_LENGTH)
-    cost: Money
-    description: str = Field("", max_length=BUDGET_DESCRIPTION_LENGTH)
-    category: str = Field("", max_length=BUDGET_CATEGORY_LENGTH)
-    location: str = Field("", max_length=BUDGET_LOCATION_LENGTH)
-    latitude: float | None = Field(None, ge=-90, le=90)
-    longitude: float | None = Field(None, ge=-180, le=180)
-    code: str | None = Field(
-        None, max_length=BUDGET_CODE_LENGTH, description="pabulib's project_id; its number if not given."
-    )
+_BUDGET_SETTINGS = [each.name for each in dataclasses.fields(BudgetSettings)]
+_PROJECT_FIELDS = [each.name for each in dataclasses.fields(ProjectFields)]
+_CHANGES = [name for name in _BUDGET_SETTINGS if name not in VOTER_SETTINGS]  # its conversation's: changed there
 
 
-class ProjectPatch(Strict):
-    name: str | None = Field(None, max_length=BUDGET_NAME_LENGTH)
-    cost: Money | None = None
-    description: str | None = Field(None, max_length=BUDGET_DESCRIPTION_LENGTH)
-    category: str | None = Field(None, max_length=BUDGET_CATEGORY_LENGTH)
-    location: str | None = Field(None, max_length=BUDGET_LOCATION_LENGTH)
-    latitude: float | None = Field(None, ge=-90, le=90)
-    longitude: float | None = Field(None, ge=-180, le=180)
+_BudgetIn = create_model(
+    "BudgetSettingsIn", __base__=Strict, **_declared_fields(BudgetSettings, patch=False, names=_BUDGET_SETTINGS)
+)
+_BudgetPatch = create_model(
+    "BudgetSettingsPatch", __base__=Strict, **_declared_fields(BudgetSettings, patch=True, names=_CHANGES)
+)
+_ProjectIn = create_model(
+    "ProjectFieldsIn", __base__=Strict, **_declared_fields(ProjectFields, patch=False, names=_PROJECT_FIELDS)
+)
+_ProjectPatch = create_model(
+    "ProjectFieldsPatch", __base__=Strict, **_declared_fields(ProjectFields, patch=True, names=CHANGEABLE)
+)
+_SHOWN = get_type_hints(ProjectRecord)
+_PROJECT_SHOWN: dict[str, Any] = {"number": (int, ...), **{name: (_SHOWN[name], ...) for name in _PROJECT_FIELDS}}
+_ProjectOut = create_model("ProjectRecordOut", **_PROJECT_SHOWN)
 
 
-class ProjectOut(BaseModel):
-    number: int
-    code: str
-    name: str
-    description: str
-    cost: str
-    category: str
-    location: str
-    latitude: float | None
-    longitude: float | None
+class BudgetIn(_BudgetIn):
+    pass  # a new budget's settings (no docstring: the spec describes it as before)
+
+
+class BudgetPatch(_BudgetPatch):
+    pass  # the settings to change; the others keep their values
+
+
+class ProjectIn(_ProjectIn):
+    pass  # a new project
+
+
+class ProjectPatch(_ProjectPatch):
+    pass  # the fields to change (its code never changes)
+
+
+class ProjectOut(_ProjectOut):
+    pass  # a project as stored, with its number
 
 
 class BudgetSummary(BaseModel):
@@ -852,7 +860,7 @@ class BudgetOut(BudgetSummary):
 
 
 class BallotIn(Strict):
-    projects: list[RowId] = Field(max_length=BUDGET_MAX_PROJECTS, description="The numbers of the projects chosen.")
+    projects: list[RowId] = Field(max_length=MAX_PROJECTS, description="The numbers of the projects chosen.")
 
 
 class BallotOut(BaseModel):

@@ -18,7 +18,7 @@ from concord.engine.decisions.double_majority import DoubleMajority
 from concord.engine.decisions.majority import Majority
 from concord.engine.decisions.mutual_veto import MutualVeto
 from concord.engine.decisions.outcome import Check, Outcome, Reason, Result, plain_majority
-from concord.engine.decisions.places import Place, PlaceRule, RollupOutcome, reported
+from concord.engine.decisions.places import MAX_DEPTH, Place, PlaceRule, RollupOutcome, reported
 from concord.engine.decisions.qualified_majority import QualifiedMajority
 from concord.engine.decisions.rule import Param, ProposalVotes, Rule, RuleParameterError
 from concord.engine.decisions.support import Support, Verdict
@@ -44,6 +44,7 @@ def make_place_rule(name: str, parameters: dict[str, Any] | None = None) -> Plac
 
 
 __all__ = [
+    "MAX_DEPTH",
     "PLACE_RULES",
     "RULES",
     "Check",

@@ -21,6 +21,7 @@ from concord.engine.decisions.rule import Param, RuleParameterError, checked_par
 from concord.engine.decisions.support import Support
 
 WEIGHINGS = ("places", "population", "participants")
+MAX_DEPTH = 12  # spaces nested deeper than this are not rolled up (a safeguard, not a design limit)
 SILENT = Param(
     "wait",
     "places that have not decided: wait (the outcome stays open while they could change it) or against",

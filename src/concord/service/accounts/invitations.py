@@ -50,11 +50,21 @@ def issue_codes(session: Session, user: User | None, conversation: Conversation,
     return issued
 
 
-def list_codes(session: Session, user: User | None, conversation: Conversation) -> list[Invitation]:
+@dataclass(frozen=True)
+class InvitationRecord:
+    """A code as its list shows it: its hint, never the code (only its hash is kept)."""
+
+    hint: str
+    created_ms: int
+    used: bool
+
+
+def list_codes(session: Session, user: User | None, conversation: Conversation) -> list[InvitationRecord]:
     require_moderator(session, user, conversation.space)
-    return list(
-        session.scalars(select(Invitation).where(Invitation.conversation_id == conversation.id).order_by(Invitation.id))
+    rows = session.scalars(
+        select(Invitation).where(Invitation.conversation_id == conversation.id).order_by(Invitation.id)
     )
+    return [InvitationRecord(row.hint, row.created_ms, row.used) for row in rows]
 
 
 # --- use cases ------------------------------------------------------------------------------------
@@ -66,6 +76,6 @@ def issue(runtime: Runtime, caller: Caller, public_id: str, count: int) -> list[
         return issue_codes(session, user_of(session, caller), conversation_by_public_id(session, public_id), count)
 
 
-def codes(runtime: Runtime, caller: Caller, public_id: str) -> list[Invitation]:
+def codes(runtime: Runtime, caller: Caller, public_id: str) -> list[InvitationRecord]:
     with runtime.transaction() as session:
         return list_codes(session, user_of(session, caller), conversation_by_public_id(session, public_id))

@@ -71,8 +71,21 @@ def find_user(session: Session, username: str) -> User:
 
 
 @dataclass(frozen=True)
+class UserRecord:
+    """A moderator's or administrator's account as the pages and the API show it (never its password's hash)."""
+
+    id: int
+    username: str
+    is_admin: bool
+
+    @classmethod
+    def of(cls, row: User) -> UserRecord:
+        return cls(row.id, row.username, row.is_admin)
+
+
+@dataclass(frozen=True)
 class Login:
-    user: User
+    user: UserRecord
     token: str  # goes into the HttpOnly cookie; only its hash is stored
 
 
@@ -104,7 +117,7 @@ def log_in(session: Session, username: str, password: str) -> Login:
             expires_ms=now + SESSION_LIFETIME_MS,
         )
     )
-    return Login(user, token)
+    return Login(UserRecord.of(user), token)
 
 
 @cache
@@ -169,9 +182,9 @@ def _log_in(runtime: Runtime, username: str, password: str) -> Login:
         return log_in(session, username, password)
 
 
-def whoami(runtime: Runtime, caller: Caller) -> User:
+def whoami(runtime: Runtime, caller: Caller) -> UserRecord:
     with runtime.transaction() as session:
-        return require_user(user_of(session, caller))
+        return UserRecord.of(require_user(user_of(session, caller)))
 
 
 def end_session(runtime: Runtime, caller: Caller) -> None:

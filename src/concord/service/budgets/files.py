@@ -30,19 +30,16 @@ from sqlalchemy.orm import Session
 
 from concord.formats.errors import InputFileError
 from concord.formats.pabulib import PabulibFile, PabulibStream, read_number, write_pabulib
+from concord.languages import UnknownLanguage, canonical
 from concord.ledger import events as ledger_events
 from concord.service.accounts.moderators import user_of
-from concord.service.budgets.budgets import (
-    MAX_PROJECTS,
-    Budget,
-    BudgetSettings,
-    BudgetView,
-    budget_by_public_id,
-    create_budget,
-    money_text,
-    projects_of,
-    view_of,
-)
+from concord.service.budgets.budgets import create_budget
+from concord.service.budgets.lookups import budget_by_public_id, projects_of
+from concord.service.budgets.money import money_text
+from concord.service.budgets.outcomes import store_outcome
+from concord.service.budgets.records import BudgetView
+from concord.service.budgets.settings import BUDGET_LIMITS, MAX_PROJECTS, NAME_LENGTH, PROJECT_LIMITS, BudgetSettings
+from concord.service.budgets.views import view_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations.exchange import Download
@@ -50,7 +47,7 @@ from concord.service.errors import Invalid
 from concord.service.log.appending import append, conversation_log_id
 from concord.service.participation.declared import MAX_LISTED, K
 from concord.service.spaces import require_moderator, space_by_id
-from concord.store.models import BudgetBallot, BudgetProject, Conversation, Log, LogEntry, LogTile, Participant
+from concord.store.models import Budget, BudgetBallot, BudgetProject, Conversation, Log, LogEntry, LogTile, Participant
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -154,9 +151,9 @@ class _Import:
         meta = head.meta
         vote_type = head.vote_type
         settings = BudgetSettings(
-            name=(meta.get("description") or meta.get("instance") or stream.name)[:300],
+            name=(meta.get("description") or meta.get("instance") or stream.name)[:NAME_LENGTH],
             amount=money_text(_fraction(meta["budget"])),
-            currency=meta.get("currency", "")[:8],
+            currency=meta.get("currency", "")[: BUDGET_LIMITS["currency"].length],
             ballot_type="choose-1" if vote_type == "choose-1" else "approval",
             max_projects=int(meta["max_length"])
             if meta.get("max_length", "").isdigit() and int(meta["max_length"])
@@ -179,11 +176,13 @@ class _Import:
                     BudgetProject(
                         budget_id=budget.id,
                         number=number,
-                        code=row[column["project_id"]][:64],
+                        code=row[column["project_id"]][: PROJECT_LIMITS["code"].length],
                         name=(row[column["name"]] if "name" in column else "") or row[column["project_id"]],
                         description=row[column["description"]] if "description" in column else "",
                         cost=money_text(_fraction(row[column["cost"]])),
-                        category=(row[column["category"]] if "category" in column else "")[:200],
+                        category=(row[column["category"]] if "category" in column else "")[
+                            : PROJECT_LIMITS["category"].length
+                        ],
                         location="",
                         latitude=_coordinate(row, column, "latitude"),
                         longitude=_coordinate(row, column, "longitude"),
@@ -313,8 +312,6 @@ class _Import:
     def outcome(self) -> None:
         """The outcome of the log as the import leaves it, stored before the budget shows, so that its
         first readers find it."""
-        from concord.service.budgets.outcomes import store_outcome  # it reads budgets: imports this
-
         store_outcome(self.runtime, self.budget_id)
 
     def reveal(self) -> None:
@@ -452,8 +449,6 @@ def _coordinate(row: list[str], column: dict[str, int], name: str) -> float | No
 
 
 def _language(tag: str | None) -> str:
-    from concord.languages import UnknownLanguage, canonical
-
     try:
         return canonical(tag) if tag else "en"
     except UnknownLanguage:

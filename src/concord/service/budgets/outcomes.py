@@ -20,10 +20,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 from typing import cast as typed
 
@@ -31,17 +30,16 @@ from sqlalchemy import Connection, Row, Table, Text, cast, delete, select, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from concord.engine.budgets.election import Election, Project, ballots_from_lists
-from concord.engine.budgets.outcome import decide_budget
 from concord.ledger import events
 from concord.ledger.entries import digest
-from concord.report.budgets import budget_report, voter_groups
-from concord.service.budgets.budgets import Budget, budget_by_public_id, projects_of, split_into
+from concord.report.budgets import ProjectRow, Voters, report_of, voters_of
+from concord.service.budgets.lookups import budget_by_public_id, projects_of, split_into
+from concord.service.budgets.records import BudgetRecord, ProjectRecord
 from concord.service.clock import now_ms
 from concord.service.live_analysis.leases import claim_statements, new_holder
 from concord.service.log.appending import append
 from concord.store.database import read_snapshot
-from concord.store.models import BudgetOutcomeLease, BudgetOutcomeRecord, BudgetProject, Log, LogEntry, Participant
+from concord.store.models import Budget, BudgetOutcomeLease, BudgetOutcomeRecord, Log, LogEntry, Participant
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -61,58 +59,6 @@ _records = typed(Table, BudgetOutcomeRecord.__table__)
 _leases = typed(Table, BudgetOutcomeLease.__table__)
 _logs = typed(Table, Log.__table__)
 _entries = typed(Table, LogEntry.__table__)
-
-
-@dataclass(frozen=True)
-class Voters:
-    """The ballots as an election, with what is known of each voter."""
-
-    election: Election
-    attributes: dict[str, list[str | None]]  # declared answers and imported voter columns, per voter
-
-
-@dataclass(frozen=True)
-class ProjectRow:
-    """A project as the outcome reads it (a stored one, or one replayed from the log)."""
-
-    number: int
-    code: str
-    name: str
-    cost: str  # exact decimal
-
-
-def voters_of(
-    amount: str, projects: list[ProjectRow], ballots: Sequence[tuple[list[int], dict | None, dict | None]]
-) -> Voters:
-    """The election of these projects (by number) and ballots: (projects chosen, imported voter columns,
-    declared answers) per voter, in the order they first voted. A voter's imported column is their
-    answer where both name one."""
-    position = {project.number: index for index, project in enumerate(projects)}
-    lists = [[position[number] for number in chosen if number in position] for chosen, _, _ in ballots]
-    names = sorted({name for _, imported, declared in ballots for name in (*(declared or ()), *(imported or ()))})
-    attributes = {
-        name: [
-            imported[name] if imported and name in imported else (declared or {}).get(name)
-            for _, imported, declared in ballots
-        ]
-        for name in names
-    }
-    election = Election(
-        budget=Fraction(amount),
-        projects=tuple(Project(project.code, Fraction(project.cost)) for project in projects),
-        ballots=ballots_from_lists(lists, len(projects)),
-    )
-    return Voters(election, attributes)
-
-
-def report_of(voters: Voters, projects: list[ProjectRow]) -> dict[str, Any]:
-    """The outcome, explained, with the fairness report: what a budget's results show and its
-    ``outcome`` entry publishes (exact arithmetic: it recomputes to the same bytes anywhere)."""
-    outcome = decide_budget(voters.election)
-    names = [project.name for project in projects]
-    report = budget_report(voters.election, outcome, voter_groups(voters.election, voters.attributes), names)
-    report["numbers"] = {project.code: project.number for project in projects}
-    return report
 
 
 # --- computing an outcome from the log ------------------------------------------------------------
@@ -362,7 +308,7 @@ def store_outcome(runtime: Runtime, budget_id: int) -> Served:
     return Served(report, log.size, computed_ms)
 
 
-def current_outcome(runtime: Runtime, budget: Budget, *, up_to_date: bool = False) -> Served:
+def current_outcome(runtime: Runtime, budget: BudgetRecord, *, up_to_date: bool = False) -> Served:
     """The budget's outcome for a reader: as stored while it is of the log as it is (the usual case, one
     short read that touches no ballot); else computed again here, unless another process is computing
     it (then the stored one, of the log size it says) or computed it less than its own computing time
@@ -372,7 +318,7 @@ def current_outcome(runtime: Runtime, budget: Budget, *, up_to_date: bool = Fals
     while True:
         with runtime.transaction() as session:
             connection = session.connection()
-            log = log_at(connection, budget.conversation_id)
+            log = log_at(connection, budget.conversation.id)
             record = _stored(connection, budget.id)
             if record is not None and record.log_size == log.size:
                 return Served(record.report, log.size, record.computed_ms)
@@ -401,7 +347,7 @@ def current_outcome(runtime: Runtime, budget: Budget, *, up_to_date: bool = Fals
         pause = min(2 * pause, 1.0)
 
 
-def refresh_outcome(runtime: Runtime, budget: Budget) -> Served:
+def refresh_outcome(runtime: Runtime, budget: BudgetRecord) -> Served:
     """Bring the stored outcome up to the log as it is now (waiting for another process computing it),
     e.g. before closing, so the closing transaction finds it stored and only logs it."""
     return current_outcome(runtime, budget, up_to_date=True)
@@ -412,10 +358,10 @@ def refresh_outcome(runtime: Runtime, budget: Budget) -> Served:
 
 @dataclass(frozen=True)
 class BudgetResults:
-    budget: Budget
-    projects: list[BudgetProject]
+    budget: BudgetRecord
+    projects: list[ProjectRecord]
     report: dict[str, Any] | None  # None: nothing to decide yet
-    parts: list[tuple[Budget, dict[str, Any] | None]]  # a split budget: each part's outcome
+    parts: list[tuple[BudgetRecord, dict[str, Any] | None]]  # a split budget: each part's outcome
     served: Served | None = None  # which log size the report is of, and whether it is current
     parts_served: list[Served] = field(default_factory=list)
 
@@ -424,9 +370,10 @@ def budget_results(runtime: Runtime, public_id: str) -> BudgetResults:
     """The outcome as it stands (while voting goes on, of the ballots cast so far, or of the ballots of a
     moment ago while it is computed again); for a budget split among the spaces below, each part's."""
     with runtime.transaction() as session:
-        budget = budget_by_public_id(session, public_id)
-        parts = split_into(session, budget)
-        projects = projects_of(session, budget)
+        row = budget_by_public_id(session, public_id)
+        budget = BudgetRecord.of(row)
+        parts = [BudgetRecord.of(part) for part in split_into(session, row)]
+        projects = [ProjectRecord.of(project) for project in projects_of(session, row)]
     served = current_outcome(runtime, budget)
     parts_served = [current_outcome(runtime, part) for part in parts]
     return BudgetResults(

@@ -7,6 +7,7 @@ with a reason, published in the conversation's log and its public moderation log
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -27,9 +28,23 @@ if TYPE_CHECKING:
 MAX_ACCOUNTS = 100_000  # accounts one decision names (a bloc of a national conversation at most)
 
 
+@dataclass(frozen=True)
+class BlocDecisionRecord:
+    """A moderator's verdict on a suspected bloc, as published (the moderator is not named)."""
+
+    participants: list[int]  # the accounts' participant numbers
+    verdict: BlocVerdict
+    reason: str
+    created_ms: int
+
+    @classmethod
+    def of(cls, row: BlocDecision) -> BlocDecisionRecord:
+        return cls(list(row.participants), row.verdict, row.reason, row.created_ms)
+
+
 def decide_bloc(
     runtime: Runtime, caller: Caller, public_id: str, participants: Any, verdict: Any, reason: Any
-) -> BlocDecision:
+) -> BlocDecisionRecord:
     """Record a moderator's verdict on these accounts (their participant numbers), with its reason."""
     numbers = _numbers(participants)
     try:
@@ -59,8 +74,9 @@ def decide_bloc(
         )
         session.add(decision)
         session.flush()
+        decided = BlocDecisionRecord.of(decision)
     runtime.live.notify(conversation.id)
-    return decision
+    return decided
 
 
 def _numbers(participants: Any) -> list[int]:

@@ -33,11 +33,16 @@ from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations.lifecycle import (
     ConversationDetail,
-    ConversationSettings,
     conversation_by_public_id,
     create_conversation,
     detail_of,
     require_public_record,
+)
+from concord.service.conversations.settings import (
+    DESCRIPTION_LENGTH,
+    STATEMENT_LENGTH_RANGE,
+    TOPIC_LENGTH,
+    ConversationSettings,
 )
 from concord.service.conversations.statements import DUPLICATE_KEY_LENGTH, duplicate_key
 from concord.service.errors import Invalid
@@ -96,12 +101,13 @@ def import_polis_folder(
     events = export.events
     assert events is not None  # kept, as asked
     texts = read_translations(Path(folder, TRANSLATIONS)) if Path(folder, TRANSLATIONS).is_file() else []
-    topic = (topic or export.topic or Path(folder).name)[:300]
+    topic = (topic or export.topic or Path(folder).name)[:TOPIC_LENGTH]
+    longest = max((len(s.text) for s in export.statements.values()), default=0)
     settings = ConversationSettings(
         topic=topic,
-        description=export.description[:10_000],
+        description=export.description[:DESCRIPTION_LENGTH],
         language=_written_in(texts) or guess_language(f"{topic} {export.description}", [space.language]) or "en",
-        max_statement_length=max(140, min(1000, max((len(s.text) for s in export.statements.values()), default=0))),
+        max_statement_length=max(ConversationSettings.max_statement_length, min(STATEMENT_LENGTH_RANGE[1], longest)),
     )
     conversation = create_conversation(session, user, space, settings)
     session.flush()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
@@ -13,122 +13,15 @@ from concord.service.accounts.moderators import user_of
 from concord.service.accounts.xids import new_xid_secret
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.decisions.rules import effective_rule, frozen_rule, own_rule, validated_rule
-from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound
-from concord.service.spaces import moderates, require_moderator, space_by_id, validate_language
-from concord.service.text import checked_text
-from concord.states import Access, Moderation, StatementStatus
+from concord.service.conversations.settings import DECIDING_SETTINGS, LIMITS, ConversationRecord, ConversationSettings
+from concord.service.decisions.rules import effective_rule, frozen_rule, own_rule
+from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
+from concord.service.spaces import moderates, require_moderator, space_by_id
+from concord.states import Access, StatementStatus
 from concord.store.models import Conversation, Participant, Space, Statement, User, Vote, being_imported
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
-
-STATEMENT_LENGTH_RANGE = (20, 1000)  # Pol.is uses 140
-TOPIC_LENGTH = 300
-DESCRIPTION_LENGTH = 10_000
-MAX_ATTRIBUTES = 5
-ATTRIBUTE_NAME_LENGTH = 40
-MAX_OPTIONS = 50
-OPTION_LENGTH = 80
-# What decides its proposals besides the votes: the rule, and the questions whose answers make the
-# declared groups. A closed conversation's decisions are final, so these are too.
-DECIDING_SETTINGS = frozenset({"decision_rule", "attributes"})
-
-
-@dataclass
-class ConversationSettings:
-    """What a moderator chooses; every field is validated before anything is stored."""
-
-    topic: str = ""
-    description: str = ""
-    language: str = "en"
-    moderation: Moderation | str = Moderation.POST  # a word from a form is checked by validated()
-    participants_can_write: bool = True
-    access: Access | str = Access.LINK
-    max_statement_length: int = 140
-    attributes: list | None = None
-    allow_unsigned_xid: bool = False  # accept external ids the embedding site did not sign (a risk)
-    decision_rule: dict | None = None  # the rule of its proposals; None: the space's (concord.service.decisions.rules)
-    # Its record (export, log entries) only for its moderators; by default anyone may download and verify it.
-    private: bool = False
-
-    def validated(self) -> ConversationSettings:
-        self.topic = checked_text(self.topic or "", Label("a topic"), TOPIC_LENGTH, field="topic").strip()
-        if not self.topic:
-            raise Invalid("a conversation needs a topic of 1–%(limit)s characters", field="topic", limit=TOPIC_LENGTH)
-        self.description = checked_text(
-            self.description or "", Label("the description"), DESCRIPTION_LENGTH, multiline=True, field="description"
-        )
-        self.language = validate_language(self.language)
-        try:
-            self.moderation = Moderation(self.moderation)
-        except ValueError:
-            raise Invalid(
-                "moderation must be 'pre' (statements wait for a moderator) or 'post' (shown at once)",
-                field="moderation",
-            ) from None
-        try:
-            self.access = Access(self.access)
-        except ValueError:
-            raise Invalid(
-                "access must be 'link', 'invite' (one-time codes) or 'xid' (an id from an embedding site)",
-                field="access",
-            ) from None
-        low, high = STATEMENT_LENGTH_RANGE
-        if not isinstance(self.max_statement_length, int) or not low <= self.max_statement_length <= high:
-            raise Invalid(
-                "max_statement_length must be a whole number from %(low)s to %(high)s",
-                field="max_statement_length",
-                low=low,
-                high=high,
-            )
-        if not isinstance(self.private, bool):
-            raise Invalid("private must be true or false", field="private")
-        self.decision_rule = validated_rule(self.decision_rule) if self.decision_rule is not None else None
-        self.attributes = validate_attributes(self.attributes or [])
-        return self
-
-
-def validate_attributes(attributes: Any) -> list[dict]:
-    """Declared attributes: [{"name": "region", "options": ["north", "south"]}, …]; each becomes a
-    declared group partition in the analysis."""
-    if not isinstance(attributes, list) or len(attributes) > MAX_ATTRIBUTES:
-        raise Invalid(
-            "attributes must be a list of at most %(most)s {name, options} objects",
-            field="attributes",
-            most=MAX_ATTRIBUTES,
-        )
-    cleaned, names = [], set()
-    for attribute in attributes:
-        if not isinstance(attribute, dict):
-            raise Invalid("each attribute must be an object with 'name' and 'options'")
-        name = checked_text(
-            attribute.get("name", ""), Label("an attribute's name"), ATTRIBUTE_NAME_LENGTH, field="attributes"
-        ).strip()
-        options = attribute.get("options")
-        if not name or name in names:
-            raise Invalid(
-                "each attribute needs a distinct name of 1–%(limit)s characters",
-                field="attributes",
-                limit=ATTRIBUTE_NAME_LENGTH,
-            )
-        if not isinstance(options, list) or not 2 <= len(options) <= MAX_OPTIONS:
-            raise Invalid(
-                "the question %(name)s needs 2–%(most)s answers", field="attributes", name=name, most=MAX_OPTIONS
-            )
-        options = [
-            checked_text(option, Label("an answer"), OPTION_LENGTH, field="attributes").strip() for option in options
-        ]
-        if not all(options) or len(set(options)) != len(options):
-            raise Invalid(
-                "the answers to %(name)s must be distinct texts of 1–%(limit)s characters",
-                field="attributes",
-                name=name,
-                limit=OPTION_LENGTH,
-            )
-        names.add(name)
-        cleaned.append({"name": name, "options": options})
-    return cleaned
 
 
 def create_conversation(
@@ -144,7 +37,7 @@ def create_conversation(
         is_open=True,
         next_statement_number=0,
         next_participant_number=0,
-        **{f.name: getattr(settings, f.name) for f in fields(settings)},
+        **{name: getattr(settings, name) for name in LIMITS},
     )
     session.add(conversation)
     session.flush()
@@ -153,17 +46,12 @@ def create_conversation(
 
 def update_settings(session: Session, user: User | None, conversation: Conversation, changes: dict) -> Conversation:
     require_moderator(session, user, conversation.space)
-    known = {f.name for f in fields(ConversationSettings)}
-    unknown = set(changes) - known
+    unknown = set(changes) - set(LIMITS)
     if unknown:
         raise Invalid("unknown setting(s): %(names)s", names=", ".join(sorted(unknown)))
-    stored = {name: getattr(conversation, name) for name in known}
-    stored |= {"attributes": conversation.attributes or [], "decision_rule": own_rule(conversation)}
-    current = ConversationSettings(**stored)
-    for name, value in changes.items():
-        setattr(current, name, value)
-    current.validated()
-    changed = {name: getattr(current, name) for name in known if getattr(current, name) != stored[name]}
+    stored = ConversationSettings.of(conversation)
+    current = replace(stored, **changes).validated()
+    changed = {name: getattr(current, name) for name in LIMITS if getattr(current, name) != getattr(stored, name)}
     if DECIDING_SETTINGS & set(changed):
         require_open(conversation)
     for name, value in changed.items():
@@ -261,13 +149,15 @@ def counts(session: Session, conversation: Conversation) -> Counts:
 
 @dataclass(frozen=True)
 class ConversationDetail:
-    conversation: Conversation
+    conversation: ConversationRecord
     counts: Counts
     effective_rule: dict[str, Any]  # the rule that decides its proposals (its own, else a space's above)
 
 
 def detail_of(session: Session, conversation: Conversation) -> ConversationDetail:
-    return ConversationDetail(conversation, counts(session, conversation), effective_rule(conversation))
+    return ConversationDetail(
+        ConversationRecord.of(conversation), counts(session, conversation), effective_rule(conversation)
+    )
 
 
 def conversation_detail(runtime: Runtime, public_id: str) -> ConversationDetail:

@@ -11,11 +11,18 @@ from sqlalchemy.orm import Session
 
 from concord.report.contract import RESULTS_VERSION, SuspectedBloc
 from concord.service.accounts import invitations
-from concord.service.accounts.moderators import require_user, user_of
+from concord.service.accounts.invitations import InvitationRecord
+from concord.service.accounts.moderators import UserRecord, require_user, user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations.lifecycle import Counts, accounts_are_cheap, conversation_by_public_id, counts
-from concord.service.conversations.statements import add_statement, statement_by_number, statements_of
+from concord.service.conversations.settings import ConversationRecord
+from concord.service.conversations.statements import (
+    StatementRecord,
+    add_statement,
+    statement_by_number,
+    statements_of,
+)
 from concord.service.conversations.wordings import Wordings, wordings
 from concord.service.decisions.rules import RuleInForce, rule_of_conversation, rule_of_space
 from concord.service.errors import Invalid, Label
@@ -26,7 +33,6 @@ from concord.store.models import (
     AnalysisRecord,
     BlocDecision,
     Conversation,
-    Invitation,
     ModerationEvent,
     Statement,
     Translation,
@@ -180,7 +186,7 @@ def decide(
 
 def seed_statements(
     runtime: Runtime, caller: Caller, public_id: str, texts: list[str], *, as_proposals: bool = False
-) -> list[Statement]:
+) -> list[StatementRecord]:
     """Seed statements written by a moderator, all or none; as proposals, they are decided by the
     conversation's rule."""
     with runtime.transaction() as session:
@@ -189,12 +195,12 @@ def seed_statements(
         added = [add_statement(session, conversation, text, moderator=user) for text in texts]
         for statement in added:
             statement.is_proposal = as_proposals
-    return added
+        return [StatementRecord.of(statement) for statement in added]
 
 
 @dataclass(frozen=True)
 class PublicLog:
-    conversation: Conversation
+    conversation: ConversationRecord
     entries: list[LogEntry]
     wordings: Wordings  # the statements named in it, as the reader sees them
 
@@ -202,20 +208,22 @@ class PublicLog:
 def public_log(runtime: Runtime, public_id: str, reader: str = "en") -> PublicLog:
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
-        return PublicLog(conversation, moderation_log(session, conversation), wordings(session, conversation, reader))
+        entries = moderation_log(session, conversation)
+        return PublicLog(ConversationRecord.of(conversation), entries, wordings(session, conversation, reader))
 
 
 @dataclass(frozen=True)
 class Desk:
     """What a moderator of a conversation works from."""
 
-    conversation: Conversation
-    user: User
+    conversation: ConversationRecord
+    xid_secret: str  # the key its embedding site signs external ids with
+    user: UserRecord
     counts: Counts
-    pending: list[Statement]
-    shown: list[Statement]
-    rejected: list[Statement]
-    invitations: list[Invitation]  # for conversations by invitation
+    pending: list[StatementRecord]
+    shown: list[StatementRecord]
+    rejected: list[StatementRecord]
+    invitations: list[InvitationRecord]  # for conversations by invitation
     rule: RuleInForce  # what decides its proposals
     default_rule: RuleInForce  # what would, without a rule of its own: the space's
     translations_waiting: int  # volunteers' translations waiting for a decision
@@ -242,12 +250,13 @@ def _desk(session: Session, caller: Caller, public_id: str) -> Desk:
     user = require_user(user_of(session, caller))
     require_moderator(session, user, conversation.space)
     return Desk(
-        conversation=conversation,
-        user=user,
+        conversation=ConversationRecord.of(conversation),
+        xid_secret=conversation.xid_secret,
+        user=UserRecord.of(user),
         counts=counts(session, conversation),
-        pending=statements_of(session, conversation, StatementStatus.PENDING),
-        shown=statements_of(session, conversation, StatementStatus.ACCEPTED),
-        rejected=statements_of(session, conversation, StatementStatus.REJECTED),
+        pending=_records(statements_of(session, conversation, StatementStatus.PENDING)),
+        shown=_records(statements_of(session, conversation, StatementStatus.ACCEPTED)),
+        rejected=_records(statements_of(session, conversation, StatementStatus.REJECTED)),
         invitations=invitations.list_codes(session, user, conversation) if conversation.access == Access.INVITE else [],
         rule=rule_of_conversation(conversation),
         default_rule=rule_of_space(conversation.space),
@@ -260,6 +269,10 @@ def _desk(session: Session, caller: Caller, public_id: str) -> Desk:
         blocs=_suspected_blocs(session, conversation),
         accounts_are_cheap=accounts_are_cheap(conversation),
     )
+
+
+def _records(statements: list[Statement]) -> list[StatementRecord]:
+    return [StatementRecord.of(statement) for statement in statements]
 
 
 def _suspected_blocs(session: Session, conversation: Conversation) -> list[SuspectedBloc]:
@@ -275,14 +288,14 @@ def _suspected_blocs(session: Session, conversation: Conversation) -> list[Suspe
 
 @dataclass(frozen=True)
 class Waiting:
-    conversation: Conversation
+    conversation: ConversationRecord
     pending: int  # statements waiting for a decision
-    first: list[Statement]  # the oldest few of them
+    first: list[StatementRecord]  # the oldest few of them
 
 
 @dataclass(frozen=True)
 class Dashboard:
-    user: User
+    user: UserRecord
     waiting: list[Waiting]  # conversations with statements waiting, most waiting first
 
 
@@ -301,9 +314,11 @@ def dashboard(runtime: Runtime, caller: Caller) -> Dashboard:
         ).all()
         waiting = [
             Waiting(
-                conversation, count, statements_of(session, conversation, StatementStatus.PENDING)[:DASHBOARD_PREVIEW]
+                ConversationRecord.of(conversation),
+                count,
+                _records(statements_of(session, conversation, StatementStatus.PENDING)[:DASHBOARD_PREVIEW]),
             )
             for conversation, count in counted
             if moderates(session, user, conversation.space)
         ]
-        return Dashboard(user, sorted(waiting, key=lambda w: (-w.pending, w.conversation.id)))
+        return Dashboard(UserRecord.of(user), sorted(waiting, key=lambda w: (-w.pending, w.conversation.id)))

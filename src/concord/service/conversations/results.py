@@ -16,11 +16,12 @@ from concord.report.contract import RESULTS_VERSION, ConversationResults, read_c
 from concord.service.accounts.moderators import user_of
 from concord.service.caller import Caller
 from concord.service.conversations.lifecycle import accounts_are_cheap, conversation_by_public_id, record_is_public
+from concord.service.conversations.settings import ConversationRecord
 from concord.service.conversations.wordings import Wordings, wordings
 from concord.service.log.views import LogState, conversation_log_state
 from concord.service.participation.joining import find_participant
 from concord.states import StatementStatus
-from concord.store.models import AnalysisRecord, Conversation, Participant, Statement, VoteEvent
+from concord.store.models import AnalysisRecord, Participant, Statement, VoteEvent
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -62,7 +63,7 @@ def stored_results(runtime: Runtime, public_id: str) -> StoredResults | None:
 
 @dataclass(frozen=True)
 class ResultsForReader:
-    conversation: Conversation
+    conversation: ConversationRecord
     wordings: Wordings  # its texts in the reader's language
     results: ConversationResults | None  # None before the first analysis
     computed_ms: int | None
@@ -80,6 +81,7 @@ def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader:
     """The latest results, with the conversation's texts as a reader of ``reader`` sees them."""
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
+        shown = ConversationRecord.of(conversation)
         texts = wordings(session, conversation, reader)
         participant = find_participant(session, conversation, caller)
         record = session.get(AnalysisRecord, conversation.id)
@@ -95,13 +97,13 @@ def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader:
         )
     needed = min(MIN_VOTES, shown_statements or MIN_VOTES)  # polis-math.md §1.4: min(7, statements)
     if record is None:
-        return ResultsForReader(conversation, texts, None, None, **reading, votes_to_be_grouped=needed)
+        return ResultsForReader(shown, texts, None, None, **reading, votes_to_be_grouped=needed)
     current = record.results_version == RESULTS_VERSION
     results = read_conversation_results(record.results) if current else None
     if results is None:
-        runtime.live.notify(conversation.id)
-        return ResultsForReader(conversation, texts, None, None, **reading, votes_to_be_grouped=needed)
-    return ResultsForReader(conversation, texts, results, record.computed_ms, **reading, votes_to_be_grouped=needed)
+        runtime.live.notify(shown.id)
+        return ResultsForReader(shown, texts, None, None, **reading, votes_to_be_grouped=needed)
+    return ResultsForReader(shown, texts, results, record.computed_ms, **reading, votes_to_be_grouped=needed)
 
 
 def _reader(session: Session, participant: Participant | None, record: AnalysisRecord | None) -> dict:

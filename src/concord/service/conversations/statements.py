@@ -19,7 +19,7 @@ from concord.service.clock import now_ms
 from concord.service.conversations.lifecycle import conversation_by_public_id, lock_for_writing, take_number
 from concord.service.conversations.wordings import statement_translations
 from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
-from concord.service.participation.joining import Joined, acting_participant
+from concord.service.participation.joining import acting_participant
 from concord.service.ratelimit import STATEMENTS
 from concord.service.spaces import moderates, require_moderator, validate_language
 from concord.states import Moderation, StatementStatus
@@ -30,6 +30,31 @@ if TYPE_CHECKING:
 
 DUPLICATE_KEY_LENGTH = 700  # the width of Statement.normalized
 _SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class StatementRecord:
+    """A statement as pages and the API show it, read while its session is open (a row would not be)."""
+
+    number: int
+    text: str
+    language: str
+    status: StatementStatus
+    is_seed: bool
+    is_proposal: bool
+    created_ms: int
+
+    @classmethod
+    def of(cls, row: Statement) -> StatementRecord:
+        return cls(
+            number=row.number,
+            text=row.text,
+            language=row.language,
+            status=row.status,
+            is_seed=row.is_seed,
+            is_proposal=row.is_proposal,
+            created_ms=row.created_ms,
+        )
 
 
 def normalised(text: str) -> str:
@@ -157,8 +182,8 @@ def statements_of(
 
 @dataclass(frozen=True)
 class Written:
-    statement: Statement
-    joined: Joined | None  # the participant who wrote it (None for a moderator's seed statement)
+    statement: StatementRecord
+    token: str | None  # the writing participant's, for their client to keep (None for a moderator's seed)
 
 
 def write_statement(
@@ -179,18 +204,18 @@ def write_statement(
         user = user_of(session, caller)
         if user is not None and moderates(session, user, conversation.space):
             written = add_statement(session, conversation, text, moderator=user, language=language, reader=reader)
-            return Written(written, None)
+            return Written(StatementRecord.of(written), None)
         joined = acting_participant(session, conversation, caller, runtime.limiter)
         runtime.limiter.check(session.connection(), STATEMENTS, joined.participant.id)
         written = add_statement(
             session, conversation, text, author=joined.participant, language=language, reader=reader
         )
-        return Written(written, joined)
+        return Written(StatementRecord.of(written), joined.token)
 
 
 @dataclass(frozen=True)
 class Listed:
-    statement: Statement
+    statement: StatementRecord
     translations: dict[str, str]  # accepted ones, by language
 
 
@@ -205,4 +230,4 @@ def list_statements(
             require_moderator(session, user_of(session, caller), conversation.space)
         found = statements_of(session, conversation, status)
         translated = statement_translations(session, found)
-        return [Listed(statement, translated[statement.id]) for statement in found]
+        return [Listed(StatementRecord.of(statement), translated[statement.id]) for statement in found]

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from concord.engine.decisions import (
+    MAX_DEPTH,
     Place,
     PlaceRule,
     Result,
@@ -36,11 +37,12 @@ from concord.report.contract import read_conversation_results
 from concord.service.accounts.moderators import user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.conversations.lifecycle import (
+from concord.service.conversations.lifecycle import create_conversation
+from concord.service.conversations.settings import (
+    LIMITS,
     STATEMENT_LENGTH_RANGE,
     TOPIC_LENGTH,
     ConversationSettings,
-    create_conversation,
 )
 from concord.service.conversations.statements import add_statement
 from concord.service.decisions.rules import RuleInForce, rule_of_space, validated_rule
@@ -48,6 +50,7 @@ from concord.service.errors import Invalid, Label, NotFound
 from concord.service.log.appending import space_log_id
 from concord.service.spaces import (
     SpaceOverview,
+    SpaceRecord,
     children,
     overview_of,
     require_moderator,
@@ -56,8 +59,9 @@ from concord.service.spaces import (
 )
 from concord.service.text import checked_text
 from concord.service.translations.texts import LENGTHS, Original, add_translation, cleaned_translation
-from concord.states import Access, Moderation, Translated, TranslationStatus
+from concord.states import Translated, TranslationStatus
 from concord.store.models import (
+    MAX_ID,
     AnalysisRecord,
     Conversation,
     LogEntry,
@@ -72,9 +76,9 @@ if TYPE_CHECKING:
     from concord.service.runtime import Runtime
 
 PROPOSAL_LENGTH = 1000
-MAX_DEPTH = 12  # spaces nested deeper than this are not rolled up (a safeguard, not a design limit)
 MAX_TRANSLATIONS = 20  # languages a proposal may be put in besides its own
 MAX_VOTES = 10**9  # in a reported tally, for or against (INTEGER columns)
+NOTE_LENGTH = 500  # a reported tally's: where and how it was counted
 
 
 def validated_place_rule(spec: Any) -> dict[str, Any]:
@@ -88,22 +92,23 @@ def validated_place_rule(spec: Any) -> dict[str, Any]:
     return {"name": rule.name, "parameters": {k: v for k, v in rule.values.items() if v is not None}}
 
 
-@dataclass
+# What whoever puts a proposal chooses of the conversation each place gets (the rest are a new
+# conversation's): not its texts (the proposal is its topic; nothing is added to it), nor whether its
+# record is private, which each place's moderators may choose.
+PLACE_SETTINGS = frozenset(name for name, limits in LIMITS.items() if limits.kind != "text") - {"private"}
+
+
+@dataclass(frozen=True)
 class PlaceSettings:
-    """How the conversation each place gets is set: what :class:`ConversationSettings` holds, but for
-    its topic and description (the proposal is its topic; nothing is added), plus the proposal's
-    translations. Invitation codes are not made here: each place's moderators make those of its
-    conversation (they know who takes part there; a code is shown once, to whoever makes it)."""
+    """How the conversation each place gets is set: some of its settings (:data:`PLACE_SETTINGS`), plus
+    the proposal's language and translations. Invitation codes are not made here: each place's
+    moderators make those of its conversation (they know who takes part there; a code is shown once, to
+    whoever makes it)."""
 
     language: str | None = None  # the proposal's; None: guessed from its script
     translations: Mapping[str, str] = field(default_factory=dict)  # the proposal in other languages
-    moderation: Moderation | str = Moderation.POST
-    participants_can_write: bool = True
-    access: Access | str = Access.LINK
-    allow_unsigned_xid: bool = False
-    max_statement_length: int | None = None  # None: 140, or the proposal's length if longer
-    attributes: list | None = None  # questions asked of participants: their answers are declared groups
-    decision_rule: dict | None = None  # the rule of each place's conversation; None: each place's own
+    # Settings by name; a max_statement_length of None (or none): 140, or the proposal's length if longer.
+    chosen: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,10 +126,25 @@ Tallies = dict[tuple[int, str], LoggedTally]  # (proposal, the place's path) →
 
 
 @dataclass(frozen=True)
+class ProposalRecord:
+    """A proposal a space put to the places below it."""
+
+    id: int
+    space_id: int  # the space that put it
+    text: str
+    place_rule: dict[str, Any]  # how the places' outcomes roll up ({"name", "parameters"})
+    created_ms: int
+
+    @classmethod
+    def of(cls, row: SpaceProposal) -> ProposalRecord:
+        return cls(row.id, row.space_id, row.text, row.place_rule, row.created_ms)
+
+
+@dataclass(frozen=True)
 class PlaceView:
     """One place below, as the roll-up counted it."""
 
-    space: Space
+    space: SpaceRecord
     place: Place
     source: str  # "conversation", "reported", "below" (rolled up from its own places) or "silent"
     conversation: str | None  # the public id of its conversation on the proposal, when it has one
@@ -138,8 +158,8 @@ class PlaceView:
 
 @dataclass(frozen=True)
 class RollupView:
-    space: Space  # the space that put the proposal
-    proposal: SpaceProposal
+    space: SpaceRecord  # the space that put the proposal
+    proposal: ProposalRecord
     outcome: RollupOutcome
     places: list[PlaceView]  # the spaces directly below, in the roll-up's order
     # The proposal's language and accepted translations, as the places' conversations hold them (the
@@ -188,8 +208,8 @@ def put_to_places(
             statement = add_statement(session, conversation, text, moderator=user, language=language)
             statement.is_proposal = True
             statement.space_proposal_id = proposal.id
-            topic = Original(Translated.TOPIC, None, conversation.topic, conversation.language, conversation.id)
-            said = Original(Translated.STATEMENT, statement, statement.text, statement.language)
+            topic = Original(Translated.TOPIC, conversation.topic, conversation.language, conversation.id)
+            said = Original.of_statement(statement)
             for tag, translated in translations.items():
                 add_translation(session, conversation, said, tag, translated, moderator=user)
                 add_translation(session, conversation, topic, tag, _shortened(translated, LENGTHS[Translated.TOPIC]),
@@ -198,35 +218,37 @@ def put_to_places(
         return _rollup(session, proposal, space, logged_tallies(session, space.id))
 
 
-def _conversation_settings(text: str, language: str, chosen: PlaceSettings) -> ConversationSettings:
+def _conversation_settings(text: str, language: str, place: PlaceSettings) -> ConversationSettings:
     """The settings of every place's conversation, checked before anything is stored. Its topic is the
     proposal (shortened to a topic's length); it has no description: nothing is added to what the
     moderator wrote, in any language."""
-    length = chosen.max_statement_length
-    if chosen.decision_rule is not None:
+    chosen = dict(place.chosen)
+    unknown = set(chosen) - PLACE_SETTINGS
+    if unknown:
+        raise Invalid("unknown setting(s): %(names)s", names=", ".join(sorted(unknown)))
+    length = chosen.pop("max_statement_length", None)
+    if chosen.get("decision_rule") is not None:
         try:
-            validated_rule(chosen.decision_rule)
+            validated_rule(chosen["decision_rule"])
         except Invalid as error:
             error.field = "decision_rule"
             raise
+    longest = STATEMENT_LENGTH_RANGE[1]
     settings = ConversationSettings(
         topic=_shortened(text, TOPIC_LENGTH),
         description="",
         language=language,
-        moderation=chosen.moderation,
-        participants_can_write=chosen.participants_can_write,
-        access=chosen.access,
-        max_statement_length=max(140, min(1000, len(text))) if length is None else length,
-        attributes=chosen.attributes,
-        allow_unsigned_xid=chosen.allow_unsigned_xid,
-        decision_rule=chosen.decision_rule,
+        max_statement_length=max(ConversationSettings.max_statement_length, min(longest, len(text)))
+        if length is None
+        else length,
+        **chosen,
     ).validated()
     if settings.max_statement_length < len(text):  # the proposal is a statement of the conversation
         raise Invalid(
             "max_statement_length must be a whole number from %(low)s to %(high)s",
             field="max_statement_length",
             low=len(text),
-            high=STATEMENT_LENGTH_RANGE[1],
+            high=longest,
         )
     return settings
 
@@ -243,7 +265,7 @@ def _checked_translations(given: Mapping[str, str], language: str) -> dict[str, 
         if tag in checked:
             raise Invalid("a translation into %(language)s is given twice", field="translations", language=tag)
         try:
-            checked[tag] = cleaned_translation(Original(Translated.STATEMENT, None, "", language), translated)
+            checked[tag] = cleaned_translation(Original(Translated.STATEMENT, "", language), translated)
         except Invalid as error:
             error.field = "translations"
             raise
@@ -263,7 +285,7 @@ def report_tally(
     agree: int,
     disagree: int,
     note: str = "",
-) -> Space:
+) -> SpaceRecord:
     """A place below reports how it voted elsewhere; it counts instead of its conversation. Returns the
     space that put the proposal (whose roll-up now counts it)."""
     for which, votes in (("agree", agree), ("disagree", disagree)):
@@ -285,9 +307,9 @@ def report_tally(
             proposal_id=proposal.id, space_id=place.id
         )
         tally.agree, tally.disagree, tally.reported_ms = agree, disagree, now_ms()
-        tally.note = checked_text(note or "", Label("a note"), 500, multiline=True, field="note")
+        tally.note = checked_text(note or "", Label("a note"), NOTE_LENGTH, multiline=True, field="note")
         session.merge(tally)
-        return above
+        return SpaceRecord.of(above)
 
 
 @dataclass(frozen=True)
@@ -306,7 +328,7 @@ def space_with_decisions(
 ) -> SpaceDecisions:
     with runtime.transaction() as session:
         overview = overview_of(session, caller, space_id=space_id, path=path, reader=reader)
-        space = overview.space
+        space = space_by_id(session, overview.space.id)
         return SpaceDecisions(overview, rule_of_space(space), rule_of_space(space.parent), rollups_in(session, space))
 
 
@@ -366,9 +388,10 @@ def _rollup(session: Session, proposal: SpaceProposal, space: Space, tallies: Ta
         for child in below
     ]
     outcome = rule.decide([view.place for view in views])
+    records = (SpaceRecord.of(space), ProposalRecord.of(proposal))
     if depth:
-        return RollupView(space, proposal, outcome, views)
-    return RollupView(space, proposal, outcome, views, *_wording(session, proposal))
+        return RollupView(*records, outcome, views)
+    return RollupView(*records, outcome, views, *_wording(session, proposal))
 
 
 def _wording(session: Session, proposal: SpaceProposal) -> tuple[str | None, dict[str, str]]:
@@ -396,33 +419,34 @@ def _place(
     session: Session, proposal: SpaceProposal, space: Space, name: str, rule: PlaceRule, tallies: Tallies, depth: int
 ) -> PlaceView:
     tally = tallies.get((proposal.id, space.path))
+    record = SpaceRecord.of(space)
     if tally is not None:
         place = reported(name, tally.agree, tally.disagree, weight=space.weight, population=space.population)
-        return PlaceView(space, place, "reported", None, None, tally.note, tally)
+        return PlaceView(record, place, "reported", None, None, tally.note, tally)
     below = children(session, space)
     if below and depth < MAX_DEPTH:
         inner = _rollup(session, proposal, space, tallies, depth)
         place = inner.outcome.as_place(name, weight=space.weight, population=space.population)
-        return PlaceView(space, place, "below", None, inner.outcome, inner=inner)
+        return PlaceView(record, place, "below", None, inner.outcome, inner=inner)
     found = session.execute(
         select(Conversation.public_id, Conversation.id, Statement.number)
         .join(Statement, Statement.conversation_id == Conversation.id)
         .where(Conversation.space_id == space.id, Statement.space_proposal_id == proposal.id)
     ).first()
     if found is None:
-        return PlaceView(space, _silent(space, name), "silent", None, None)
+        return PlaceView(record, _silent(space, name), "silent", None, None)
     public_id, conversation_id, number = found
-    record = session.get(AnalysisRecord, conversation_id)
-    results = read_conversation_results(record.results) if record is not None else None
+    analysis = session.get(AnalysisRecord, conversation_id)
+    results = read_conversation_results(analysis.results) if analysis is not None else None
     decided = next((d for d in (results.decisions.proposals if results and results.decisions else [])
                     if d.statement == number), None)  # fmt: skip
     if decided is None:
-        return PlaceView(space, _silent(space, name), "silent", public_id, None, statement=number)
-    assert record is not None  # a decision comes from an analysis
+        return PlaceView(record, _silent(space, name), "silent", public_id, None, statement=number)
+    assert analysis is not None  # a decision comes from an analysis
     voters = decided.agree + decided.disagree
     place = Place(name, Result(decided.outcome), decided.agree, decided.disagree, space.weight,
                   space.population, voters)  # fmt: skip
-    return PlaceView(space, place, "conversation", public_id, None, statement=number, upto=record.log_size)
+    return PlaceView(record, place, "conversation", public_id, None, statement=number, upto=analysis.log_size)
 
 
 def _silent(space: Space, name: str) -> Place:
@@ -440,7 +464,7 @@ def _leaves_below(session: Session, space: Space) -> list[Space]:
 
 
 def _proposal(session: Session, proposal_id: int) -> SpaceProposal:
-    proposal = session.get(SpaceProposal, proposal_id) if 0 <= proposal_id < 2**31 else None
+    proposal = session.get(SpaceProposal, proposal_id) if 0 <= proposal_id <= MAX_ID else None
     if proposal is None:
         raise NotFound("no proposal %(number)s", number=proposal_id)
     return proposal

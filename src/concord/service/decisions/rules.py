@@ -13,6 +13,7 @@ from typing import Any
 
 from concord.engine.decisions import PLACE_RULES, RULES, Param, RuleParameterError, make_rule
 from concord.service.errors import Invalid
+from concord.service.spaces import SpaceRecord
 from concord.store.models import Conversation, Space
 
 # Concord's default: a majority, unless some group opposes it (no group can be overruled on a vital matter).
@@ -49,7 +50,7 @@ class RuleInForce:
     name: str
     parameters: dict[str, Any]  # every parameter, defaults included
     set_on: str  # "conversation", "space" (this one), "above" (a space above), "default", or "closing" (kept)
-    space: Space | None = None  # the space it was set on, when it was
+    space: SpaceRecord | None = None  # the space it was set on, when it was
 
 
 def rule_of_conversation(conversation: Conversation) -> RuleInForce:
@@ -85,7 +86,8 @@ def rule_of_space(space: Space | None) -> RuleInForce:
 
 
 def _in_force(stored: dict[str, Any], set_on: str, space: Space | None = None) -> RuleInForce:
-    return RuleInForce(stored["name"], make_rule(stored["name"], stored.get("parameters")).values, set_on, space)
+    values = make_rule(stored["name"], stored.get("parameters")).values
+    return RuleInForce(stored["name"], values, set_on, SpaceRecord.of(space) if space is not None else None)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 for it. One module per job:
 
 - :mod:`.events` loads the vote events a conversation has not had analysed yet (incremental);
-- :mod:`.payload` runs the engine on them and stores the results contract and the next-statement
-  priorities with what they were computed from;
+- :mod:`.payload` reads what an analysis needs, computes it (:mod:`concord.report.conversation_analysis`)
+  and stores the results contract and the next-statement priorities with what they were computed from;
 - :mod:`.scheduler` decides when (a second after the votes stop, at most ten after the first) in a
   background thread;
 - :mod:`.process` runs the scheduler in a process of its own under ``concord serve`` and restarts it

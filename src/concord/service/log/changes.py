@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, UOWTransaction, class_mapper
 
 from concord.ledger import events
 from concord.service.clock import now_ms
+from concord.service.conversations.settings import LOGGED_SETTINGS
 from concord.service.decisions.rules import rule_of_conversation
 from concord.service.log.appending import append, conversation_log_id, new_conversation_log, new_space_log, space_log_id
 from concord.states import Translated
@@ -39,20 +40,7 @@ from concord.store.models import (
 
 LOGGED: dict[type, frozenset[str]] = {  # the columns whose change is an entry
     Space: frozenset({"path", "parent_id", "name", "description", "language", "decision_rule", "weight", "population"}),
-    Conversation: frozenset(
-        {
-            "topic",
-            "description",
-            "language",
-            "is_open",
-            "moderation",
-            "participants_can_write",
-            "access",
-            "max_statement_length",
-            "attributes",
-            "decision_rule",
-        }
-    ),
+    Conversation: frozenset({"is_open", *LOGGED_SETTINGS}),
     Participant: frozenset({"number"}),  # answers: published apart, where enough share them (service.declared)
     Statement: frozenset({"text", "language", "author_id", "is_seed", "status", "is_proposal"}),
     ModerationEvent: frozenset(),  # only new ones

@@ -9,11 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from concord.ledger.files import CHECKPOINT_FILE, LOG_FILE
 from concord.service.log.appending import signer
 from concord.store.models import Log, LogEntry
 
-LOG_FILE = "log.jsonl"
-CHECKPOINT_FILE = "checkpoint.txt"
 CHUNK = 20_000
 
 

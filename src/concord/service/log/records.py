@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from concord.report.decisions import rollup_json
 from concord.service.accounts.moderators import user_of
-from concord.service.budgets.budgets import budget_by_public_id, split_into, voting_state
+from concord.service.budgets.lookups import budget_by_public_id, split_into, voting_state
 from concord.service.budgets.outcomes import served_report
 from concord.service.caller import Caller
 from concord.service.conversations.exchange import Download, export_polis_folder

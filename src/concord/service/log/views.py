@@ -15,13 +15,13 @@ from concord.ledger.merkle import Tree
 from concord.service.accounts.moderators import user_of
 from concord.service.caller import Caller
 from concord.service.conversations.lifecycle import conversation_by_public_id, record_is_public, require_public_record
+from concord.service.conversations.settings import ConversationRecord
 from concord.service.conversations.wordings import Wordings, wordings
 from concord.service.errors import Invalid, NotFound
 from concord.service.log.appending import signer
 from concord.service.participation.joining import find_participant
 from concord.service.spaces import space_by_id
 from concord.store.models import (
-    Conversation,
     Log,
     LogEntry,
     LogTile,
@@ -277,7 +277,7 @@ def receipts_for(runtime: Runtime, public_id: str, entries: list[int]) -> Receip
 
 @dataclass(frozen=True)
 class ReaderReceipts:
-    conversation: Conversation
+    conversation: ConversationRecord
     wordings: Wordings
     receipts: list[VoteReceipt]
     known: bool = False  # this device is a participant of the conversation (it can forget them)
@@ -291,4 +291,5 @@ def reader_receipts(runtime: Runtime, caller: Caller, public_id: str, reader: st
         log = _log(session, LogRef(conversation=public_id))
         participant = find_participant(session, conversation, caller)
         mine = _votes_of(session, log, participant) if participant is not None else []
-        return ReaderReceipts(conversation, wordings(session, conversation, reader), mine, participant is not None)
+        texts = wordings(session, conversation, reader)
+        return ReaderReceipts(ConversationRecord.of(conversation), texts, mine, participant is not None)

@@ -1,5 +1,5 @@
 """Declared answers (a village, a district, an imported voter's columns) are published in the log only
-where at least :data:`K` participants share them.
+where at least :data:`K` participants share them (:data:`concord.report.anonymity.K`).
 
 The log is public, and it names every vote by its participant's number. An answer beside that number
 ("قریهٔ بالا", the village of a few dozen voters) would name the one person who gave it, and with the
@@ -29,18 +29,11 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from concord.engine.decisions.support import MIN_VOTERS
 from concord.ledger import events
+from concord.report.anonymity import K
 from concord.service.clock import now_ms
 from concord.service.log.appending import append, conversation_log_id
 from concord.store.models import Conversation, Log, Participant
-
-K: int = MIN_VOTERS
-"""How many participants must share an answer before it is published beside their numbers:
-k-anonymity (Sweeney, 2002) with k = 5, so that a published answer always names a group of at least
-five, never a person. The same 5 as the smallest group that can hold a veto
-(:data:`concord.engine.decisions.support.MIN_VOTERS`): a group smaller than that could never settle a
-verdict of its own in a decision either, so the two rules name one threshold."""
 
 MAX_LISTED = 10_000  # participant numbers per ``declared`` entry of an import (a big group takes several)
 

@@ -1,17 +1,15 @@
-"""Taking part: joining (by link, invitation code or external id), declaring attributes, and which
-statement to show next (storing votes is :mod:`concord.service.participation.voting`)."""
+"""Taking part: joining (by link, invitation code or external id) and declaring attributes. What a
+participant is shown next is :mod:`concord.service.participation.card`; storing votes is
+:mod:`concord.service.participation.voting`."""
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, object_session
 
-from concord.engine.routing import priority
-from concord.service.accounts.moderators import user_of
 from concord.service.accounts.tokens import (
     PARTICIPANT_TOKEN_KEY,
     issued_here,
@@ -29,29 +27,18 @@ from concord.service.conversations.lifecycle import (
     require_open,
     take_number,
 )
-from concord.service.conversations.wordings import Wordings, statement_translations, wordings
 from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound, Unauthorized
 from concord.service.participation.declared import lock_answers, publish_answers
 from concord.service.ratelimit import JOINS, RateLimiter
 from concord.service.secrets import instance_secret
-from concord.service.spaces import moderates
 from concord.service.text import checked_text
-from concord.states import Access, StatementStatus
-from concord.store.models import (
-    AnalysisRecord,
-    Conversation,
-    Invitation,
-    ModerationEvent,
-    Participant,
-    Statement,
-    VoteEvent,
-)
+from concord.states import Access
+from concord.store.models import Conversation, Invitation, Participant, Statement, VoteEvent
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
 
 XID_MAX_LENGTH = 200
-UNSEEN = priority(0.0, 0.0, 0.0, 0.0)  # a statement no grouped participant has voted on yet
 
 
 @dataclass(frozen=True)
@@ -232,46 +219,6 @@ def _checked_answers(conversation: Conversation, given: dict, attributes: Any) -
     return merged
 
 
-@dataclass(frozen=True)
-class NextStatement:
-    statement: Statement | None
-    remaining: int  # shown statements this participant has not voted on, this one included
-    voted: int
-    translations: dict[str, str] = field(default_factory=dict)  # the statement's accepted ones, by language
-
-
-def next_statement(
-    session: Session, conversation: Conversation, participant: Participant | None, rng: random.Random | None = None
-) -> NextStatement:
-    """A statement the participant has not voted on, drawn with probability ∝ Pol.is's priority
-    (polis-math.md §1.11): new statements get seen, and ones that tell groups apart or may unite them
-    come earlier; not a fixed order."""
-    rng = rng or random.SystemRandom()
-    shown = select(Statement).where(
-        Statement.conversation_id == conversation.id, Statement.status == StatementStatus.ACCEPTED
-    )
-    voted = 0
-    if participant is not None:
-        # From the vote events (each mirrored by its log entry), not the current-vote table: a row
-        # changed there behind the log's back changes nothing a participant is shown.
-        mine = select(VoteEvent.statement_id).where(VoteEvent.participant_id == participant.id).distinct()
-        voted = session.scalar(select(func.count()).select_from(mine.subquery())) or 0
-        shown = shown.where(Statement.id.not_in(mine))
-    candidates = list(session.scalars(shown.order_by(Statement.number).limit(999)))
-    if not candidates:
-        return NextStatement(None, 0, voted)
-    remaining = session.scalar(select(func.count()).select_from(shown.subquery())) or 0
-    weights = _priorities(session, conversation, candidates)
-    chosen = rng.choices(candidates, weights=weights, k=1)[0]
-    return NextStatement(chosen, remaining, voted, statement_translations(session, [chosen])[chosen.id])
-
-
-def _priorities(session: Session, conversation: Conversation, candidates: list[Statement]) -> list[float]:
-    """Priorities from the latest analysis; statements newer than it count as unseen."""
-    known = session.scalar(select(AnalysisRecord.priorities).where(AnalysisRecord.conversation_id == conversation.id))
-    return [(known or {}).get(str(statement.number), UNSEEN) for statement in candidates]
-
-
 def my_votes(session: Session, participant: Participant) -> dict[int, int]:
     """The participant's current votes: their latest vote event on each statement, in log order (the
     events are what the log mirrors and ``concord verify`` checks; the current-vote table is not)."""
@@ -288,8 +235,20 @@ def my_votes(session: Session, participant: Participant) -> dict[int, int]:
 
 
 @dataclass(frozen=True)
+class ParticipantRecord:
+    """A participant as they see themselves: their number (as in the public log) and their answers."""
+
+    number: int
+    attributes: dict[str, str]  # declared attributes, by name
+
+    @classmethod
+    def of(cls, row: Participant) -> ParticipantRecord:
+        return cls(number=row.number, attributes=dict(row.attributes or {}))
+
+
+@dataclass(frozen=True)
 class Membership:
-    participant: Participant
+    participant: ParticipantRecord
     token: str  # what the client sends from now on (unchanged for a returning participant)
     votes: dict[int, int]  # current vote by statement number: 1, -1 or 0
 
@@ -318,7 +277,7 @@ def join_conversation(
             xid_token=xid_token,
             attributes=attributes,
         )
-        return Membership(joined.participant, joined.token, my_votes(session, joined.participant))
+        return _membership(session, joined.participant, joined.token)
 
 
 def membership(runtime: Runtime, caller: Caller, public_id: str) -> Membership:
@@ -326,7 +285,7 @@ def membership(runtime: Runtime, caller: Caller, public_id: str) -> Membership:
         participant = find_participant(session, conversation_by_public_id(session, public_id), caller)
         if participant is None:
             raise NotFound("you have not joined this conversation")
-        return Membership(participant, caller.participant_token or "", my_votes(session, participant))
+        return _membership(session, participant, caller.participant_token or "")
 
 
 def declare_attributes(runtime: Runtime, caller: Caller, public_id: str, attributes: Any) -> Membership:
@@ -334,97 +293,8 @@ def declare_attributes(runtime: Runtime, caller: Caller, public_id: str, attribu
         conversation = conversation_by_public_id(session, public_id)
         joined = acting_participant(session, conversation, caller, runtime.limiter)
         set_attributes(conversation, joined.participant, attributes)
-        return Membership(joined.participant, joined.token, my_votes(session, joined.participant))
+        return _membership(session, joined.participant, joined.token)
 
 
-def next_for(runtime: Runtime, caller: Caller, public_id: str) -> NextStatement:
-    """The statement this caller should see next (none when they have voted on every one)."""
-    with runtime.transaction() as session:
-        conversation = conversation_by_public_id(session, public_id)
-        return next_statement(session, conversation, find_participant(session, conversation, caller))
-
-
-@dataclass(frozen=True)
-class VotingCard:
-    """What a participant's page of a conversation shows."""
-
-    conversation: Conversation
-    participant: Participant | None
-    next: NextStatement
-    needs_join: bool  # a newcomer must join first (invitation code or external id)
-    asked_attributes: list[dict]  # declared attributes this participant has not answered
-    is_moderator: bool
-    last_vote: LastVote | None  # what they voted last, so that a mis-tap can be changed
-    mine: list[Written]  # the statements they wrote, with where each stands
-    wordings: Wordings  # the conversation's texts as this reader sees them
-    written_in: list[str]  # the languages its statements were written in
-
-
-@dataclass(frozen=True)
-class LastVote:
-    statement: Statement
-    value: int  # 1, -1 or 0
-
-
-@dataclass(frozen=True)
-class Written:
-    """A participant's own statement, its number (as in the public log) and, if rejected, why."""
-
-    statement: Statement
-    reason: str | None
-
-
-def voting_card(runtime: Runtime, caller: Caller, public_id: str, reader: str = "en") -> VotingCard:
-    """What a participant's page shows, its texts in the reader's language (``reader``) where they can be."""
-    with runtime.transaction() as session:
-        conversation = conversation_by_public_id(session, public_id)
-        participant = find_participant(session, conversation, caller)
-        answered = participant.attributes or {} if participant is not None else {}
-        coming = next_statement(session, conversation, participant, random.Random())
-        last_vote = _last_vote(session, participant) if participant is not None else None
-        mine = _written_by(session, participant) if participant is not None else []
-        shown = [s.statement.number for s in mine] + [s.number for s in (coming.statement,) if s is not None]
-        shown += [last_vote.statement.number] if last_vote is not None else []
-        return VotingCard(
-            conversation=conversation,
-            participant=participant,
-            next=coming,
-            needs_join=participant is None and conversation.access != Access.LINK,
-            asked_attributes=[a for a in conversation.attributes or [] if a["name"] not in answered],
-            is_moderator=moderates(session, user_of(session, caller), conversation.space),
-            last_vote=last_vote,
-            mine=mine,
-            wordings=wordings(session, conversation, reader, shown),  # only the statements this page shows
-            written_in=sorted(
-                session.scalars(
-                    select(Statement.language).where(Statement.conversation_id == conversation.id).distinct()
-                )
-            ),
-        )
-
-
-def _last_vote(session: Session, participant: Participant) -> LastVote | None:
-    found = session.execute(
-        select(Statement, VoteEvent.value)
-        .join(VoteEvent, VoteEvent.statement_id == Statement.id)
-        .where(VoteEvent.participant_id == participant.id)
-        .order_by(VoteEvent.id.desc())
-        .limit(1)
-    ).first()
-    if found is None or found[0].status != StatementStatus.ACCEPTED:
-        return None
-    return LastVote(found[0], found[1])
-
-
-def _written_by(session: Session, participant: Participant) -> list[Written]:
-    statements = session.scalars(
-        select(Statement).where(Statement.author_id == participant.id).order_by(Statement.number)
-    ).all()
-    reasons = dict(
-        session.execute(
-            select(ModerationEvent.statement_id, ModerationEvent.reason)
-            .where(ModerationEvent.statement_id.in_([s.id for s in statements]))
-            .order_by(ModerationEvent.id)
-        ).all()
-    )  # the latest decision's reason wins
-    return [Written(s, reasons.get(s.id) if s.status == StatementStatus.REJECTED else None) for s in statements]
+def _membership(session: Session, participant: Participant, token: str) -> Membership:
+    return Membership(ParticipantRecord.of(participant), token, my_votes(session, participant))

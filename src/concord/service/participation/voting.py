@@ -26,7 +26,7 @@ from concord.service.clock import now_ms
 from concord.service.conversations.lifecycle import conversation_by_public_id
 from concord.service.errors import Conflict, Invalid, NotFound, ServiceError
 from concord.service.log.appending import append, conversation_log_id
-from concord.service.participation.joining import Joined, acting_participant
+from concord.service.participation.joining import acting_participant
 from concord.service.ratelimit import VOTES, RateLimiter
 from concord.states import StatementStatus, VoteChoice
 from concord.store.models import MAX_ID, Conversation, Log, Participant, Statement, Vote, VoteEvent
@@ -240,7 +240,7 @@ class Receipt:
 @dataclass(frozen=True)
 class Cast:
     value: int  # what was stored: 1, -1 or 0
-    joined: Joined | None  # set when this vote made a newcomer a participant
+    token: str | None  # the newcomer's participant token, set when this vote made them a participant
     receipt: Receipt
 
 
@@ -266,4 +266,4 @@ def _join_and_vote(runtime: Runtime, caller: Caller, ballot: Ballot) -> Cast:
         stored = record_vote(session, conversation, joined.participant, ballot.statement, ballot.vote, runtime.limiter)
     runtime.live.notify(conversation.id)
     receipt = Receipt(ballot.conversation, stored.seq, stored.leaf.hex())
-    return Cast(stored.value, joined if joined.token != caller.participant_token else None, receipt)
+    return Cast(stored.value, joined.token if joined.token != caller.participant_token else None, receipt)

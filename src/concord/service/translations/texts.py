@@ -24,9 +24,10 @@ from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations.lifecycle import conversation_by_public_id, lock_for_writing
 from concord.service.conversations.moderation import published_reason
-from concord.service.conversations.statements import clean_text, statement_by_number
+from concord.service.conversations.settings import ConversationRecord
+from concord.service.conversations.statements import StatementRecord, clean_text, statement_by_number
 from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound
-from concord.service.participation.joining import Joined, acting_participant
+from concord.service.participation.joining import acting_participant
 from concord.service.ratelimit import TRANSLATIONS
 from concord.service.spaces import moderates, require_moderator, validate_language
 from concord.service.text import checked_text
@@ -56,21 +57,26 @@ class Original:
     """A text of a conversation that can be translated, as it is now."""
 
     subject: Translated
-    statement: Statement | None
     text: str
     language: str
     # Whose topic or description it is: two conversations may have the same topic, each with its own
     # translations (a statement's are its own already).
     conversation_id: int | None = None
+    number: int | None = None  # a statement's: its number in the conversation
+    statement_id: int | None = None  # a statement's: what its translations are stored under
+    shown: bool = True  # readers see it (a statement waiting for or removed by a moderator is not)
 
-    @property
-    def number(self) -> int | None:
-        return self.statement.number if self.statement is not None else None
+    @classmethod
+    def of_statement(cls, statement: Statement) -> Original:
+        shown = statement.status == StatementStatus.ACCEPTED
+        return cls(
+            Translated.STATEMENT, statement.text, statement.language, None, statement.number, statement.id, shown
+        )
 
     @property
     def key(self) -> str:
         """How PO files and exports name it: "topic", "description", "statement 12"."""
-        return f"statement {self.number}" if self.statement is not None else str(self.subject)
+        return f"statement {self.number}" if self.statement_id is not None else str(self.subject)
 
 
 def subject_of(value: object) -> Translated:
@@ -84,27 +90,24 @@ def original_of(session: Session, conversation: Conversation, subject: Translate
     if subject == Translated.STATEMENT:
         if number is None:
             raise Invalid("say which statement the translation is of", field="statement")
-        statement = statement_by_number(session, conversation, number)
-        return Original(subject, statement, statement.text, statement.language)
+        return Original.of_statement(statement_by_number(session, conversation, number))
     if subject == Translated.DESCRIPTION and not conversation.description:
         raise NotFound("this conversation has no description to translate")
     text = conversation.topic if subject == Translated.TOPIC else conversation.description
-    return Original(subject, None, text, conversation.language, conversation.id)
+    return Original(subject, text, conversation.language, conversation.id)
 
 
 def translatable(session: Session, conversation: Conversation) -> list[Original]:
     """What readers see, so what is worth translating: the topic, the description, shown statements."""
-    found = [Original(Translated.TOPIC, None, conversation.topic, conversation.language, conversation.id)]
+    found = [Original(Translated.TOPIC, conversation.topic, conversation.language, conversation.id)]
     if conversation.description:
-        found.append(
-            Original(Translated.DESCRIPTION, None, conversation.description, conversation.language, conversation.id)
-        )
+        found.append(Original(Translated.DESCRIPTION, conversation.description, conversation.language, conversation.id))
     statements = session.scalars(
         select(Statement)
         .where(Statement.conversation_id == conversation.id, Statement.status == StatementStatus.ACCEPTED)
         .order_by(Statement.number)
     )
-    found += [Original(Translated.STATEMENT, s, s.text, s.language) for s in statements]
+    found += [Original.of_statement(s) for s in statements]
     return found
 
 
@@ -119,8 +122,8 @@ def _same_text(original: Original, language: str):
         Translation.language == language,
         Translation.original == original.text,
     )
-    if original.statement is not None:
-        return query.where(Translation.statement_id == original.statement.id)
+    if original.statement_id is not None:
+        return query.where(Translation.statement_id == original.statement_id)
     return _of_conversation(query.where(Translation.statement_id.is_(None)), original)
 
 
@@ -172,7 +175,7 @@ def add_translation(
             return shown
         raise Conflict("this translation is shown already", "translation_shown", field="text")
     if moderator is None:
-        if original.statement is not None and original.statement.status != StatementStatus.ACCEPTED:
+        if not original.shown:
             raise Forbidden("only shown statements can be translated", "statement_unavailable")
         waiting = session.scalar(
             _same_text(original, language).where(
@@ -190,7 +193,7 @@ def add_translation(
     translation = Translation(
         conversation_id=conversation.id,
         subject=original.subject,
-        statement_id=original.statement.id if original.statement is not None else None,
+        statement_id=original.statement_id,
         language=language,
         text=text,
         original=original.text,
@@ -381,7 +384,7 @@ def coverage(
 @dataclass(frozen=True)
 class Offered:
     translation: TranslationView
-    joined: Joined | None  # the volunteer (None for a moderator)
+    token: str | None  # the volunteer's participant token, for their client to keep (None for a moderator)
 
 
 def translate(
@@ -408,7 +411,7 @@ def translate(
         joined = acting_participant(session, conversation, caller, runtime.limiter)
         runtime.limiter.check(session.connection(), TRANSLATIONS, joined.participant.id)
         added = add_translation(session, conversation, original, language, text, translator=joined.participant)
-        return Offered(view_of(added, original.number), joined)
+        return Offered(view_of(added, original.number), joined.token)
 
 
 def decide(
@@ -441,10 +444,11 @@ def conversation_coverage(runtime: Runtime, public_id: str, wanted: Sequence[str
         return coverage(session, conversation, languages, translatable(session, conversation))
 
 
-def correct_language(runtime: Runtime, caller: Caller, public_id: str, number: int, language: str) -> Statement:
+def correct_language(runtime: Runtime, caller: Caller, public_id: str, number: int, language: str) -> StatementRecord:
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
-        return set_original_language(session, user_of(session, caller), conversation, number, language)
+        corrected = set_original_language(session, user_of(session, caller), conversation, number, language)
+        return StatementRecord.of(corrected)
 
 
 @dataclass(frozen=True)
@@ -452,7 +456,7 @@ class TranslationPage:
     """What the page for translating one text shows: the text, the translations readers see now, and
     who is translating."""
 
-    conversation: Conversation
+    conversation: ConversationRecord
     original: Original
     shown: dict[str, str]  # accepted translations by language
     is_moderator: bool
@@ -466,20 +470,20 @@ def translation_page(
         conversation = conversation_by_public_id(session, public_id)
         original = original_of(session, conversation, subject, number)
         is_moderator = moderates(session, user_of(session, caller), conversation.space)
-        if original.statement is not None and original.statement.status != StatementStatus.ACCEPTED:
+        if not original.shown:
             if not is_moderator:
                 raise NotFound("no statement %(number)s in this conversation", number=number)
         shown = {
             t.language: t.text
             for t in session.scalars(_any_language(original).where(Translation.status == TranslationStatus.ACCEPTED))
         }
-        return TranslationPage(conversation, original, dict(sorted(shown.items())), is_moderator)
+        return TranslationPage(ConversationRecord.of(conversation), original, dict(sorted(shown.items())), is_moderator)
 
 
 def _any_language(original: Original):
     query = select(Translation).where(Translation.subject == original.subject, Translation.original == original.text)
-    if original.statement is not None:
-        return query.where(Translation.statement_id == original.statement.id)
+    if original.statement_id is not None:
+        return query.where(Translation.statement_id == original.statement_id)
     return _of_conversation(query.where(Translation.statement_id.is_(None)), original)
 
 
@@ -487,8 +491,7 @@ def _any_language(original: Original):
 class Queue:
     """A moderator's translation queue of one conversation, for one language."""
 
-    conversation: Conversation
-    user: User
+    conversation: ConversationRecord
     language: str
     coverage: list[Coverage]
     pending: list[tuple[Original, TranslationView]]  # volunteers' translations waiting, every language
@@ -499,7 +502,7 @@ class Queue:
 def translation_queue(runtime: Runtime, caller: Caller, public_id: str, language: str, wanted: Sequence[str]) -> Queue:
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
-        user = require_moderator(session, user_of(session, caller), conversation.space)
+        require_moderator(session, user_of(session, caller), conversation.space)
         language = validate_language(language)
         originals = translatable(session, conversation)
         languages = reading_languages(session, conversation, [*wanted, language])
@@ -524,8 +527,7 @@ def translation_queue(runtime: Runtime, caller: Caller, public_id: str, language
             else:
                 translated.append((original, text))
         return Queue(
-            conversation=conversation,
-            user=user,
+            conversation=ConversationRecord.of(conversation),
             language=language,
             coverage=coverage(session, conversation, languages, originals),
             pending=pending,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from concord.service.accounts import moderators as accounts
-from concord.store.models import User
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import SESSION_COOKIE, bound_csrf, caller, csrf_token, runtime, set_cookie
@@ -34,5 +33,5 @@ def log_out(request: Request, response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
-def _session_out(user: User, csrf: str) -> dict:
+def _session_out(user: accounts.UserRecord, csrf: str) -> dict:
     return {"username": user.username, "is_admin": user.is_admin, "csrf_token": csrf}

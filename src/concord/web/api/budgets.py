@@ -4,16 +4,18 @@ pabulib files in and out."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from concord.service.budgets import budgets
+from concord.service.budgets import ballots, budgets, projects, split
 from concord.service.budgets import files as budget_files
 from concord.service.budgets import outcomes as budget_outcomes
-from concord.service.budgets.budgets import BudgetSettings, BudgetView, ProjectFields, voting_state
+from concord.service.budgets.records import BudgetRecord, BudgetView, ProjectRecord
+from concord.service.budgets.settings import BALLOT, BudgetSettings, ProjectFields
 from concord.service.errors import NotFound
 from concord.service.log import records
-from concord.store.models import Budget, BudgetProject
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, keep_participant_token, runtime
@@ -28,27 +30,17 @@ PB_BODY = {
 }
 
 
-def project_out(project: BudgetProject) -> dict:
-    return {
-        "number": project.number,
-        "code": project.code,
-        "name": project.name,
-        "description": project.description,
-        "cost": project.cost,
-        "category": project.category,
-        "location": project.location,
-        "latitude": project.latitude,
-        "longitude": project.longitude,
-    }
+def project_out(project: ProjectRecord) -> dict:
+    return dataclasses.asdict(project)
 
 
-def summary_out(budget: Budget) -> dict:
+def summary_out(budget: BudgetRecord) -> dict:
     return {
         "id": budget.public_id,
         "name": budget.name,
         "amount": budget.amount,
         "currency": budget.currency,
-        "state": voting_state(budget),
+        "state": budget.state,
     }
 
 
@@ -56,10 +48,10 @@ def budget_out(view: BudgetView) -> dict:
     budget = view.budget
     return {
         **summary_out(budget),
-        "space_id": budget.space_id,
+        "space_id": budget.space.id,
         "space_path": budget.space.path,
         "description": budget.description,
-        "ballot": budget.ballot,
+        "ballot": {key: getattr(budget, name) for name, key in BALLOT.items()},
         "opens_ms": budget.opens_ms,
         "closes_ms": budget.closes_ms,
         "conversation": budget.conversation.public_id,
@@ -127,19 +119,19 @@ def reopen_budget(budget_id: str, request: Request) -> dict:
 def add_project(budget_id: str, body: schemas.ProjectIn, request: Request) -> dict:
     """A project, until the first ballot is cast."""
     fields = ProjectFields(**body.model_dump())
-    return project_out(budgets.new_project(runtime(request), caller(request), budget_id, fields))
+    return project_out(projects.new_project(runtime(request), caller(request), budget_id, fields))
 
 
 @router.patch("/budgets/{budget_id}/projects/{number}", response_model=schemas.ProjectOut)
 def change_project(budget_id: str, number: schemas.IdInPath, body: schemas.ProjectPatch, request: Request) -> dict:
     """Change a project; its cost only until the first ballot is cast."""
     changes = body.model_dump(exclude_unset=True)
-    return project_out(budgets.change_project(runtime(request), caller(request), budget_id, number, changes))
+    return project_out(projects.change_project(runtime(request), caller(request), budget_id, number, changes))
 
 
 @router.delete("/budgets/{budget_id}/projects/{number}", status_code=204)
 def remove_project(budget_id: str, number: schemas.IdInPath, request: Request) -> Response:
-    budgets.delete_project(runtime(request), caller(request), budget_id, number)
+    projects.delete_project(runtime(request), caller(request), budget_id, number)
     return Response(status_code=204)
 
 
@@ -148,9 +140,9 @@ def cast_ballot(budget_id: str, body: schemas.BallotIn, request: Request, respon
     """The caller's ballot (replacing the one before), within the ballot's rules: choose-1, at most
     ``max_projects``, costing at most ``max_cost`` together. A newcomer joins where anyone with the link
     may vote; otherwise join the budget's conversation first."""
-    cast = budgets.cast_ballot(runtime(request), caller(request), budget_id, body.projects)
-    keep_participant_token(request, response, cast.joined.token)
-    return {"projects": cast.ballot.projects, "updated_ms": cast.ballot.updated_ms}
+    cast = ballots.cast_ballot(runtime(request), caller(request), budget_id, body.projects)
+    keep_participant_token(request, response, cast.token)
+    return dataclasses.asdict(cast.ballot)
 
 
 @router.get("/budgets/{budget_id}/ballot", response_model=schemas.BallotOut)
@@ -158,7 +150,7 @@ def my_ballot(budget_id: str, request: Request) -> dict:
     view = budgets.budget_view(runtime(request), caller(request), budget_id)
     if view.mine is None:
         raise NotFound("you have not cast a ballot in this budget")
-    return {"projects": view.mine.projects, "updated_ms": view.mine.updated_ms}
+    return dataclasses.asdict(view.mine)
 
 
 @router.get("/budgets/{budget_id}/outcome", response_model=schemas.BudgetResultsOut)
@@ -177,7 +169,7 @@ def split_budget(budget_id: str, body: schemas.SplitIn, request: Request) -> lis
     """Share the budget's money among the spaces directly below its space (equally, by population, by
     weight, or a formula of the three); each gets a budget of its own and decides it."""
     parts = {str(kind): share for kind, share in body.parts.items()} if body.parts is not None else None
-    made = budgets.split(runtime(request), caller(request), budget_id, body.mode, parts)
+    made = split.split(runtime(request), caller(request), budget_id, body.mode, parts)
     return [budget_out(budgets.budget_view(runtime(request), caller(request), part.public_id)) for part in made]
 
 

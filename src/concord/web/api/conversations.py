@@ -9,8 +9,8 @@ from starlette.concurrency import run_in_threadpool
 
 from concord.service.conversations import exchange
 from concord.service.conversations import lifecycle as conversations
-from concord.service.conversations.lifecycle import ConversationDetail, ConversationSettings
-from concord.service.decisions.rules import own_rule
+from concord.service.conversations.lifecycle import ConversationDetail
+from concord.service.conversations.settings import LIMITS, ConversationSettings
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, form_upload, runtime
@@ -26,18 +26,8 @@ def conversation_out(detail: ConversationDetail) -> dict:
         "id": conversation.public_id,
         "space_id": conversation.space_id,
         "space_path": conversation.space.path,
-        "topic": conversation.topic,
-        "description": conversation.description,
-        "language": conversation.language,
+        **{name: getattr(conversation, name) for name in LIMITS},  # its own rule, not one kept at closing
         "is_open": conversation.is_open,
-        "moderation": conversation.moderation,
-        "participants_can_write": conversation.participants_can_write,
-        "access": conversation.access,
-        "max_statement_length": conversation.max_statement_length,
-        "attributes": conversation.attributes or [],
-        "allow_unsigned_xid": conversation.allow_unsigned_xid,
-        "private": conversation.private,
-        "decision_rule": own_rule(conversation),  # not one kept from its space at closing
         "effective_rule": detail.effective_rule,
         "statements": counts.statements,
         "participants": counts.participants,

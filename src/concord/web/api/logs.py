@@ -10,7 +10,7 @@ from fastapi import Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from concord.service.log import views as log_views
-from concord.service.log.views import MAX_ENTRIES, LogRef
+from concord.service.log.views import MAX_ENTRIES, MAX_RECEIPTS, LogRef
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, runtime
@@ -38,7 +38,10 @@ def receipts(
     response: Response,
     entry: Annotated[
         list[schemas.LogPosition] | None,
-        Query(description="Entries to make receipts of, whoever asks (at most 1000); without: the caller's votes."),
+        Query(
+            description=f"Entries to make receipts of, whoever asks (at most {MAX_RECEIPTS}); "
+            "without: the caller's votes."
+        ),
     ] = None,
 ) -> dict:
     """A receipts file: the log's signed checkpoint and entries with their leaf hashes, newest first, to

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
+from concord.service.participation import card, voting
 from concord.service.participation import joining as participation
-from concord.service.participation import voting
 from concord.service.participation.joining import Membership
 from concord.web import schemas
 from concord.web.api.routing import api_router
@@ -55,7 +55,7 @@ def declare_attributes(conversation_id: str, body: schemas.AttributesIn, request
 @router.get("/conversations/{conversation_id}/next", response_model=schemas.NextOut)
 def next_statement(conversation_id: str, request: Request) -> dict:
     """A statement this participant has not voted on yet, chosen by Pol.is's priority."""
-    found = participation.next_for(runtime(request), caller(request), conversation_id)
+    found = card.next_for(runtime(request), caller(request), conversation_id)
     return {
         "statement": statement_out(found.statement, found.translations) if found.statement else None,
         "remaining": found.remaining,
@@ -67,7 +67,7 @@ def next_statement(conversation_id: str, request: Request) -> dict:
 async def vote(conversation_id: str, body: schemas.VoteIn, request: Request, response: Response) -> dict:
     """Agree, disagree or pass; voting again changes the vote (every vote event is kept)."""
     cast = await voting.cast_vote(runtime(request), caller(request), conversation_id, body.statement, body.vote)
-    if cast.joined is not None:
-        keep_participant_token(request, response, cast.joined.token)
+    if cast.token is not None:
+        keep_participant_token(request, response, cast.token)
     receipt = {"entry": cast.receipt.entry, "leaf": cast.receipt.leaf}
     return {"statement": body.statement, "vote": cast.value, "receipt": receipt}

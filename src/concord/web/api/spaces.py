@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi import Query, Request
 from fastapi.responses import Response
 
@@ -10,7 +12,6 @@ from concord.service import spaces
 from concord.service.decisions import proposals as decisions
 from concord.service.decisions import rollups
 from concord.service.log import records
-from concord.store.models import SPACE_PATH_LENGTH, Space
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, runtime
@@ -19,22 +20,12 @@ from concord.web.downloads import download_response
 router = api_router("spaces")
 
 
-def space_out(space: Space) -> dict:
-    return {
-        "id": space.id,
-        "parent_id": space.parent_id,
-        "path": space.path,
-        "name": space.name,
-        "language": space.language,
-        "description": space.description,
-        "decision_rule": space.decision_rule,
-        "weight": space.weight,
-        "population": space.population,
-    }
+def space_out(space: spaces.SpaceRecord) -> dict:
+    return dataclasses.asdict(space)  # the answer's model (SpaceOut) leaves out what it does not show
 
 
 @router.get("/spaces", response_model=list[schemas.SpaceOut])
-def list_spaces(request: Request, path: str | None = Query(None, max_length=SPACE_PATH_LENGTH)) -> list[dict]:
+def list_spaces(request: Request, path: str | None = Query(None, max_length=spaces.SPACE_PATH_LENGTH)) -> list[dict]:
     """Every space (the tree, parents before children), or the one at ``path``."""
     return [space_out(space) for space in spaces.list_spaces(runtime(request), path)]
 
@@ -118,8 +109,8 @@ def put_to_places(space_id: schemas.IdInPath, body: schemas.SpaceProposalIn, req
     """Put a proposal to every space below: a conversation is opened in each space at the bottom, set as
     the request says (who may take part, the questions asked, the proposal's language and its
     translations, the rule in each place), and the outcomes roll up by ``rule`` at every level."""
-    chosen = body.model_dump(exclude={"text", "rule"})
-    settings = rollups.PlaceSettings(**chosen)
+    chosen = body.model_dump(include=set(rollups.PLACE_SETTINGS))
+    settings = rollups.PlaceSettings(body.language, body.translations, chosen)
     return rollup_out(rollups.put_to_places(runtime(request), caller(request), space_id, body.text,
                                             body.rule.model_dump(), settings))  # fmt: skip
 

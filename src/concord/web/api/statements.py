@@ -7,10 +7,10 @@ from typing import Literal
 from fastapi import Request, Response
 
 from concord.service.conversations import moderation, statements
+from concord.service.conversations.statements import StatementRecord
 from concord.service.decisions import proposals as decisions
 from concord.service.translations import texts as translations
 from concord.states import StatementStatus
-from concord.store.models import Statement
 from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, keep_participant_token, runtime
@@ -18,7 +18,7 @@ from concord.web.context import caller, keep_participant_token, runtime
 router = api_router("statements")
 
 
-def statement_out(statement: Statement, translations: dict[str, str] | None = None) -> dict:
+def statement_out(statement: StatementRecord, translations: dict[str, str] | None = None) -> dict:
     return {
         "number": statement.number,
         "text": statement.text,
@@ -47,8 +47,8 @@ def write_statement(conversation_id: str, body: schemas.StatementIn, request: Re
     written = statements.write_statement(
         runtime(request), caller(request), conversation_id, body.text, language=body.language
     )
-    if written.joined is not None:
-        keep_participant_token(request, response, written.joined.token)
+    if written.token is not None:
+        keep_participant_token(request, response, written.token)
     return statement_out(written.statement)
 
 

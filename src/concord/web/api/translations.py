@@ -18,10 +18,9 @@ from concord.web import schemas
 from concord.web.api.routing import api_router
 from concord.web.context import caller, keep_participant_token, runtime
 from concord.web.downloads import download_response
-from concord.web.i18n import LANGUAGES
+from concord.web.i18n import interface_tags_and
 
 router = api_router("translations")
-INTERFACE_LANGUAGES = [language.tag for language in LANGUAGES.values()]
 PO_BODY = {
     "requestBody": {
         "required": True,
@@ -63,8 +62,8 @@ def translate(conversation_id: str, body: schemas.TranslationIn, request: Reques
     offered = translations.translate(
         runtime(request), caller(request), conversation_id, body.subject, body.statement, body.language, body.text
     )
-    if offered.joined is not None:
-        keep_participant_token(request, response, offered.joined.token)
+    if offered.token is not None:
+        keep_participant_token(request, response, offered.token)
     return translation_out(offered.translation)
 
 
@@ -85,7 +84,7 @@ def decide(
 def coverage(conversation_id: str, request: Request) -> list[dict]:
     """For each language the conversation is read in: how many shown statements readers of it can read
     in it, whether its topic and description are, and how many translations wait for a moderator."""
-    found = translations.conversation_coverage(runtime(request), conversation_id, INTERFACE_LANGUAGES)
+    found = translations.conversation_coverage(runtime(request), conversation_id, interface_tags_and())
     return [coverage_out(entry) for entry in found]
 
 

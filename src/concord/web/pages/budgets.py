@@ -5,26 +5,38 @@ among the spaces below, pabulib files out and in)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Form, Request
+from fastapi import Depends, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from concord.report.opinion_map import group_letter
 from concord.service import spaces
-from concord.service.budgets import budgets
+from concord.service.budgets import ballots, budgets, projects
 from concord.service.budgets import files as budget_files
 from concord.service.budgets import outcomes as budget_outcomes
-from concord.service.budgets.budgets import BudgetSettings, BudgetView, ProjectFields
+from concord.service.budgets import split as budget_split
+from concord.service.budgets.records import BudgetView
+from concord.service.budgets.settings import (
+    BUDGET_LIMITS,
+    CHANGEABLE,
+    PROJECT_LIMITS,
+    SETTINGS_LIMITS,
+    BudgetSettings,
+    ProjectFields,
+)
+from concord.service.conversations.settings import Limits
 from concord.service.errors import Forbidden, Invalid, ServiceError
 from concord.service.participation import declared
 from concord.web.context import caller, form_upload, keep_participant_token, runtime, upload_form
 from concord.web.downloads import download_response
 from concord.web.i18n import interface_tags_and
-from concord.web.pages.forms import FormError, declared_questions, refused, typed_count
+from concord.web.pages.forms import FormError, declared_questions, refused, typed_count, typed_number
 from concord.web.pages.participation import ATTRIBUTE_FIELD
 from concord.web.pages.routing import page_router, see_other, with_query
 from concord.web.rendering import page_language, render
@@ -92,11 +104,11 @@ def _refused_ballot(request: Request, budget_id: str, error: ServiceError, proje
 
 def _cast(request: Request, budget_id: str, project: list[int], answers: dict[str, str]) -> Response:
     try:
-        cast = budgets.cast_ballot(runtime(request), caller(request), budget_id, project, answers or None)
+        cast = ballots.cast_ballot(runtime(request), caller(request), budget_id, project, answers or None)
     except ServiceError as error:
         return _refused_ballot(request, budget_id, error, project)
     response = see_other(with_query(f"/b/{budget_id}", notice="voted") + "#ballot")
-    keep_participant_token(request, response, cast.joined.token)
+    keep_participant_token(request, response, cast.token)
     return response
 
 
@@ -129,42 +141,52 @@ def _render_new(request: Request, space_id: int, form: FormError | None = None, 
     overview = spaces.space_overview(runtime(request), caller(request), space_id=space_id)
     if not overview.can_moderate:
         return see_other(f"/login?{urlencode({'next': str(request.url.path)})}")
+    offered = interface_tags_and(overview.space.language)
     return render(request, "budget_new.html.j2", status_code=status, space=overview.space, form=form,
-                  languages_offered=interface_tags_and(overview.space.language))  # fmt: skip
+                  languages_offered=offered, budget_fields=SETTINGS_LIMITS)  # fmt: skip
+
+
+def _typed(declared: Mapping[str, Limits]) -> Callable[[Request], Awaitable[dict[str, str]]]:
+    """A route's dependency: what was typed into the form's fields among a record's declared ones (shown
+    again if refused). A required one left empty is a malformed request (the browser asks for it
+    first), as FastAPI's own form fields make it."""
+
+    async def typed(request: Request) -> dict[str, str]:
+        form = await request.form()
+        missing = [name for name, limits in declared.items() if limits.required and not form.get(name)]
+        if missing:
+            problems = [{"type": "missing", "loc": ("body", name), "msg": "Field required", "input": None}
+                        for name in missing]  # fmt: skip
+            raise RequestValidationError(problems)
+        return {name: str(form[name]) for name in declared if name in form}
+
+    return typed
+
+
+def _values(typed: Mapping[str, str], declared: Mapping[str, Limits]) -> dict[str, Any]:
+    """The values typed, as each field's declaration takes them: a whole number or a number read (an
+    empty one none), a yes or no, else the text (the use case checks it)."""
+    values: dict[str, Any] = {}
+    for name, raw in typed.items():
+        kind = declared[name].kind
+        if kind in ("whole", "number"):
+            values[name] = (typed_count if kind == "whole" else typed_number)(raw, name) if raw.strip() else None
+        else:
+            values[name] = raw == "true" if kind == "flag" else raw
+    return values
 
 
 @router.post("/spaces/{space_id}/budgets")
 def create_budget(
     request: Request,
     space_id: int,
-    name: str = Form(...),
-    amount: str = Form(...),
-    currency: str = Form(""),
-    description: str = Form(""),
-    ballot_type: str = Form("approval"),
-    max_projects: str = Form(""),
-    max_cost: str = Form(""),
-    language: str = Form("en"),
-    access: str = Form("link"),
+    typed: dict[str, str] = Depends(_typed(SETTINGS_LIMITS)),
     attribute_name: list[str] = Form([]),
     attribute_options: list[str] = Form([]),
 ) -> Response:
-    typed: dict[str, Any] = {
-        "name": name,
-        "amount": amount,
-        "currency": currency,
-        "description": description,
-        "ballot_type": ballot_type,
-        "max_projects": max_projects,
-        "max_cost": max_cost,
-        "language": language,
-        "access": access,
-    }
     try:
-        settings = BudgetSettings(
-            **{**typed, "max_projects": typed_count(max_projects, "max_projects") if max_projects.strip() else None},
-            attributes=declared_questions(attribute_name, attribute_options),
-        )
+        questions = declared_questions(attribute_name, attribute_options)
+        settings = BudgetSettings(**_values(typed, SETTINGS_LIMITS) | {"attributes": questions})
         view = budgets.start_budget(runtime(request), caller(request), space_id, settings)
     except ServiceError as error:
         return _render_new(request, space_id, refused(request, "budget", error, typed), error.status)
@@ -208,7 +230,7 @@ def _render_desk(
     request: Request, view: BudgetView, *, notice: str = "", form: FormError | None = None, status: int = 200
 ) -> Response:
     return render(request, "budget_manage.html.j2", status_code=status, view=view, budget=view.budget,
-                  notice=notice, form=form)  # fmt: skip
+                  notice=notice, form=form, budget_fields=SETTINGS_LIMITS, project_fields=PROJECT_LIMITS)  # fmt: skip
 
 
 def _refused_on_desk(request: Request, budget_id: str, form: FormError, status: int) -> Response:
@@ -224,40 +246,20 @@ def _to_desk(budget_id: str, notice: str, anchor: str = "") -> Response:
 
 @router.post("/b/{budget_id}/settings")
 def change_settings(
-    request: Request,
-    budget_id: str,
-    name: str = Form(...),
-    amount: str = Form(...),
-    currency: str = Form(""),
-    description: str = Form(""),
-    max_projects: str = Form(""),
-    max_cost: str = Form(""),
+    request: Request, budget_id: str, typed: dict[str, str] = Depends(_typed(BUDGET_LIMITS))
 ) -> Response:
-    typed = {"name": name, "amount": amount, "currency": currency, "description": description,
-             "max_projects": max_projects, "max_cost": max_cost}  # fmt: skip
     try:
-        changes: dict[str, Any] = {**typed, "max_cost": max_cost or None}
-        changes["max_projects"] = typed_count(max_projects, "max_projects") if max_projects.strip() else None
-        budgets.change_budget(runtime(request), caller(request), budget_id, changes)
+        budgets.change_budget(runtime(request), caller(request), budget_id, _values(typed, BUDGET_LIMITS))
     except ServiceError as error:
         return _refused_on_desk(request, budget_id, refused(request, "settings", error, typed), error.status)
     return _to_desk(budget_id, "saved")
 
 
 @router.post("/b/{budget_id}/projects")
-def add_project(
-    request: Request,
-    budget_id: str,
-    name: str = Form(...),
-    cost: str = Form(...),
-    description: str = Form(""),
-    category: str = Form(""),
-    location: str = Form(""),
-) -> Response:
-    typed = {"name": name, "cost": cost, "description": description, "category": category, "location": location}
+def add_project(request: Request, budget_id: str, typed: dict[str, str] = Depends(_typed(CHANGEABLE))) -> Response:
     try:
-        fields = ProjectFields(name=name, cost=cost, description=description, category=category, location=location)
-        budgets.new_project(runtime(request), caller(request), budget_id, fields)
+        fields = ProjectFields(**_values(typed, CHANGEABLE))
+        projects.new_project(runtime(request), caller(request), budget_id, fields)
     except ServiceError as error:
         return _refused_on_desk(request, budget_id, refused(request, "project", error, typed), error.status)
     return _to_desk(budget_id, "saved", "#projects")
@@ -268,19 +270,14 @@ def change_project(
     request: Request,
     budget_id: str,
     number: int,
-    name: str = Form(...),
-    cost: str = Form(...),
-    description: str = Form(""),
-    category: str = Form(""),
-    location: str = Form(""),
+    typed: dict[str, str] = Depends(_typed(CHANGEABLE)),
     remove: bool = Form(False),
 ) -> Response:
-    typed = {"name": name, "cost": cost, "description": description, "category": category, "location": location}
     try:
         if remove:
-            budgets.delete_project(runtime(request), caller(request), budget_id, number)
+            projects.delete_project(runtime(request), caller(request), budget_id, number)
         else:
-            budgets.change_project(runtime(request), caller(request), budget_id, number, typed)
+            projects.change_project(runtime(request), caller(request), budget_id, number, _values(typed, CHANGEABLE))
     except ServiceError as error:
         form = refused(request, f"project-{number}", error, typed)
         return _refused_on_desk(request, budget_id, form, error.status)
@@ -309,7 +306,7 @@ def split(
         if mode == "formula":
             parts = {kind: typed_count(value, kind) / 100 for kind, value in
                      (("equal", equal), ("population", population), ("weight", weight)) if value.strip()}  # fmt: skip
-        budgets.split(runtime(request), caller(request), budget_id, mode, parts)
+        budget_split.split(runtime(request), caller(request), budget_id, mode, parts)
     except ServiceError as error:
         return _refused_on_desk(request, budget_id, refused(request, "split", error, typed), error.status)
     return _to_desk(budget_id, "split")

@@ -10,12 +10,12 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 
-from concord.service.conversations.lifecycle import MAX_ATTRIBUTES
+from concord.service.conversations.settings import LIMITS, MAX_ATTRIBUTES, ConversationRecord, ConversationSettings
 from concord.service.errors import Invalid, ServiceError
-from concord.store.models import Conversation
 from concord.web.rendering import message_of, page_language
 
 
@@ -28,6 +28,11 @@ class FormError:
     questions: Sequence[tuple[str, str]] = ()  # declared-attribute questions as typed: (question, answers)
 
 
+def as_typed(value: object) -> str:
+    """A value as a form's field holds it: a ticked box "true", an unticked one (or nothing) empty."""
+    return "true" if value is True else "" if value is False or value is None else str(value)
+
+
 def refused(
     request: Request,
     form: str,
@@ -35,15 +40,18 @@ def refused(
     values: Mapping[str, object],
     questions: Sequence[tuple[str, str]] = (),
 ) -> FormError:
-    shown = {name: "" if value is None or value is False else "true" if value is True else str(value)
-             for name, value in values.items()}  # fmt: skip
+    shown = {name: as_typed(value) for name, value in values.items()}
     at = error.field if error.field in shown or (error.field == "attributes" and questions) else None
     return FormError(form, message_of(error, page_language(request)), at, shown, questions)
 
 
 # Commas and semicolons of the scripts people type answers in: Latin, Arabic (،؛), CJK (、，；).
 ANSWER_SEPARATORS = re.compile("[\n,;\u060c\u061b\u3001\uff0c\uff1b]")
-SETTINGS_FIELDS = ("moderation", "access", "allow_unsigned_xid", "participants_can_write", "max_statement_length")
+# The settings a form asks in fields of their own (settings_fields.html.j2; the moderators' form adds
+# "private"): a conversation's words, numbers and yes-or-no settings, as declared. Its texts are asked by
+# each form as it needs them; its questions as a list (attribute_questions.html.j2).
+SETTINGS_FIELDS = tuple(name for name, limits in LIMITS.items() if limits.kind in ("choice", "whole", "flag"))
+TICKED = {"1", "on", "t", "true", "y", "yes"}  # a ticked box, as a form sends it
 
 
 def split_answers(text: str) -> list[str]:
@@ -60,23 +68,54 @@ def declared_questions(names: list[str], answers: list[str]) -> list[dict]:
     ]
 
 
-def shown_settings(form: FormError | None, form_name: str, conversation: Conversation | None) -> dict[str, str]:
+@dataclass(frozen=True)
+class TypedSettings:
+    """A form's settings fields and declared questions, as typed."""
+
+    typed: dict[str, Any]  # by setting: the text typed, or whether the box is ticked (shown again if refused)
+    questions: list[tuple[str, str]]  # (question, answers)
+
+    def chosen(self, *, length_if_empty: int | None = ConversationSettings.max_statement_length) -> dict[str, Any]:
+        """The settings as the use case takes them: the longest statement a number (``length_if_empty``
+        when left empty), the questions a list."""
+        raw = self.typed["max_statement_length"]
+        length = typed_count(raw, "max_statement_length") if raw.strip() else length_if_empty
+        attributes = declared_questions(
+            [name for name, _ in self.questions], [answers for _, answers in self.questions]
+        )
+        return {**self.typed, "max_statement_length": length, "attributes": attributes}
+
+
+async def typed_settings(request: Request) -> TypedSettings:
+    """The settings fields of a form (:data:`SETTINGS_FIELDS`; a word left out is the setting's default,
+    a box left out unticked) and its declared questions."""
+    form = await request.form()
+    typed: dict[str, Any] = {}
+    for name in SETTINGS_FIELDS:
+        if LIMITS[name].kind == "flag":
+            typed[name] = str(form.get(name, "")).lower() in TICKED
+        else:
+            typed[name] = str(form.get(name, _default(name)))
+    return TypedSettings(
+        typed, list(zip(map(str, form.getlist("attribute_name")), map(str, form.getlist("attribute_options"))))
+    )
+
+
+def _default(name: str) -> str:
+    """A word setting's default, as a form field holds it; a number's is left empty."""
+    return "" if LIMITS[name].kind == "whole" else str(getattr(ConversationSettings, name))
+
+
+def shown_settings(form: FormError | None, form_name: str, conversation: ConversationRecord | None) -> dict[str, str]:
     """What the settings fields show: what was typed when the form comes back, else the conversation's
     settings, else the defaults of a new conversation."""
     if form is not None and form.form == form_name:
         return {name: form.values.get(name, "") for name in SETTINGS_FIELDS}
-    if conversation is None:
-        return {"moderation": "post", "access": "link", "participants_can_write": "true", "max_statement_length": "140"}
-    return {
-        "moderation": conversation.moderation,
-        "access": conversation.access,
-        "allow_unsigned_xid": "true" if conversation.allow_unsigned_xid else "",
-        "participants_can_write": "true" if conversation.participants_can_write else "",
-        "max_statement_length": str(conversation.max_statement_length),
-    }
+    chosen = conversation if conversation is not None else ConversationSettings()
+    return {name: as_typed(getattr(chosen, name)) for name in SETTINGS_FIELDS}
 
 
-def shown_questions(form: FormError | None, form_name: str, conversation: Conversation | None) -> list[dict]:
+def shown_questions(form: FormError | None, form_name: str, conversation: ConversationRecord | None) -> list[dict]:
     """The declared-attribute questions the form shows (as typed, or the conversation's), and room for
     more, up to the limit."""
     if form is not None and form.form == form_name:
@@ -113,8 +152,3 @@ def typed_count(raw: str, field: str) -> int:
     if number != int(number):
         raise Invalid("this is not a whole number: %(value)s", "not_a_number", field=field, value=raw)
     return int(number)
-
-
-def typed_length(raw: str) -> int:
-    """A conversation's longest statement as typed; 140 when left empty."""
-    return typed_count(raw, "max_statement_length") if raw.strip() else 140

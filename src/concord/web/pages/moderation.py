@@ -5,7 +5,6 @@ comes back drawn on the desk with what was typed (concord.web.pages.forms)."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 import segno
@@ -22,12 +21,12 @@ from concord.web.downloads import download_response
 from concord.web.i18n import interface_tags_and
 from concord.web.pages.forms import (
     FormError,
-    declared_questions,
+    TypedSettings,
     refused,
     shown_questions,
     shown_settings,
     typed_count,
-    typed_length,
+    typed_settings,
 )
 from concord.web.pages.routing import page_router, see_other, with_query
 from concord.web.pages.rule_forms import rule_from_form, typed_rule
@@ -65,6 +64,7 @@ def _render_desk(
         "moderate.html.j2",
         status_code=status,
         conversation=desk.conversation,
+        xid_secret=desk.xid_secret,
         user=desk.user,
         notice=notice,
         pending=desk.pending,
@@ -168,32 +168,14 @@ def change_settings(
     topic: str = Form(...),
     description: str = Form(""),
     language: str = Form(""),
-    moderation_mode: str = Form("post", alias="moderation"),
-    participants_can_write: bool = Form(False),
-    access: str = Form("link"),
-    max_statement_length: str = Form("140"),
-    allow_unsigned_xid: bool = Form(False),
-    private: bool = Form(False),
-    attribute_name: list[str] = Form([]),
-    attribute_options: list[str] = Form([]),
+    asked: TypedSettings = Depends(typed_settings),
 ) -> Response:
-    typed: dict[str, Any] = {
-        "topic": topic,
-        "description": description,
-        **({"language": language} if language else {}),
-        "moderation": moderation_mode,
-        "participants_can_write": participants_can_write,
-        "access": access,
-        "max_statement_length": max_statement_length,
-        "allow_unsigned_xid": allow_unsigned_xid,
-        "private": private,
-    }
-    changes = {**typed, "attributes": declared_questions(attribute_name, attribute_options)}
+    typed = {"topic": topic, "description": description, **({"language": language} if language else {}), **asked.typed}
     try:
-        changes["max_statement_length"] = typed_length(max_statement_length)
+        changes = {**typed, **asked.chosen()}
         conversations.change_settings(runtime(request), caller(request), conversation_id, changes)
     except ServiceError as error:
-        form = refused(request, "settings", error, typed, list(zip(attribute_name, attribute_options)))
+        form = refused(request, "settings", error, typed, asked.questions)
         return _refused_on_desk(request, conversation_id, form, error.status)
     return _to_desk(conversation_id, notice="saved")
 

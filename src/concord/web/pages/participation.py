@@ -13,6 +13,7 @@ from concord.service.accounts.invitations import CODE_LENGTH
 from concord.service.accounts.xids import XID_TOKEN_LENGTH
 from concord.service.conversations import statements
 from concord.service.errors import ServiceError
+from concord.service.participation import card as cards
 from concord.service.participation import joining as participation
 from concord.service.participation import voting
 from concord.service.participation.joining import XID_MAX_LENGTH
@@ -48,7 +49,7 @@ def conversation_page(
     form). A printed invitation opens with ``?invite=…`` and a conversation embedded by a site with
     ``?xid=…&xid_token=…`` (the member's id and the site's signature of it): the join form carries them."""
     reader = page_language(request).tag
-    card = participation.voting_card(runtime(request), caller(request), conversation_id, reader)
+    card = cards.voting_card(runtime(request), caller(request), conversation_id, reader)
     return render(
         request,
         "conversation.html.j2",
@@ -105,7 +106,7 @@ async def vote(request: Request, conversation_id: str, statement: int = Form(...
         cast = await voting.cast_vote(runtime(request), caller(request), conversation_id, statement, vote)
     except ServiceError as error:
         return _back_with_error(conversation_id, error, "vote")
-    return _back(request, conversation_id, "voted", "vote", cast.joined.token if cast.joined else None)
+    return _back(request, conversation_id, "voted", "vote", cast.token)
 
 
 @router.post("/c/{conversation_id}/statements")
@@ -123,7 +124,7 @@ def write(request: Request, conversation_id: str, text: str = Form(...), languag
     except ServiceError as error:
         return _back_with_error(conversation_id, error, "write", draft=text, written_in=language)
     notice = "written-pending" if written.statement.status == StatementStatus.PENDING else "written"
-    return _back(request, conversation_id, notice, "write", written.joined.token if written.joined else None)
+    return _back(request, conversation_id, notice, "write", written.token)
 
 
 @router.post("/c/{conversation_id}/forget")

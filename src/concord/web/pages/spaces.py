@@ -3,7 +3,6 @@ drawn on its page with what was typed (concord.web.pages.forms)."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, Form, Request
@@ -16,7 +15,7 @@ from concord.report.explain import isolated, rollup_sentence
 from concord.service import spaces
 from concord.service.conversations import exchange
 from concord.service.conversations import lifecycle as conversations
-from concord.service.conversations.lifecycle import ConversationSettings
+from concord.service.conversations.settings import ConversationSettings
 from concord.service.conversations.wordings import Shown, shown_to
 from concord.service.decisions import proposals as decisions
 from concord.service.decisions import rollups
@@ -27,13 +26,13 @@ from concord.web.context import caller, form_upload, runtime
 from concord.web.i18n import Language, interface_tags_and
 from concord.web.pages.forms import (
     FormError,
-    declared_questions,
+    TypedSettings,
     refused,
     shown_questions,
     shown_settings,
     typed_count,
-    typed_length,
     typed_number,
+    typed_settings,
 )
 from concord.web.pages.home import render_home
 from concord.web.pages.routing import page_router, see_other
@@ -157,46 +156,24 @@ def put_to_places(
     text: str = Form(""),
     language: str = Form(""),
     decision_rule: str = Form(""),
-    moderation: str = Form("post"),
-    participants_can_write: bool = Form(False),
-    access: str = Form("link"),
-    max_statement_length: str = Form(""),
-    allow_unsigned_xid: bool = Form(False),
-    attribute_name: list[str] = Form([]),
-    attribute_options: list[str] = Form([]),
+    asked: TypedSettings = Depends(typed_settings),
     typed: dict[str, str] = Depends(typed_rule),
     translations: dict[str, str] = Depends(typed_translations),
 ) -> Response:
     """Put a proposal to every space below; each decides it (by its own rule, or the one chosen here) in a
     conversation set as chosen here, and this one rolls them up."""
-    chosen: dict[str, Any] = {
-        "language": language,
-        "decision_rule": decision_rule,
-        "moderation": moderation,
-        "participants_can_write": participants_can_write,
-        "access": access,
-        "max_statement_length": max_statement_length,
-        "allow_unsigned_xid": allow_unsigned_xid,
-    }
-    shown = {"text": text, "translations": ""} | chosen | typed
+    shown = {"text": text, "translations": "", "language": language, "decision_rule": decision_rule}
+    shown |= {name: value for name, value in asked.typed.items() if name in rollups.PLACE_SETTINGS} | typed
     shown |= {TRANSLATION_FIELD + tag: value for tag, value in translations.items()}
     try:
         rule = rule_from_form(typed, across_places=True) or {"name": ""}
-        length = typed_count(max_statement_length, "max_statement_length") if max_statement_length.strip() else None
-        settings = rollups.PlaceSettings(
-            language=language or None,
-            translations=translations,
-            moderation=moderation,
-            participants_can_write=participants_can_write,
-            access=access,
-            allow_unsigned_xid=allow_unsigned_xid,
-            max_statement_length=length,
-            attributes=declared_questions(attribute_name, attribute_options),
-            decision_rule={"name": decision_rule} if decision_rule else None,
-        )
+        chosen = asked.chosen(length_if_empty=None)
+        chosen = {name: value for name, value in chosen.items() if name in rollups.PLACE_SETTINGS}
+        chosen["decision_rule"] = {"name": decision_rule} if decision_rule else None
+        settings = rollups.PlaceSettings(language or None, translations, chosen)
         view = rollups.put_to_places(runtime(request), caller(request), space_id, text, rule, settings)
     except ServiceError as error:
-        form = refused(request, "proposal", error, shown, list(zip(attribute_name, attribute_options)))
+        form = refused(request, "proposal", error, shown, asked.questions)
         return _back_to_space(request, space_id, form, error.status)
     return _to_space(view.space.path, f"#proposal-{view.proposal.id}")
 
@@ -248,30 +225,14 @@ def create_conversation(
     topic: str = Form(...),
     description: str = Form(""),
     language: str = Form("en"),
-    moderation: str = Form("post"),
-    participants_can_write: bool = Form(False),
-    access: str = Form("link"),
-    max_statement_length: str = Form("140"),
-    allow_unsigned_xid: bool = Form(False),
-    attribute_name: list[str] = Form([]),
-    attribute_options: list[str] = Form([]),
+    asked: TypedSettings = Depends(typed_settings),
 ) -> Response:
-    typed: dict[str, Any] = {
-        "topic": topic,
-        "description": description,
-        "language": language,
-        "moderation": moderation,
-        "participants_can_write": participants_can_write,
-        "access": access,
-        "max_statement_length": max_statement_length,
-        "allow_unsigned_xid": allow_unsigned_xid,
-    }
+    typed = {"topic": topic, "description": description, "language": language, **asked.typed}
     try:
-        chosen = {**typed, "max_statement_length": typed_length(max_statement_length)}
-        settings = ConversationSettings(**chosen, attributes=declared_questions(attribute_name, attribute_options))
+        settings = ConversationSettings(**{**typed, **asked.chosen()})
         detail = conversations.start_conversation(runtime(request), caller(request), space_id, settings)
     except ServiceError as error:
-        form = refused(request, "conversation", error, typed, list(zip(attribute_name, attribute_options)))
+        form = refused(request, "conversation", error, typed, asked.questions)
         return _back_to_space(request, space_id, form, error.status)
     return see_other(f"/c/{detail.conversation.public_id}/moderate")
 

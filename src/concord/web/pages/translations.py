@@ -20,13 +20,12 @@ from concord.service.translations.files import PoImport
 from concord.states import Translated, TranslationStatus
 from concord.web.context import caller, form_upload, keep_participant_token, runtime, upload_form
 from concord.web.downloads import download_response
-from concord.web.i18n import LANGUAGES, interface_tags_and
+from concord.web.i18n import interface_tags_and
 from concord.web.pages.forms import FormError, refused
 from concord.web.pages.routing import local, page_router, see_other, with_query
 from concord.web.rendering import page_language, render
 
 router = page_router()
-INTERFACE_LANGUAGES = [language.tag for language in LANGUAGES.values()]
 MISSING_SHOWN = 30  # texts to translate on the queue page at once; the PO file carries all of them
 
 
@@ -62,7 +61,7 @@ def _render_translate(
     reader = page_language(request).tag
     target = into or (form.values.get("language") if form else "") or reader
     if target == found.original.language:
-        target = next((tag for tag in INTERFACE_LANGUAGES if tag != found.original.language), target)
+        target = next((tag for tag in interface_tags_and() if tag != found.original.language), target)
     return render(
         request,
         "translate.html.j2",
@@ -106,12 +105,12 @@ def translate(
         return _render_translate(request, conversation_id, what, form=form, status=error.status, back=back)
     pending = offered.translation.status == TranslationStatus.PENDING
     notice = "translated-pending" if pending else "translated"
-    if offered.joined is None and back:
+    if offered.token is None and back:
         return see_other(with_query(local(back), notice=notice))
     at = "vote" if subject == Translated.STATEMENT else "top"
     response = see_other(with_query(f"/c/{conversation_id}", notice=notice, at=at) + f"#{at}")
-    if offered.joined is not None:
-        keep_participant_token(request, response, offered.joined.token)
+    if offered.token is not None:
+        keep_participant_token(request, response, offered.token)
     return response
 
 
@@ -151,7 +150,7 @@ def _render_queue(
     status: int = 200,
 ) -> Response:
     queue = translations.translation_queue(
-        runtime(request), caller(request), conversation_id, language, INTERFACE_LANGUAGES
+        runtime(request), caller(request), conversation_id, language, interface_tags_and()
     )
     return render(
         request,
