@@ -11,6 +11,10 @@ from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
+# The largest whole number every JSON reader keeps exactly (JavaScript's too): the latest time anything
+# takes, and what the API's spec can state as a bound (it writes a body's bounds as doubles).
+EXACT = 2**53 - 1
+
 # What a setting is: a text, one of some words, a whole number, yes or no, questions with their answers
 # ({"name", "options"}), or a decision rule ({"name", "parameters"}).
 Kind = Literal["text", "choice", "whole", "flag", "questions", "rule", "money", "number"]  # money, number: a budget's

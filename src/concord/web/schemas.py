@@ -52,6 +52,7 @@ from concord.service.conversations.settings import (
 from concord.service.decisions.proposals import MAX_WEIGHT
 from concord.service.decisions.rollups import MAX_TRANSLATIONS as MAX_PROPOSAL_TRANSLATIONS
 from concord.service.decisions.rollups import MAX_VOTES, NOTE_LENGTH, PLACE_SETTINGS, PROPOSAL_LENGTH
+from concord.service.limits import EXACT
 from concord.service.log.views import MAX_ENTRIES as MAX_LOG_ENTRIES
 from concord.service.participation.joining import XID_MAX_LENGTH
 from concord.service.spaces import MAX_ID, SpaceSettings
@@ -133,9 +134,8 @@ def _limits(field: FieldInfo) -> tuple[float | None, float | None]:
 # ``false`` or ``"5"`` is no number), a path or a query (which are text). Nothing bigger than a BIGINT
 # (2**63 - 1) gets near the database: a budget's opens_ms of 2**63 was once a 500 on both databases.
 
-# The largest whole number every JSON reader keeps exactly (JavaScript's too), and the spec: FastAPI
-# writes a body's bounds as doubles, so 2**63 - 1 would be published as 2**63, past a BIGINT.
-EXACT = 2**53 - 1
+# EXACT: the largest whole number every JSON reader keeps exactly; FastAPI writes a body's bounds as
+# doubles, so 2**63 - 1 would be published as 2**63, past a BIGINT.
 LOG_SIZE = 2**62  # entries of a log, at most (its size is a BIGINT column)
 SHOWN_DIGITS = 30  # a longer number is named by its length in a refusal
 BEYOND = {"greater_than_equal", "less_than_equal", "int_parsing_size"}  # pydantic's refusals of a whole number

@@ -14,11 +14,10 @@ from concord.service.budgets.money import Amount, money_text, parse_money
 from concord.service.conversations.settings import LIMITS as CONVERSATION_LIMITS
 from concord.service.conversations.settings import ConversationSettings, Limits, declared
 from concord.service.errors import Invalid, Label
+from concord.service.limits import EXACT
 from concord.service.text import checked_text
 from concord.states import Access
 from concord.store.models import Budget, BudgetProject
-
-EXACT = 2**53 - 1  # the largest whole number every JSON reader keeps exactly: the latest time a budget takes
 
 
 class BallotType(StrEnum):

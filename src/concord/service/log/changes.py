@@ -17,6 +17,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, UOWTransaction, class_mapper
 
 from concord.ledger import events
+from concord.service.budgets.settings import PROJECT_LIMITS
 from concord.service.clock import now_ms
 from concord.service.conversations.settings import LOGGED_SETTINGS
 from concord.service.decisions.rules import rule_of_conversation
@@ -50,9 +51,7 @@ LOGGED: dict[type, frozenset[str]] = {  # the columns whose change is an entry
     Budget: frozenset(
         {"name", "description", "amount", "currency", "ballot", "opens_ms", "closes_ms", "parent_id", "split", "meta"}
     ),
-    BudgetProject: frozenset(
-        {"code", "name", "description", "cost", "category", "location", "latitude", "longitude", "extra"}
-    ),
+    BudgetProject: frozenset({*PROJECT_LIMITS, "extra"}),
     BudgetBallot: frozenset({"projects", "points", "attributes"}),  # an imported voter's id is not published
     SpaceProposal: frozenset(),
     ReportedTally: frozenset({"agree", "disagree", "note"}),
@@ -295,17 +294,13 @@ def _project(entries: _Entries, project: BudgetProject, kind: str) -> None:
 
 
 def project_fields(project: BudgetProject) -> dict[str, Any]:
-    return {
-        "code": project.code,
-        "name": project.name,
-        "description": project.description,
-        "cost": project.cost,
-        "category": project.category,
-        "location": project.location,
-        "latitude": events.decimal(project.latitude),
-        "longitude": events.decimal(project.longitude),
-        "extra": events.exact(project.extra or {}),
+    """What a ``project`` entry holds: every declared field of a project (numbers as exact decimals), and
+    what else its pabulib file said of it."""
+    fields = {
+        name: events.decimal(getattr(project, name)) if limits.kind == "number" else getattr(project, name)
+        for name, limits in PROJECT_LIMITS.items()
     }
+    return {**fields, "extra": events.exact(project.extra or {})}
 
 
 def _ballot(entries: _Entries, ballot: BudgetBallot, kind: str) -> None:
