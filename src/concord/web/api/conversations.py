@@ -3,6 +3,8 @@ export format."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -93,5 +95,4 @@ def export_conversation(conversation_id: str, request: Request) -> Response:
 @router.get("/conversations/{conversation_id}/embedding", response_model=schemas.EmbeddingOut)
 def embedding(conversation_id: str, request: Request) -> dict:
     """The key an embedding site signs its members' external ids with (moderators only)."""
-    found = conversations.embedding(runtime(request), caller(request), conversation_id)
-    return {"xid_secret": found.xid_secret, "allow_unsigned_xid": found.allow_unsigned_xid}
+    return asdict(conversations.embedding(runtime(request), caller(request), conversation_id))
