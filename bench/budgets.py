@@ -1,8 +1,10 @@
 """``concord budget FILE.pb --json`` against pabutools (the reference implementation) on real pabulib files:
 per file, the equal-shares runs each computes, whole-process seconds and peak memory, and whether they
 fund the same projects. pabutools runs with a time limit, in its own process, the way its users run it
-(parse the .pb, collapse identical ballots, ``method_of_equal_shares`` with ``Cost_Sat`` and
-``voter_budget_increment=1`` completed by ``greedy_utilitarian_welfare``), its runs counted.
+(parse the .pb, collapse identical ballots, ``method_of_equal_shares`` with the satisfaction of the
+file's ballots — ``Cost_Sat`` for approval and choose-1, ``Additive_Cardinal_Sat`` for cumulative and
+scoring, ``Additive_Borda_Sat`` for ordinal, as Concord — and ``voter_budget_increment=1``, completed by
+``greedy_utilitarian_welfare``), its runs counted.
 
     python bench/budgets.py                           # every .pb in ../shared/data/pabulib ($CONCORD_PABULIB_DATA)
     python bench/budgets.py --data DIR --pabutools-timeout 300
@@ -41,9 +43,12 @@ DATA = Path(os.environ.get("CONCORD_PABULIB_DATA", ROOT.parent / "shared" / "dat
 
 def pabutools_main(path: str) -> None:
     """``--pabutools FILE``: pabutools' outcome on a file, as JSON, with the equal-shares runs it computed."""
+    import pabutools.election as pabutools_election
     from pabutools.election import Cost_Sat, parse_pabulib
     from pabutools.rules import completion_by_rule_combination, greedy_utilitarian_welfare, method_of_equal_shares
     from pabutools.rules.mes import mes_rule
+
+    from concord.engine.budgets.equal_shares_utilities import satisfaction_of
 
     runs, depth = [0], [0]
     inner = mes_rule.mes_inner_algo
@@ -65,31 +70,44 @@ def pabutools_main(path: str) -> None:
         return outcome
 
     instance, profile = parse_pabulib(path)
+    sat_name = satisfaction_of(instance.meta["vote_type"])
+    sat = getattr(pabutools_election, sat_name)
     decided = completion_by_rule_combination(
         instance,
         profile.as_multiprofile(),
         [equal_shares, greedy_utilitarian_welfare],
-        [{"sat_class": Cost_Sat, "voter_budget_increment": 1}, {"sat_class": Cost_Sat}],
+        [{"sat_class": sat, "voter_budget_increment": 1}, {"sat_class": Cost_Sat}],
     )
-    print(json.dumps({"add1": add1, "decided": [project.name for project in decided], "runs": runs[0]}))
+    names = [project.name for project in decided]
+    print(json.dumps({"add1": add1, "decided": names, "runs": runs[0], "sat": sat_name}))
 
 
 def pabutools_at(path: Path, raises: list[int]) -> dict[int, list[str]]:
     """pabutools' equal shares (one run, no raise) at budget / voters + each of these raises."""
-    from pabutools.election import Cost_Sat, parse_pabulib
+    import pabutools.election as pabutools_election
+    from pabutools.election import parse_pabulib
     from pabutools.fractions import frac
     from pabutools.rules.budgetallocation import BudgetAllocation
     from pabutools.rules.mes.mes_rule import method_of_equal_shares_scheme
     from pabutools.tiebreaking import lexico_tie_breaking
 
+    from concord.engine.budgets.equal_shares_utilities import satisfaction_of
+
     instance, profile = parse_pabulib(str(path))
     multi = profile.as_multiprofile()
-    sat = multi.as_sat_profile(sat_class=Cost_Sat)
+    sat_name = satisfaction_of(instance.meta["vote_type"])
+    sat = multi.as_sat_profile(sat_class=getattr(pabutools_election, sat_name))
     base = frac(instance.budget_limit, multi.num_ballots())
     found = {}
     for raise_ in raises:
         outcome = method_of_equal_shares_scheme(
-            instance, multi, sat, base + raise_, BudgetAllocation(), lexico_tie_breaking, binary_sat=True
+            instance,
+            multi,
+            sat,
+            base + raise_,
+            BudgetAllocation(),
+            lexico_tie_breaking,
+            binary_sat=sat_name == "Cost_Sat",
         )
         found[raise_] = [project.name for project in outcome]
     return found
@@ -104,16 +122,30 @@ def digest(path: Path) -> str:
 
 def stepwise(path: Path) -> dict:
     """add1 one raise at a time (pabutools' search) with Concord's runs: where it stops, the run kept."""
-    from concord.engine.budgets.equal_shares import _AddOne, _Run
+    from concord.engine.budgets import equal_shares, equal_shares_utilities
     from concord.formats.pabulib import read_pabulib
 
-    search = _AddOne(read_pabulib(path, strict=False).election())
+    election = read_pabulib(path, strict=False).election()
+    if equal_shares_utilities.decided_by_utilities(election):
+        by_points = equal_shares_utilities._AddOne(election)
+        stops = by_points.ends
+
+        def funded_at(raises: int) -> list[int]:
+            return equal_shares_utilities._Run(by_points.profile, by_points.base + raises).run().funded
+
+    else:
+        by_cost = equal_shares._AddOne(election)
+        stops = by_cost.ends
+
+        def funded_at(raises: int) -> list[int]:
+            return equal_shares._Run(by_cost.ballots, by_cost.base + raises).run().funded
+
     started, raises = time.perf_counter(), 0
-    while (ends := search.ends(_Run(search.ballots, search.base + raises).run().funded)) is None:
+    while (ends := stops(funded_at(raises))) is None:
         raises += 1
     kept = raises - 1 if ends == "over" else raises
-    ids = [project.id for project in search.election.projects]
-    funded = [ids[i] for i in _Run(search.ballots, search.base + kept).run().funded]
+    ids = [project.id for project in election.projects]
+    funded = [ids[i] for i in funded_at(kept)]
     return {"raises": kept, "add1": funded, "runs": raises + 1, "seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -128,7 +160,7 @@ def bench_files(args: argparse.Namespace) -> None:
     for path in files:
         ours = median_run([sys.executable, "-m", "concord", "budget", str(path), "--json"], args.repeats)
         if ours.returncode:
-            rows.append([path.stem, "–", "–", "–", "–", "–", "–", "–", "–", "error: " + ours.stderr.strip()[-60:]])
+            rows.append([path.stem, "–", "–", "–", "–", "–", "–", "–", "–", "–", "error: " + ours.stderr.strip()[-60:]])
             print(rows[-1], file=sys.stderr)
             continue
         report = json.loads(ours.stdout)
@@ -141,6 +173,7 @@ def bench_files(args: argparse.Namespace) -> None:
         rows.append(
             [
                 path.stem,
+                report.get("vote_type", "approval"),
                 f"{report['voters']:,} × {report['projects']}",
                 f"{share:,.0f}",
                 f"{report['raises']:,}",
@@ -157,7 +190,12 @@ def bench_files(args: argparse.Namespace) -> None:
         if args.record:
             entry = {"sha256": digest(path), "raises": report["raises"]}
             if outcome:
-                entry |= {"by": "pabutools", "add1": outcome["add1"], "decided": outcome["decided"]}
+                entry |= {
+                    "by": "pabutools",
+                    "sat": outcome["sat"],
+                    "add1": outcome["add1"],
+                    "decided": outcome["decided"],
+                }
                 entry |= {"runs": outcome["runs"], "seconds": round(theirs.seconds, 1)}
             elif args.stepwise:
                 found = stepwise(path)
@@ -169,7 +207,7 @@ def bench_files(args: argparse.Namespace) -> None:
                 continue
             recorded[path.name] = entry
             Path(args.record).write_text(json.dumps(recorded, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    header = ["file", "voters × projects", "share", "raises", "concord runs", "concord s", "concord MB",
+    header = ["file", "ballots", "voters × projects", "share", "raises", "concord runs", "concord s", "concord MB",
               "pabutools runs", "pabutools s", "pabutools MB", "same outcome"]  # fmt: skip
     print(table(header, rows))
 

@@ -1,7 +1,8 @@
 """Concord's Method of Equal Shares gives pabutools' outcome, exactly: on random elections, on elections
 built for ties (identical projects, identical ballots, numeric ids that sort differently as text), on
-decimal costs, on planted groups, and on any pabulib file in $CONCORD_PABULIB_DATA. And what equal
-shares is for: an 80/20 population where each group approves only its own projects."""
+decimal costs, on planted groups, and on any pabulib file in $CONCORD_PABULIB_DATA (cumulative and
+ordinal ones with the utilities of their points or ranks, as tests/test_budget_utilities.py). And what
+equal shares is for: an 80/20 population where each group approves only its own projects."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from budget_helpers import as_pabulib, pabutools_election, pabutools_outcomes
 from concord.engine.budgets.election import BudgetDataError, Election, Project, ballots_from_lists, distinct_ballots
 from concord.engine.budgets.equal_shares import equal_shares, equal_shares_add_one
+from concord.engine.budgets.equal_shares_utilities import decided_by_utilities
 from concord.engine.budgets.fairness import fairness
 from concord.engine.budgets.groups import ballot_groups
 from concord.engine.budgets.outcome import decide_budget
@@ -178,7 +180,13 @@ def test_any_pabulib_file_is_decided_as_pabutools_decides_it(path, tmp_path):
     instance, _ = pabutools_parse(str(path))
     theirs_instance, _ = pabutools_election(election)
     assert {p.name for p in instance} == {p.name for p in theirs_instance}
-    assert concord_outcomes(election) == pabutools_outcomes(election)
+    if decided_by_utilities(election):  # points or ranks: equal shares with their utilities
+        from budget_utility_helpers import pabutools_utility_outcomes
+        from test_budget_utilities import concord_outcomes as utility_outcomes
+
+        assert utility_outcomes(election) == pabutools_utility_outcomes(election)
+    else:
+        assert concord_outcomes(election) == pabutools_outcomes(election)
     assert parse_pabulib(write_pabulib(parsed).encode(), "again.pb", strict=False) == parsed  # lossless
 
 

@@ -1,6 +1,10 @@
 """``concord budget FILE.pb``: decide a participatory budget from a pabulib file by the Method of Equal
 Shares (add1, then greedy for what is left), with greedy by votes beside it and the fairness report.
-One JSON object with ``--json``; a summary else.
+One JSON object with ``--json``; a summary else. Both say which satisfaction decided it: approval and
+choose-1 ballots cost satisfaction, cumulative and scoring ballots the points, ordinal ballots Borda
+scores (``satisfaction``: pabutools' class; with points or ranks, each project funded in equal shares
+gives what a supporter paid per point, ``per_point``, and how many paid how much, by their points,
+``payments``; ``per_supporter`` is then null, as supporters paid by their points).
 
 A malformed file ends with one error naming its line (exit code 2). Ballots that break the file's own
 limits (``max_length``, ``max_sum_cost`` …) are real data as published (pabulib keeps them, and
@@ -11,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -35,6 +40,7 @@ def budget(
 def _budget(path: Path, json_output: bool, workers: int, strict: bool) -> None:
     import json
 
+    from concord.engine.budgets.equal_shares_utilities import SATISFACTION_WORDS
     from concord.engine.budgets.outcome import decide_budget
     from concord.formats.pabulib import read_pabulib
     from concord.report.budgets import budget_report, budget_text, voter_groups
@@ -51,7 +57,57 @@ def _budget(path: Path, json_output: bool, workers: int, strict: bool) -> None:
     report["runs"] = outcome.runs  # equal-shares runs computed (one raise at a time: stepwise_runs)
     report["stepwise_runs"] = outcome.stepwise_runs
     report["rule_breaks"] = parsed.rule_breaks
+    report["vote_type"] = election.vote_type
+    report["satisfaction"] = outcome.satisfaction
+    paid_by_points = _paid_by_points(report, outcome)
     if json_output:
         sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
-    else:
-        print(budget_text(report))
+        return
+    # The summary's one payment per supporter, for projects paid by points: replaced line by line below.
+    stand_in = [
+        item | ({"per_supporter": 0} if item["project"] in paid_by_points else {}) for item in report["explanation"]
+    ]
+    lines = budget_text(report | {"explanation": stand_in}).split("\n")
+    lines.insert(1, f"decided with {SATISFACTION_WORDS[outcome.satisfaction]}; {election.vote_type} ballots")
+    if paid_by_points:
+        unit = "Borda point" if election.vote_type == "ordinal" else "point"
+        by_id = {item["project"]: item for item in report["explanation"]}
+        start = lines.index("funded:") + 1
+        for at, project in enumerate(report["funded"], start=start):
+            if project in paid_by_points:
+                lines[at] = _points_line(by_id[project], unit)
+    print("\n".join(lines))
+
+
+def _paid_by_points(report: dict[str, Any], outcome: Any) -> set[str]:
+    """With points or ranks: each project funded in equal shares gets, in the report, what a supporter
+    paid per point and how many paid how much, by their points (``per_supporter`` null: there is no one
+    payment per supporter). The projects so paid."""
+    from concord.engine.budgets.equal_shares_utilities import UtilityRound
+    from concord.report.budgets import money
+
+    found: set[str] = set()
+    for project in outcome.projects:
+        paid = project.paid
+        if isinstance(paid, UtilityRound):
+            item = report["explanation"][project.project]
+            payments = [{"points": p.utility, "voters": p.voters, "each": money(p.each)} for p in paid.payments]
+            item.update(per_supporter=None, per_point=money(paid.price), payments=payments)
+            found.add(item["project"])
+    return found
+
+
+def _points_line(item: dict[str, Any], unit: str) -> str:
+    """A funded project's line of the summary, its supporters' payments by points."""
+    label = f"  {item['project']}" + (f" {item['name']}" if item["name"] else "")
+    parts = [
+        f"{payment['voters']:,} with {payment['points']:,} {unit}{'' if payment['points'] == 1 else 's'} paid"
+        f" {payment['each']:,} each"
+        for payment in item["payments"]
+    ]
+    if item["partial_payers"]:
+        parts.append(f"{item['partial_payers']:,} paid what they had left ({item['partial_paid']:,})")
+    return (
+        f"{label} · cost {item['cost']:,} · round {item['round']}: {item['per_point']:,} per {unit}"
+        f" ({'; '.join(parts)})"
+    )

@@ -12,7 +12,9 @@ or, reading a past election's record as cast (``strict=False``), each ballot bre
 its line and counted as cast: a real Warsaw 2018 file holds ballots over its own ``max_sum_cost``.
 PROJECTS needs ``project_id`` and a positive ``cost``; VOTES needs ``voter_id`` and ``vote`` (project
 ids separated by commas, in rank order for ordinal ballots), and ``points`` beside it for cumulative and
-scoring ballots; other columns (``age``, ``sex``, ``district`` …) are the voters' attributes.
+scoring ballots; other columns (``age``, ``sex``, ``district`` …) are the voters' attributes. The
+election decided (:meth:`PabulibFile.election`) carries the points of cumulative and scoring ballots
+and the ranks of ordinal ones, which decide it (:mod:`~concord.engine.budgets.equal_shares_utilities`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import math
 import re
 from array import array
 from collections.abc import Callable, Iterator
@@ -30,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from concord.engine.budgets.election import Election, Project
+from concord.engine.budgets.election import Election, Project, ballots_with_values
 from concord.formats.errors import InputFileError
 
 VOTE_TYPES = ("approval", "choose-1", "cumulative", "ordinal", "scoring")
@@ -67,22 +70,46 @@ class PabulibFile:
 
     def election(self) -> Election:
         """The election to decide: the budget, the projects in the file's order, and each voter's
-        listed projects."""
+        listed projects; with cumulative and scoring ballots each one's points, with ordinal ballots
+        each one's rank (1 the first), as the file gives them."""
         ids = self.column(self.projects, self.project_columns, "project_id")
         costs = [_number(cost) for cost in self.column(self.projects, self.project_columns, "cost")]
         position = {project: index for index, project in enumerate(ids)}
         lists = self.listed or [_ids(vote) for vote in self.column(self.votes, self.vote_columns, "vote")]
+        budget = _number(self.meta["budget"])
+        projects = tuple(Project(project, cost) for project, cost in zip(ids, costs))
+        if self.vote_type in ("cumulative", "scoring", "ordinal"):
+            chosen = [[position[p] for p in listed] for listed in lists]
+            if self.vote_type == "ordinal":
+                values, scale = [list(range(1, len(listed) + 1)) for listed in lists], 1
+            else:
+                values, scale = self._points(lists)
+            ballots, marks = ballots_with_values(chosen, values, len(ids))
+            return Election(budget, projects, ballots, self.vote_type, marks, scale)
         indptr = np.zeros(len(lists) + 1, dtype=np.int64)
         indptr[1:] = np.cumsum([len(chosen) for chosen in lists])
         indices = np.fromiter((position[p] for chosen in lists for p in chosen), dtype=np.int64, count=int(indptr[-1]))
         ballots = sparse.csr_matrix(
             (np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(len(lists), len(ids))
         )
-        return Election(
-            budget=_number(self.meta["budget"]),
-            projects=tuple(Project(project, cost) for project, cost in zip(ids, costs)),
-            ballots=ballots,
-        )
+        return Election(budget=budget, projects=projects, ballots=ballots, vote_type=self.vote_type)
+
+    def _points(self, lists: list[list[str]]) -> tuple[list[list[int]], int]:
+        """Each ballot's points, as whole numbers: as given, or all times the least common multiple of
+        their denominators where some are not whole (equal shares decides the same: its prices scale
+        and its payments do not)."""
+        at = self.vote_columns.index("points") if "points" in self.vote_columns else None
+        given = [
+            [_number(part) for part in row[at].split(",") if part.strip()] if at is not None else []
+            for row in self.votes
+        ]
+        if len(given) != len(lists) or any(len(g) != len(listed) for g, listed in zip(given, lists)):
+            raise InputFileError("the points of a ballot do not match its projects")
+        scale = 1
+        for points in given:
+            for value in points:
+                scale = math.lcm(scale, value.denominator)
+        return [[int(value * scale) for value in points] for points in given], scale
 
     def voter_attributes(self) -> dict[str, list[str | None]]:
         """The voters' attributes (every VOTES column but the ballot's own), "" and "none" as unknown."""

@@ -3,9 +3,14 @@ the projects it lists. Money is exact (``Fraction``): a budget is decided by com
 and a tie decided by rounding would not be a tie broken by the rule.
 
 Ballots are a sparse voters × projects matrix (CSR), one row per voter. Approval and choose-one ballots
-list the approved projects; cumulative and ranked ballots list the projects given points or a rank,
-which is how the cost satisfaction of the Method of Equal Shares reads them (pabutools' ``Cost_Sat``:
-a voter's satisfaction with a project they listed is its cost).
+list the approved projects; cumulative, scoring and ranked ballots list the projects given points or a
+rank, and ``values`` (the same voters × projects, int64) holds them as the ballot gives them: the points
+(cumulative, scoring; times ``point_scale`` where the file gives points that are not whole numbers), or
+the rank (ordinal: 1 the first). Approval and choose-one ballots are decided with cost satisfaction
+(pabutools' ``Cost_Sat``: a voter's satisfaction with a project they listed is its cost), the others
+with the utilities their points or ranks give
+(:mod:`~concord.engine.budgets.equal_shares_utilities`). Greedy by votes, the completion and the
+fairness report read every ballot as the projects it lists.
 """
 
 from __future__ import annotations
@@ -32,6 +37,12 @@ class Election:
     budget: Fraction
     projects: tuple[Project, ...]
     ballots: sparse.csr_matrix  # voters × projects; a stored entry: the voter lists the project
+    vote_type: str = "approval"  # as pabulib names it: approval, choose-1, cumulative, scoring, ordinal
+    # Points (cumulative, scoring) or ranks (ordinal, 1 the first) of what each voter lists, exact
+    # integers: voters × projects, the same entries as ``ballots`` (a 0 point is a stored 0); None for
+    # approval and choose-1 ballots.
+    values: sparse.csr_matrix | None = None
+    point_scale: int = 1  # the points as given are values / point_scale (1: whole numbers as given)
 
     def __post_init__(self) -> None:
         if self.budget <= 0:
@@ -43,6 +54,11 @@ class Election:
             raise BudgetDataError("two projects have the same id")
         if self.ballots.shape[1] != len(self.projects):
             raise BudgetDataError("the ballots name projects that are not in the election")
+        if self.values is not None:
+            if self.values.shape != self.ballots.shape or self.values.nnz != self.ballots.nnz:
+                raise BudgetDataError("the points or ranks are not those of the ballots")
+            if self.values.nnz and int(self.values.data.min()) < 0:
+                raise BudgetDataError("points and ranks cannot be negative")
 
     @property
     def voters(self) -> int:
@@ -58,6 +74,28 @@ class Election:
 
     def cost_of(self, chosen: list[int]) -> Fraction:
         return sum((self.projects[index].cost for index in chosen), Fraction(0))
+
+
+def ballots_with_values(
+    lists: list[list[int]], values: list[list[int]], projects: int
+) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """The ballot matrix of ``lists[voter]`` (the indices of the projects that voter lists, each once) and
+    the matrix of ``values[voter]`` (the points or ranks, in the same order), entry for entry alike."""
+    indptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(chosen) for chosen in lists])
+    count = int(indptr[-1])
+    indices = np.fromiter((index for chosen in lists for index in chosen), dtype=np.int64, count=count)
+    data = np.fromiter((value for given in values for value in given), dtype=np.int64, count=count)
+    owner = np.repeat(np.arange(len(lists)), np.diff(indptr))
+    order = np.lexsort((indices, owner))  # by voter, then project
+    indices, data = indices[order], data[order]
+    if np.any((np.diff(indices) == 0) & (np.diff(owner) == 0)):
+        raise BudgetDataError("a ballot lists a project twice")
+    shape = (len(lists), projects)
+    ballots = sparse.csr_matrix((np.ones(count, dtype=np.int8), indices, indptr), shape=shape)
+    marks = sparse.csr_matrix((data, indices.copy(), indptr.copy()), shape=shape)
+    ballots.has_sorted_indices = marks.has_sorted_indices = True
+    return ballots, marks
 
 
 def ballots_from_lists(lists: list[list[int]], projects: int) -> sparse.csr_matrix:

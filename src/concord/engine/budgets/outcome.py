@@ -1,12 +1,17 @@
 """The outcome of a participatory budget, with its explanation: equal shares completed by add1, then by
 greedy by votes for what is left (the combination real equal-shares elections use: equalshares.net's
 "Add1U", ``../shared/docs/anchors.md`` §3.1), and greedy by votes alone beside it, so that anyone can
-see what equal shares changed.
+see what equal shares changed. Approval and choose-1 ballots are decided with cost satisfaction,
+cumulative and scoring ballots with their points, ordinal ballots with Borda scores
+(:mod:`~concord.engine.budgets.equal_shares_utilities`); ``satisfaction`` names which, as pabutools does.
 
 Every project says how it fared: funded in equal shares' round r, paid by its supporters (how many paid
 how much, of what they had); funded in the completion (money left once equal shares could fund nothing
 more, the most voted first); or not funded, and why (its supporters could no longer pay for it after
 round r and had this much left, and it did not fit the money the completion had left; nobody listed it).
+With utilities, a round's payers paid ρ times their utility for the project, by utility in its
+``payments`` (:class:`~concord.engine.budgets.equal_shares_utilities.UtilityRound`), and a project that
+nobody has utility for (listed only last on ranked ballots) is out of reach from the start.
 """
 
 from __future__ import annotations
@@ -17,6 +22,11 @@ from typing import Any, Literal
 
 from concord.engine.budgets.election import Election
 from concord.engine.budgets.equal_shares import Round, equal_shares_add_one
+from concord.engine.budgets.equal_shares_utilities import (
+    decided_by_utilities,
+    equal_shares_utilities_add_one,
+    satisfaction_of,
+)
 from concord.engine.budgets.greedy import greedy_by_votes
 
 How = Literal["equal-shares", "completion", "not-funded"]
@@ -54,12 +64,15 @@ class BudgetOutcome:
     projects: list[ProjectOutcome]  # one per project, in the election's order
     greedy: list[int]  # greedy by votes alone, in the order funded
     greedy_spent: Fraction
+    satisfaction: str = "Cost_Sat"  # pabutools' satisfaction class that equal shares was run with
 
 
 def decide_budget(election: Election, workers: int = 1) -> BudgetOutcome:
     """Equal shares with add1, completed by greedy by votes; and greedy by votes alone. ``workers``:
-    processes for add1's runs (see :func:`~concord.engine.budgets.equal_shares.equal_shares_add_one`)."""
-    added = equal_shares_add_one(election, workers)
+    processes for add1's runs (see :func:`~concord.engine.budgets.equal_shares.equal_shares_add_one`;
+    ballots with points or ranks are decided in this process)."""
+    utility = decided_by_utilities(election)
+    added = equal_shares_utilities_add_one(election) if utility else equal_shares_add_one(election, workers)
     run = added.run
     equal = list(run.funded)
     completion = greedy_by_votes(election, equal)
@@ -104,4 +117,5 @@ def decide_budget(election: Election, workers: int = 1) -> BudgetOutcome:
         projects=outcomes,
         greedy=alone,
         greedy_spent=election.cost_of(alone),
+        satisfaction=satisfaction_of(election.vote_type) if utility else "Cost_Sat",
     )
