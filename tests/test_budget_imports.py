@@ -145,3 +145,40 @@ def test_the_ballots_read_again_for_writing_are_those_that_were_checked():
     stream = PabulibStream(text.encode(), "f.pb")
     stream.check(lambda cells, chosen: checked.append((cells, chosen)))
     assert len(checked) == VOTERS and list(stream.votes()) == checked
+
+
+CUMULATIVE = """META
+key;value
+description;two playgrounds, one fits
+country;Afghanistan
+unit;Herat
+instance;2027
+num_projects;2
+num_votes;10
+budget;100
+vote_type;cumulative
+rule;equal-shares
+PROJECTS
+project_id;cost;name
+A;60;Playground A
+B;60;Playground B
+VOTES
+voter_id;vote;points
+""" + "".join(f"v{i};A,B;1,2\n" for i in range(6)) + "".join(f"v{i};A,B;2,1\n" for i in range(6, 10))
+
+
+def test_an_imported_cumulative_budget_is_decided_by_its_points_on_the_server_and_by_verify(site, tmp_path):
+    """Read as approvals the two playgrounds tie and "A" wins on its id; by points "B" has 16 to "A"'s
+    14 and is funded. The server, ``concord budget`` and ``concord verify`` of the budget's record all
+    decide it by the points, each voter paying by their points."""
+    from test_public_records import anyone, download, verified
+
+    imported = ok(pb_upload(site, CUMULATIVE.encode()), 201)
+    outcome = ok(TestClient(site.app).get(f"/api/budgets/{imported['id']}/outcome"))["outcome"]
+    assert outcome["funded"] == ["B"]
+    [paid] = [item for item in outcome["explanation"] if item["project"] == "B"]
+    assert paid["per_point"] == 3.75 and paid["per_supporter"] is None
+    assert paid["payments"] == [{"points": 2, "voters": 6, "each": 7.5}, {"points": 1, "voters": 4, "each": 3.75}]
+
+    record = download(anyone(site), f"/api/budgets/{imported['id']}/export", tmp_path / "budget.zip")
+    assert "its outcome recomputes from each voter's latest ballot" in verified(str(record))

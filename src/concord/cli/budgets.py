@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -40,7 +39,6 @@ def budget(
 def _budget(path: Path, json_output: bool, workers: int, strict: bool) -> None:
     import json
 
-    from concord.engine.budgets.equal_shares_utilities import SATISFACTION_WORDS
     from concord.engine.budgets.outcome import decide_budget
     from concord.formats.pabulib import read_pabulib
     from concord.report.budgets import budget_report, budget_text, voter_groups
@@ -59,55 +57,4 @@ def _budget(path: Path, json_output: bool, workers: int, strict: bool) -> None:
     report["rule_breaks"] = parsed.rule_breaks
     report["vote_type"] = election.vote_type
     report["satisfaction"] = outcome.satisfaction
-    paid_by_points = _paid_by_points(report, outcome)
-    if json_output:
-        sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
-        return
-    # The summary's one payment per supporter, for projects paid by points: replaced line by line below.
-    stand_in = [
-        item | ({"per_supporter": 0} if item["project"] in paid_by_points else {}) for item in report["explanation"]
-    ]
-    lines = budget_text(report | {"explanation": stand_in}).split("\n")
-    lines.insert(1, f"decided with {SATISFACTION_WORDS[outcome.satisfaction]}; {election.vote_type} ballots")
-    if paid_by_points:
-        unit = "Borda point" if election.vote_type == "ordinal" else "point"
-        by_id = {item["project"]: item for item in report["explanation"]}
-        start = lines.index("funded:") + 1
-        for at, project in enumerate(report["funded"], start=start):
-            if project in paid_by_points:
-                lines[at] = _points_line(by_id[project], unit)
-    print("\n".join(lines))
-
-
-def _paid_by_points(report: dict[str, Any], outcome: Any) -> set[str]:
-    """With points or ranks: each project funded in equal shares gets, in the report, what a supporter
-    paid per point and how many paid how much, by their points (``per_supporter`` null: there is no one
-    payment per supporter). The projects so paid."""
-    from concord.engine.budgets.equal_shares_utilities import UtilityRound
-    from concord.report.budgets import money
-
-    found: set[str] = set()
-    for project in outcome.projects:
-        paid = project.paid
-        if isinstance(paid, UtilityRound):
-            item = report["explanation"][project.project]
-            payments = [{"points": p.utility, "voters": p.voters, "each": money(p.each)} for p in paid.payments]
-            item.update(per_supporter=None, per_point=money(paid.price), payments=payments)
-            found.add(item["project"])
-    return found
-
-
-def _points_line(item: dict[str, Any], unit: str) -> str:
-    """A funded project's line of the summary, its supporters' payments by points."""
-    label = f"  {item['project']}" + (f" {item['name']}" if item["name"] else "")
-    parts = [
-        f"{payment['voters']:,} with {payment['points']:,} {unit}{'' if payment['points'] == 1 else 's'} paid"
-        f" {payment['each']:,} each"
-        for payment in item["payments"]
-    ]
-    if item["partial_payers"]:
-        parts.append(f"{item['partial_payers']:,} paid what they had left ({item['partial_paid']:,})")
-    return (
-        f"{label} · cost {item['cost']:,} · round {item['round']}: {item['per_point']:,} per {unit}"
-        f" ({'; '.join(parts)})"
-    )
+    print(json.dumps(report, ensure_ascii=False) if json_output else budget_text(report))

@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import math
 import re
 from array import array
 from collections.abc import Callable, Iterator
@@ -31,9 +30,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 
-from concord.engine.budgets.election import Election, Project, ballots_with_values
+from concord.engine.budgets.election import Election, Project, election_of
 from concord.formats.errors import InputFileError
 
 VOTE_TYPES = ("approval", "choose-1", "cumulative", "ordinal", "scoring")
@@ -78,26 +76,13 @@ class PabulibFile:
         lists = self.listed or [_ids(vote) for vote in self.column(self.votes, self.vote_columns, "vote")]
         budget = _number(self.meta["budget"])
         projects = tuple(Project(project, cost) for project, cost in zip(ids, costs))
-        if self.vote_type in ("cumulative", "scoring", "ordinal"):
-            chosen = [[position[p] for p in listed] for listed in lists]
-            if self.vote_type == "ordinal":
-                values, scale = [list(range(1, len(listed) + 1)) for listed in lists], 1
-            else:
-                values, scale = self._points(lists)
-            ballots, marks = ballots_with_values(chosen, values, len(ids))
-            return Election(budget, projects, ballots, self.vote_type, marks, scale)
-        indptr = np.zeros(len(lists) + 1, dtype=np.int64)
-        indptr[1:] = np.cumsum([len(chosen) for chosen in lists])
-        indices = np.fromiter((position[p] for chosen in lists for p in chosen), dtype=np.int64, count=int(indptr[-1]))
-        ballots = sparse.csr_matrix(
-            (np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(len(lists), len(ids))
-        )
-        return Election(budget=budget, projects=projects, ballots=ballots, vote_type=self.vote_type)
+        chosen = [[position[p] for p in listed] for listed in lists]
+        return election_of(budget, projects, chosen, self.vote_type, self._points(lists))
 
-    def _points(self, lists: list[list[str]]) -> tuple[list[list[int]], int]:
-        """Each ballot's points, as whole numbers: as given, or all times the least common multiple of
-        their denominators where some are not whole (equal shares decides the same: its prices scale
-        and its payments do not)."""
+    def _points(self, lists: list[list[str]]) -> list[list[Fraction]] | None:
+        """Each ballot's points, where the ballots give them."""
+        if self.vote_type not in ("cumulative", "scoring"):
+            return None
         at = self.vote_columns.index("points") if "points" in self.vote_columns else None
         given = [
             [_number(part) for part in row[at].split(",") if part.strip()] if at is not None else []
@@ -105,11 +90,7 @@ class PabulibFile:
         ]
         if len(given) != len(lists) or any(len(g) != len(listed) for g, listed in zip(given, lists)):
             raise InputFileError("the points of a ballot do not match its projects")
-        scale = 1
-        for points in given:
-            for value in points:
-                scale = math.lcm(scale, value.denominator)
-        return [[int(value * scale) for value in points] for points in given], scale
+        return given
 
     def voter_attributes(self) -> dict[str, list[str | None]]:
         """The voters' attributes (every VOTES column but the ballot's own), "" and "none" as unknown."""

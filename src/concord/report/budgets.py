@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any
 
-from concord.engine.budgets.election import Election, Project, ballots_from_lists
+from concord.engine.budgets.election import Election, Project, election_of
+from concord.engine.budgets.equal_shares_utilities import SATISFACTION_WORDS, UtilityRound
 from concord.engine.budgets.fairness import fairness
 from concord.engine.budgets.groups import ballot_groups
 from concord.engine.budgets.outcome import BudgetOutcome, ProjectOutcome, decide_budget
@@ -70,27 +71,32 @@ class ProjectRow:
 
 
 def voters_of(
-    amount: str, projects: list[ProjectRow], ballots: Sequence[tuple[list[int], dict | None, dict | None]]
+    amount: str,
+    projects: list[ProjectRow],
+    ballots: Sequence[tuple[list[int], list[str] | None, dict | None, dict | None]],
+    vote_type: str = "approval",
 ) -> Voters:
-    """The election of these projects (by number) and ballots: (projects chosen, imported voter columns,
-    declared answers) per voter, in the order they first voted. A voter's imported column is their
-    answer where both name one."""
+    """The election of these projects (by number) and ballots: (projects chosen, in rank order for
+    ordinal ballots; their points for cumulative ones; imported voter columns; declared answers) per
+    voter, in the order they first voted, decided as its ``vote_type`` means (points, ranks or a list).
+    A project no longer in the budget is left out of a ballot (with its points); a voter's imported
+    column is their answer where both name one."""
     position = {project.number: index for index, project in enumerate(projects)}
-    lists = [[position[number] for number in chosen if number in position] for chosen, _, _ in ballots]
-    names = sorted({name for _, imported, declared in ballots for name in (*(declared or ()), *(imported or ()))})
+    lists = [[position[number] for number in chosen if number in position] for chosen, _, _, _ in ballots]
+    points = [
+        [Fraction(given) for number, given in zip(chosen, points or ()) if number in position]
+        for chosen, points, _, _ in ballots
+    ]
+    names = sorted({name for *_, imported, declared in ballots for name in (*(declared or ()), *(imported or ()))})
     attributes = {
         name: [
             imported[name] if imported and name in imported else (declared or {}).get(name)
-            for _, imported, declared in ballots
+            for *_, imported, declared in ballots
         ]
         for name in names
     }
-    election = Election(
-        budget=Fraction(amount),
-        projects=tuple(Project(project.code, Fraction(project.cost)) for project in projects),
-        ballots=ballots_from_lists(lists, len(projects)),
-    )
-    return Voters(election, attributes)
+    cast = tuple(Project(project.code, Fraction(project.cost)) for project in projects)
+    return Voters(election_of(Fraction(amount), cast, lists, vote_type, points), attributes)
 
 
 def report_of(voters: Voters, projects: list[ProjectRow]) -> dict[str, Any]:
@@ -147,6 +153,12 @@ def _project(election: Election, found: ProjectOutcome, name: str | None) -> dic
             partial_payers=found.paid.partial_payers,
             partial_paid=money(found.paid.partial_paid),
         )
+    if isinstance(found.paid, UtilityRound):  # paid by points or ranks: no one payment per supporter
+        explained.update(
+            per_supporter=None,
+            per_point=money(found.paid.price),
+            payments=[{"points": p.utility, "voters": p.voters, "each": money(p.each)} for p in found.paid.payments],
+        )
     if found.why is not None:
         explained.update(
             why=found.why,
@@ -168,10 +180,15 @@ def budget_text(report: Mapping[str, Any]) -> str:
         "",
         "funded:",
     ]
+    if "satisfaction" in report:
+        lines.insert(1, f"decided with {SATISFACTION_WORDS[report['satisfaction']]}; {report['vote_type']} ballots")
+    unit = "Borda point" if report.get("vote_type") == "ordinal" else "point"
     by_id = {item["project"]: item for item in report["explanation"]}
     for item in (by_id[project] for project in report["funded"]):
         label = f"  {item['project']}" + (f" {item['name']}" if item["name"] else "")
-        if item["how"] == "equal-shares":
+        if item.get("per_point") is not None:
+            lines.append(_paid_by_points(label, item, unit))
+        elif item["how"] == "equal-shares":
             paid = f"{_count(item['full_payers'], 'supporter')} paid {item['per_supporter']:,} each"
             if item["partial_payers"]:
                 paid += f", {item['partial_payers']:,} paid what they had left ({item['partial_paid']:,})"
@@ -190,6 +207,20 @@ def budget_text(report: Mapping[str, Any]) -> str:
             f"{row['equal_shares']:>13.1%} {row['greedy']:>8.1%}"
         )
     return "\n".join(lines)
+
+
+def _paid_by_points(label: str, item: Mapping[str, Any], unit: str) -> str:
+    """A funded project's line, its supporters' payments by their points (or Borda points)."""
+    parts = [
+        f"{payment['voters']:,} with {_count(payment['points'], unit)} paid {payment['each']:,} each"
+        for payment in item["payments"]
+    ]
+    if item["partial_payers"]:
+        parts.append(f"{item['partial_payers']:,} paid what they had left ({item['partial_paid']:,})")
+    return (
+        f"{label} · cost {item['cost']:,} · round {item['round']}: {item['per_point']:,} per {unit}"
+        f" ({'; '.join(parts)})"
+    )
 
 
 def _count(number: int, thing: str) -> str:

@@ -233,10 +233,12 @@ def _budget_of(state: Replayed) -> dict[str, Any] | None:
         for number, fields in sorted(state.projects.items())
     ]
     ballots = [
-        (list(ballot["projects"]), ballot["attributes"], state.participants.get(participant, {}))
+        (list(ballot["projects"]), ballot["points"], ballot["attributes"], state.participants.get(participant, {}))
         for participant, ballot in state.ballots.items()
     ]
-    return json.loads(json.dumps(report_of(voters_of(state.budget["amount"], projects, ballots), projects)))
+    vote_type = state.budget["ballot"].get("type", "approval")
+    voters = voters_of(state.budget["amount"], projects, ballots, vote_type)
+    return json.loads(json.dumps(report_of(voters, projects)))
 
 
 RECOMPUTE = {"analysis": _analysis_of, "budget": _budget_of}

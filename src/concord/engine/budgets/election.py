@@ -15,6 +15,7 @@ fairness report read every ballot as the projects it lists.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -96,6 +97,38 @@ def ballots_with_values(
     marks = sparse.csr_matrix((data, indices.copy(), indptr.copy()), shape=shape)
     ballots.has_sorted_indices = marks.has_sorted_indices = True
     return ballots, marks
+
+
+MARKED = ("cumulative", "scoring", "ordinal")  # ballots that give points or ranks, not only a list
+
+
+def election_of(
+    budget: Fraction,
+    projects: tuple[Project, ...],
+    lists: list[list[int]],
+    vote_type: str = "approval",
+    points: list[list[Fraction]] | None = None,
+) -> Election:
+    """The election of these ballots (``lists[voter]``: the indices of the projects listed, in rank
+    order for ordinal ballots), as its voters meant them: with cumulative and scoring ballots each
+    listed project's ``points``, with ordinal ones its rank (1 the first). Points that are not whole
+    numbers are all multiplied by the least common multiple of their denominators (equal shares decides
+    the same: its prices scale and its payments do not)."""
+    if vote_type not in MARKED:
+        return Election(budget, projects, ballots_from_lists(lists, len(projects)), vote_type)
+    scale = 1
+    if vote_type == "ordinal":
+        values = [list(range(1, len(listed) + 1)) for listed in lists]
+    else:
+        given = points or []
+        if len(given) != len(lists) or any(len(g) != len(listed) for g, listed in zip(given, lists)):
+            raise BudgetDataError("the points of a ballot do not match its projects")
+        for row in given:
+            for value in row:
+                scale = math.lcm(scale, value.denominator)
+        values = [[int(value * scale) for value in row] for row in given]
+    ballots, marks = ballots_with_values(lists, values, len(projects))
+    return Election(budget, projects, ballots, vote_type, marks, scale)
 
 
 def ballots_from_lists(lists: list[list[int]], projects: int) -> sparse.csr_matrix:

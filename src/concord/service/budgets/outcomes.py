@@ -92,7 +92,8 @@ def _logged(session: Session, budget: Budget, log: LogAt) -> tuple[list[ProjectR
     connection = session.connection()
     amount = budget.amount  # every budget's log holds its ``budget`` entry; this is only a fallback
     projects: dict[int, ProjectRow] = {}
-    ballots: dict[int, tuple[list[int], dict | None]] = {}  # participant number → (projects, imported columns)
+    ballots: dict[int, tuple[list[int], list[str] | None, dict | None]] = {}  # number → (projects, points, columns)
+    vote_type = "approval"
     bodies = connection.execute(
         select(_entries.c.body)
         .where(_entries.c.log_id == log.id, _entries.c.type.in_(BUDGET_ENTRIES), _entries.c.seq < log.size)
@@ -103,9 +104,9 @@ def _logged(session: Session, budget: Budget, log: LogAt) -> tuple[list[ProjectR
         entry = json.loads(body)
         kind = entry["type"]
         if kind == "ballot":
-            ballots[int(entry["participant"])] = (entry["projects"], entry["attributes"])
+            ballots[int(entry["participant"])] = (entry["projects"], entry["points"], entry["attributes"])
         elif kind == "budget":
-            amount = entry["amount"]
+            amount, vote_type = entry["amount"], entry["ballot"].get("type", "approval")
         elif kind == "project":
             number = int(entry["project"])
             projects[number] = ProjectRow(number, entry["code"], entry["name"], entry["cost"])
@@ -130,7 +131,11 @@ def _logged(session: Session, budget: Budget, log: LogAt) -> tuple[list[ProjectR
     return listed, voters_of(
         amount,
         listed,
-        [(chosen, imported, declared.get(number, {})) for number, (chosen, imported) in ballots.items()],
+        [
+            (chosen, points, imported, declared.get(number, {}))
+            for number, (chosen, points, imported) in ballots.items()
+        ],
+        vote_type,
     )
 
 
