@@ -147,7 +147,8 @@ def test_the_ballots_read_again_for_writing_are_those_that_were_checked():
     assert len(checked) == VOTERS and list(stream.votes()) == checked
 
 
-CUMULATIVE = """META
+CUMULATIVE = (
+    """META
 key;value
 description;two playgrounds, one fits
 country;Afghanistan
@@ -164,7 +165,10 @@ A;60;Playground A
 B;60;Playground B
 VOTES
 voter_id;vote;points
-""" + "".join(f"v{i};A,B;1,2\n" for i in range(6)) + "".join(f"v{i};A,B;2,1\n" for i in range(6, 10))
+"""
+    + "".join(f"v{i};A,B;1,2\n" for i in range(6))
+    + "".join(f"v{i};A,B;2,1\n" for i in range(6, 10))
+)
 
 
 def test_an_imported_cumulative_budget_is_decided_by_its_points_on_the_server_and_by_verify(site, tmp_path):
