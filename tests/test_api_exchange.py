@@ -48,6 +48,7 @@ def test_export_is_a_zip_of_the_polis_files(site):
         (first.number, 0, -1),
         (first.number, 1, 0),
         (second.number, 0, 1),
+        (second.number, written["number"], 1),  # the writer's agreement with their statement, as Pol.is's
     ]
     comments = {int(row["comment-id"]): row for row in csv_rows(files[f"{c}/comments.csv"])}
     assert comments[written["number"]]["comment-body"] == "<script>alert(1)</script>"
@@ -60,7 +61,7 @@ def test_export_is_a_zip_of_the_polis_files(site):
     assert summary["topic"] == "How should the district spend its budget?" and summary["voters"] == "2"
     meta = json.loads(files[f"{c}/conversation.json"])
     assert meta["space"] == "/a/b" and meta["settings"]["moderation"] == "post"
-    assert meta["analysis"]["vote_count"] == 3
+    assert meta["analysis"]["vote_count"] == 4  # the current votes, the writer's agreement among them
     # The export imports back as a new conversation with the same votes.
     imported = ok(
         site.admin.post(
@@ -73,7 +74,7 @@ def test_export_is_a_zip_of_the_polis_files(site):
     )
     assert (imported["topic"], imported["votes"], imported["participants"], imported["statements"]) == (
         "Re-imported",
-        3,
+        4,
         2,
         4,
     )

@@ -42,6 +42,7 @@ EXPECTED_ROUTES = {
     ("PATCH", "/api/conversations/{conversation_id}"),
     ("POST", "/api/conversations/{conversation_id}/close"),
     ("POST", "/api/conversations/{conversation_id}/reopen"),
+    ("PUT", "/api/conversations/{conversation_id}/outcome"),  # test_api_closing.py
     ("GET", "/api/conversations/{conversation_id}/export"),
     ("GET", "/api/conversations/{conversation_id}/statements"),
     ("POST", "/api/conversations/{conversation_id}/statements"),

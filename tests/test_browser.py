@@ -483,7 +483,7 @@ def test_the_you_label_does_not_cover_its_marker_in_right_to_left_pages(browser,
         page.wait_for_timeout(150)
     page.wait_for_timeout(1500)  # the live analysis runs about a second after the votes
     page.goto(f"{site['url']}/c/{site['demo']}/results")
-    marker = page.locator("svg.opinion-map circle[r='8']").bounding_box()
+    marker = page.locator("svg.opinion-map circle.you").bounding_box()
     label = page.locator("svg.opinion-map text").bounding_box()
     shot(page, "results-you-fa")
     assert marker and label

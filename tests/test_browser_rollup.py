@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -104,6 +105,11 @@ def make_codes(page, count: int) -> list[str]:
     return links
 
 
+def invite_code(link: str) -> str:
+    """The code an invitation link carries (beside the language it may name)."""
+    return parse_qs(urlsplit(link).query)["invite"][0]
+
+
 def cast_the_rest(app, public_id: str, links: list[str], ballots: list[tuple[str, str]]) -> None:
     """Participants who join with the codes of these links, declare their community and vote on the
     proposal (statement 0), through the service layer in one transaction."""
@@ -114,7 +120,7 @@ def cast_the_rest(app, public_id: str, links: list[str], ballots: list[tuple[str
     with app.state.concord.sessions.begin() as session:
         conversation = session.scalar(select(Conversation).where(Conversation.public_id == public_id))
         for link, (community, vote) in zip(links, ballots, strict=True):
-            code = link.split("invite=")[1]
+            code = invite_code(link)
             joined = participation.join(session, conversation, invite_code=code, attributes={QUESTION: community})
             voting.record_vote(session, conversation, joined.participant, 0, vote)
 
@@ -123,7 +129,7 @@ def join_and_vote(browser, link: str, community: str, vote: str) -> None:
     """A participant on a phone opens their invitation link, answers the community question and votes."""
     page = new_page(browser, 360, 640)
     page.goto(link)
-    assert page.locator("#invite-code").input_value() == link.split("invite=")[1]
+    assert page.locator("#invite-code").input_value() == invite_code(link)
     page.get_by_label(QUESTION).select_option(community)
     page.get_by_role("button", name="Join").click()
     assert "Welcome" in page.locator(".notice").inner_text()
@@ -255,3 +261,166 @@ def test_a_national_proposal_passes_from_two_districts_online_and_one_on_paper(b
                     assert heading.inner_text() == (DARI if lang == "fa_AF" else PROPOSAL)
                 shot(reader, f"{name}-{lang}-{width}")
             reader.context.close()
+
+
+# --- the places' table on a phone (issue 26) ----------------------------------------------------------
+
+WIDE_NOTE = "Counted at the district shura by the elders of every village, with observers from both communities"
+PROVINCE = {  # slug: (name, population, its paper tally or none: silent)
+    "injil": ("ولسوالی انجیل", 310_000, (120, 40)),
+    "guzara": ("ولسوالی گذره", 150_000, (30, 90)),
+    "karukh": ("ولسوالی کرخ", None, None),
+}
+
+
+class AdminApi:
+    """The API as the administrator, logged in: what the tests set up without the pages they are not about."""
+
+    def __init__(self, url: str):
+        import httpx
+
+        self.client = httpx.Client(base_url=url)
+        answer = self.client.post("/api/session", json={"username": ADMIN[0], "password": ADMIN[1]})
+        self.client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+
+    def made(self, path: str, body: dict) -> dict:
+        answer = self.client.post(path, json=body)
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    def __enter__(self) -> AdminApi:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.client.close()
+
+
+def put_by_population(url: str) -> str:
+    """/herat-province and its three districts through the API: a double majority weighed by population,
+    two districts' paper tallies with a long note, one silent. Returns the roll-up's element id."""
+    with AdminApi(url) as api:
+        made = api.made
+        province = made("/api/spaces", {"slug": "herat-province", "name": "ولایت هرات", "language": "fa-AF"})["id"]
+        ids = {}
+        for slug, (name, population, _) in PROVINCE.items():
+            space = {"slug": slug, "name": name, "language": "fa-AF", "parent_id": province}
+            ids[slug] = made("/api/spaces", space)["id"]
+            placed = api.client.put(f"/api/spaces/{ids[slug]}/place", json={"weight": 1, "population": population})
+            assert placed.status_code == 200, placed.text
+        rule = {"name": "double-majority", "parameters": {"weigh": "population"}}
+        proposal = made(f"/api/spaces/{province}/proposals", {"text": PROPOSAL, "rule": rule})["id"]
+        for slug, (_, _, tally) in PROVINCE.items():
+            if tally:
+                body = {"space_id": ids[slug], "agree": tally[0], "disagree": tally[1], "note": WIDE_NOTE}
+                answer = api.client.post(f"/api/spaces/{province}/proposals/{proposal}/tallies", json=body)
+                assert answer.status_code == 204, answer.text
+    return f"proposal-{proposal}"
+
+
+# Each place's cells: inside the screen and inside their region, or the region scrolls and says so (a
+# labelled, focusable region drawn with its scroll shadows); each outcome pill on one line, inside its cell.
+MEASURE = """table => {
+  const region = table.closest('.table-scroll'), box = region.getBoundingClientRect();
+  const style = getComputedStyle(region);
+  return {
+    screen: document.documentElement.clientWidth,
+    scrolls: region.scrollWidth > region.clientWidth + 1,
+    hint: region.getAttribute('role') === 'region' && region.tabIndex === 0
+          && !!document.getElementById(region.getAttribute('aria-labelledby'))
+          && style.backgroundImage.includes('gradient'),
+    region: [box.left, box.right],
+    cells: [...table.querySelectorAll('td')].map(td => {
+      const r = td.getBoundingClientRect();
+      return {text: td.innerText, left: r.left, right: r.right, width: r.width};
+    }),
+    pills: [...table.querySelectorAll('.badge')].map(pill => {
+      const cell = pill.closest('td').getBoundingClientRect(), r = pill.getBoundingClientRect();
+      return {text: pill.innerText, lines: pill.getClientRects().length,
+              inside: r.left >= cell.left - 0.5 && r.right <= cell.right + 0.5};
+    }),
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def by_population(server) -> str:
+    return put_by_population(server[1])
+
+
+@pytest.mark.parametrize("lang", ["en", "fa_AF", "ps"])
+def test_the_places_table_fits_a_phone_or_says_it_scrolls(browser, server, by_population, lang):
+    url, rollup_id = server[1], by_population
+    for width, height in ((360, 640), (1280, 800)):
+        reader = new_page(browser, width, height)
+        reader.goto(f"{url}/s/herat-province?lang={lang}")
+        table = reader.locator(f"#{rollup_id} table.places")
+        found = table.evaluate(MEASURE)
+        assert len(found["cells"]) == 3 * 7, found["cells"]  # a population column beside the six
+        assert reader.evaluate("document.documentElement.scrollWidth") <= width
+        if width == 360:  # a phone: every cell whole on the screen, nothing to scroll
+            assert not found["scrolls"], found
+            for cell in found["cells"]:
+                assert 0 <= cell["left"] and cell["right"] <= found["screen"] and cell["width"] > 0, cell
+                assert found["region"][0] - 0.5 <= cell["left"] and cell["right"] <= found["region"][1] + 0.5, cell
+        else:
+            assert not found["scrolls"] or found["hint"], found
+        assert found["pills"] and all(pill["lines"] == 1 and pill["inside"] for pill in found["pills"]), found["pills"]
+        note = reader.locator(f"#{rollup_id} q.note").first
+        assert note.inner_text() == WIDE_NOTE and note.is_visible()
+        box = note.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width
+        shot(reader, f"places-{lang}-{width}")
+        reader.context.close()
+
+
+# --- money in a right-to-left sentence (issue 26) ------------------------------------------------------
+
+# Where the amount's number, the currency's name and the vote count after them are drawn on the screen.
+ORDER = """(line, parts) => {
+  const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+  const found = {};
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const [name, text] of Object.entries(parts)) {
+      const at = node.data.indexOf(text);
+      if (at < 0 || name in found) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + text.length);
+      const box = range.getBoundingClientRect();
+      found[name] = {left: box.left, right: box.right};
+    }
+  }
+  return found;
+}"""
+READS = {  # the number, the currency's name, two votes: as each reader reads them
+    "fa_AF": ("۴۰٬۰۰۰", "افغانی افغانستان", "۲ رأی"),
+    "ps": ("۴۰٬۰۰۰", "افغانۍ", "۲ رایې"),
+}
+
+
+def test_an_amount_of_afghani_reads_right_to_left_in_dari_and_pashto(browser, server):
+    """On the results of a budget in afghani, a project's cost and its votes: right to left, the number,
+    then the currency's name, then the count (a Latin "AFN" would pull the count to the wrong side)."""
+    url = server[1]
+    with AdminApi(url) as api:
+        space = api.made("/api/spaces", {"slug": "kabul-budgets", "name": "Kabul"})["id"]
+        body = {"name": "Wells", "amount": "100000", "currency": "AFN", "ballot_type": "approval"}
+        budget = api.made(f"/api/spaces/{space}/budgets", body)["id"]
+        api.made(f"/api/budgets/{budget}/projects", {"name": "Well", "cost": "40000"})
+    for _ in range(2):
+        voter = new_page(browser, 360, 640)
+        voter.goto(f"{url}/b/{budget}")
+        voter.locator("input[name=project]").first.check()
+        voter.get_by_role("button", name="Cast my ballot").click()
+        voter.wait_for_url(re.compile(r"notice=voted"))
+        voter.context.close()
+    for lang, (number, currency, count) in READS.items():
+        reader = new_page(browser, 360, 640)
+        reader.goto(f"{url}/b/{budget}/results?lang={lang}")
+        line = reader.locator("section[aria-labelledby=funded-heading] li p").first
+        at = line.evaluate(ORDER, {"number": number, "currency": currency, "count": count})
+        assert set(at) == {"number", "currency", "count"}, (lang, at, line.inner_text())
+        assert at["number"]["left"] >= at["currency"]["right"] - 0.5, (lang, at)  # the number first, at the right
+        assert at["currency"]["left"] >= at["count"]["right"] - 0.5, (lang, at)  # the count after it, to the left
+        shot(reader, f"budget-{lang}")
+        reader.context.close()

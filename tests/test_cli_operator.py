@@ -29,6 +29,30 @@ def test_serve_script_hands_its_arguments_to_concord_serve():
     assert "Traceback" not in run.stderr
 
 
+def test_the_concord_script_runs_the_command_without_an_activated_venv(tmp_path):
+    """`concord space add …` failed with "command not found" in a clone whose .venv was not activated:
+    ./scripts/concord runs it from the venv, in the folder it is called from (./concord.db there)."""
+    env = {name: value for name, value in os.environ.items() if name not in ("VIRTUAL_ENV", "CONCORD_DATABASE_URL")}
+    env["PATH"] = "/usr/bin:/bin"  # no venv on the path, as in a fresh shell
+
+    def script(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(ROOT / "scripts" / "concord"), *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    helped = script("--help")
+    assert helped.returncode == 0, helped.stderr
+    assert "space" in helped.stdout and "serve" in helped.stdout
+    added = script("space", "add", "/herat", "--name", "Herat")
+    assert added.returncode == 0, added.stderr
+    assert (tmp_path / "concord.db").exists() and "Traceback" not in added.stderr
+
+
 def test_spaces_from_the_command_line_then_an_import_into_them(tmp_path):
     database = f"sqlite:///{tmp_path / 'concord.db'}"
     folder = str(SHIPPED_DATA / "london.youth.policing")

@@ -79,7 +79,8 @@ def test_every_change_has_its_entry_and_an_untouched_export_verifies(site, tmp_p
     logged = [json.loads(line) for line in entries(folder)]
     kinds = [entry["type"] for entry in logged]
     assert kinds[0] == "log" and kinds[1] == "conversation"
-    assert kinds.count("participant") == 12 and kinds.count("vote") == 49
+    # 48 votes, a changed one, and the writer's agreement with their own statement (as Pol.is records it)
+    assert kinds.count("participant") == 12 and kinds.count("vote") == 50
     assert kinds.count("statement") >= 5 and "moderation" in kinds and "translation" in kinds
     assert kinds[-1] == "outcome"
     [rejected] = [e for e in logged if e["type"] == "moderation"]
@@ -88,13 +89,13 @@ def test_every_change_has_its_entry_and_an_untouched_export_verifies(site, tmp_p
         assert not {"token", "token_hash", "xid", "moderator_id", "user"} & set(entry)
 
     checked = verify_export(folder)
-    assert checked.entries == len(logged) and checked.votes == 49 and checked.outcomes == 1
+    assert checked.entries == len(logged) and checked.votes == 50 and checked.outcomes == 1
     assert checked.analysis == len(logged) - 1  # the analysis of everything before the outcome
     assert checked.files == ["votes.csv", "comments.csv", "participants-votes.csv", "summary.csv", "translations.csv"]
 
     run = concord("verify", str(folder))
     assert run.returncode == 0, run.stdout + run.stderr
-    assert f"{len(logged):,} entries (49 votes)" in run.stdout and "recompute" in run.stdout
+    assert f"{len(logged):,} entries (50 votes)" in run.stdout and "recompute" in run.stdout
 
 
 def tampered(folder: Path, what) -> str:

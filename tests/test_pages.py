@@ -34,6 +34,9 @@ EXPECTED_PAGES = {
     ("POST", "/c/{conversation_id}/vote"),
     ("POST", "/c/{conversation_id}/statements"),
     ("GET", "/c/{conversation_id}/results"),
+    ("GET", "/c/{conversation_id}/summary"),  # test_pages_summary.py
+    ("GET", "/c/{conversation_id}/outcome"),
+    ("POST", "/c/{conversation_id}/outcome"),
     ("GET", "/c/{conversation_id}/log"),
     ("GET", "/c/{conversation_id}/receipts"),
     ("POST", "/c/{conversation_id}/forget"),
@@ -44,6 +47,7 @@ EXPECTED_PAGES = {
     ("POST", "/c/{conversation_id}/settings"),
     ("POST", "/c/{conversation_id}/state"),
     ("POST", "/c/{conversation_id}/invitations"),
+    ("GET", "/c/{conversation_id}/invitations"),  # tests/test_pages_facilitator.py
     ("GET", "/c/{conversation_id}/export.zip"),
     ("GET", "/moderation"),
     ("POST", "/c/{conversation_id}/proposals/{number}"),  # the decision pages: tests/test_pages_decisions.py
@@ -171,7 +175,8 @@ def test_receipts_page_lists_a_readers_votes_with_their_log_entries_in_dari(site
     [receipt] = mine["receipts"]
     assert set(receipt) == {"entry", "leaf"}  # the file names the entry only: not the statement, nor the vote
     english = page(person.get(f"/c/{site.conversation}/receipts"))  # the page shows the participant how
-    assert re.search(rf"<tr><td>#{number}</td><td>Disagree</td><td><code[^>]*>{receipt['entry']} · ", english)
+    cell = rf'<tr><td><span class="number">#{number}</span> <span dir="auto" lang="en" data-content>[^<]+</span></td>'
+    assert re.search(rf"{cell}<td>Disagree</td><td><code[^>]*>{receipt['entry']} · ", english)
     assert f"{receipt['leaf'][:12]}…" in html and "رسید" in html and "concord verify --receipt" in html
     results = page(person.get(f"/c/{site.conversation}/results"))
     assert mine["log"]["origin"] in results and "/receipts" in results  # the signed checkpoint, and the way here

@@ -52,7 +52,7 @@ def test_a_voter_ticks_projects_without_script_and_a_ballot_over_the_limit_comes
     voter = TestClient(site.app)
     html = page(voter.get(f"/b/{budget}"))
     assert html.count('type="checkbox" name="project"') == 3
-    assert "Up to 2 projects." in html and "Together they may cost up to 80,000 AFN." in html
+    assert "Up to 2 projects." in html and "Together they may cost up to \u206680,000 AFN\u2069." in html
     escaped(html)
     over = post(voter, f"/b/{budget}/ballot", project=["1", "3"])  # 90,000
     refused = page(over, 422)
@@ -71,7 +71,8 @@ def test_choose_one_is_a_radio_and_the_dari_page_uses_dari_digits(site):
     dari.cookies.set("concord_lang", "fa_AF")
     html = page(dari.get(f"/b/{budget}"))
     assert html.count('type="radio" name="project"') == 3
-    assert '<html lang="fa-AF" dir="rtl"' in html and "۲٬۵۰۰٬۰۰۰ AFN" in html
+    assert '<html lang="fa-AF" dir="rtl"' in html and "AFN" not in html
+    assert "\u2067۲٬۵۰۰٬۰۰۰ افغانی افغانستان\u2069" in html  # the currency's Dari name, isolated right-to-left
     assert page(post(dari, f"/b/{budget}/ballot", project=["1", "2"]), 422)  # choose one
     redirected(post(dari, f"/b/{budget}/ballot", project=["2"]), f"/b/{budget}")
 
@@ -130,7 +131,7 @@ def test_a_budget_shared_among_the_places_below_through_the_form(site):
         f"/b/{budget}/manage",
     )
     desk = page(site.admin.get(f"/b/{budget}/manage"))
-    assert desk.count("500 AFN") == 2 and "shared among the places below" in desk
+    assert desk.count("\u2066500 AFN\u2069") == 2 and "shared among the places below" in desk
     html = page(TestClient(site.app).get(f"/b/{budget}"))
     assert "each decides its own part" in html
     results = page(TestClient(site.app).get(f"/b/{budget}/results"))
@@ -139,7 +140,8 @@ def test_a_budget_shared_among_the_places_below_through_the_form(site):
 
 def test_closing_and_reopening_voting(site):
     budget = make_budget(site)
-    redirected(post(site.admin, f"/b/{budget}/state", open="false"), f"/b/{budget}/manage?notice=closed")
+    closed = post(site.admin, f"/b/{budget}/state", open="false", confirmed="true")
+    redirected(closed, f"/b/{budget}/manage?notice=closed")
     voter = TestClient(site.app)
     assert "Voting is closed." in page(voter.get(f"/b/{budget}"))
     assert "Voting is closed" in page(post(voter, f"/b/{budget}/ballot", project=["1"]), 409)

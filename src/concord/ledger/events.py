@@ -56,8 +56,9 @@ def log(time: int, *, origin: str, key: str, conversation: str | None = None, sp
 
 def conversation(time: int, settings: dict[str, Any]) -> Entry:
     """Topic, description, language, moderation, access, participants_can_write, max_statement_length,
-    attributes (the declared questions), open, and rule: the decision rule in force (its own or a
-    space's)."""
+    attributes (the declared questions), open, rule: the decision rule in force (its own or a space's),
+    closes: when it closes itself (ms, or null), and outcome: what its moderators wrote was decided once
+    it closed ("" while nothing is). Logs written before closes and outcome existed leave them out."""
     return {"type": "conversation", "time": time, **settings}
 
 

@@ -1,12 +1,15 @@
 """The opinion map as SVG: each participant a dot at their position, coloured by group.
 
 Drawn on the server as plain SVG so it needs no JavaScript, no network and no plotting library, and
-shows on a cheap phone. Very large conversations are thinned to a fixed number of dots, chosen by a
+shows on a cheap phone. Participants who voted alike share a point, drawn as one dot whose area grows
+with how many they are. Very large conversations are thinned to a fixed number of dots, chosen by a
 seeded draw so the picture is reproducible; the caption says so.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass
 from html import escape
 
@@ -64,22 +67,25 @@ def opinion_map_svg(
         return round(float(x), 1), round(float(y), 1)
 
     radius = 3.0 if len(rows) < 500 else 2.0 if len(rows) < 2000 else 1.4
-    # Ungrouped dots first so group colours are drawn on top of them.
+    # Ungrouped dots first so group colours are drawn on top of them. People who voted alike sit at the
+    # same point: one dot stands for them all, its area growing with their number (the caption says so).
     rows = rows[np.argsort(labels[rows] >= 0, kind="stable")]
-    dots = []
-    for row in rows:
-        x, y = to_screen(positions[row])
-        dots.append(f'<circle cx="{x}" cy="{y}" r="{radius}" fill="{group_colour(int(labels[row]))}"/>')
+    people = Counter((to_screen(positions[row]), int(labels[row])) for row in rows)
+    dots = [
+        f'<circle cx="{x}" cy="{y}" r="{dot_radius(radius, count)}" fill="{group_colour(group)}"/>'
+        for ((x, y), group), count in people.items()
+    ]
     marker = ""
     if highlight is not None and 0 <= highlight < total:
         x, y = to_screen(positions[highlight])
-        # The label goes beside its marker, on the side with room; direction="ltr" makes "start" mean
-        # left in a right-to-left page too (else the label would be drawn over its own marker).
-        anchor, label_x = ("end", x - 11) if x > size * 0.75 else ("start", x + 11)
+        ring = dot_radius(radius, people.get(((x, y), int(labels[highlight])), 1)) + 5  # around the own dot
+        # The label goes beside the ring, on the side with room; direction="ltr" makes "start" mean
+        # left in a right-to-left page too (else the label would be drawn over its own dot).
+        anchor, label_x = ("end", x - ring - 3) if x > size * 0.75 else ("start", x + ring + 3)
         marker = (
-            f'<circle cx="{x}" cy="{y}" r="8" fill="none" stroke="#000" stroke-width="2.5"/>'
-            f'<text x="{label_x}" y="{y + 4}" font-size="14" font-weight="bold" text-anchor="{anchor}" '
-            f'direction="ltr">{escape(you_label)}</text>'
+            f'<circle cx="{x}" cy="{y}" r="{ring}" fill="none" stroke="#000" stroke-width="2.5" class="you"/>'
+            f'<text x="{label_x}" y="{y + 5}" font-size="14" font-weight="bold" text-anchor="{anchor}" '
+            f'direction="ltr" paint-order="stroke" stroke="#fff" stroke-width="3">{escape(you_label)}</text>'
         )
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" role="img" '
@@ -88,3 +94,8 @@ def opinion_map_svg(
         f'<g fill-opacity="0.75">{"".join(dots)}</g>{marker}</svg>'
     )
     return MapPicture(svg, len(rows), total)
+
+
+def dot_radius(radius: float, people: int) -> float:
+    """A dot standing for ``people`` identical voters: its area in proportion, up to eight times wider."""
+    return round(radius * min(math.sqrt(people), 8.0), 1)

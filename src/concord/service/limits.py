@@ -15,9 +15,11 @@ from typing import Any, Literal, TypeVar
 # takes, and what the API's spec can state as a bound (it writes a body's bounds as doubles).
 EXACT = 2**53 - 1
 
-# What a setting is: a text, one of some words, a whole number, yes or no, questions with their answers
-# ({"name", "options"}), or a decision rule ({"name", "parameters"}).
-Kind = Literal["text", "choice", "whole", "flag", "questions", "rule", "money", "number"]  # money, number: a budget's
+# What a setting is: a text, one of some words, a whole number, yes or no, a moment (ms since the epoch,
+# or none), questions with their answers ({"name", "options"}), or a decision rule ({"name", "parameters"}).
+Kind = Literal[
+    "text", "choice", "whole", "flag", "time", "questions", "rule", "money", "number"
+]  # money, number: a budget's
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ from concord.store.models import (
     SpaceRole,
     User,
     being_imported,
+    open_at,
+    past_closing,
 )
 
 if TYPE_CHECKING:
@@ -258,7 +260,8 @@ class ConversationListed:
 
     @classmethod
     def of(cls, row: Conversation) -> ConversationListed:
-        return cls(row.id, row.public_id, row.topic, row.is_open, SpaceRecord.of(row.space))
+        is_open = row.is_open and not past_closing(row, now_ms())  # one past it closes itself when next read
+        return cls(row.id, row.public_id, row.topic, is_open, SpaceRecord.of(row.space))
 
 
 @dataclass(frozen=True)
@@ -282,7 +285,7 @@ def home(runtime: Runtime, caller: Caller, reader: str = "en") -> Home:
         newest_open = list(
             session.scalars(
                 select(Conversation)
-                .where(Conversation.is_open, ~being_imported(Conversation.id))
+                .where(open_at(now_ms()), ~being_imported(Conversation.id))
                 .order_by(Conversation.id.desc())
                 .limit(HOME_CONVERSATIONS)
             )

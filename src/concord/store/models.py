@@ -28,7 +28,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     exists,
+    or_,
 )
 from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, mapped_column, relationship
@@ -144,6 +146,10 @@ class Conversation(Base):
     next_participant_number: Mapped[int] = mapped_column(Integer, default=0)
     created_ms: Mapped[int] = mapped_column(BigInteger)
     closed_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # When it closes itself, as a moderator's close (None: only when a moderator closes it).
+    closes_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # What was decided and what happens next, written by its moderators once it is closed (None: nothing yet).
+    outcome: Mapped[str | None] = mapped_column(Text)
 
     # Loaded with the conversation: pages name the space, and use cases return conversations to the
     # web layer after their transaction has ended.
@@ -449,6 +455,17 @@ class Budget(Base):
 
     conversation: Mapped[Conversation] = relationship(lazy="joined")
     space: Mapped[Space] = relationship(lazy="joined")
+
+
+def open_at(now: int | ColumnElement[Any]) -> ColumnElement[bool]:
+    """Whether a conversation takes part at ``now``: open, and not past its closing time (one past it
+    closes itself when next read: concord.service.conversations.lifecycle.close_if_due)."""
+    return and_(Conversation.is_open, or_(Conversation.closes_ms.is_(None), Conversation.closes_ms > now))
+
+
+def past_closing(conversation: Conversation, now: int) -> bool:
+    """Whether an open conversation's closing time has come (:func:`open_at` is the same test in SQL)."""
+    return conversation.is_open and conversation.closes_ms is not None and conversation.closes_ms <= now
 
 
 def being_imported(conversation_id: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[bool]:

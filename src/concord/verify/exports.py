@@ -291,6 +291,12 @@ def _check_files(folder: Path, summary: dict[str, Any], state: Replayed, groups:
             raise LogMismatch(
                 None, f"conversation.json's setting {name} is {given[name]!r}; the log says {settings[name]!r}"
             )
+    if "closes_ms" in given and given["closes_ms"] != settings["closes"]:
+        raise LogMismatch(
+            None, f"conversation.json's closing time is {given['closes_ms']!r}; the log says {settings['closes']!r}"
+        )
+    if summary.get("outcome", "") != settings["outcome"]:
+        raise LogMismatch(None, f"conversation.json's outcome is not the log's ({settings['outcome'][:60]!r})")
     if "is_open" in given and given["is_open"] != settings["open"]:
         raise LogMismatch(
             None,

@@ -123,6 +123,8 @@ def _conversation(state: Replayed, entry: dict[str, Any]) -> None:
     keys = ("topic", "description", "language", "moderation", "access", "participants_can_write",
             "max_statement_length", "attributes", "open", "rule")  # fmt: skip
     state.settings = {key: entry[key] for key in keys}
+    state.settings["closes"] = entry.get("closes")  # absent from logs written before it existed
+    state.settings["outcome"] = str(entry.get("outcome") or "")
 
 
 def _participant(state: Replayed, entry: dict[str, Any]) -> None:

@@ -4,8 +4,9 @@ Catalogues are gettext ``.po`` files under ``web/locale/<locale>/LC_MESSAGES/mes
 Babel's tools (``pybabel extract -F babel.cfg``, ``pybabel update``); they are compiled in memory when
 the server starts, so no binary ``.mo`` file is kept in the repository.
 
-The language is chosen, in order, by ``?lang=``, the ``concord_lang`` cookie (set by the picker), and
-the browser's ``Accept-Language`` header. Right-to-left locales get ``dir="rtl"``.
+The language is chosen, in order, by ``?lang=``, the ``concord_lang`` cookie (set by the picker), the
+browser's ``Accept-Language`` header, and last the language of what is read (a conversation's own) when
+the browser names none of Concord's. Right-to-left locales get ``dir="rtl"``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ LANGUAGES = {
     "ps": Language("ps", "ps", "پښتو"),
 }
 DEFAULT = LANGUAGES["en"]
-ALIASES = {"prs": "fa_AF", "fa": "fa_AF", "fa_af": "fa_AF", "ps_af": "ps", "pbt": "ps", "pbu": "ps"}
+# Primary subtags read as an interface language: a browser set to Persian sends only ``fa-IR`` (or ``fa``),
+# and its reader reads Dari; Pashto's macrolanguage ``ps`` covers Southern (``pbt``) and Northern (``pbu``),
+# ``prs`` is Dari's ISO 639-3 code. Any region or script after them is the same language.
+ALIASES = {"prs": "fa_AF", "fa": "fa_AF", "pbt": "ps", "pbu": "ps"}
 
 
 def interface_tags_and(*tags: str) -> list[str]:
@@ -52,13 +56,14 @@ def interface_tags_and(*tags: str) -> list[str]:
 
 
 def find_language(code: str | None) -> Language | None:
+    """The interface language of a tag or locale (``fa-IR``, ``fa_AF``, ``prs``, ``ps-PK``, ``en-GB``)."""
     if not code:
         return None
     key = code.strip().replace("-", "_")
-    key = ALIASES.get(key.lower(), key)
     if key in LANGUAGES:
         return LANGUAGES[key]
-    return LANGUAGES.get(key.split("_")[0].lower())
+    primary = key.split("_")[0].lower()
+    return LANGUAGES.get(ALIASES.get(primary, primary))
 
 
 def from_accept_language(header: str | None) -> Language | None:

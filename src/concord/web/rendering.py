@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlencode
 
 from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_decimal, format_percent
@@ -29,17 +30,30 @@ from concord.web.i18n import (
     from_accept_language,
     translations,
 )
+from concord.web.money import cost_filter, currency_label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def page_language(request: Request) -> Language:
+def stated_language(request: Request) -> Language | None:
+    """The language the reader asked for (``?lang=``, the picker's cookie, the browser's languages), if
+    it is one of Concord's."""
     return (
         find_language(request.query_params.get("lang"))
         or find_language(request.cookies.get(LANGUAGE_COOKIE))
         or from_accept_language(request.headers.get("accept-language"))
-        or DEFAULT
     )
+
+
+def reader_tag(request: Request) -> str | None:
+    """The stated language's tag for a use case; ``None`` lets a conversation be read in its own."""
+    stated = stated_language(request)
+    return stated.tag if stated is not None else None
+
+
+def page_language(request: Request, fallback: str | None = None) -> Language:
+    """The reader's language, else ``fallback`` (the language of what they read: a conversation's own)."""
+    return stated_language(request) or find_language(fallback) or DEFAULT
 
 
 @cache
@@ -61,6 +75,8 @@ def environment(code: str) -> Environment:
     env.filters["money"] = lambda value: digits(
         format_decimal(Decimal(str(value)), format="#,##0.######", locale=code, numbering_system="default")
     )
+    env.filters["cost"] = cost_filter(code, env.filters["money"])  # an amount with its currency
+    env.filters["currency"] = lambda currency: currency_label(currency, code)
     env.filters["ago"] = lambda ms: digits(format_timedelta((ms - now_ms()) / 1000, add_direction=True, locale=code))
     env.filters["duration"] = lambda ms: digits(format_timedelta(ms / 1000, threshold=1.5, locale=code))
     env.filters["iso"] = lambda ms: datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
@@ -84,8 +100,11 @@ def localised_digits(code: str):
     return lambda text: text
 
 
-def render(request: Request, template: str, *, status_code: int = 200, **context) -> HTMLResponse:
-    language = page_language(request)
+def render(
+    request: Request, template: str, *, status_code: int = 200, language: Language | None = None, **context
+) -> HTMLResponse:
+    """``language``: the page's, when it depends on what is read (else the reader's, :func:`page_language`)."""
+    language = language or page_language(request)
     token = csrf_token(request)
     html = (
         environment(language.code)
@@ -102,7 +121,8 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
             sep="، " if language.direction == "rtl" else " · ",
             trail_arrow="←" if language.direction == "rtl" else "›",
             path=request.url.path,
-            query=str(request.url.query),
+            # The language links carry the address back without ``lang``: a choice there must win.
+            query=urlencode([(key, value) for key, value in request.query_params.multi_items() if key != "lang"]),
             **context,
         )
     )

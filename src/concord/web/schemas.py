@@ -39,6 +39,7 @@ from concord.service.budgets.records import ProjectRecord
 from concord.service.budgets.settings import CHANGEABLE, MAX_PROJECTS, VOTER_SETTINGS, BudgetSettings, ProjectFields
 from concord.service.conversations.blocs import MAX_ACCOUNTS
 from concord.service.conversations.moderation import REASON_LENGTH
+from concord.service.conversations.outcome import OUTCOME_LENGTH
 from concord.service.conversations.settings import (
     ATTRIBUTE_NAME_LENGTH,
     LIMITS,
@@ -308,6 +309,7 @@ def _setting_type(limits: Limits) -> Any:
         "choice": limits.choices,
         "whole": Annotated[int, StrictNumber(), Whole(limits.low or 0, limits.high or 0)],
         "flag": bool,
+        "time": Annotated[int, StrictNumber(), Whole(limits.low or 0, limits.high or 0)] | None,
         "questions": Annotated[list[Attribute], Field(max_length=limits.most)],
         "rule": DecisionRuleIn | None,
     }[limits.kind]
@@ -344,7 +346,14 @@ def _settings_fields(
 
 def _shown_settings(*, texts: bool) -> dict[str, Any]:
     """The fields of a conversation's settings in an answer: its texts, or its other settings."""
-    shown = {"text": str, "whole": int, "flag": bool, "questions": list[Attribute], "rule": dict | None}
+    shown = {
+        "text": str,
+        "whole": int,
+        "flag": bool,
+        "time": int | None,
+        "questions": list[Attribute],
+        "rule": dict | None,
+    }
     return {
         name: (shown.get(limits.kind, limits.choices), Field(description=limits.meaning))
         for name, limits in LIMITS.items()
@@ -367,17 +376,24 @@ class SpaceIn(
     """A new space."""
 
 
+NULLABLE = frozenset({"decision_rule", *(name for name, limits in LIMITS.items() if limits.kind == "time")})
+
+
 class ConversationPatch(create_model("ConversationSettingsPatch", __base__=Strict, **_settings_fields(unset=LIMITS))):  # type: ignore[misc]
     """The settings to change; the others keep their values."""
 
     @model_validator(mode="after")
     def _no_nulls(self):
         given_null = sorted(
-            name for name in self.model_fields_set if getattr(self, name) is None and name != "decision_rule"
-        )  # a null rule means the space's
+            name for name in self.model_fields_set if getattr(self, name) is None and name not in NULLABLE
+        )  # a null rule means the space's; a null closing time, none
         if given_null:
             raise ValueError(f"{', '.join(given_null)} cannot be null: leave a setting out to keep it")
         return self
+
+
+class OutcomeIn(Strict):
+    text: str = text(OUTCOME_LENGTH, "What was decided and what happens next; empty: none.")
 
 
 class EmbeddingOut(BaseModel):
@@ -409,6 +425,7 @@ class ConversationOut(
     statements: int
     participants: int
     votes: int
+    outcome: str | None = Field(description="What was decided and what happens next, written once it closed.")
 
 
 LANGUAGE_TAG = "A BCP 47 language tag, e.g. en, fa-AF (Dari), ps (Pashto)."
@@ -756,9 +773,10 @@ Money = Annotated[
 
 
 class BudgetBallotRules(BaseModel):
-    type: str = Field(description="approval or choose-1 (imported budgets may also be cumulative or ordinal).")
-    max_projects: int | None = None
+    type: str = Field(description="approval, choose-1, cumulative (points to share out) or ordinal (a ranking).")
+    max_projects: int | None = Field(None, description="The most projects a ballot may list (or rank).")
     max_cost: str | None = Field(None, description="The most a ballot's projects may cost together.")
+    max_points: int | None = Field(None, description="A cumulative ballot's points, shared out by each voter.")
 
 
 def _budget_type(limits: Limits) -> Any:
@@ -860,11 +878,27 @@ class BudgetOut(BudgetSummary):
 
 
 class BallotIn(Strict):
-    projects: list[RowId] = Field(max_length=MAX_PROJECTS, description="The numbers of the projects chosen.")
+    projects: list[RowId] = Field(
+        max_length=MAX_PROJECTS,
+        description="The numbers of the projects chosen; for an ordinal ballot without ranks, in rank order.",
+    )
+    points: list[Annotated[int, StrictNumber()]] | None = Field(
+        None,
+        max_length=MAX_PROJECTS,
+        description="A cumulative ballot: each project's points (whole, more than 0), in the order of projects, "
+        "together at most the budget's max_points.",
+    )
+    ranks: list[Annotated[int, StrictNumber()]] | None = Field(
+        None,
+        max_length=MAX_PROJECTS,
+        description="An ordinal ballot: each project's rank, in the order of projects (1 the first choice, then "
+        "2, 3… without a gap or a repeat); left out, the order of projects is the ranking.",
+    )
 
 
 class BallotOut(BaseModel):
-    projects: list[int]
+    projects: list[int] = Field(description="The projects chosen: in rank order for an ordinal ballot.")
+    points: list[int] | None = Field(None, description="A cumulative ballot's points, one per project.")
     updated_ms: int
 
 

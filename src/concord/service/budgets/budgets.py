@@ -88,6 +88,15 @@ def change_budget(runtime: Runtime, caller: Caller, public_id: str, changes: dic
         return view_of(session, caller, budget)
 
 
+def closing_view(runtime: Runtime, caller: Caller, public_id: str) -> BudgetView:
+    """The budget as its moderator sees it before closing its voting (what is asked first), refused to
+    anyone else as the closing itself would be."""
+    with runtime.transaction() as session:
+        budget = budget_by_public_id(session, public_id)
+        require_moderator(session, user_of(session, caller), budget.space)
+        return view_of(session, caller, budget)
+
+
 def open_or_close_budget(runtime: Runtime, caller: Caller, public_id: str, is_open: bool) -> BudgetView:
     """Closing stops the ballots (the results stay) and logs the outcome; reopening resumes them."""
     if not is_open:

@@ -167,7 +167,10 @@ class _Import:
             budget = create_budget(session, user, space, settings)
             until = now_ms() + IMPORT_HOLD_MS
             budget.importing_until = until
-            budget.ballot = {**budget.ballot, "type": vote_type}  # cumulative and ordinal ballots keep their type
+            shared = meta.get("max_sum_points", "")  # a cumulative ballot's points, shared out by each voter
+            within = shared.isdigit() and 1 <= int(shared) <= (BUDGET_LIMITS["max_points"].high or 0)
+            most = {"max_points": int(shared)} if vote_type == "cumulative" and within else {}
+            budget.ballot = {**budget.ballot, "type": vote_type, **most}  # cumulative and ordinal keep their type
             budget.meta = {"header": head.meta_header, "fields": meta, "project_columns": head.project_columns,
                            "vote_columns": head.vote_columns}  # fmt: skip
             column = {name: at for at, name in enumerate(head.project_columns)}
@@ -481,6 +484,8 @@ def export_pabulib(session: Session, budget: Budget) -> str:
         meta["max_length"] = str(budget.ballot["max_projects"])
     if budget.ballot.get("max_cost"):
         meta["max_sum_cost"] = _as_written(meta.get("max_sum_cost"), budget.ballot["max_cost"])
+    if budget.ballot.get("max_points"):
+        meta["max_sum_points"] = str(budget.ballot["max_points"])
     project_columns = meta_kept.get("project_columns") or ["project_id", "cost", "name", "description", "category"]
     rows = []
     for project in projects:
@@ -495,7 +500,8 @@ def export_pabulib(session: Session, budget: Budget) -> str:
         }
         rows.append([known.get(name, project.extra.get(name, "")) for name in project_columns])
     declared = sorted({name for _, _, answers in ballots for name in (answers or {})})
-    vote_columns = meta_kept.get("vote_columns") or ["voter_id", "vote", *declared]
+    points = ["points"] if budget.ballot["type"] == "cumulative" else []  # one per project voted for
+    vote_columns = meta_kept.get("vote_columns") or ["voter_id", "vote", *points, *declared]
     votes = []
     for ballot, number, answers in ballots:
         known = {

@@ -4,6 +4,7 @@ safe to read after it), never the database's rows."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from concord.service.budgets.lookups import voting_state
@@ -56,14 +57,17 @@ class BudgetRecord(BudgetSettings):
 
 @dataclass(frozen=True)
 class BallotRecord:
-    """A voter's ballot: the numbers of the projects chosen, and when."""
+    """A voter's ballot: the numbers of the projects chosen (in rank order for an ordinal ballot), and
+    when; a cumulative ballot's points, one per project."""
 
     projects: list[int]
     updated_ms: int
+    points: list[int] | None = None
 
     @classmethod
     def of(cls, row: BudgetBallot) -> BallotRecord:
-        return cls(list(row.projects), row.updated_ms)
+        points = [int(Fraction(str(given))) for given in row.points] if row.points is not None else None
+        return cls(list(row.projects), row.updated_ms, points)
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,13 @@ from concord.store.models import Budget, BudgetProject
 
 
 class BallotType(StrEnum):
-    """What the web ballot offers; imports may carry other pabulib types (cumulative, ordinal)."""
+    """What a ballot asks: the projects a voter supports (approval), one of them (choose-1), points to
+    share out among them (cumulative, at most ``max_points`` in all) or a ranking of them (ordinal)."""
 
     APPROVAL = "approval"
     CHOOSE_ONE = "choose-1"
+    CUMULATIVE = "cumulative"
+    ORDINAL = "ordinal"
 
 
 # --- the checks a declaration names -----------------------------------------------------------------
@@ -81,7 +84,7 @@ def _cost_limit(name: str, value: Any, limits: Limits) -> str | None:
 
 def _ballot_type(name: str, value: Any, limits: Limits) -> str:
     if value not in list(BallotType):
-        raise Invalid("the ballot is 'approval' or 'choose-1'", field=name)
+        raise Invalid("the ballot is 'approval', 'choose-1', 'cumulative' or 'ordinal'", field=name)
     return str(value)
 
 
@@ -89,6 +92,13 @@ def _most_projects(name: str, value: Any, limits: Limits) -> int | None:
     low, high = limits.low or 0, limits.high or 0
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
         raise Invalid("the most projects a ballot may list is a whole number from 1 to %(most)s", field=name, most=high)
+    return value
+
+
+def _most_points(name: str, value: Any, limits: Limits) -> int | None:
+    low, high = limits.low or 0, limits.high or 0
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high):
+        raise Invalid("the points each voter shares out are a whole number from 1 to %(most)s", field=name, most=high)
     return value
 
 
@@ -108,7 +118,8 @@ def voters(name: str, **changes: Any) -> dict[str, Any]:
 
 
 _CONVERSATION = ConversationSettings()  # a conversation's defaults
-BALLOT = {"ballot_type": "type", "max_projects": "max_projects", "max_cost": "max_cost"}  # kept in its ``ballot``
+# kept in its ``ballot`` (max_points only in a cumulative one's)
+BALLOT = {"ballot_type": "type", "max_projects": "max_projects", "max_cost": "max_cost", "max_points": "max_points"}
 
 
 def topic_of(name: str) -> str:
@@ -132,6 +143,16 @@ class BudgetSettings:
     )
     max_projects: int | None = field(default=None, metadata=declared(_most_projects, "whole", low=1, high=500))
     max_cost: Amount | None = field(default=None, metadata=declared(_cost_limit, "money"))  # a ballot's, together
+    max_points: int | None = field(
+        default=None,
+        metadata=declared(
+            _most_points,
+            "whole",
+            low=1,
+            high=1000,
+            meaning="A cumulative ballot's points: how many each voter shares out among the projects.",
+        ),
+    )
     opens_ms: int | None = field(
         default=None,
         metadata=declared(_within, "whole", low=0, high=EXACT, meaning="When voting opens (ms since the epoch)."),
@@ -158,8 +179,13 @@ class BudgetSettings:
             if values["closes_ms"] <= values["opens_ms"]:
                 raise Invalid("voting must close after it opens", field="closes_ms")
         values["ballot"] = {key: values.pop(name) for name, key in BALLOT.items()}
-        if values["ballot"]["type"] == BallotType.CHOOSE_ONE:
-            values["ballot"]["max_projects"] = 1
+        ballot = values["ballot"]
+        if ballot["type"] == BallotType.CHOOSE_ONE:
+            ballot["max_projects"] = 1
+        if ballot["type"] != BallotType.CUMULATIVE:
+            del ballot["max_points"]  # only points are shared out
+        elif ballot["max_points"] is None:
+            raise Invalid("a ballot of points needs the points each voter shares out", field="max_points")
         return values
 
     def conversation_settings(self, name: str, description: str) -> ConversationSettings:

@@ -434,7 +434,9 @@ def export_polis_folder(session: Session, conversation: Conversation, folder: st
             "max_statement_length": conversation.max_statement_length,
             "attributes": conversation.attributes,
             "is_open": conversation.is_open,
+            "closes_ms": conversation.closes_ms,
         },
+        "outcome": conversation.outcome or "",
         "log": {"file": LOG_FILE, "checkpoint": CHECKPOINT_FILE, **log},
         "analysis": None
         if record is None
@@ -511,6 +513,8 @@ def export_download(runtime: Runtime, caller: Caller, public_id: str) -> Downloa
     """The conversation in Pol.is export format with its log, checkpoint and conversation.json, as a
     .zip: public as its results are, so that anyone can verify them, unless the conversation is private
     (then for its moderators only)."""
+    with runtime.transaction() as session:
+        conversation_by_public_id(session, public_id)  # one past its closing time closes: the snapshot only reads
     with runtime.transaction() as session:
         read_snapshot(session)
         conversation = conversation_by_public_id(session, public_id)

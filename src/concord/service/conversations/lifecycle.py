@@ -18,7 +18,7 @@ from concord.service.decisions.rules import effective_rule, frozen_rule, own_rul
 from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
 from concord.service.spaces import moderates, require_moderator, space_by_id
 from concord.states import Access, StatementStatus
-from concord.store.models import Conversation, Participant, Space, Statement, User, Vote, being_imported
+from concord.store.models import Conversation, Participant, Space, Statement, User, Vote, being_imported, past_closing
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -77,13 +77,35 @@ def set_open(session: Session, user: User | None, conversation: Conversation, is
     rule changed later must not change its decisions); reopening drops the rule kept so, and the
     conversation follows its space's rule again."""
     require_moderator(session, user, conversation.space)
+    mark_open(conversation, is_open, now_ms())
+    return conversation
+
+
+def mark_open(conversation: Conversation, is_open: bool, at: int) -> None:
+    """Open or close it as of ``at``, whoever does (a moderator, or its closing time). Reopening drops a
+    closing time already past, which would close it again at once."""
     if not is_open and conversation.is_open and not conversation.decision_rule:
         conversation.decision_rule = frozen_rule(conversation)
     elif is_open and conversation.decision_rule and own_rule(conversation) is None:
         conversation.decision_rule = None
+    if is_open and conversation.closes_ms is not None and conversation.closes_ms <= at:
+        conversation.closes_ms = None
     conversation.is_open = is_open
-    conversation.closed_ms = None if is_open else now_ms()
-    return conversation
+    conversation.closed_ms = None if is_open else at
+
+
+def close_if_due(session: Session, conversation: Conversation) -> None:
+    """A conversation past its closing time closes itself, as a moderator's close, when it is next read
+    (as a budget's voting closes at its time): closed as of its closing time. Its row is locked and
+    read again first, so that two readers at that moment close it once (one log entry). It is part of the
+    reader's transaction: a request refused afterwards stores nothing, and the next read closes it; votes
+    are refused from the closing time on meanwhile (:func:`concord.store.models.open_at`)."""
+    if not past_closing(conversation, now_ms()):
+        return
+    lock_for_writing(session, conversation)
+    session.refresh(conversation)
+    if past_closing(conversation, now_ms()) and conversation.closes_ms is not None:
+        mark_open(conversation, False, conversation.closes_ms)
 
 
 def record_is_public(session: Session, user: User | None, conversation: Conversation) -> bool:
@@ -104,6 +126,7 @@ def conversation_by_public_id(session: Session, public_id: str) -> Conversation:
     )
     if conversation is None:
         raise NotFound("no conversation %(conversation)s", conversation=public_id)
+    close_if_due(session, conversation)
     return conversation
 
 

@@ -20,13 +20,14 @@ from concord.service.conversations.settings import ConversationRecord
 from concord.service.conversations.statements import (
     StatementRecord,
     add_statement,
+    agree_as_author,
     statement_by_number,
     statements_of,
 )
 from concord.service.conversations.wordings import Wordings, wordings
 from concord.service.decisions.rules import RuleInForce, rule_of_conversation, rule_of_space
 from concord.service.errors import Invalid, Label
-from concord.service.spaces import moderates, require_moderator
+from concord.service.spaces import require_moderator
 from concord.service.text import checked_text
 from concord.states import Access, BlocVerdict, StatementStatus, Translated, TranslationStatus
 from concord.store.models import (
@@ -72,6 +73,7 @@ def moderate(
     )
     session.add(event)
     session.flush()
+    agree_as_author(session, conversation, statement)  # shown now: the writer's agreement is stored
     return event
 
 
@@ -284,41 +286,3 @@ def _suspected_blocs(session: Session, conversation: Conversation) -> list[Suspe
         )
     )
     return [SuspectedBloc(**bloc) for bloc in found or []]
-
-
-@dataclass(frozen=True)
-class Waiting:
-    conversation: ConversationRecord
-    pending: int  # statements waiting for a decision
-    first: list[StatementRecord]  # the oldest few of them
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    user: UserRecord
-    waiting: list[Waiting]  # conversations with statements waiting, most waiting first
-
-
-DASHBOARD_PREVIEW = 3
-
-
-def dashboard(runtime: Runtime, caller: Caller) -> Dashboard:
-    """Every conversation with statements waiting, in the spaces this moderator holds (and below)."""
-    with runtime.transaction() as session:
-        user = require_user(user_of(session, caller))
-        counted = session.execute(
-            select(Conversation, func.count(Statement.id))
-            .join(Statement, Statement.conversation_id == Conversation.id)
-            .where(Statement.status == StatementStatus.PENDING)
-            .group_by(Conversation.id)
-        ).all()
-        waiting = [
-            Waiting(
-                ConversationRecord.of(conversation),
-                count,
-                _records(statements_of(session, conversation, StatementStatus.PENDING)[:DASHBOARD_PREVIEW]),
-            )
-            for conversation, count in counted
-            if moderates(session, user, conversation.space)
-        ]
-        return Dashboard(UserRecord.of(user), sorted(waiting, key=lambda w: (-w.pending, w.conversation.id)))

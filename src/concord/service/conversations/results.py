@@ -77,8 +77,9 @@ class ResultsForReader:
     record_public: bool = True  # the reader may download its record (export and log) to verify it
 
 
-def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader: str = "en") -> ResultsForReader:
-    """The latest results, with the conversation's texts as a reader of ``reader`` sees them."""
+def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader: str | None = "en") -> ResultsForReader:
+    """The latest results, with the conversation's texts as a reader of ``reader`` sees them (``None``:
+    a reader of the conversation's own language)."""
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
         shown = ConversationRecord.of(conversation)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from concord.languages import TAG_LENGTH
 from concord.service.decisions.rules import own_rule, validated_rule
 from concord.service.errors import Invalid, Label
-from concord.service.limits import Limits, checked, declared, limits_of
+from concord.service.limits import EXACT, Limits, checked, declared, limits_of
 from concord.service.spaces import SpaceRecord, validate_language
 from concord.service.text import checked_text
 from concord.states import Access, Moderation
@@ -74,6 +74,19 @@ def _private(name: str, value: Any, limits: Limits) -> bool:
     return value
 
 
+def _moment(name: str, value: Any, limits: Limits) -> int | None:
+    """A moment in milliseconds since the epoch, or none."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if value is not None and not (whole and (limits.low or 0) <= value <= (limits.high or 0)):
+        raise Invalid(
+            "%(name)s must be a time in milliseconds since 1970 (up to %(high)s), or none",
+            field=name,
+            name=name,
+            high=limits.high,
+        )
+    return value
+
+
 def _rule(name: str, value: Any, limits: Limits) -> dict | None:
     return validated_rule(value) if value is not None else None
 
@@ -85,6 +98,10 @@ def _questions(name: str, value: Any, limits: Limits) -> list[dict]:
 UNSIGNED_XID = (
     "Accept external ids that the embedding site did not sign: anyone who knows or guesses a member's "
     "id could then vote as them. Off unless a moderator accepts that risk."
+)
+CLOSES = (
+    "When it closes itself (ms since the epoch), as a moderator closes it: votes, statements and answers stop and "
+    "its decisions are final. None: only when a moderator closes it. Reopening drops a time already past."
 )
 PRIVATE = (
     "Keep its record (the export and the log's entries) for its moderators; by default anyone may download "
@@ -147,6 +164,7 @@ class ConversationSettings:
         default=None,
         metadata=declared(_rule, "rule", deciding=True, meaning="The rule of its proposals; none: the space's."),
     )
+    closes_ms: int | None = field(default=None, metadata=declared(_moment, "time", low=0, high=EXACT, meaning=CLOSES))
 
     def validated(self) -> ConversationSettings:
         return checked(self)
@@ -220,6 +238,7 @@ class ConversationRecord(ConversationSettings):
     is_open: bool
     created_ms: int
     closed_ms: int | None
+    outcome: str | None  # what was decided and what happens next, written once it is closed
 
     @classmethod
     def of(cls, row: Conversation) -> ConversationRecord:
@@ -232,4 +251,5 @@ class ConversationRecord(ConversationSettings):
             is_open=row.is_open,
             created_ms=row.created_ms,
             closed_ms=row.closed_ms,
+            outcome=row.outcome,
         )

@@ -20,10 +20,11 @@ from concord.service.conversations.lifecycle import conversation_by_public_id, l
 from concord.service.conversations.wordings import statement_translations
 from concord.service.errors import Conflict, Forbidden, Invalid, NotFound
 from concord.service.participation.joining import acting_participant
+from concord.service.participation.voting import record_vote
 from concord.service.ratelimit import STATEMENTS
 from concord.service.spaces import moderates, require_moderator, validate_language
-from concord.states import Moderation, StatementStatus
-from concord.store.models import MAX_ID, Conversation, Participant, Statement, User
+from concord.states import Moderation, StatementStatus, VoteChoice
+from concord.store.models import MAX_ID, Conversation, Participant, Statement, User, VoteEvent
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -155,6 +156,22 @@ def add_statement(
     return statement
 
 
+def agree_as_author(session: Session, conversation: Conversation, statement: Statement) -> None:
+    """The writer's agreement with their own statement, stored as Pol.is stores it: a vote of +1 by the
+    author (an ordinary vote entry in the log, in the export's votes), once the statement is shown. So
+    the writer is never asked to vote on it, it is not among their statements left, and the analysis
+    counts their agreement. Not while the statement waits for a moderator (an analysis never reads a
+    pending text), nor after closing (votes are no longer taken)."""
+    if statement.author_id is None or statement.status != StatementStatus.ACCEPTED or not conversation.is_open:
+        return
+    agreed = select(VoteEvent.id).where(
+        VoteEvent.participant_id == statement.author_id, VoteEvent.statement_id == statement.id
+    )
+    if session.scalar(agreed.limit(1)) is None:  # accepted again after going back to the queue: once
+        author = session.get_one(Participant, statement.author_id)
+        record_vote(session, conversation, author, statement.number, VoteChoice.AGREE)
+
+
 def statement_by_number(session: Session, conversation: Conversation, number: int) -> Statement:
     statement = (
         session.scalar(
@@ -210,6 +227,7 @@ def write_statement(
         written = add_statement(
             session, conversation, text, author=joined.participant, language=language, reader=reader
         )
+        agree_as_author(session, conversation, written)
         return Written(StatementRecord.of(written), joined.token)
 
 

@@ -59,11 +59,13 @@ def shown_to(reader: str, original: str, language: str, translations: dict[str, 
 
 
 def wordings(
-    session: Session, conversation: Conversation, reader: str, numbers: Iterable[int] | None = None
+    session: Session, conversation: Conversation, reader: str | None, numbers: Iterable[int] | None = None
 ) -> Wordings:
     """The conversation's statements (any state: a writer sees their own pending ones; only ``numbers``
     when given, e.g. the few a participant's page shows), its topic and description, in the reader's
-    language where they can be."""
+    language where they can be. A reader who names no language Concord speaks (``None``) reads the
+    conversation in its own: whoever opens a Dari conversation's link reads Dari."""
+    reader = reader or conversation.language
     wanted = None if numbers is None else sorted(set(numbers))
     by_subject = _accepted_in(session, conversation, reader, wanted)
     query = select(Statement.number, Statement.text, Statement.language).where(

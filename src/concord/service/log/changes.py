@@ -41,7 +41,7 @@ from concord.store.models import (
 
 LOGGED: dict[type, frozenset[str]] = {  # the columns whose change is an entry
     Space: frozenset({"path", "parent_id", "name", "description", "language", "decision_rule", "weight", "population"}),
-    Conversation: frozenset({"is_open", *LOGGED_SETTINGS}),
+    Conversation: frozenset({"is_open", "outcome", *LOGGED_SETTINGS}),
     Participant: frozenset({"number"}),  # answers: published apart, where enough share them (service.declared)
     Statement: frozenset({"text", "language", "author_id", "is_seed", "status", "is_proposal"}),
     ModerationEvent: frozenset(),  # only new ones
@@ -186,6 +186,8 @@ def settings_entry(conversation: Conversation) -> dict[str, Any]:
         "attributes": events.exact(conversation.attributes or []),
         "open": bool(conversation.is_open),
         "rule": rule_entry({"name": rule.name, "parameters": rule.parameters}),
+        "closes": conversation.closes_ms,
+        "outcome": conversation.outcome or "",
     }
 
 

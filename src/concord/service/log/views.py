@@ -283,13 +283,13 @@ class ReaderReceipts:
     known: bool = False  # this device is a participant of the conversation (it can forget them)
 
 
-def reader_receipts(runtime: Runtime, caller: Caller, public_id: str, reader: str = "en") -> ReaderReceipts:
+def reader_receipts(runtime: Runtime, caller: Caller, public_id: str, reader: str | None = "en") -> ReaderReceipts:
     """The receipts page: the reader's votes with their entries (shown to them, on their device, but
-    never in the receipts file), and the conversation's texts."""
+    never in the receipts file), and the conversation's texts (``reader``: as in :func:`wordings`)."""
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
         log = _log(session, LogRef(conversation=public_id))
         participant = find_participant(session, conversation, caller)
         mine = _votes_of(session, log, participant) if participant is not None else []
-        texts = wordings(session, conversation, reader)
+        texts = wordings(session, conversation, reader, [vote.statement for vote in mine])  # each vote's text
         return ReaderReceipts(ConversationRecord.of(conversation), texts, mine, participant is not None)

@@ -109,8 +109,9 @@ class OwnStatement:
     reason: str | None
 
 
-def voting_card(runtime: Runtime, caller: Caller, public_id: str, reader: str = "en") -> VotingCard:
-    """What a participant's page shows, its texts in the reader's language (``reader``) where they can be."""
+def voting_card(runtime: Runtime, caller: Caller, public_id: str, reader: str | None = "en") -> VotingCard:
+    """What a participant's page shows, its texts in the reader's language (``reader``; ``None``: the
+    conversation's own) where they can be."""
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
         participant = find_participant(session, conversation, caller)

@@ -29,7 +29,7 @@ from concord.service.log.appending import append, conversation_log_id
 from concord.service.participation.joining import acting_participant
 from concord.service.ratelimit import VOTES, RateLimiter
 from concord.states import StatementStatus, VoteChoice
-from concord.store.models import MAX_ID, Conversation, Log, Participant, Statement, Vote, VoteEvent
+from concord.store.models import MAX_ID, Conversation, Log, Participant, Statement, Vote, VoteEvent, open_at
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -83,7 +83,7 @@ _VOTERS = (
         Conversation.public_id,
         Participant.token_hash,
         Conversation.id,
-        Conversation.is_open,
+        open_at(bindparam("now")),  # past its closing time: closed, though nobody has read it since
         Participant.id,
         Participant.number,
         Log.id,
@@ -138,7 +138,12 @@ def store_ballots(session: Session, ballots: Sequence[Ballot], limiter: RateLimi
     voters = {
         (public_id, hashed): Voter(conversation_id, is_open, participant_id, number, log_id)
         for public_id, hashed, conversation_id, is_open, participant_id, number, log_id in connection.execute(
-            _VOTERS, {"conversations": sorted({b.conversation for b in ballots}), "tokens": sorted(set(hashes))}
+            _VOTERS,
+            {
+                "conversations": sorted({b.conversation for b in ballots}),
+                "tokens": sorted(set(hashes)),
+                "now": now_ms(),
+            },
         )
     }
     known, positions = [], []

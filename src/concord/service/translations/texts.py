@@ -26,6 +26,7 @@ from concord.service.conversations.lifecycle import conversation_by_public_id, l
 from concord.service.conversations.moderation import published_reason
 from concord.service.conversations.settings import ConversationRecord
 from concord.service.conversations.statements import StatementRecord, clean_text, statement_by_number
+from concord.service.conversations.wordings import Shown, wordings
 from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound
 from concord.service.participation.joining import acting_participant
 from concord.service.ratelimit import TRANSLATIONS
@@ -457,17 +458,25 @@ class TranslationPage:
     who is translating."""
 
     conversation: ConversationRecord
+    topic: Shown  # as the reader sees it (the page's way back to the conversation)
     original: Original
     shown: dict[str, str]  # accepted translations by language
     is_moderator: bool
 
 
 def translation_page(
-    runtime: Runtime, caller: Caller, public_id: str, subject: Translated | str, number: int | None
+    runtime: Runtime,
+    caller: Caller,
+    public_id: str,
+    subject: Translated | str,
+    number: int | None,
+    reader: str | None = None,
 ) -> TranslationPage:
+    """``reader``: the reader's language (None: the conversation's own)."""
     subject = subject_of(subject)
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
+        topic = wordings(session, conversation, reader, numbers=()).topic
         original = original_of(session, conversation, subject, number)
         is_moderator = moderates(session, user_of(session, caller), conversation.space)
         if not original.shown:
@@ -477,7 +486,8 @@ def translation_page(
             t.language: t.text
             for t in session.scalars(_any_language(original).where(Translation.status == TranslationStatus.ACCEPTED))
         }
-        return TranslationPage(ConversationRecord.of(conversation), original, dict(sorted(shown.items())), is_moderator)
+        record = ConversationRecord.of(conversation)
+        return TranslationPage(record, topic, original, dict(sorted(shown.items())), is_moderator)
 
 
 def _any_language(original: Original):

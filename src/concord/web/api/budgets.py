@@ -138,9 +138,13 @@ def remove_project(budget_id: str, number: schemas.IdInPath, request: Request) -
 @router.put("/budgets/{budget_id}/ballot", response_model=schemas.BallotOut)
 def cast_ballot(budget_id: str, body: schemas.BallotIn, request: Request, response: Response) -> dict:
     """The caller's ballot (replacing the one before), within the ballot's rules: choose-1, at most
-    ``max_projects``, costing at most ``max_cost`` together. A newcomer joins where anyone with the link
-    may vote; otherwise join the budget's conversation first."""
-    cast = ballots.cast_ballot(runtime(request), caller(request), budget_id, body.projects)
+    ``max_projects``, costing at most ``max_cost`` together; a cumulative ballot gives each project its
+    ``points`` (at most ``max_points`` together), an ordinal one ranks them (``ranks``, or the order of
+    ``projects``). A newcomer joins where anyone with the link may vote; otherwise join the budget's
+    conversation first."""
+    cast = ballots.cast_ballot(
+        runtime(request), caller(request), budget_id, body.projects, points=body.points, ranks=body.ranks
+    )
     keep_participant_token(request, response, cast.token)
     return dataclasses.asdict(cast.ballot)
 

@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from concord.service.conversations import exchange
+from concord.service.conversations import exchange, outcome
 from concord.service.conversations import lifecycle as conversations
 from concord.service.conversations.lifecycle import ConversationDetail
 from concord.service.conversations.settings import LIMITS, ConversationSettings
@@ -34,6 +34,7 @@ def conversation_out(detail: ConversationDetail) -> dict:
         "statements": counts.statements,
         "participants": counts.participants,
         "votes": counts.votes,
+        "outcome": conversation.outcome,
     }
 
 
@@ -76,6 +77,13 @@ def change_conversation(conversation_id: str, body: schemas.ConversationPatch, r
 def close_conversation(conversation_id: str, request: Request) -> dict:
     """Stop taking votes and statements; results stay readable."""
     return conversation_out(conversations.open_or_close(runtime(request), caller(request), conversation_id, False))
+
+
+@router.put("/conversations/{conversation_id}/outcome", response_model=schemas.ConversationOut)
+def write_outcome(conversation_id: str, body: schemas.OutcomeIn, request: Request) -> dict:
+    """The outcome, in its moderators' words: what was decided and what happens next. Only once the
+    conversation is closed (409 before); logged in its public log; an empty text withdraws it."""
+    return conversation_out(outcome.write_outcome(runtime(request), caller(request), conversation_id, body.text))
 
 
 @router.post("/conversations/{conversation_id}/reopen", response_model=schemas.ConversationOut)

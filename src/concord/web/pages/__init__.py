@@ -7,6 +7,6 @@ renders its answer."""
 
 from __future__ import annotations
 
-from concord.web.pages import budgets, home, moderation, participation, results, spaces, translations
+from concord.web.pages import budgets, home, moderation, participation, results, spaces, summary, translations
 
-PARTS = (home, spaces, participation, results, moderation, translations, budgets)
+PARTS = (home, spaces, participation, results, summary, moderation, translations, budgets)

@@ -1,7 +1,8 @@
 """Participatory budgets on the site: a voter's ballot (checkboxes or one choice, the running cost shown
-against the limit; it works without script), the outcome with every project explained, greedy beside it
-and the fairness report, and a moderator's desk (settings, projects, opening and closing, the split
-among the spaces below, pabulib files out and in)."""
+against the limit; points typed per project, or a rank chosen per project; it works without script),
+the outcome with every project explained, greedy beside it and the fairness report, and a moderator's
+desk (settings, projects, opening and closing, the split among the spaces below, pabulib files out and
+in)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from concord.web.i18n import interface_tags_and
 from concord.web.pages.forms import FormError, declared_questions, refused, typed_count, typed_number
 from concord.web.pages.participation import ATTRIBUTE_FIELD
 from concord.web.pages.routing import page_router, see_other, with_query
-from concord.web.rendering import page_language, render
+from concord.web.rendering import localised_digits, page_language, render
 from concord.web.results_view import group_name
 
 router = page_router()
@@ -60,11 +61,15 @@ def _render_ballot(
     notice: str = "",
     form: FormError | None = None,
     chosen: list[int] | None = None,
+    given: Mapping[int, str] | None = None,
     status: int = 200,
 ) -> Response:
     if chosen is None:
         chosen = list(view.mine.projects) if view.mine is not None else []
+    if given is None:
+        given = _given(view, page_language(request).code)
     costs = {project.number: project.cost for project in view.projects}
+    most = view.budget.max_projects
     return render(
         request,
         "budget.html.j2",
@@ -73,40 +78,102 @@ def _render_ballot(
         budget=view.budget,
         chosen=chosen,
         chosen_cost=sum(float(costs[n]) for n in chosen if n in costs),
+        given=given,  # a points or ranked ballot's fields, as shown: points typed, or a rank
+        points_given=_points_given(given) if view.budget.ballot_type == "cumulative" else 0,
+        ranks=range(1, min(len(view.projects), most or len(view.projects)) + 1),
         notice=notice,
         form=form,
     )
 
 
+def _given(view: BudgetView, code: str) -> dict[int, str]:
+    """The reader's ballot in a points or ranked ballot's fields: each project's points (in the page's
+    digits) or its rank (the choice's value)."""
+    if view.mine is None:
+        return {}
+    if view.mine.points is not None:
+        digits = localised_digits(code)
+        return {n: digits(str(points)) for n, points in zip(view.mine.projects, view.mine.points, strict=False)}
+    if view.budget.ballot_type == "ordinal":
+        return {n: str(rank) for rank, n in enumerate(view.mine.projects, start=1)}
+    return {}
+
+
+def _points_given(given: Mapping[int, str]) -> int:
+    """The points a ballot of points gives together, as typed (what is not a whole number counts none)."""
+    total = 0
+    for text in given.values():
+        try:
+            total += typed_count(text, "points") if text else 0
+        except ServiceError:
+            continue
+    return total
+
+
+POINTS_FIELD, RANK_FIELD = "points:", "rank:"  # a project's points, or its rank: the field's name, then its number
+
+
+def _marked(form_data: Mapping[str, Any], prefix: str) -> dict[int, str]:
+    """What was typed or chosen in the fields named ``prefix`` and a project's number, by project."""
+    return {
+        int(key[len(prefix) :]): str(value).strip()
+        for key, value in form_data.items()
+        if key.startswith(prefix) and key[len(prefix) :].isdigit()
+    }
+
+
 @router.post("/b/{budget_id}/ballot")
 async def cast_ballot(request: Request, budget_id: str) -> Response:
     """A ballot from the form (with answers to the declared questions, if asked); refused, the page comes
-    back with what was ticked and the reason."""
+    back with what was ticked, typed or chosen, and the reason."""
     form_data = await request.form()
+    # A points ballot: each project's points typed (in any script's digits; none or 0, not chosen); a
+    # ranked one: each project's rank chosen (none, not ranked). Refused, they come back as typed.
+    typed_points, typed_ranks = _marked(form_data, POINTS_FIELD), _marked(form_data, RANK_FIELD)
+    given = typed_points or typed_ranks
+    points: list[int] | None = None
+    ranks: list[int] | None = None
     try:
         project = [typed_count(str(value), "projects") for value in form_data.getlist("project")]
+        if typed_points:
+            marked = {n: typed_count(text, "points") for n, text in typed_points.items() if text}
+            project, points = [n for n, p in marked.items() if p], [p for p in marked.values() if p]
+        elif typed_ranks:
+            marked = {n: typed_count(text, "ranks") for n, text in typed_ranks.items() if text}
+            project, ranks = list(marked), list(marked.values())
         answers = {
             key[len(ATTRIBUTE_FIELD) :]: str(value)
             for key, value in form_data.items()
             if key.startswith(ATTRIBUTE_FIELD) and value
         }
     except ServiceError as error:
-        project, answers = [], {}
-        return await run_in_threadpool(_refused_ballot, request, budget_id, error, project)
-    return await run_in_threadpool(_cast, request, budget_id, project, answers)
+        return await run_in_threadpool(_refused_ballot, request, budget_id, error, [], given)
+    return await run_in_threadpool(_cast, request, budget_id, project, answers, points, ranks, given)
 
 
-def _refused_ballot(request: Request, budget_id: str, error: ServiceError, project: list[int]) -> Response:
+def _refused_ballot(
+    request: Request, budget_id: str, error: ServiceError, project: list[int], given: Mapping[int, str]
+) -> Response:
     view = budgets.budget_view(runtime(request), caller(request), budget_id)
     form = refused(request, "ballot", error, {})
-    return _render_ballot(request, view, form=form, chosen=project, status=error.status)
+    return _render_ballot(request, view, form=form, chosen=project, given=given, status=error.status)
 
 
-def _cast(request: Request, budget_id: str, project: list[int], answers: dict[str, str]) -> Response:
+def _cast(
+    request: Request,
+    budget_id: str,
+    project: list[int],
+    answers: dict[str, str],
+    points: list[int] | None,
+    ranks: list[int] | None,
+    given: Mapping[int, str],
+) -> Response:
     try:
-        cast = ballots.cast_ballot(runtime(request), caller(request), budget_id, project, answers or None)
+        cast = ballots.cast_ballot(
+            runtime(request), caller(request), budget_id, project, answers or None, points=points, ranks=ranks
+        )
     except ServiceError as error:
-        return _refused_ballot(request, budget_id, error, project)
+        return _refused_ballot(request, budget_id, error, project, given)
     response = see_other(with_query(f"/b/{budget_id}", notice="voted") + "#ballot")
     keep_participant_token(request, response, cast.token)
     return response
@@ -285,7 +352,12 @@ def change_project(
 
 
 @router.post("/b/{budget_id}/state")
-def open_or_close(request: Request, budget_id: str, open: bool = Form(...)) -> Response:
+def open_or_close(request: Request, budget_id: str, open: bool = Form(...), confirmed: bool = Form(False)) -> Response:
+    """Reopening is done at once; closing asks first (no ballot is taken after it, and its outcome is
+    logged), on a page of its own, so that it needs no script."""
+    if not open and not confirmed:
+        view = budgets.closing_view(runtime(request), caller(request), budget_id)
+        return render(request, "budget_close.html.j2", view=view, budget=view.budget)
     budgets.open_or_close_budget(runtime(request), caller(request), budget_id, open)
     return _to_desk(budget_id, "reopened" if open else "closed")
 

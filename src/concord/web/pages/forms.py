@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
@@ -50,7 +51,8 @@ ANSWER_SEPARATORS = re.compile("[\n,;\u060c\u061b\u3001\uff0c\uff1b]")
 # The settings a form asks in fields of their own (settings_fields.html.j2; the moderators' form adds
 # "private"): a conversation's words, numbers and yes-or-no settings, as declared. Its texts are asked by
 # each form as it needs them; its questions as a list (attribute_questions.html.j2).
-SETTINGS_FIELDS = tuple(name for name, limits in LIMITS.items() if limits.kind in ("choice", "whole", "flag"))
+SETTINGS_FIELDS = tuple(name for name, limits in LIMITS.items() if limits.kind in ("choice", "whole", "flag", "time"))
+MOMENT = "%Y-%m-%dT%H:%M"  # a moment as an <input type="datetime-local"> holds it (read as UTC)
 TICKED = {"1", "on", "t", "true", "y", "yes"}  # a ticked box, as a form sends it
 
 
@@ -83,7 +85,10 @@ class TypedSettings:
         attributes = declared_questions(
             [name for name, _ in self.questions], [answers for _, answers in self.questions]
         )
-        return {**self.typed, "max_statement_length": length, "attributes": attributes}
+        moments = {
+            name: typed_moment(self.typed[name], name) for name in SETTINGS_FIELDS if LIMITS[name].kind == "time"
+        }
+        return {**self.typed, "max_statement_length": length, "attributes": attributes, **moments}
 
 
 async def typed_settings(request: Request) -> TypedSettings:
@@ -103,7 +108,7 @@ async def typed_settings(request: Request) -> TypedSettings:
 
 def _default(name: str) -> str:
     """A word setting's default, as a form field holds it; a number's is left empty."""
-    return "" if LIMITS[name].kind == "whole" else str(getattr(ConversationSettings, name))
+    return "" if LIMITS[name].kind in ("whole", "time") else str(getattr(ConversationSettings, name))
 
 
 def shown_settings(form: FormError | None, form_name: str, conversation: ConversationRecord | None) -> dict[str, str]:
@@ -112,7 +117,25 @@ def shown_settings(form: FormError | None, form_name: str, conversation: Convers
     if form is not None and form.form == form_name:
         return {name: form.values.get(name, "") for name in SETTINGS_FIELDS}
     chosen = conversation if conversation is not None else ConversationSettings()
-    return {name: as_typed(getattr(chosen, name)) for name in SETTINGS_FIELDS}
+    return {name: _shown(name, getattr(chosen, name)) for name in SETTINGS_FIELDS}
+
+
+def _shown(name: str, value: object) -> str:
+    if LIMITS[name].kind == "time" and isinstance(value, int):
+        return datetime.fromtimestamp(value / 1000, UTC).strftime(MOMENT)
+    return as_typed(value)
+
+
+def typed_moment(raw: str, field: str) -> int | None:
+    """A moment as a datetime-local field sends it (``2026-12-10T18:00``, UTC), in ms since the epoch; none
+    when left empty. Refused beside its field when it is not one."""
+    if not raw.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.strip()).replace(tzinfo=UTC)
+    except ValueError:
+        raise Invalid("this is not a date and time: %(value)s", "not_a_moment", field=field, value=raw) from None
+    return int(moment.timestamp() * 1000)
 
 
 def shown_questions(form: FormError | None, form_name: str, conversation: ConversationRecord | None) -> list[dict]:

@@ -1,7 +1,7 @@
 """A moderator's desk for one conversation: the queue, seed statements, settings, opening and
-closing, invitation codes (with a printable sheet) and the export; and the dashboard of what waits
-across the spaces a moderator holds. A done form comes back to the desk with a notice; a refused one
-comes back drawn on the desk with what was typed (concord.web.pages.forms)."""
+closing, invitation codes (with a printable sheet) and the export; and a moderator's home (what waits
+across the spaces they hold, and those spaces). A done form comes back to the desk with a notice; a
+refused one comes back drawn on the desk with what was typed (concord.web.pages.forms)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ from urllib.parse import urlencode
 import segno
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
+from concord.languages import language_name
+from concord.service.accounts import home
 from concord.service.conversations import blocs, exchange, moderation
 from concord.service.conversations import lifecycle as conversations
+from concord.service.conversations.settings import ConversationRecord
 from concord.service.decisions import proposals as decisions
 from concord.service.decisions.rules import rule_choices
 from concord.service.errors import ServiceError, Unauthorized
 from concord.web.context import caller, runtime
 from concord.web.downloads import download_response
-from concord.web.i18n import interface_tags_and
+from concord.web.i18n import DEFAULT, find_language, interface_tags_and
 from concord.web.pages.forms import (
     FormError,
     TypedSettings,
@@ -30,19 +34,20 @@ from concord.web.pages.forms import (
 )
 from concord.web.pages.routing import page_router, see_other, with_query
 from concord.web.pages.rule_forms import rule_from_form, typed_rule
-from concord.web.rendering import render
+from concord.web.rendering import environment, page_language, render
 
 router = page_router()
 
 
 @router.get("/moderation", response_class=HTMLResponse)
 def dashboard(request: Request) -> Response:
-    """What waits for a decision in every conversation of the spaces this moderator holds."""
+    """A moderator's home, where a login lands: what waits for a decision, and the spaces they hold with
+    what is open in each and the links to start something there."""
     try:
-        found = moderation.dashboard(runtime(request), caller(request))
+        found = home.moderator_home(runtime(request), caller(request), page_language(request).tag)
     except Unauthorized:
         return see_other(f"/login?{urlencode({'next': request.url.path})}")
-    return render(request, "dashboard.html.j2", user=found.user, waiting=found.waiting)
+    return render(request, "dashboard.html.j2", home=found, user=found.user)
 
 
 @router.get("/c/{conversation_id}/moderate", response_class=HTMLResponse)
@@ -58,7 +63,9 @@ def _render_desk(
     request: Request, desk: moderation.Desk, *, notice: str = "", form: FormError | None = None, status: int = 200
 ) -> Response:
     link = str(request.base_url).rstrip("/") + f"/c/{desk.conversation.public_id}"
-    cards = [(code, f"{link}?invite={code}") for code in desk.new_codes]
+    language = desk.conversation.language  # a card holder reads the conversation in its language
+    links = [(code, f"{link}?{urlencode({'invite': code, 'lang': language})}") for code in desk.new_codes]
+    cards = [(code, url, segno.make(url, error="m").svg_inline(scale=3, dark="#000")) for code, url in links]
     return render(
         request,
         "moderate.html.j2",
@@ -73,7 +80,8 @@ def _render_desk(
         invitations=desk.invitations,
         counts=desk.counts,
         participant_link=link,
-        cards=[(code, url, segno.make(url, error="m").svg_inline(scale=3, dark="#000")) for code, url in cards],
+        cards=cards,
+        sheet=_printed_cards(desk.conversation, cards),
         form=form,
         settings=shown_settings(form, "settings", desk.conversation),
         questions=shown_questions(form, "settings", desk.conversation),
@@ -82,10 +90,20 @@ def _render_desk(
         rule_choices=rule_choices(),
         proposals=[s for s in desk.shown if s.is_proposal],
         translations_waiting=desk.translations_waiting,
-        topic_languages=interface_tags_and(desk.conversation.language),
+        # Each language named in itself, as the form that makes a conversation names them.
+        topic_languages={tag: language_name(tag, tag) for tag in interface_tags_and(desk.conversation.language)},
         blocs=desk.blocs,
         accounts_are_cheap=desk.accounts_are_cheap,
     )
+
+
+def _printed_cards(conversation: ConversationRecord, cards: list[tuple[str, str, str]]) -> Markup:
+    """The sheet of code cards, in the conversation's language rather than the moderator's: whoever is
+    handed a card reads how to use it in the language they were invited to take part in (English when
+    the interface does not speak it)."""
+    language = find_language(conversation.language) or DEFAULT
+    sheet = environment(language.code).get_template("code_cards.html.j2")
+    return Markup(sheet.render(conversation=conversation, cards=cards, language=language))
 
 
 def _refused_on_desk(request: Request, conversation_id: str, form: FormError, status: int) -> Response:
@@ -190,6 +208,13 @@ def open_or_close(
         return render(request, "close.html.j2", conversation=desk.conversation, counts=desk.counts)
     conversations.open_or_close(runtime(request), caller(request), conversation_id, open)
     return _to_desk(conversation_id, notice="reopened" if open else "closed")
+
+
+@router.get("/c/{conversation_id}/invitations", response_class=HTMLResponse)
+def invitations_page(request: Request, conversation_id: str) -> Response:
+    """Where the codes were made, reloaded or come back to: the desk with the form to make more and the
+    codes' hints, never the codes again (they are shown once, in the answer that made them)."""
+    return moderate_page(request, conversation_id)
 
 
 @router.post("/c/{conversation_id}/invitations")

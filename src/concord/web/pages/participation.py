@@ -18,10 +18,10 @@ from concord.service.participation import joining as participation
 from concord.service.participation import voting
 from concord.service.participation.joining import XID_MAX_LENGTH
 from concord.states import StatementStatus
-from concord.web.context import PARTICIPANT_COOKIE, caller, keep_participant_token, runtime
-from concord.web.i18n import interface_tags_and
+from concord.web.context import PARTICIPANT_COOKIE, caller, keep_participant_token, runtime, set_cookie
+from concord.web.i18n import LANGUAGE_COOKIE, find_language, interface_tags_and
 from concord.web.pages.routing import page_router, see_other, with_query
-from concord.web.rendering import page_language, render
+from concord.web.rendering import page_language, reader_tag, render
 
 router = page_router()
 ATTRIBUTE_FIELD = "attr:"  # form fields "attr:<name>" answer a declared attribute
@@ -46,13 +46,15 @@ def conversation_page(
     written_in: str = Query("", max_length=TAG_LENGTH),
 ) -> Response:
     """Messages are drawn where the person acted (``at``: the vote card, the writing box, the join
-    form). A printed invitation opens with ``?invite=…`` and a conversation embedded by a site with
+    form). A printed invitation opens with ``?invite=…&lang=…`` (the conversation's language, which this
+    browser then keeps, as if chosen with the language links) and a conversation embedded by a site with
     ``?xid=…&xid_token=…`` (the member's id and the site's signature of it): the join form carries them."""
-    reader = page_language(request).tag
-    card = cards.voting_card(runtime(request), caller(request), conversation_id, reader)
-    return render(
+    card = cards.voting_card(runtime(request), caller(request), conversation_id, reader_tag(request))
+    reader = card.wordings.reader
+    response = render(
         request,
         "conversation.html.j2",
+        language=page_language(request, fallback=reader),
         conversation=card.conversation,
         participant=card.participant,
         next=card.next,
@@ -74,6 +76,10 @@ def conversation_page(
         writing_languages=interface_tags_and(card.conversation.language),
         written_in=written_in,
     )
+    card_language = find_language(request.query_params.get("lang")) if invite else None
+    if card_language is not None:
+        set_cookie(request, response, LANGUAGE_COOKIE, card_language.code, http_only=False)
+    return response
 
 
 @router.post("/c/{conversation_id}/join")

@@ -57,8 +57,8 @@ def _render_translate(
     back: str = "",
 ) -> Response:
     subject, number = _subject(what)
-    found = translations.translation_page(runtime(request), caller(request), conversation_id, subject, number)
     reader = page_language(request).tag
+    found = translations.translation_page(runtime(request), caller(request), conversation_id, subject, number, reader)
     target = into or (form.values.get("language") if form else "") or reader
     if target == found.original.language:
         target = next((tag for tag in interface_tags_and() if tag != found.original.language), target)
@@ -67,6 +67,7 @@ def _render_translate(
         "translate.html.j2",
         status_code=status,
         conversation=found.conversation,
+        topic=found.topic,
         original=found.original,
         shown=found.shown,
         is_moderator=found.is_moderator,

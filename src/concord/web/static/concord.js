@@ -165,5 +165,26 @@
     update();
   }
 
-  document.addEventListener("DOMContentLoaded", function () { counter(); voting(); queue(); ballot(); });
+  // A ballot of points: the points given together, against the points each voter shares out, as they
+  // are typed (in any script's digits). Without the script the server adds them up when it refuses.
+  function points() {
+    var form = document.querySelector("form.ballot"), out = form && form.querySelector("output.points-given");
+    if (!out) return;
+    var most = parseInt(out.getAttribute("data-most"), 10) || 0;
+    var update = function () {
+      var total = 0;
+      form.querySelectorAll("input[name^='points:']").forEach(function (field) {
+        var latin = field.value.trim().replace(/[\u06f0-\u06f9\u0660-\u0669]/g, function (d) {
+          return String(d.charCodeAt(0) % 16);
+        });
+        if (/^\d+$/.test(latin)) total += parseInt(latin, 10);
+      });
+      out.textContent = localNumber(total);
+      out.classList.toggle("over", total > most);
+    };
+    form.addEventListener("input", update);
+    update();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { counter(); voting(); queue(); ballot(); points(); });
 })();
