@@ -60,7 +60,7 @@ def dari_conversation(site) -> str:
 
 def test_a_reader_who_names_none_of_concords_languages_reads_the_conversation_in_its_own(site):
     dari = dari_conversation(site)
-    for path in ("", "/results", "/receipts"):
+    for path in ("", "/results", "/receipts", "/log"):
         for header in ({"Accept-Language": "de-DE, fr;q=0.5"}, {}):
             got = page(TestClient(site.app, headers=header).get(f"/c/{dari}{path}"))
             assert html_language(got) == "fa-AF" and 'dir="rtl"' in got, (header, path)

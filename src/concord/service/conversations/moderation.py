@@ -207,7 +207,9 @@ class PublicLog:
     wordings: Wordings  # the statements named in it, as the reader sees them
 
 
-def public_log(runtime: Runtime, public_id: str, reader: str = "en") -> PublicLog:
+def public_log(runtime: Runtime, public_id: str, reader: str | None = "en") -> PublicLog:
+    """The conversation's moderation decisions with their reasons, its texts in ``reader``'s language
+    (None: a reader who names none of Concord's reads the conversation in its own)."""
     with runtime.transaction() as session:
         conversation = conversation_by_public_id(session, public_id)
         entries = moderation_log(session, conversation)

@@ -35,8 +35,15 @@ def results_page(request: Request, conversation_id: str) -> Response:
 
 @router.get("/c/{conversation_id}/log", response_class=HTMLResponse)
 def moderation_log(request: Request, conversation_id: str) -> Response:
-    log = moderation.public_log(runtime(request), conversation_id, page_language(request).tag)
-    return render(request, "log.html.j2", conversation=log.conversation, entries=log.entries, wordings=log.wordings)
+    log = moderation.public_log(runtime(request), conversation_id, reader_tag(request))
+    return render(
+        request,
+        "log.html.j2",
+        language=page_language(request, fallback=log.wordings.reader),
+        conversation=log.conversation,
+        entries=log.entries,
+        wordings=log.wordings,
+    )
 
 
 @router.get("/c/{conversation_id}/receipts", response_class=HTMLResponse)
