@@ -443,6 +443,10 @@ KEPT_IN = {
     "ProjectIn.cost": BudgetProject.cost,
     "ProjectPatch.cost": BudgetProject.cost,
     "BallotIn.projects": (BudgetProject.number, BudgetBallot.projects),
+    "BudgetIn.max_points": Budget.ballot,
+    "BudgetPatch.max_points": Budget.ballot,
+    "BallotIn.points": BudgetBallot.points,
+    "BallotIn.ranks": BudgetBallot.projects,  # kept as the order of the projects
 }
 
 

@@ -882,13 +882,13 @@ class BallotIn(Strict):
         max_length=MAX_PROJECTS,
         description="The numbers of the projects chosen; for an ordinal ballot without ranks, in rank order.",
     )
-    points: list[Annotated[int, StrictNumber()]] | None = Field(
+    points: list[Annotated[int, StrictNumber(), Whole(-EXACT, EXACT)]] | None = Field(
         None,
         max_length=MAX_PROJECTS,
         description="A cumulative ballot: each project's points (whole, more than 0), in the order of projects, "
         "together at most the budget's max_points.",
     )
-    ranks: list[Annotated[int, StrictNumber()]] | None = Field(
+    ranks: list[Annotated[int, StrictNumber(), Whole(-EXACT, EXACT)]] | None = Field(
         None,
         max_length=MAX_PROJECTS,
         description="An ordinal ballot: each project's rank, in the order of projects (1 the first choice, then "
