@@ -76,6 +76,12 @@ EXPECTED_PAGES = {
     ("POST", "/b/{budget_id}/state"),
     ("POST", "/b/{budget_id}/split"),
     ("GET", "/b/{budget_id}/export.pb"),
+    ("GET", "/spaces/{space_id}/translate/{subject}"),  # spaces' and budgets' texts: test_pages_space_translations.py
+    ("POST", "/spaces/{space_id}/translate/{subject}"),
+    ("GET", "/b/{budget_id}/translate/{subject}"),
+    ("POST", "/b/{budget_id}/translate/{subject}"),
+    ("GET", "/b/{budget_id}/projects/{number}/translate/{subject}"),
+    ("POST", "/b/{budget_id}/projects/{number}/translate/{subject}"),
 }
 
 

@@ -199,6 +199,48 @@ def outcome(time: int, of: str, upto: int, digest: str) -> Entry:
     return {"type": "outcome", "time": time, "of": of, "upto": upto, "digest": digest}
 
 
+def space_translation(
+    time: int, number: int, *, subject: str, language: str, text: str, original: str, status: str
+) -> Entry:
+    """A translation of a space's name or description (``subject``), in the space's log."""
+    return {
+        "type": "space-translation",
+        "time": time,
+        "translation": number,
+        "subject": subject,
+        "language": language,
+        "text": text,
+        "original": original,
+        "status": status,
+    }
+
+
+def budget_translation(
+    time: int,
+    number: int,
+    *,
+    project: int | None,
+    subject: str,
+    language: str,
+    text: str,
+    original: str,
+    status: str,
+) -> Entry:
+    """A translation of a budget's name or description (``project`` None) or of one of its projects', in
+    the budget's conversation's log."""
+    return {
+        "type": "budget-translation",
+        "time": time,
+        "translation": number,
+        "project": project,
+        "subject": subject,
+        "language": language,
+        "text": text,
+        "original": original,
+        "status": status,
+    }
+
+
 def space(time: int, fields: dict[str, Any]) -> Entry:
     """Path, parent (its path), name, description, language, rule, weight, population."""
     return {"type": "space", "time": time, **fields}

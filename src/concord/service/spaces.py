@@ -24,7 +24,7 @@ from concord.service.accounts.moderators import (
 )
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
-from concord.service.conversations.wordings import Shown, topics
+from concord.service.conversations.wordings import Shown, SpaceTexts, budget_texts, space_texts, topics
 from concord.service.errors import Conflict, Forbidden, Invalid, Label, NotFound
 from concord.service.limits import Limits, checked, declared
 from concord.service.text import checked_text
@@ -226,14 +226,16 @@ class BudgetListed:
     """A participatory budget as its space's page lists it."""
 
     public_id: str
-    name: str
+    name: str  # as the reader reads it: translated into their language where it is
     amount: str  # exact decimal
     currency: str
-    language: str  # of its name (its conversation's)
+    language: str  # of ``name``
 
     @classmethod
-    def of(cls, row: Budget) -> BudgetListed:
-        return cls(row.public_id, row.name, row.amount, row.currency, row.conversation.language)
+    def of(cls, row: Budget, name: Shown | None = None) -> BudgetListed:
+        if name is None:
+            return cls(row.public_id, row.name, row.amount, row.currency, row.conversation.language)
+        return cls(row.public_id, name.text, row.amount, row.currency, name.language)
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,7 @@ class SpaceOverview:
     can_moderate: bool
     topics: dict[int, Shown]  # the conversations' topics as the reader sees them, by id
     budgets: list[BudgetListed]  # its participatory budgets, newest first
+    texts: dict[int, SpaceTexts]  # its, those above and those inside: names and descriptions as the reader sees them
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,7 @@ class Home:
     user: UserRecord | None
     open_conversations: list[ConversationListed]  # the newest open ones, anywhere: something to take part in
     topics: dict[int, Shown]  # their topics as the reader sees them, by id
+    texts: dict[int, SpaceTexts]  # the spaces' names (and descriptions) as the reader sees them, by id
 
 
 HOME_CONVERSATIONS = 12
@@ -296,6 +300,7 @@ def home(runtime: Runtime, caller: Caller, reader: str = "en") -> Home:
             UserRecord.of(user) if user is not None else None,
             [ConversationListed.of(row) for row in newest_open],
             topics(session, newest_open, reader),
+            space_texts(session, {s.id: s for s in [*roots, *(c.space for c in newest_open)]}.values(), reader),
         )
 
 
@@ -318,17 +323,19 @@ def overview_of(
 ) -> SpaceOverview:
     space = space_by_id(session, space_id) if space_id is not None else space_by_path(session, path)
     inside = conversations_in(session, space)
+    above, below = trail_above(space), children(session, space)
     budgets = session.scalars(
         select(Budget).where(Budget.space_id == space.id, Budget.importing_until.is_(None)).order_by(Budget.id.desc())
     )
     return SpaceOverview(
         space=SpaceRecord.of(space),
-        trail=_records(trail_above(space)),
-        children=_records(children(session, space)),
+        trail=_records(above),
+        children=_records(below),
         conversations=[ConversationListed.of(row) for row in inside],
         can_moderate=moderates(session, user_of(session, caller), space),
         topics=topics(session, inside, reader),
-        budgets=[BudgetListed.of(row) for row in budgets],
+        budgets=[BudgetListed.of(row, budget_texts(session, row, reader).name) for row in budgets],
+        texts=space_texts(session, [space, *above, *below], reader),
     )
 
 

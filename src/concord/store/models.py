@@ -266,6 +266,55 @@ class TranslationDecision(Base):
     created_ms: Mapped[int] = mapped_column(BigInteger)
 
 
+class SpaceTranslation(Base):
+    """A space's name or description in another language. Spaces have no conversation (so no
+    participants, no conversation log and no translation queue), so their texts' translations are kept
+    here rather than as :class:`Translation` rows with a conversation: each is a moderator's of the space,
+    accepted at once in the place of the one shown before (kept as ``replaced``), and logged in the
+    space's own log, which ``concord verify`` replays. ``original`` is the text it translates, as it was:
+    when a moderator renames the space, translations of the old name are no longer shown.
+    """
+
+    __tablename__ = "space_translations"
+    __table_args__ = (Index("space_translations_by_space", "space_id", "language"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(16))  # "name" or "description"
+    language: Mapped[str] = mapped_column(String(LANGUAGE_TAG_LENGTH))
+    text: Mapped[str] = mapped_column(Text)
+    original: Mapped[str] = mapped_column(Text)
+    status: Mapped[TranslationStatus] = mapped_column(state_column(TranslationStatus, 16))
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class BudgetTranslation(Base):
+    """A budget's name or description, or one of its projects' (``project_id``), in another language.
+
+    Kept apart from :class:`Translation` (a conversation's statements, topic and description, which
+    flow into its PO files, its exports' ``translations.csv``, its translation queue and the API's
+    subjects, none of which know budgets) though logged, like them, in the budget's own conversation's
+    log. A moderator's of the budget's space, accepted at once in the place of the one shown before
+    (kept as ``replaced``); ``original`` is the text as it was, so renaming a project hides the old
+    name's translations.
+    """
+
+    __tablename__ = "budget_translations"
+    __table_args__ = (Index("budget_translations_by_budget", "budget_id", "language"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id", ondelete="CASCADE"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("budget_projects.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(16))  # "name" or "description"
+    language: Mapped[str] = mapped_column(String(LANGUAGE_TAG_LENGTH))
+    text: Mapped[str] = mapped_column(Text)
+    original: Mapped[str] = mapped_column(Text)
+    status: Mapped[TranslationStatus] = mapped_column(state_column(TranslationStatus, 16))
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 class Invitation(Base):
     """A one-time code; only its hash is kept, and whether it has been redeemed: never by whom or when,
     so that whoever holds the list of who received which code cannot find their votes."""

@@ -85,6 +85,8 @@ class Replayed:
     )  # participant, statement, vote, time, entry
     budget: dict[str, Any] | None = None
     projects: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Translations of the budget's and its projects' names and descriptions, by number, as logged.
+    budget_translations: dict[int, dict[str, Any]] = field(default_factory=dict)
     ballots: dict[int, dict[str, Any]] = field(default_factory=dict)  # participant → ballot entry
     outcomes: list[Outcome] = field(default_factory=list)
     blocs: dict[int, str] = field(default_factory=dict)  # participant → the latest bloc verdict naming them
@@ -262,6 +264,33 @@ def _project_removed(state: Replayed, entry: dict[str, Any]) -> None:
         raise LogMismatch(entry["seq"], f"project {entry['project']} removed, never added")
 
 
+def _budget_translation(state: Replayed, entry: dict[str, Any]) -> None:
+    """A translation of the budget's or a project's name or description as it was then; accepting one
+    replaces the one accepted before of that text in that language."""
+    subject, project = entry["subject"], entry["project"]
+    if subject not in ("name", "description"):
+        raise LogMismatch(entry["seq"], f"a translation of a budget's {subject!r}: only names and descriptions are")
+    if project is None:
+        if state.budget is None:
+            raise LogMismatch(entry["seq"], "a translation before the budget")
+        fields = state.budget
+    else:
+        if int(project) not in state.projects:
+            raise LogMismatch(entry["seq"], f"a translation of project {project}, not in the budget")
+        fields = state.projects[int(project)]
+    if entry["original"] != fields.get(subject):
+        raise LogMismatch(entry["seq"], f"a translation of a {subject} the budget does not have")
+    number = int(entry["translation"])
+    if entry["status"] == TranslationStatus.ACCEPTED:
+        for other_number, other in state.budget_translations.items():
+            same = (other["project"], other["subject"], other["language"]) == (project, subject, entry["language"])
+            if other_number != number and same and other["status"] == TranslationStatus.ACCEPTED:
+                other["status"] = TranslationStatus.REPLACED
+    state.budget_translations[number] = {
+        key: entry[key] for key in ("project", "subject", "language", "text", "original", "status")
+    }
+
+
 def _ballot(state: Replayed, entry: dict[str, Any]) -> None:
     participant = int(entry["participant"])
     if participant not in state.participants:
@@ -287,6 +316,7 @@ _APPLY = {
     "moderation": _moderation,
     "translation": _translation,
     "translation-decision": _translation_decision,
+    "budget-translation": _budget_translation,
     "vote": _vote,
     "bloc": _bloc,
     "import": _import,

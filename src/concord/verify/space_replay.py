@@ -33,6 +33,15 @@ class ReplayedTally:
 
 
 @dataclass
+class ReplayedSpaceTranslation:
+    subject: str  # "name" or "description"
+    language: str
+    text: str
+    original: str
+    status: str
+
+
+@dataclass
 class ReplayedSpace:
     """A space's log read up to some entry."""
 
@@ -43,6 +52,7 @@ class ReplayedSpace:
     settings_entry: int = 0  # the entry that last set them
     proposals: dict[int, ReplayedProposal] = field(default_factory=dict)
     tallies: dict[tuple[int, str], ReplayedTally] = field(default_factory=dict)  # (proposal, place path)
+    translations: dict[int, ReplayedSpaceTranslation] = field(default_factory=dict)  # of its name, description
 
     def apply(self, entry: dict[str, Any]) -> None:
         self.size = apply_entry(self, entry, _APPLY, " in a space's log")
@@ -85,4 +95,22 @@ def _tally(state: ReplayedSpace, entry: dict[str, Any]) -> None:
     )
 
 
-_APPLY = {"log": _log, "space": _space, "proposal": _proposal, "tally": _tally}
+def _translation(state: ReplayedSpace, entry: dict[str, Any]) -> None:
+    """A translation of the space's name or description as it was then; accepting one replaces the one
+    accepted before in that language."""
+    subject = entry["subject"]
+    if subject not in ("name", "description"):
+        raise LogMismatch(entry["seq"], f"a translation of a space's {subject!r}: only its name and description are")
+    if entry["original"] != state.settings.get(subject):
+        raise LogMismatch(entry["seq"], f"a translation of a {subject} the space does not have")
+    number = int(entry["translation"])
+    new = ReplayedSpaceTranslation(subject, entry["language"], entry["text"], entry["original"], entry["status"])
+    if new.status == "accepted":
+        for other_number, other in state.translations.items():
+            same = (other.subject, other.language, other.status) == (subject, new.language, "accepted")
+            if other_number != number and same:
+                other.status = "replaced"
+    state.translations[number] = new
+
+
+_APPLY = {"log": _log, "space": _space, "proposal": _proposal, "tally": _tally, "space-translation": _translation}

@@ -76,9 +76,10 @@ def start_budget(runtime: Runtime, caller: Caller, space_id: int, settings: Budg
         return view_of(session, caller, budget)
 
 
-def budget_view(runtime: Runtime, caller: Caller, public_id: str) -> BudgetView:
+def budget_view(runtime: Runtime, caller: Caller, public_id: str, reader: str | None = None) -> BudgetView:
+    """``reader``: the reader's language, which its texts are shown in where translated."""
     with runtime.transaction() as session:
-        return view_of(session, caller, budget_by_public_id(session, public_id))
+        return view_of(session, caller, budget_by_public_id(session, public_id), reader)
 
 
 def change_budget(runtime: Runtime, caller: Caller, public_id: str, changes: dict[str, Any]) -> BudgetView:

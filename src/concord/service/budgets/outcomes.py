@@ -36,6 +36,7 @@ from concord.report.budgets import ProjectRow, Voters, report_of, voters_of
 from concord.service.budgets.lookups import budget_by_public_id, projects_of, split_into
 from concord.service.budgets.records import BudgetRecord, ProjectRecord
 from concord.service.clock import now_ms
+from concord.service.conversations.wordings import BudgetTexts, budget_texts
 from concord.service.live_analysis.leases import claim_statements, new_holder
 from concord.service.log.appending import append
 from concord.store.database import read_snapshot
@@ -369,9 +370,10 @@ class BudgetResults:
     parts: list[tuple[BudgetRecord, dict[str, Any] | None]]  # a split budget: each part's outcome
     served: Served | None = None  # which log size the report is of, and whether it is current
     parts_served: list[Served] = field(default_factory=list)
+    texts: BudgetTexts | None = None  # its and its projects' names as the reader reads them
 
 
-def budget_results(runtime: Runtime, public_id: str) -> BudgetResults:
+def budget_results(runtime: Runtime, public_id: str, reader: str | None = None) -> BudgetResults:
     """The outcome as it stands (while voting goes on, of the ballots cast so far, or of the ballots of a
     moment ago while it is computed again); for a budget split among the spaces below, each part's."""
     with runtime.transaction() as session:
@@ -379,6 +381,7 @@ def budget_results(runtime: Runtime, public_id: str) -> BudgetResults:
         budget = BudgetRecord.of(row)
         parts = [BudgetRecord.of(part) for part in split_into(session, row)]
         projects = [ProjectRecord.of(project) for project in projects_of(session, row)]
+        texts = budget_texts(session, row, reader)
     served = current_outcome(runtime, budget)
     parts_served = [current_outcome(runtime, part) for part in parts]
     return BudgetResults(
@@ -388,4 +391,5 @@ def budget_results(runtime: Runtime, public_id: str) -> BudgetResults:
         [(part, found.report) for part, found in zip(parts, parts_served)],
         served,
         parts_served,
+        texts,
     )

@@ -10,6 +10,7 @@ from typing import Any
 from concord.service.budgets.lookups import voting_state
 from concord.service.budgets.settings import PROJECT_LIMITS, VOTER_SETTINGS, BudgetSettings, ProjectFields
 from concord.service.conversations.settings import ConversationRecord
+from concord.service.conversations.wordings import BudgetTexts
 from concord.service.spaces import SpaceRecord
 from concord.store.models import Budget, BudgetBallot, BudgetProject
 
@@ -83,6 +84,7 @@ class BudgetView:
     parts: list[tuple[BudgetRecord, int]] = field(default_factory=list)  # a split budget: the budgets below, ballots
     parent: str | None = None  # the budget it was split from (its id)
     asked: list[dict] = field(default_factory=list)  # declared questions the reader has not answered
+    texts: BudgetTexts | None = None  # its and its projects' names and descriptions as the reader reads them
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,15 @@ from concord.service.accounts.moderators import user_of
 from concord.service.budgets.lookups import ballot_of, ballots_cast, projects_of, split_into
 from concord.service.budgets.records import BallotRecord, BudgetRecord, BudgetView, ProjectRecord
 from concord.service.caller import Caller
+from concord.service.conversations.wordings import budget_texts
 from concord.service.participation.joining import find_participant
 from concord.service.spaces import moderates
 from concord.states import Access
 from concord.store.models import Budget
 
 
-def view_of(session: Session, caller: Caller, budget: Budget) -> BudgetView:
+def view_of(session: Session, caller: Caller, budget: Budget, reader: str | None = None) -> BudgetView:
+    """``reader``: the reader's language (None: the budget's texts as written)."""
     participant = find_participant(session, budget.conversation, caller)
     mine = ballot_of(session, budget, participant) if participant is not None else None
     return BudgetView(
@@ -35,4 +37,5 @@ def view_of(session: Session, caller: Caller, budget: Budget) -> BudgetView:
             for question in budget.conversation.attributes or []
             if participant is None or question["name"] not in (participant.attributes or {})
         ],
+        texts=budget_texts(session, budget, reader),
     )

@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 
 from concord.languages import primary, reads
 from concord.states import Translated, TranslationStatus
-from concord.store.models import Conversation, Statement, Translation
+from concord.store.models import (
+    Budget,
+    BudgetProject,
+    BudgetTranslation,
+    Conversation,
+    Space,
+    SpaceTranslation,
+    Statement,
+    Translation,
+)
 
 CHUNK = 1000  # statement ids per query (SQLite bounds the number of parameters)
 
@@ -152,3 +161,84 @@ def topics(session: Session, conversations: Iterable[Conversation], reader: str)
         for conversation_id, original, tag, text in rows:
             found.setdefault((conversation_id, original), {})[tag] = text
     return {c.id: shown_to(reader, c.topic, c.language, found.get((c.id, c.topic), {})) for c in listed}
+
+
+@dataclass(frozen=True)
+class SpaceTexts:
+    """A name and a description (a space's, a budget project's) as one reader sees them."""
+
+    name: Shown
+    description: Shown
+
+
+def space_texts(session: Session, spaces: Iterable[Space], reader: str) -> dict[int, SpaceTexts]:
+    """Each space's name and description in the reader's language where it is written in it or an
+    accepted translation of it as it is now exists (:class:`concord.store.models.SpaceTranslation`)."""
+    by_id = {space.id: space for space in spaces}
+    found: dict[tuple[int, str], dict[str, str]] = {}
+    if by_id:
+        accepted = session.scalars(
+            select(SpaceTranslation).where(
+                SpaceTranslation.space_id.in_(list(by_id)), SpaceTranslation.status == TranslationStatus.ACCEPTED
+            )
+        )
+        for translation in accepted:
+            space = by_id[translation.space_id]
+            if translation.original == (space.name if translation.subject == "name" else space.description):
+                found.setdefault((space.id, translation.subject), {})[translation.language] = translation.text
+    return {
+        space.id: SpaceTexts(
+            shown_to(reader, space.name, space.language, found.get((space.id, "name"), {})),
+            shown_to(reader, space.description, space.language, found.get((space.id, "description"), {})),
+        )
+        for space in by_id.values()
+    }
+
+
+@dataclass(frozen=True)
+class BudgetTexts:
+    """A budget's name and description, and its projects' by number, as one reader sees them."""
+
+    name: Shown
+    description: Shown
+    projects: dict[int, SpaceTexts]  # each project's name and description
+
+    def project_name(self, number: int, name: str, language: str) -> Shown:
+        found = self.projects.get(number)
+        return found.name if found is not None else Shown(name, language, name, language, False, False)
+
+
+def budget_texts(session: Session, budget: Budget, reader: str | None) -> BudgetTexts:
+    """A budget's texts in the reader's language where written in it (its conversation's) or an accepted
+    translation of them as they are now exists (:class:`concord.store.models.BudgetTranslation`);
+    ``reader`` None: as written."""
+    language = budget.conversation.language
+    reader = reader or language
+    projects = {
+        project.id: project
+        for project in session.scalars(select(BudgetProject).where(BudgetProject.budget_id == budget.id))
+    }
+    found: dict[tuple[int | None, str], dict[str, str]] = {}
+    accepted = session.scalars(
+        select(BudgetTranslation).where(
+            BudgetTranslation.budget_id == budget.id, BudgetTranslation.status == TranslationStatus.ACCEPTED
+        )
+    )
+    for translation in accepted:
+        owner: Budget | BudgetProject | None = (
+            budget if translation.project_id is None else projects.get(translation.project_id)
+        )
+        if owner is not None and translation.original == getattr(owner, translation.subject, None):
+            found.setdefault((translation.project_id, translation.subject), {})[translation.language] = translation.text
+
+    def shown(owner: Budget | BudgetProject, project_id: int | None, subject: str) -> Shown:
+        return shown_to(reader, getattr(owner, subject) or "", language, found.get((project_id, subject), {}))
+
+    return BudgetTexts(
+        shown(budget, None, "name"),
+        shown(budget, None, "description"),
+        {
+            project.number: SpaceTexts(shown(project, project.id, "name"), shown(project, project.id, "description"))
+            for project in projects.values()
+        },
+    )

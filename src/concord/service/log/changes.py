@@ -28,12 +28,14 @@ from concord.store.models import (
     Budget,
     BudgetBallot,
     BudgetProject,
+    BudgetTranslation,
     Conversation,
     ModerationEvent,
     Participant,
     ReportedTally,
     Space,
     SpaceProposal,
+    SpaceTranslation,
     Statement,
     Translation,
     TranslationDecision,
@@ -54,6 +56,8 @@ LOGGED: dict[type, frozenset[str]] = {  # the columns whose change is an entry
     BudgetProject: frozenset({*PROJECT_LIMITS, "extra"}),
     BudgetBallot: frozenset({"projects", "points", "attributes"}),  # an imported voter's id is not published
     SpaceProposal: frozenset(),
+    SpaceTranslation: frozenset({"text", "original", "status", "language"}),
+    BudgetTranslation: frozenset({"text", "original", "status", "language"}),
     ReportedTally: frozenset({"agree", "disagree", "note"}),
 }
 RANK = {model: rank for rank, model in enumerate(LOGGED)}
@@ -257,6 +261,38 @@ def _translation_decision(entries: _Entries, decision: TranslationDecision, kind
     entries.to(("conversation", conversation_id), entry)
 
 
+def _space_translation(entries: _Entries, translation: SpaceTranslation, kind: str) -> None:
+    entry = events.space_translation(
+        entries.time,
+        translation.id,
+        subject=translation.subject,
+        language=translation.language,
+        text=translation.text,
+        original=translation.original,
+        status=str(translation.status),
+    )
+    entries.to(("space", translation.space_id), entry)
+
+
+def _budget_translation(entries: _Entries, translation: BudgetTranslation, kind: str) -> None:
+    project = None
+    if translation.project_id is not None:
+        project = entries.connection.execute(
+            select(BudgetProject.number).where(BudgetProject.id == translation.project_id)
+        ).scalar_one()
+    entry = events.budget_translation(
+        entries.time,
+        translation.id,
+        project=project,
+        subject=translation.subject,
+        language=translation.language,
+        text=translation.text,
+        original=translation.original,
+        status=str(translation.status),
+    )
+    entries.to(("conversation", entries.budget_conversation(translation.budget_id)), entry)
+
+
 def _bloc(entries: _Entries, decision: BlocDecision, kind: str) -> None:
     entry = events.bloc(entries.time, list(decision.participants), str(decision.verdict), decision.reason)
     entries.to(("conversation", decision.conversation_id), entry)
@@ -343,6 +379,8 @@ BUILDERS: dict[type, Callable[[_Entries, Any, str], None]] = {
     ModerationEvent: _moderation,
     Translation: _translation,
     TranslationDecision: _translation_decision,
+    SpaceTranslation: _space_translation,
+    BudgetTranslation: _budget_translation,
     BlocDecision: _bloc,
     Budget: _budget,
     BudgetProject: _project,

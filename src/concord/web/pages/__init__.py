@@ -7,6 +7,16 @@ renders its answer."""
 
 from __future__ import annotations
 
-from concord.web.pages import budgets, home, moderation, participation, results, spaces, summary, translations
+from concord.web.pages import (
+    budgets,
+    home,
+    moderation,
+    participation,
+    results,
+    space_translations,
+    spaces,
+    summary,
+    translations,
+)
 
-PARTS = (home, spaces, participation, results, summary, moderation, translations, budgets)
+PARTS = (home, spaces, participation, results, summary, moderation, translations, space_translations, budgets)

@@ -51,7 +51,8 @@ router = page_router()
 
 @router.get("/b/{budget_id}", response_class=HTMLResponse)
 def budget_page(request: Request, budget_id: str, notice: str = "") -> Response:
-    return _render_ballot(request, budgets.budget_view(runtime(request), caller(request), budget_id), notice=notice)
+    view = budgets.budget_view(runtime(request), caller(request), budget_id, page_language(request).tag)
+    return _render_ballot(request, view, notice=notice)
 
 
 def _render_ballot(
@@ -154,7 +155,7 @@ async def cast_ballot(request: Request, budget_id: str) -> Response:
 def _refused_ballot(
     request: Request, budget_id: str, error: ServiceError, project: list[int], given: Mapping[int, str]
 ) -> Response:
-    view = budgets.budget_view(runtime(request), caller(request), budget_id)
+    view = budgets.budget_view(runtime(request), caller(request), budget_id, page_language(request).tag)
     form = refused(request, "ballot", error, {})
     return _render_ballot(request, view, form=form, chosen=project, given=given, status=error.status)
 
@@ -181,12 +182,20 @@ def _cast(
 
 @router.get("/b/{budget_id}/results", response_class=HTMLResponse)
 async def results_page(request: Request, budget_id: str) -> Response:
-    found = await run_in_threadpool(budget_outcomes.budget_results, runtime(request), budget_id)
     language = page_language(request)
+    found = await run_in_threadpool(budget_outcomes.budget_results, runtime(request), budget_id, language.tag)
+    texts = found.texts
     return render(
         request,
         "budget_results.html.j2",
         budget=found.budget,
+        texts=texts,
+        project_names={
+            key: texts.projects[p.number].name
+            for p in found.projects
+            if texts is not None and p.number in texts.projects
+            for key in (p.code, str(p.number))
+        },
         report=found.report,
         explained={item["project"]: item for item in found.report["explanation"]} if found.report else {},
         parts=found.parts,
@@ -287,7 +296,7 @@ async def import_budget(request: Request, space_id: int) -> Response:
 
 @router.get("/b/{budget_id}/manage", response_class=HTMLResponse)
 def manage_page(request: Request, budget_id: str, notice: str = "") -> Response:
-    view = budgets.budget_view(runtime(request), caller(request), budget_id)
+    view = budgets.budget_view(runtime(request), caller(request), budget_id, page_language(request).tag)
     if not view.is_moderator:
         return see_other(f"/login?{urlencode({'next': str(request.url.path)})}")
     return _render_desk(request, view, notice=notice)
@@ -301,7 +310,7 @@ def _render_desk(
 
 
 def _refused_on_desk(request: Request, budget_id: str, form: FormError, status: int) -> Response:
-    view = budgets.budget_view(runtime(request), caller(request), budget_id)
+    view = budgets.budget_view(runtime(request), caller(request), budget_id, page_language(request).tag)
     if not view.is_moderator:
         raise Forbidden("only the budget's moderators may do this")
     return _render_desk(request, view, form=form, status=status)

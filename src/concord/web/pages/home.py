@@ -41,6 +41,7 @@ def render_home(request: Request, form: FormError | None = None, status: int = 2
         user=found.user,
         open_conversations=found.open_conversations,
         topics=found.topics,
+        space_texts=found.texts,
         form=form,
     )
 

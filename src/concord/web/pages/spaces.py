@@ -66,6 +66,7 @@ def render_space(request: Request, found: SpaceDecisions, form: FormError | None
         conversations=overview.conversations,
         topics=overview.topics,
         budgets=overview.budgets,
+        space_texts=overview.texts,
         can_moderate=overview.can_moderate,
         rule=found.rule,
         inherited=found.inherited,
