@@ -112,6 +112,7 @@ class World:
             "translation_id": self.translation,
             "language": "fr",
             "what": "0",
+            "subject": "name",
         }
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda name: str(values[name.group(1)]), template)
 
