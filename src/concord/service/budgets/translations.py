@@ -16,19 +16,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from concord.service.accounts.moderators import user_of
 from concord.service.budgets.lookups import budget_by_public_id, project_by_number
 from concord.service.budgets.records import BudgetRecord
 from concord.service.caller import Caller
-from concord.service.clock import now_ms
 from concord.service.conversations.lifecycle import lock_for_writing
 from concord.service.conversations.wordings import BudgetTexts, budget_texts
 from concord.service.errors import Invalid, NotFound
 from concord.service.spaces import moderates, require_moderator, validate_language
-from concord.service.translations.spaces import cleaned, subject_of
+from concord.service.translations.spaces import accept_in_place, cleaned, subject_of
 from concord.states import TranslationStatus
 from concord.store.models import Budget, BudgetProject, BudgetTranslation, User
 
@@ -76,36 +75,13 @@ def add_budget_translation(
     original = _original(budget, project, subject)
     text = cleaned(subject, text)
     lock_for_writing(session, budget.conversation)  # one accepted translation per text and language
-    same_text = (
-        BudgetTranslation.budget_id == budget.id,
-        BudgetTranslation.project_id.is_(None) if project is None else BudgetTranslation.project_id == project.id,
-        BudgetTranslation.subject == subject,
-        BudgetTranslation.language == language,
-        BudgetTranslation.status == TranslationStatus.ACCEPTED,
-    )
-    shown = session.scalar(select(BudgetTranslation).where(*same_text))
-    if shown is not None and shown.text == text and shown.original == original:
-        return shown
-    session.execute(
-        update(BudgetTranslation)
-        .where(*same_text)
-        .values(status=TranslationStatus.REPLACED)
-        .execution_options(synchronize_session="fetch")
-    )
-    translation = BudgetTranslation(
-        budget_id=budget.id,
-        project_id=project.id if project is not None else None,
-        subject=subject,
-        language=language,
-        text=text,
-        original=original,
-        status=TranslationStatus.ACCEPTED,
-        moderator_id=moderator.id,
-        created_ms=now_ms(),
-    )
-    session.add(translation)
-    session.flush()
-    return translation
+    text_of = {
+        "budget_id": budget.id,
+        "project_id": project.id if project is not None else None,
+        "subject": subject,
+        "language": language,
+    }
+    return accept_in_place(session, BudgetTranslation, text_of, text, original, moderator)
 
 
 # --- use cases ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ statement is; each goes to the space's own log, which ``concord verify`` replays
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -34,7 +34,9 @@ from concord.service.spaces import (
 )
 from concord.service.text import checked_text
 from concord.states import TranslationStatus
-from concord.store.models import Space, SpaceTranslation, User
+from concord.store.models import Base, Space, SpaceTranslation, User
+
+Row = TypeVar("Row", bound=Base)
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -99,31 +101,39 @@ def add_space_translation(
     original = original_text(space, subject)
     text = cleaned(subject, text)
     session.execute(select(Space.id).where(Space.id == space.id).with_for_update())  # one accepted per language
-    shown = session.scalar(
-        select(SpaceTranslation).where(
-            SpaceTranslation.space_id == space.id,
-            SpaceTranslation.subject == subject,
-            SpaceTranslation.language == language,
-            SpaceTranslation.status == TranslationStatus.ACCEPTED,
-        )
+    return accept_in_place(
+        session,
+        SpaceTranslation,
+        {"space_id": space.id, "subject": subject, "language": language},
+        text,
+        original,
+        moderator,
     )
-    if shown is not None and shown.text == text and shown.original == original:
+
+
+def accept_in_place(
+    session: Session, model: type[Row], text_of: dict[str, Any], text: str, original: str, moderator: User
+) -> Row:
+    """A moderator's translation of one text (``text_of``: the columns that name the text and the
+    language), accepted in the place of the one shown before, which is kept as replaced; repeating the
+    shown one changes nothing. The caller holds the lock that keeps one accepted per text."""
+    columns: Any = model
+    same_text = [
+        getattr(columns, name).is_(None) if value is None else getattr(columns, name) == value
+        for name, value in text_of.items()
+    ]
+    same_text.append(columns.status == TranslationStatus.ACCEPTED)
+    shown = session.scalar(select(model).where(*same_text))
+    if shown is not None and shown.text == text and shown.original == original:  # type: ignore[attr-defined]
         return shown
     session.execute(
-        update(SpaceTranslation)
-        .where(
-            SpaceTranslation.space_id == space.id,
-            SpaceTranslation.subject == subject,
-            SpaceTranslation.language == language,
-            SpaceTranslation.status == TranslationStatus.ACCEPTED,
-        )
+        update(model)
+        .where(*same_text)
         .values(status=TranslationStatus.REPLACED)
         .execution_options(synchronize_session="fetch")
     )
-    translation = SpaceTranslation(
-        space_id=space.id,
-        subject=subject,
-        language=language,
+    translation = model(
+        **text_of,
         text=text,
         original=original,
         status=TranslationStatus.ACCEPTED,
