@@ -2,9 +2,9 @@
 -- tokens (one per line in the tokens file) and statements, each request a (participant, statement)
 -- pair of its own (re-votes once every pair has been used).
 --
---   wrk -t1 -c32 -d20s -s bench/ingest.lua http://127.0.0.1:PORT -- CONVERSATION TOKENS_FILE STATEMENTS START
+--   wrk -t1 -c32 -d20s -s bench/ingest.lua http://127.0.0.1:PORT -- CONVERSATION TOKENS_FILE STATEMENTS START FIRST
 --
--- Pair k (k = START + thread + j * threads) is participant k mod P on statement (k div P) mod S, so
+-- Pair k (k = START + thread + j * threads) is participant k mod P on statement FIRST + (k div P) mod S, so
 -- consecutive requests go to different participants: each participant sees total/P votes per second,
 -- far below its rate limit (2/s) as long as the total stays below 2·P votes/s.
 -- done() prints one line "INGEST {json}" with status counts and latency percentiles (microseconds).
@@ -20,6 +20,7 @@ function init(args)
    conversation = args[1]
    statements = tonumber(args[3])
    local start = tonumber(args[4] or "0")
+   first_statement = tonumber(args[5] or "0") -- the statements' numbers start here (0 or 1)
    tokens = {}
    for line in io.lines(args[2]) do
       if #line > 0 then tokens[#tokens + 1] = line end
@@ -41,7 +42,7 @@ function request()
    local s = math.floor(k / participants) % statements
    -- three planted opinion groups (participant mod 3), so the live analysis has structure to find
    local v = votes[((s + p % 3) % 3) + 1]
-   local body = '{"statement":' .. s .. ',"vote":"' .. v .. '"}'
+   local body = '{"statement":' .. (first_statement + s) .. ',"vote":"' .. v .. '"}'
    return wrk.format("POST", path, {
       ["Content-Type"] = "application/json",
       ["X-Participant-Token"] = tokens[p + 1],

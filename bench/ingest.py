@@ -32,6 +32,13 @@ must increase: the analysis keeps up), how many distinct analyses were seen and 
 how stale the results were when read: the poller also reads the log's size (its checkpoint) each time,
 and a result of the log's first n entries read at t was t − (when the log first held n entries) old.
 
+``--before REV`` (default 5ccfc13, the commit before the lean vote path of issue 28; ``none`` to skip)
+first runs every row with the server of that commit, from a temporary ``git worktree`` (removed at the
+end) on this virtualenv through PYTHONPATH, on a database of its own, then with this checkout's, and
+prints them side by side, with the server's CPU per vote (CPU seconds of the web process over the
+votes stored): on a shared machine, the steadier yardstick. The seeding (joins, seed votes) runs in a
+process with the server's code too.
+
 ``--workers 1,2,4`` runs the PostgreSQL rows with that many server processes (``concord serve
 --workers N``: one port, one analysis per conversation between them); server CPU then adds up the
 web processes.
@@ -51,6 +58,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,9 +180,20 @@ def postgres_bin() -> Path | None:
 # --- the server ---------------------------------------------------------------------------------
 
 
+def code_environment(code: Path | None) -> dict[str, str]:
+    """The environment of a process that runs ``code`` (a ``src`` folder put first on PYTHONPATH, with
+    this virtualenv's packages), or this checkout's."""
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(code), *filter(None, [os.environ.get("PYTHONPATH")])])
+    return env
+
+
 class Server:
-    def __init__(self, database: str, log: Path, workers: int = 1) -> None:
+    def __init__(self, database: str, log: Path, workers: int = 1, code: Path | None = None) -> None:
+        """``code``: a checkout's ``src`` folder to run instead of this one (``--before``)."""
         self.port = free_port()
+        self.env = code_environment(code)
         self.workers = workers
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -193,7 +212,7 @@ class Server:
             *(["--workers", str(workers)] if workers > 1 else []),
         ]
         with open(log, "w") as output:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + 90
         while True:
             if self.process.poll() is not None:
@@ -234,6 +253,7 @@ class Setup:
     seed_votes: int
     first_analysis_s: float
     first_vote_count: int
+    first_statement: int = 0  # the statements' numbers: first_statement … first_statement + statements - 1
     timings: dict = field(default_factory=dict)
 
 
@@ -257,6 +277,7 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
         input=PASSWORD + "\n",
         text=True,
         capture_output=True,
+        env=server.env,
     )
     if added.returncode != 0:
         raise RuntimeError(f"concord user add failed: {added.stderr or added.stdout}")
@@ -281,8 +302,69 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
                 raise RuntimeError(f"seed statement {number}: {made.status_code} {made.text}")
     timings["api setup"] = time.perf_counter() - started
 
-    # Joins and seed votes through the service layer, against the same database (see the docstring).
+    # Joins and seed votes through the service layer, against the same database (see the docstring),
+    # in a process running the server's code (the code before, with --before).
+    tokens_file = work / "tokens.txt"
+    seeded = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--_seed",
+            database,
+            conversation,
+            str(participants),
+            str(statements),
+            str(seed_votes),
+            str(tokens_file),
+        ],
+        check=False,
+        text=True,
+        capture_output=True,
+        env=server.env,
+    )
+    if seeded.returncode != 0:
+        raise RuntimeError(f"seeding failed: {seeded.stderr[-3000:]}")
+    report = json.loads(seeded.stdout.strip().splitlines()[-1])
+    timings.update(report["timings"])
+    first_statement = report["first_statement"]
+    tokens = tokens_file.read_text().split()
+
+    # One HTTP vote starts the live analysis; wait for its first result.
     started = time.perf_counter()
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        voted = client.post(
+            f"/api/conversations/{conversation}/votes",
+            json={"statement": first_statement, "vote": "agree"},
+            headers={"X-Participant-Token": tokens[0]},
+        )
+        if voted.status_code != 201:
+            raise RuntimeError(f"first vote: {voted.status_code} {voted.text}")
+        deadline = time.monotonic() + 300
+        while True:
+            body = client.get(f"/api/conversations/{conversation}/results").json()
+            if body.get("results") is not None:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the live analysis produced no result within 300 s")
+            time.sleep(0.2)
+    timings["first analysis (wall)"] = time.perf_counter() - started
+    return Setup(
+        conversation,
+        tokens_file,
+        participants,
+        statements,
+        seed_votes,
+        body.get("seconds") or 0.0,
+        body.get("vote_count") or 0,
+        first_statement,
+        timings,
+    )
+
+
+def seed(database: str, conversation: str, participants: int, statements: int, seed_votes: int, tokens: Path) -> None:
+    """``--_seed``: join the participants and bulk-insert their seed votes (with their log entries)
+    through the service layer of the code this process runs; prints the timings and the first
+    statement's number as JSON, and writes the tokens, one a line."""
     from sqlalchemy import insert, select
 
     from concord.ledger import events as ledger_events
@@ -293,15 +375,17 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
     from concord.store.database import open_database, session_factory
     from concord.store.models import Statement, Vote, VoteEvent
 
+    timings = {}
+    started = time.perf_counter()
     engine = open_database(database)
     try:
         sessions = session_factory(engine)
-        tokens, ids, numbers = [], [], []
+        joined_tokens, ids, numbers = [], [], []
         with sessions.begin() as session:
             found = conversation_by_public_id(session, conversation)
             for _ in range(participants):
                 joined = participation.join(session, found)
-                tokens.append(joined.token)
+                joined_tokens.append(joined.token)
                 ids.append(joined.participant.id)
                 numbers.append(joined.participant.number)
         timings["joins (service layer)"] = time.perf_counter() - started
@@ -313,12 +397,14 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
                     select(Statement.number, Statement.id).where(Statement.conversation_id == found.id)
                 ).all()
             )
+            first_statement = min(statement_ids)  # 0 or 1, as the server numbers them
             now = now_ms()
             events, current, entries = [], [], []
             for p, participant_id in enumerate(ids):
                 for j in range(min(seed_votes, statements)):
-                    number = (p * 7 + j * 13) % statements  # distinct unless 13 divides the count
-                    value = {"agree": 1, "disagree": -1, "pass": 0}[vote_for(p, number)]
+                    index = (p * 7 + j * 13) % statements  # distinct unless 13 divides the count
+                    number = first_statement + index
+                    value = {"agree": 1, "disagree": -1, "pass": 0}[vote_for(p, index)]
                     row = {
                         "conversation_id": found.id,
                         "participant_id": participant_id,
@@ -339,32 +425,8 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
         timings["seed votes (bulk insert)"] = time.perf_counter() - started
     finally:
         engine.dispose()
-
-    tokens_file = work / "tokens.txt"
-    tokens_file.write_text("\n".join(tokens) + "\n")
-
-    # One HTTP vote starts the live analysis; wait for its first result.
-    started = time.perf_counter()
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        voted = client.post(
-            f"/api/conversations/{conversation}/votes",
-            json={"statement": 0, "vote": "agree"},
-            headers={"X-Participant-Token": tokens[0]},
-        )
-        if voted.status_code != 201:
-            raise RuntimeError(f"first vote: {voted.status_code} {voted.text}")
-        deadline = time.monotonic() + 300
-        while True:
-            body = client.get(f"/api/conversations/{conversation}/results").json()
-            if body.get("results") is not None:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("the live analysis produced no result within 300 s")
-            time.sleep(0.2)
-    timings["first analysis (wall)"] = time.perf_counter() - started
-    return Setup(
-        conversation, tokens_file, participants, statements, seed_votes, body["seconds"], body["vote_count"], timings
-    )
+    tokens.write_text("\n".join(joined_tokens) + "\n")
+    print(json.dumps({"timings": timings, "first_statement": first_statement}))
 
 
 # --- load ---------------------------------------------------------------------------------------
@@ -389,6 +451,7 @@ def run_wrk(url: str, setup: Setup, connections: int, duration: float, start: in
         str(setup.tokens_file),
         str(setup.statements),
         str(start),
+        str(setup.first_statement),
     ]
     return _load_process(command)
 
@@ -405,6 +468,7 @@ def run_python_client(url: str, setup: Setup, connections: int, duration: float,
         str(start),
         str(connections),
         str(duration),
+        str(setup.first_statement),
     ]
     return _load_process(command)
 
@@ -432,7 +496,14 @@ def load(client: str, url: str, setup: Setup, connections: int, duration: float,
 
 
 def python_client(
-    url: str, conversation: str, tokens_file: str, statements: int, start: int, connections: int, duration: float
+    url: str,
+    conversation: str,
+    tokens_file: str,
+    statements: int,
+    start: int,
+    connections: int,
+    duration: float,
+    first_statement: int = 0,
 ) -> None:
     """The fallback load process: ``connections`` asyncio workers, each one request at a time."""
     tokens = [line for line in Path(tokens_file).read_text().splitlines() if line]
@@ -450,7 +521,9 @@ def python_client(
             began = time.perf_counter()
             try:
                 response = await client.post(
-                    path, json={"statement": s, "vote": vote_for(p, s)}, headers={"X-Participant-Token": tokens[p]}
+                    path,
+                    json={"statement": first_statement + s, "vote": vote_for(p, s)},
+                    headers={"X-Participant-Token": tokens[p]},
                 )
             except httpx.HTTPError:
                 counts["errors"] += 1
@@ -549,17 +622,88 @@ class ResultsPoller(threading.Thread):
         return None if reached is None or not sample[6] else max(0.0, sample[0] - reached)
 
 
+# --- before and after ---------------------------------------------------------------------------
+
+BEFORE = "5ccfc13"  # the commit before the lean vote path (issue 28)
+COMPARED = [
+    "backend",
+    "processes",
+    "connections",
+    "votes/s before",
+    "votes/s after",
+    "change",
+    "p99 ms before",
+    "p99 ms after",
+    "server CPU µs / vote before",
+    "server CPU µs / vote after",
+    "errors before / after",
+]
+
+
+def add_worktree(revision: str) -> Path:
+    """A temporary checkout of ``revision`` (``git worktree add``), whose server runs on this
+    virtualenv through PYTHONPATH; :func:`remove_worktree` removes it."""
+    root = Path(
+        subprocess.run(
+            ["git", "-C", str(HERE), "rev-parse", "--show-toplevel"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    )
+    folder = Path(tempfile.mkdtemp(prefix="concord-before-")) / "checkout"
+    subprocess.run(
+        ["git", "-C", str(root), "worktree", "add", "--detach", str(folder), revision],
+        check=True,
+        capture_output=True,
+    )
+    return folder
+
+
+def remove_worktree(folder: Path) -> None:
+    subprocess.run(
+        ["git", "-C", str(folder), "worktree", "remove", "--force", str(folder)], check=False, capture_output=True
+    )
+    shutil.rmtree(folder.parent, ignore_errors=True)
+    root = Path(
+        subprocess.run(
+            ["git", "-C", str(HERE), "rev-parse", "--show-toplevel"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    )
+    subprocess.run(["git", "-C", str(root), "worktree", "prune"], check=False, capture_output=True)
+
+
+def compare(rows: list[list]) -> list[list]:
+    """The load rows of the code before and after (code, backend, processes, connections, votes/s, p50,
+    p99, max, errors, 429s, CPU %, CPU µs / vote, …) paired by backend, processes and connections."""
+    by_key: dict[tuple, dict[str, list]] = {}
+    for row in rows:
+        by_key.setdefault(tuple(row[1:4]), {})["before" if row[0].startswith("before") else "after"] = row
+    paired = []
+    for key, found in by_key.items():
+        if {"before", "after"} <= found.keys():
+            old, new = found["before"], found["after"]
+            old_rate, new_rate = float(old[4].replace(",", "")), float(new[4].replace(",", ""))
+            change = f"{100 * (new_rate / old_rate - 1):+.0f} %" if old_rate else "–"
+            paired.append([*key, old[4], new[4], change, old[6], new[6], old[11], new[11], f"{old[8]} / {new[8]}"])
+    return paired
+
+
 # --- one backend --------------------------------------------------------------------------------
 
 
-def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, list, Setup]:
+def bench_backend(
+    backend: str, args, work: Path, client: str, label: str = "", code: Path | None = None
+) -> tuple[list, list, Setup]:
+    """Every row of one backend for one version of the code (``code``: its ``src`` folder, None for this
+    checkout's), on a database of its own; rows start with ``label`` when given."""
     postgres = None
     server = None
     load_rows, results_rows = [], []
+    work = work / f"{backend}-{'before' if code is not None else 'after'}"
+    work.mkdir()
+    os.chmod(work, 0o755)
     try:
         if backend == "sqlite":
             database = f"sqlite:///{work / 'ingest.db'}"
-            db_pids = list  # no separate database processes: SQLite runs inside the server
+            db_pids: Callable[[], list[int]] = list  # no separate database processes: SQLite runs inside the server
         elif backend == "postgresql":
             bin_dir = Path(args.pg_bin) if args.pg_bin else postgres_bin()
             if bin_dir is None:
@@ -571,10 +715,11 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
             raise SystemExit(f"unknown backend {backend!r}: sqlite or postgresql")
 
         counts = args.workers if backend == "postgresql" else [1]
-        server = Server(database, work / f"server-{backend}.log", counts[0])
+        server = Server(database, work / f"server-{backend}.log", counts[0], code)
         setup = set_up(server, database, work, args.participants, args.statements, args.seed_votes)
         print(
-            f"[{backend}] conversation {setup.conversation}: {setup.participants:,} participants, "
+            f"[{backend}{' ' + label if label else ''}] conversation {setup.conversation}: "
+            f"{setup.participants:,} participants, "
             f"{setup.statements} statements, {setup.first_vote_count:,} votes; first analysis "
             f"{setup.first_analysis_s:.2f} s; setup " + ", ".join(f"{k} {v:.1f} s" for k, v in setup.timings.items()),
             file=sys.stderr,
@@ -584,7 +729,7 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
         for workers, connections in [(w, c) for w in counts for c in args.connections]:
             if workers != server.workers:
                 server.stop()
-                server = Server(database, work / f"server-{backend}-{workers}.log", workers)
+                server = Server(database, work / f"server-{backend}-{workers}.log", workers, code)
             if args.warmup > 0:
                 start += load(client, server.url, setup, connections, args.warmup, start, args.wrk_threads)["sent"]
             poller = ResultsPoller(server.url, setup.conversation, args.poll_interval)
@@ -611,6 +756,7 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
                 print(f"[{backend} c={connections}] client said: {result['stderr'][:500]}", file=sys.stderr)
             load_rows.append(
                 [
+                    *([label] if label else []),
                     backend,
                     workers,
                     connections,
@@ -621,7 +767,9 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
                     errors,
                     result["limited"],
                     f"{100 * server_cpu / elapsed:.0f} %",
+                    f"{1e6 * server_cpu / max(1, result['ok']):,.0f}",
                     f"{100 * db_cpu / elapsed:.0f} %" if backend == "postgresql" else "–",
+                    f"{1e6 * db_cpu / max(1, result['ok']):,.0f}" if backend == "postgresql" else "–",
                     f"{100 * result['client_cpu_s'] / elapsed:.0f} %",
                 ]
             )
@@ -635,6 +783,7 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
             stale = [age for age in map(poller.staleness, good) if age is not None]
             results_rows.append(
                 [
+                    *([label] if label else []),
                     backend,
                     workers,
                     connections,
@@ -652,9 +801,11 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
                 ]
             )
             print(
-                f"[{backend} ×{workers} c={connections}] {result['ok'] / seconds:,.0f} votes/s, p50 "
+                f"[{backend}{' ' + label if label else ''} ×{workers} c={connections}] "
+                f"{result['ok'] / seconds:,.0f} votes/s, p50 "
                 f"{result['p50_us'] / 1000:.1f} ms, p99 {result['p99_us'] / 1000:.1f} ms, errors {errors}, "
-                f"429s {result['limited']}; results p99 {percentile(latencies, 99):.1f} ms",
+                f"429s {result['limited']}; server CPU {1e6 * server_cpu / max(1, result['ok']):,.0f} µs/vote; "
+                f"results p99 {percentile(latencies, 99):.1f} ms; load {os.getloadavg()[0]:.1f}",
                 file=sys.stderr,
             )
         return load_rows, results_rows, setup
@@ -668,8 +819,14 @@ def bench_backend(backend: str, args, work: Path, client: str) -> tuple[list, li
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--_load-client":
-        url, conversation, tokens, statements, start, connections, duration = argv[1:8]
-        python_client(url, conversation, tokens, int(statements), int(start), int(connections), float(duration))
+        url, conversation, tokens, statements, start, connections, duration, first = argv[1:9]
+        python_client(
+            url, conversation, tokens, int(statements), int(start), int(connections), float(duration), int(first)
+        )
+        return
+    if argv and argv[0] == "--_seed":
+        database, conversation, participants, statements, seed_votes, tokens = argv[1:7]
+        seed(database, conversation, int(participants), int(statements), int(seed_votes), Path(tokens))
         return
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -688,6 +845,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--pg-bin", help="folder with initdb and pg_ctl (default: newest /usr/lib/postgresql/*/bin)")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (databases, server logs)")
+    parser.add_argument(
+        "--before",
+        default=BEFORE,
+        help=f"also run the server of this commit (a temporary git worktree), before this checkout's, and compare "
+        f"(default {BEFORE}; 'none': this checkout's only)",
+    )
     args = parser.parse_args(argv)
     args.connections = [int(c) for c in args.connections.split(",")]
     args.workers = [int(w) for w in args.workers.split(",")]
@@ -703,22 +866,32 @@ def main(argv: list[str] | None = None) -> None:
     os.chmod(work, 0o755)  # the postgres user needs to reach its folder inside
     cores = len(os.sched_getaffinity(0))
     load_rows, results_rows, setups, failed = [], [], {}, []
+    before = None if args.before.lower() == "none" else args.before
+    versions: list[tuple[str, Path | None]] = [("after", None)]
+    checkout = None
     try:
+        if before is not None:
+            checkout = add_worktree(before)
+            versions.insert(0, (f"before ({before})", checkout / "src"))
         for backend in backends:
-            try:
-                rows, polled, setup = bench_backend(backend, args, work, client)
-            except (RuntimeError, OSError, subprocess.CalledProcessError, httpx.HTTPError) as error:
-                stderr = getattr(error, "stderr", None)
-                print(
-                    f"[{backend}] FAILED: {error}" + (f"\n{stderr.decode(errors='replace')}" if stderr else ""),
-                    file=sys.stderr,
-                )
-                failed.append(backend)
-                continue
-            load_rows += rows
-            results_rows += polled
-            setups[backend] = setup
+            for label, code in versions:  # one after the other on the same machine: compare the pairs
+                name = f"{backend} {label}" if before else backend
+                try:
+                    rows, polled, setup = bench_backend(backend, args, work, client, label if before else "", code)
+                except (RuntimeError, OSError, subprocess.CalledProcessError, httpx.HTTPError) as error:
+                    stderr = getattr(error, "stderr", None)
+                    print(
+                        f"[{name}] FAILED: {error}" + (f"\n{stderr.decode(errors='replace')}" if stderr else ""),
+                        file=sys.stderr,
+                    )
+                    failed.append(name)
+                    continue
+                load_rows += rows
+                results_rows += polled
+                setups[name] = setup
     finally:
+        if checkout is not None:
+            remove_worktree(checkout)
         if args.keep:
             print(f"kept {work}", file=sys.stderr)
         else:
@@ -746,10 +919,13 @@ def main(argv: list[str] | None = None) -> None:
         f"Conversation: {setup.participants:,} participants, {setup.statements} statements, "
         f"{setup.seed_votes} seed votes each; {args.warmup:g} s warm-up, {args.duration:g} s measured per row.\n"
     )
+    code_column = ["code"] if before else []
+    print(f"Load average (1 / 5 / 15 min) at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     print("Vote ingestion (POST /api/conversations/{id}/votes):\n")
     print(
         table(
             [
+                *code_column,
                 "backend",
                 "processes",
                 "connections",
@@ -760,12 +936,17 @@ def main(argv: list[str] | None = None) -> None:
                 "errors",
                 "429s",
                 "server CPU",
+                "server CPU µs / vote",
                 "PostgreSQL CPU",
+                "PostgreSQL CPU µs / vote",
                 "client CPU",
             ],
             load_rows,
         )
     )
+    if before:
+        print(f"\nBefore ({before}) and after, side by side:\n")
+        print(table(COMPARED, compare(load_rows)))
     print(
         "\nResults endpoint (GET /api/conversations/{id}/results) polled every "
         f"{args.poll_interval:g} s during the same runs:\n"
@@ -773,6 +954,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         table(
             [
+                *code_column,
                 "backend",
                 "processes",
                 "connections",

@@ -18,29 +18,33 @@ from concord.store.models import Vote, VoteEvent
 
 @pytest.fixture
 def conversation(app):
-    """A conversation with three statements (number 2 rejected) and 40 participants: (public id, tokens)."""
+    """A conversation with three statements (the third rejected) and 40 participants: (public id, tokens,
+    the statements' numbers)."""
     actor = system_actor()
     with app.state.concord.sessions.begin() as session:
         space = spaces.create_space(session, actor, parent_path=None, slug="herat", name="Herat")
         conversation = conversations.create_conversation(
             session, actor, space, conversations.ConversationSettings(topic="Water")
         )
-        for text in ("Wells before roads", "Roads before wells", "Off topic"):
-            statements.add_statement(session, conversation, text, moderator=actor)
+        numbers = [
+            statements.add_statement(session, conversation, text, moderator=actor).number
+            for text in ("Wells before roads", "Roads before wells", "Off topic")
+        ]
+        assert numbers == [1, 2, 3]  # a new conversation numbers its statements from 1
         moderation.moderate(
             session,
             actor,
-            statements.statement_by_number(session, conversation, 2),
+            statements.statement_by_number(session, conversation, numbers[2]),
             conversation,
             "rejected",
             "off topic",
         )
         tokens = [participation.join(session, conversation).token for _ in range(40)]
-        return conversation.public_id, tokens
+        return conversation.public_id, tokens, numbers
 
 
 def test_a_burst_of_votes_shares_transactions_and_each_ballot_gets_its_own_answer(app, conversation):
-    public_id, tokens = conversation
+    public_id, tokens, (wells, roads, off_topic) = conversation
     engine = app.state.concord.sessions.kw["bind"]
     commits = []
     event.listen(engine, "commit", lambda connection: commits.append(1))
@@ -49,13 +53,13 @@ def test_a_burst_of_votes_shares_transactions_and_each_ballot_gets_its_own_answe
     ballots = [
         Ballot(public_id, token, statement, vote)
         for token in tokens
-        for statement, vote in ((0, "agree"), (1, "disagree"), (0, "pass"))
+        for statement, vote in ((wells, "agree"), (roads, "disagree"), (wells, "pass"))
     ]
     ballots += [
-        Ballot(public_id, tokens[0], 2, "agree"),
+        Ballot(public_id, tokens[0], off_topic, "agree"),
         Ballot(public_id, tokens[0], 9, "agree"),
-        Ballot(public_id, "not-a-token", 0, "agree"),
-        Ballot("no-such-conversation", tokens[0], 0, "agree"),
+        Ballot(public_id, "not-a-token", wells, "agree"),
+        Ballot("no-such-conversation", tokens[0], wells, "agree"),
     ]
     try:
         answers = [future.result(timeout=30) for future in [intake.submit(ballot) for ballot in ballots]]

@@ -21,13 +21,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Connection, Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, delete
 
+from concord.service.bulk import fetch, insert_rows, marks, together
 from concord.service.errors import Label, RateLimited
 from concord.store.models import RateBucket
 
@@ -51,27 +51,22 @@ STATEMENTS = Limit("statements", burst=3, per_second=1 / 60, what=Label("stateme
 # A translator works through a list.
 TRANSLATIONS = Limit("translations", burst=20, per_second=0.2, what=Label("translations"))
 JOINS = Limit("joins", burst=60, per_second=2.0, what=Label("new participants from one address"), hashed=True)
-LIMITS = (VOTES, STATEMENTS, TRANSLATIONS, JOINS)
+# Texts by SMS (concord.service.sms): a person types a few a minute; a number (the gateway's whole
+# traffic to one conversation) takes what a busy short code gets. Phones' keys are keyed hashes already.
+SMS_PHONES = Limit("sms-phone", burst=10, per_second=1 / 6, what=Label("text messages from one phone"))
+SMS_NUMBERS = Limit("sms-number", burst=600, per_second=100.0, what=Label("text messages to one number"))
+LIMITS = (VOTES, STATEMENTS, TRANSLATIONS, JOINS, SMS_PHONES, SMS_NUMBERS)
 RATE_LIMIT_KEY = "rate_limit_key"  # instance secret: the key of the addresses' hashes, hex
 # Logins are slowed, never refused: concord.service.accounts.login_delays
 
 _buckets = cast(Table, RateBucket.__table__)
-_DIALECTS = (("sqlite", sqlite), ("postgresql", postgresql))
-_CREATE = {
-    name: dialect.insert(_buckets).on_conflict_do_nothing(index_elements=[_buckets.c.kind, _buckets.c.key])
-    for name, dialect in _DIALECTS
+_COLUMNS = ("kind", "key", "tokens", "at")
+_CREATE = "ON CONFLICT (kind, key) DO NOTHING"  # a missing bucket is a full one
+_WRITE = "ON CONFLICT (kind, key) DO UPDATE SET tokens = excluded.tokens, at = excluded.at"
+_HELD = {  # the buckets, locked (PostgreSQL; SQLite's write lock is already held)
+    name: "SELECT key, tokens, at FROM rate_buckets WHERE kind = ? AND key IN (%s) ORDER BY key" + lock
+    for name, lock in (("sqlite", ""), ("postgresql", " FOR UPDATE"))
 }
-
-
-def _write_statement(dialect):
-    statement = dialect.insert(_buckets)
-    return statement.on_conflict_do_update(
-        index_elements=[_buckets.c.kind, _buckets.c.key],
-        set_={"tokens": statement.excluded.tokens, "at": statement.excluded.at},
-    )
-
-
-_WRITE = {name: _write_statement(dialect) for name, dialect in _DIALECTS}
 
 
 class RateLimiter:
@@ -89,25 +84,33 @@ class RateLimiter:
     def take(self, connection: Connection, limit: Limit, keys: Sequence[object]) -> list[RateLimited | None]:
         """One token per item of ``keys`` (a key may repeat: its requests are served in order); for each,
         None when granted, else the refusal."""
+        answers, write_back = self.take_later(connection, limit, keys)
+        with together(connection):
+            write_back()
+        return answers
+
+    def take_later(
+        self, connection: Connection, limit: Limit, keys: Sequence[object]
+    ) -> tuple[list[RateLimited | None], Callable[[], None]]:
+        """:meth:`take`, but the buckets' new counts are written back by the function it returns, which the
+        caller runs later in the same transaction (with its own writes: one round trip for them all)."""
         if not self.enabled or not keys:
-            return [None] * len(keys)
+            return [None] * len(keys), _nothing
         stored = [keyed_hash(self._address_key, str(key)) if limit.hashed else str(key) for key in keys]
         order = sorted(set(stored))
         now = time.time()
-        connection.execute(
-            _CREATE[connection.dialect.name],
-            [{"kind": limit.kind, "key": key, "tokens": float(limit.burst), "at": now} for key in order],
-        )
-        held = {
-            key: (tokens, at)
-            for key, tokens, at in connection.execute(
-                select(_buckets.c.key, _buckets.c.tokens, _buckets.c.at)
-                .where(_buckets.c.kind == limit.kind, _buckets.c.key.in_(order))
-                .order_by(_buckets.c.key)
-                .with_for_update()  # PostgreSQL; SQLite's write lock is already held
+        # The rows are made, then locked in key order, in one round trip (on the driver's cursor: these
+        # run with every batch of votes).
+        with together(connection):
+            insert_rows(
+                connection,
+                "rate_buckets",
+                _COLUMNS,
+                [(limit.kind, key, float(limit.burst), now) for key in order],
+                on_conflict=_CREATE,
             )
-        }
-        left = {key: _refilled(limit, tokens, now - at) for key, (tokens, at) in held.items()}
+            held = fetch(connection, _HELD[connection.dialect.name] % marks(len(order)), [limit.kind, *order])
+        left = {key: _refilled(limit, tokens, now - at) for key, tokens, at in held}
         answers: list[RateLimited | None] = []
         for key in stored:
             if left[key] >= 1.0:
@@ -115,11 +118,16 @@ class RateLimiter:
                 answers.append(None)
             else:
                 answers.append(_refusal(limit, (1.0 - left[key]) / limit.per_second))
-        connection.execute(  # the rows are locked: writing them back is one statement, however many
-            _WRITE[connection.dialect.name],
-            [{"kind": limit.kind, "key": key, "tokens": left[key], "at": now} for key in order],
-        )
-        return answers
+
+        def write_back() -> None:  # the rows are locked: one statement, however many
+            rows = [(limit.kind, key, left[key], now) for key in order]
+            insert_rows(connection, "rate_buckets", _COLUMNS, rows, on_conflict=_WRITE)
+
+        return answers, write_back
+
+
+def _nothing() -> None:
+    pass
 
 
 def keyed_hash(key: bytes, text: str) -> str:

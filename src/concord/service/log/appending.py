@@ -10,18 +10,20 @@ frontier, root) written back; a transaction that rolls back takes its entries wi
 
 from __future__ import annotations
 
+import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from concord.ledger import events
 from concord.ledger.checkpoints import Signer
 from concord.ledger.entries import GENESIS_PREV, chain
 from concord.ledger.merkle import EMPTY_ROOT, TILE, Frontier
+from concord.service.bulk import execute, insert_rows, together
 from concord.service.clock import now_ms
 from concord.service.secrets import instance_secret
 from concord.store.models import Log, LogEntry, LogTile
@@ -32,6 +34,16 @@ LOG_NAME = "log_name"  # instance secret: the key's name and the start of every 
 _logs = cast(Table, Log.__table__)
 _entries = cast(Table, LogEntry.__table__)
 _tiles = cast(Table, LogTile.__table__)
+_ENTRY_COLUMNS = ("log_id", "seq", "type", "body", "leaf")
+_TILE_COLUMNS = ("log_id", "number", "hash")
+# Built once: an append runs with every batch of votes.
+_GROW = (
+    update(_logs)
+    .where(_logs.c.id == bindparam("log"))
+    .values(size=_logs.c.size + bindparam("count"))
+    .returning(_logs.c.size, _logs.c.last, _logs.c.frontier)
+)
+_STATE = "UPDATE logs SET last = ?, root = ?, frontier = ? WHERE id = ?"
 
 
 def new_log_name() -> str:
@@ -95,32 +107,42 @@ def new_space_log(session: Session, space_id: int, path: str) -> int:
 
 def append(connection: Connection, log_id: int, bodies: list[dict[str, Any]]) -> list[Appended]:
     """Append entries to a log in the connection's transaction; where each went, in order."""
+    appended, write = append_later(connection, log_id, bodies)
+    with together(connection):
+        write()
+    return appended
+
+
+def append_later(
+    connection: Connection, log_id: int, bodies: list[dict[str, Any]]
+) -> tuple[list[Appended], Callable[[], None]]:
+    """:func:`append`, but the entries (and the log's new state) are written by the function it returns,
+    which the caller runs later in the same transaction, with its own writes (a batch of votes: one
+    round trip for them all). The log's row is locked from now on."""
     if not bodies:
-        return []
-    size, last, frontier_hex = connection.execute(
-        update(_logs)
-        .where(_logs.c.id == log_id)
-        .values(size=_logs.c.size + len(bodies))
-        .returning(_logs.c.size, _logs.c.last, _logs.c.frontier)
-    ).one()
+        return [], _nothing
+    size, last, frontier_hex = connection.execute(_GROW, {"log": log_id, "count": len(bodies)}).one()
     first = size - len(bodies)
     linked = chain(first, last, bodies)
     frontier = Frontier(first, [bytes.fromhex(h) for h in frontier_hex])
     rows, tiles = [], []
     for (seq, data, leaf), body in zip(linked, bodies):
-        rows.append({"log_id": log_id, "seq": seq, "type": body["type"], "body": data.decode("utf-8"), "leaf": leaf})
+        rows.append((log_id, seq, body["type"], data.decode("utf-8"), leaf))
         completed = frontier.append(leaf)
         if completed is not None:
-            tiles.append({"log_id": log_id, "number": (seq + 1) // TILE - 1, "hash": completed})
-    connection.execute(insert(_entries), rows)
-    if tiles:
-        connection.execute(insert(_tiles), tiles)
-    connection.execute(
-        update(_logs)
-        .where(_logs.c.id == log_id)
-        .values(last=linked[-1][2].hex(), root=frontier.root().hex(), frontier=[h.hex() for h in frontier.hashes])
-    )
-    return [Appended(seq, leaf) for seq, _, leaf in linked]
+            tiles.append((log_id, (seq + 1) // TILE - 1, completed))
+    state = (linked[-1][2].hex(), frontier.root().hex(), json.dumps([h.hex() for h in frontier.hashes]), log_id)
+
+    def write() -> None:  # on the driver's cursor: votes come by the batch
+        insert_rows(connection, "log_entries", _ENTRY_COLUMNS, rows)
+        insert_rows(connection, "log_tiles", _TILE_COLUMNS, tiles)
+        execute(connection, _STATE, state)  # the frontier as its JSON column stores it
+
+    return [Appended(seq, leaf) for seq, _, leaf in linked], write
+
+
+def _nothing() -> None:
+    pass
 
 
 def append_all(

@@ -1,35 +1,37 @@
 """Storing votes: every vote is an event, and the participant's current vote on the statement.
 
 Votes are the hot path of a live conversation (thousands a second in a national dialogue), so this
-module speaks SQLAlchemy Core with statements built once, and stores a *batch* of votes in one
-transaction: the server's vote intake (:mod:`concord.service.participation.vote_intake`) gathers the votes that
-arrive while the previous batch commits (group commit), so one disk sync serves many votes. A vote
-refused for its own reason (closed conversation, unknown or removed statement, flood) is answered
-with its error and does not disturb the others in the batch.
+module runs its statements as text made once, on the driver's cursor (:mod:`concord.service.bulk`:
+the voters and statements looked up in one round trip, the rows written in bulk and together), and
+stores a *batch* of votes in one transaction: the server's vote intake
+(:mod:`concord.service.participation.vote_intake`) gathers the votes that arrive while the previous
+batch commits (group commit), so one disk sync serves many votes. A vote refused for its own reason
+(closed conversation, unknown or removed statement, flood) is answered with its error and does not
+disturb the others in the batch.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from concord.ledger import events as ledger_events
 from concord.service.accounts.tokens import participant_key
+from concord.service.bulk import fetch_each, insert_rows, marks, together
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations.lifecycle import conversation_by_public_id
 from concord.service.errors import Conflict, Invalid, NotFound, ServiceError
-from concord.service.log.appending import append, conversation_log_id
+from concord.service.log.appending import append_later, conversation_log_id
 from concord.service.participation.joining import acting_participant
 from concord.service.ratelimit import VOTES, RateLimiter
 from concord.states import StatementStatus, VoteChoice
-from concord.store.models import MAX_ID, Conversation, Log, Participant, Statement, Vote, VoteEvent, open_at
+from concord.store.models import MAX_ID, Conversation, Participant, Statement
 
 if TYPE_CHECKING:
     from concord.service.runtime import Runtime
@@ -74,39 +76,28 @@ class UnknownVoter:
 UNKNOWN_VOTER = UnknownVoter()
 Answer = Stored | ServiceError | UnknownVoter
 
-_EVENTS = insert(cast(Table, VoteEvent.__table__))  # Core, not an ORM-enabled insert: the hot path
-_STATEMENTS = select(Statement.conversation_id, Statement.number, Statement.id, Statement.status).where(
+# The two writes of every vote, on the driver's cursor (concord.service.bulk): its event, and the
+# participant's current vote on the statement (the last one wins).
+_EVENT_COLUMNS = ("conversation_id", "participant_id", "statement_id", "value", "created_ms", "seq")
+_VOTE_COLUMNS = ("participant_id", "statement_id", "conversation_id", "value", "updated_ms")
+_VOTE_UPSERT = (
+    "ON CONFLICT (participant_id, statement_id) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms"
+)
+_STATEMENTS_OF = select(Statement.conversation_id, Statement.number, Statement.id, Statement.status).where(
     tuple_(Statement.conversation_id, Statement.number).in_(bindparam("keys", expanding=True))
 )
+# A batch's lookups, on the driver's cursor (``%s``: its lists' ``?`` marks). Whether the conversation
+# takes votes is open_at's test (concord.store.models): open, and not past its closing time.
 _VOTERS = (
-    select(
-        Conversation.public_id,
-        Participant.token_hash,
-        Conversation.id,
-        open_at(bindparam("now")),  # past its closing time: closed, though nobody has read it since
-        Participant.id,
-        Participant.number,
-        Log.id,
-    )
-    .join(Participant, Participant.conversation_id == Conversation.id)
-    .join(Log, Log.conversation_id == Conversation.id)
-    .where(
-        Conversation.public_id.in_(bindparam("conversations", expanding=True)),
-        Participant.token_hash.in_(bindparam("tokens", expanding=True)),
-    )
+    "SELECT c.public_id, p.token_hash, c.id, c.is_open, c.closes_ms, p.id, p.number, l.id"
+    " FROM conversations c JOIN participants p ON p.conversation_id = c.id JOIN logs l ON l.conversation_id = c.id"
+    " WHERE c.public_id IN (%s) AND p.token_hash IN (%s)"
 )
-
-
-def _current_vote_upsert(dialect_name: str):
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(Vote.__table__)
-    return statement.on_conflict_do_update(
-        index_elements=[Vote.participant_id, Vote.statement_id],
-        set_={"value": statement.excluded.value, "updated_ms": statement.excluded.updated_ms},
-    )
-
-
-_UPSERTS = {name: _current_vote_upsert(name) for name in ("sqlite", "postgresql")}
+_STATEMENTS = (
+    "SELECT s.conversation_id, s.number, s.id, s.status"
+    " FROM statements s JOIN conversations c ON c.id = s.conversation_id"
+    " WHERE c.public_id IN (%s) AND s.number IN (%s)"
+)
 
 
 def record_vote(
@@ -130,21 +121,30 @@ def record_vote(
 
 
 def store_ballots(session: Session, ballots: Sequence[Ballot], limiter: RateLimiter | None = None) -> list[Answer]:
-    """Store many votes in the caller's transaction with four statements in all (two lookups, two
-    writes); one answer per ballot, in order: :class:`Stored`, the :class:`ServiceError` that refused it, or
-    ``UNKNOWN_VOTER``."""
+    """Store many votes in the caller's transaction with a few statements in all (the voters and the
+    statements looked up together, the rate limits, the log, the writes together); one answer per
+    ballot, in order: :class:`Stored`, the :class:`ServiceError` that refused it, or ``UNKNOWN_VOTER``."""
     connection = session.connection()
     hashes = [participant_key(b.conversation, b.token) if b.token else "" for b in ballots]
-    voters = {
-        (public_id, hashed): Voter(conversation_id, is_open, participant_id, number, log_id)
-        for public_id, hashed, conversation_id, is_open, participant_id, number, log_id in connection.execute(
-            _VOTERS,
-            {
-                "conversations": sorted({b.conversation for b in ballots}),
-                "tokens": sorted(set(hashes)),
-                "now": now_ms(),
-            },
+    conversations = sorted({b.conversation for b in ballots})
+    tokens = sorted(set(hashes))
+    numbers = sorted({b.statement for b in ballots if 0 <= b.statement <= MAX_ID}) or [-1]  # -1: none such
+    now = now_ms()
+    lists = marks(len(conversations)), marks(len(tokens)), marks(len(numbers))
+    with together(connection):  # both lookups in one round trip (on the driver's cursor: every batch)
+        found, listed = fetch_each(
+            connection,
+            [(_VOTERS % lists[:2], [*conversations, *tokens]), (_STATEMENTS % lists[::2], [*conversations, *numbers])],
         )
+    voters = {
+        (public_id, hashed): Voter(
+            conversation_id, bool(is_open) and (closes_ms is None or closes_ms > now), participant_id, number, log_id
+        )
+        for public_id, hashed, conversation_id, is_open, closes_ms, participant_id, number, log_id in found
+    }
+    # (every statement of those numbers in those conversations: _store picks each voter's own)
+    statements = {
+        (conversation_id, number): (statement_id, status) for conversation_id, number, statement_id, status in listed
     }
     known, positions = [], []
     for position, (ballot, hashed) in enumerate(zip(ballots, hashes)):
@@ -153,27 +153,36 @@ def store_ballots(session: Session, ballots: Sequence[Ballot], limiter: RateLimi
             known.append((voter, ballot.statement, ballot.vote))
             positions.append(position)
     answers: list[Answer] = [UNKNOWN_VOTER] * len(ballots)
-    for position, answer in zip(positions, _store(connection, known, limiter)):
+    for position, answer in zip(positions, _store(connection, known, limiter, statements)):
         answers[position] = answer
     return answers
 
 
-def _store(connection: Connection, votes: list[tuple[Voter, int, str]], limiter: RateLimiter | None) -> list[Answer]:
-    keys = sorted({(voter.conversation_id, number) for voter, number, _ in votes if 0 <= number <= MAX_ID})
-    statements = (
-        {
-            (conversation_id, number): (statement_id, status)
-            for conversation_id, number, statement_id, status in connection.execute(_STATEMENTS, {"keys": keys})
-        }
-        if keys
-        else {}
-    )
+def _store(
+    connection: Connection,
+    votes: list[tuple[Voter, int, str]],
+    limiter: RateLimiter | None,
+    statements: dict[tuple[int, int], tuple[int, str]] | None = None,
+) -> list[Answer]:
+    """Store votes whose voters are known; ``statements``: (conversation id, number) → (id, status) of
+    the statements voted on, when the caller has looked them up already."""
+    if statements is None:
+        keys = sorted({(voter.conversation_id, number) for voter, number, _ in votes if 0 <= number <= MAX_ID})
+        statements = (
+            {
+                (conversation_id, number): (statement_id, status)
+                for conversation_id, number, statement_id, status in connection.execute(_STATEMENTS_OF, {"keys": keys})
+            }
+            if keys
+            else {}
+        )
     answers: list[Answer | None] = [_well_formed(voter, vote) for voter, _, vote in votes]
+    writes: list[Callable[[], None]] = []  # made at the end, together: one round trip on PostgreSQL
     if limiter is not None:  # one token per vote still in the running, all taken with three statements
         running = [position for position, answer in enumerate(answers) if answer is None]
-        for position, refused in zip(
-            running, limiter.take(connection, VOTES, [votes[p][0].participant_id for p in running])
-        ):
+        refusals, write_buckets = limiter.take_later(connection, VOTES, [votes[p][0].participant_id for p in running])
+        writes.append(write_buckets)
+        for position, refused in zip(running, refusals):
             answers[position] = refused
     accepted: dict[int, list[tuple[int, Voter, int, int, int]]] = {}  # log → [(position, voter, id, number, value)]
     for position, (voter, number, vote) in enumerate(votes):
@@ -186,25 +195,36 @@ def _store(connection: Connection, votes: list[tuple[Voter, int, str]], limiter:
             continue
         accepted.setdefault(voter.log_id, []).append((position, voter, statement_id, number, VoteChoice(vote).score))
     if not accepted:
+        with together(connection):
+            for write in writes:
+                write()
         return cast(list[Answer], answers)
-    events, current, now = [], {}, now_ms()
+    events: list[tuple[int, int, int, int, int, int]] = []
+    current: dict[tuple[int, int], tuple[int, int, int, int, int]] = {}
+    now = now_ms()
     for log_id in sorted(accepted):  # every transaction appends to logs in the same order: no deadlock
         batch = accepted[log_id]
         entries = [
             ledger_events.vote(now, voter.participant_number, number, value) for _, voter, _, number, value in batch
         ]
-        for (position, voter, statement_id, _, value), where in zip(batch, append(connection, log_id, entries)):
-            row = {
-                "conversation_id": voter.conversation_id,
-                "participant_id": voter.participant_id,
-                "statement_id": statement_id,
-                "value": value,
-            }
-            events.append({**row, "created_ms": now, "seq": where.seq})
-            current[(voter.participant_id, statement_id)] = {**row, "updated_ms": now}  # the last one wins
+        appended, write_entries = append_later(connection, log_id, entries)
+        writes.append(write_entries)
+        for (position, voter, statement_id, _, value), where in zip(batch, appended):
+            events.append((voter.conversation_id, voter.participant_id, statement_id, value, now, where.seq))
+            # the last one wins
+            current[(voter.participant_id, statement_id)] = (
+                voter.participant_id,
+                statement_id,
+                voter.conversation_id,
+                value,
+                now,
+            )
             answers[position] = Stored(voter.conversation_id, value, where.seq, where.leaf)
-    connection.execute(_EVENTS, events)
-    connection.execute(_UPSERTS[connection.dialect.name], list(current.values()))
+    with together(connection):  # the buckets, the log entries and the votes: one round trip
+        for write in writes:
+            write()
+        insert_rows(connection, "vote_events", _EVENT_COLUMNS, events)
+        insert_rows(connection, "votes", _VOTE_COLUMNS, list(current.values()), on_conflict=_VOTE_UPSERT)
     return cast(list[Answer], answers)
 
 
@@ -256,7 +276,11 @@ async def cast_vote(runtime: Runtime, caller: Caller, public_id: str, statement:
     same moment in one transaction; a first vote, which may have to join, takes the ordinary path in a
     worker thread."""
     ballot = Ballot(public_id, caller.participant_token, statement, vote)
-    answer = await asyncio.wrap_future(runtime.votes.submit(ballot))
+    answer_in_loop = getattr(runtime.votes, "answer", None)  # the intake's: answers handed over per batch
+    if answer_in_loop is not None:
+        answer = await answer_in_loop(ballot)
+    else:
+        answer = await asyncio.wrap_future(runtime.votes.submit(ballot))
     if isinstance(answer, UnknownVoter):
         return await asyncio.to_thread(_join_and_vote, runtime, caller, ballot)
     if isinstance(answer, ServiceError):
