@@ -7,8 +7,12 @@ Through the JSON API on SQLite and on a real PostgreSQL server (each test gets a
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 import time
+import zipfile
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,13 +36,16 @@ TWO_CAMPS = [
     "Lower the property tax",
     "Clean water matters to everyone",
 ]
+# Their numbers: a new conversation numbers its statements from 1.
+TWO_CAMPS_NUMBERS = list(range(1, len(TWO_CAMPS) + 1))
+PROPERTY_TAX, CLEAN_WATER = TWO_CAMPS_NUMBERS[7], TWO_CAMPS_NUMBERS[8]
 
 
 def two_camps(site: Site, attributes: bool = False) -> tuple[str, list[int], list[int]]:
     """A conversation with two opposed camps of 10 and one statement everyone agrees with."""
     settings = {"attributes": [{"name": "region", "options": ["north", "south"]}]} if attributes else {}
     conversation = site.new_conversation(**settings)
-    site.seed(conversation, *TWO_CAMPS)
+    assert site.seed(conversation, *TWO_CAMPS) == TWO_CAMPS_NUMBERS
     camp_a = [1, 1, 1, 1, -1, -1, -1, -1, 1]
     camp_b = [-1, -1, -1, -1, 1, 1, 1, 1, 1]
     rows = [list(camp_a) for _ in range(10)] + [list(camp_b) for _ in range(10)]
@@ -67,14 +74,14 @@ def test_live_analysis_follows_votes_as_they_arrive(make_app, analysis_process):
     app = make_app(live_analysis=True, analysis_process=analysis_process, debounce=0.1)
     with TestClient(app) as admin:
         site = small_site(app, admin)
-        site.seed(site.conversation, *TWO_CAMPS)
+        numbers = site.seed(site.conversation, *TWO_CAMPS)
         people = []
 
         def newcomers_vote(count: int) -> dict:
             for _ in range(count):
                 people.append(person := site.person())
-                for statement in range(len(TWO_CAMPS)):
-                    vote = "agree" if (statement < 4) == (len(people) % 2 == 0) else "disagree"
+                for position, statement in enumerate(numbers):
+                    vote = "agree" if (position < 4) == (len(people) % 2 == 0) else "disagree"
                     ok(person.vote(statement, vote), 201)
             votes = len(people) * len(TWO_CAMPS)
             deadline = time.monotonic() + 60
@@ -94,7 +101,7 @@ def test_live_analysis_follows_votes_as_they_arrive(make_app, analysis_process):
 
 def test_results_after_analysis_have_groups_consensus_and_provenance(site):
     conversation, camp_a, camp_b = two_camps(site)
-    ok(site.moderate(conversation, 7, "rejected", "off topic"))
+    ok(site.moderate(conversation, PROPERTY_TAX, "rejected", "off topic"))
     started = int(time.time() * 1000)
     record = site.app.state.concord.live.analyse_now(db_id(site.app, conversation))
     assert record is not None
@@ -112,16 +119,34 @@ def test_results_after_analysis_have_groups_consensus_and_provenance(site):
         8,
         1,
     )
-    groups = sorted((sorted(g["participants"]) for g in body["groups"]), key=lambda g: g[0])
+    assert "participants" not in body["groups"][0]  # the export lists every participant's group
+    placed = export_placements(site, conversation)
+    groups = [sorted(p for p, g in zip(placed["participants"], placed["group"]) if g == k) for k in (0, 1)]
+    groups = sorted(groups, key=lambda g: g[0])
     assert groups == [sorted(camp_a), sorted(camp_b)]
     assert [g["label"] for g in body["groups"]] == ["A", "B"]
     consensus = body["consensus"]
-    assert consensus[0]["statement"] == 8 and consensus[0]["direction"] == "agree"
+    assert consensus[0]["statement"] == CLEAN_WATER and consensus[0]["direction"] == "agree"
     assert consensus[0]["text"] == TWO_CAMPS[8]
-    assert 7 not in {entry["statement"] for entry in consensus}
+    assert PROPERTY_TAX not in {entry["statement"] for entry in consensus}
     assert [entry["score"] for entry in consensus] == sorted((entry["score"] for entry in consensus), reverse=True)
-    assert {entry["statement"] for entry in body["bridging"]} == set(range(7)) | {8}
-    assert len(body["map"]["participants"]) == 20
+    assert {entry["statement"] for entry in body["bridging"]} == set(TWO_CAMPS_NUMBERS) - {PROPERTY_TAX}
+    assert body["map"]["placed"] == sum(body["map"]["count"]) == 20 and body["map"]["grid"] == 0  # exact points
+    placed_at = dict(zip(placed["participants"], zip(placed["x"], placed["y"], placed["group"])))
+    assert sorted(zip(body["map"]["x"], body["map"]["y"], body["map"]["group"])) == sorted(set(placed_at.values()))
+
+
+def export_placements(site: Site, conversation: str) -> dict:
+    """The export's every participant's place and group, checked against participants-votes.csv."""
+    with zipfile.ZipFile(io.BytesIO(site.admin.get(f"/api/conversations/{conversation}/export").content)) as archive:
+        meta = json.loads(archive.read(f"{conversation}/conversation.json"))
+        wide = list(csv.DictReader(io.StringIO(archive.read(f"{conversation}/participants-votes.csv").decode())))
+    placed = meta["analysis"]["placements"]
+    group = dict(zip(placed["participants"], placed["group"]))
+    assert {int(row["participant"]): row["group-id"] for row in wide} == {
+        number: str(g) if g >= 0 else "" for number, g in group.items()
+    }
+    return placed
 
 
 def test_results_show_declared_groups(site):
@@ -129,7 +154,7 @@ def test_results_show_declared_groups(site):
     site.app.state.concord.live.analyse_now(db_id(site.app, conversation))
     declared = ok(TestClient(site.app).get(f"/api/conversations/{conversation}/results"))["results"]["declared"]
     assert [(g["name"], g["size"]) for g in declared["region"]["groups"]] == [("north", 10), ("south", 10)]
-    assert declared["region"]["consensus"][0]["statement"] == 8
+    assert declared["region"]["consensus"][0]["statement"] == CLEAN_WATER
 
 
 # --- a consensus claim must be true ---------------------------------------------------------------
@@ -145,12 +170,14 @@ EIGHTY_TWENTY = [
     "Pave the square in the town",  # 7: 84 % of the large group agree, all of the small one disagree
     "Nobody has voted on this one",  # 8: no votes at all
 ]
+WELLS, SQUARE = 7, 8  # the numbers of EIGHTY_TWENTY[6] and [7]: a new conversation numbers from 1
 
 
 def eighty_twenty(site: Site, *, common_ground: bool) -> str:
     """A planted 80/20 conversation: 16 participants against 4 on most statements."""
     conversation = site.new_conversation()
-    site.seed(conversation, *EIGHTY_TWENTY)
+    numbers = site.seed(conversation, *EIGHTY_TWENTY)
+    assert (numbers[6], numbers[7]) == (WELLS, SQUARE)
     wells = 1 if common_ground else None
     large = [[1, 1, 1, 1, 1, -1, wells, 1 if i < 13 else -1, None] for i in range(16)]
     small = [[-1, -1, -1, -1, -1, 1, wells if common_ground else -1, -1, None] for _ in range(4)]
@@ -169,12 +196,12 @@ def test_only_statements_every_group_takes_are_presented_as_every_groups(site):
     conversation = eighty_twenty(site, common_ground=True)
     results = ok(TestClient(site.app).get(f"/api/conversations/{conversation}/results"))["results"]
     assert [g["size"] for g in results["groups"]] == [16, 4]
-    assert [(c["statement"], c["direction"]) for c in results["consensus"] if c["every_group"]] == [(6, "agree")]
+    assert [(c["statement"], c["direction"]) for c in results["consensus"] if c["every_group"]] == [(WELLS, "agree")]
     # Group-informed consensus still ranks the majority's statements high: the verdict is what differs.
     ranked = [c["statement"] for c in results["consensus"]]
     assert (
-        ranked.index(7) < len(ranked) - 1
-        and not next(c for c in results["consensus"] if c["statement"] == 7)["every_group"]
+        ranked.index(SQUARE) < len(ranked) - 1
+        and not next(c for c in results["consensus"] if c["statement"] == SQUARE)["every_group"]
     )
 
     html = TestClient(site.app).get(f"/c/{conversation}/results").text

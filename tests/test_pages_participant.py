@@ -195,7 +195,7 @@ def test_identical_voters_share_one_dot_sized_by_their_number_and_you_sit_outsid
     labels = np.array([0] * 9 + [1] + [0] * 4)
     for you in (0, 9, 10):  # in a crowd of nine, alone near the edge, in a crowd of four
         picture = opinion_map_svg(positions, labels, highlight=you, you_label="You")
-        dots = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="([\d.]+)" fill="#', picture.svg)
+        dots = re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="([\d.]+)"/>', picture.svg)  # in <g fill>
         assert len(dots) == 3 and picture.shown == picture.total == 14  # 14 people, three dots
         radii = sorted(float(r) for *_, r in dots)
         assert radii == [3.0, 6.0, 9.0]  # area in proportion: one, four and nine people

@@ -20,7 +20,9 @@ from concord.engine.tallies import Direction
 # 3: the decisions of the conversation's proposals under its rule
 # 4: proposals judged by groups found from the rest of the deliberation; every outcome with its reason and
 #    sentence, a check's interval of highest density and what would settle it
-RESULTS_VERSION = 4
+# 5: results that stay small at any size: the map binned (exact points with counts while few, else a grid's
+#    cells with counts per group), groups without their member lists (both per participant in the export)
+RESULTS_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,10 @@ class Group:
     id: int  # 0 = the largest
     label: str  # A, B, C …
     size: int
-    participants: list[int]
     representative: list[Representative]
+    # its members' ids: in ``concord analyze --json``; not in a conversation's results (their size would
+    # grow with the participants), whose export lists every participant's group instead
+    participants: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -190,12 +194,20 @@ class Decisions:
 
 @dataclass(frozen=True)
 class OpinionMap:
-    """Every analysed participant's 2-D position and group (−1: not clustered), by participant number."""
+    """The analysed participants' 2-D positions, of a size that does not grow with them
+    (:func:`concord.report.opinion_map.binned_map`): ``count[i]`` participants of group ``group[i]``
+    (−1: not clustered) at (``x[i]``, ``y[i]``). Exact positions (rounded to 4 places) while there are at
+    most ``MAX_POINTS`` distinct ones (``grid`` 0); else the centres of the cells of a ``grid`` × ``grid``
+    grid over ``bounds`` (x0, y0, x1, y1), one entry per non-empty cell and group. ``placed`` is the sum
+    of the counts. Each participant's own position and group are in the export, not here."""
 
-    participants: list[int]
+    grid: int
+    bounds: list[float]
     x: list[float]
     y: list[float]
     group: list[int]
+    count: list[int]
+    placed: int
     labels: list[str]
 
 

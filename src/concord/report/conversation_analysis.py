@@ -25,7 +25,8 @@ from concord.ledger.entries import digest
 from concord.report import contract
 from concord.report.contract import to_json
 from concord.report.decisions import decide_proposals, suspected_blocs
-from concord.report.results import conversation_results
+from concord.report.opinion_map import Placements
+from concord.report.results import conversation_results, placements
 from concord.states import BlocVerdict, StatementStatus
 
 MEASURED = ("timings",)  # how long each step took: true of one run, not of the votes
@@ -71,9 +72,10 @@ class AnalysisInputs:
 
 @dataclass(frozen=True)
 class Computed:
-    results: dict[str, Any]  # the results contract, as stored and exported
+    results: dict[str, Any]  # the results contract, as stored, served and exported
     priorities: dict[str, float]
     vote_count: int
+    placements: Placements  # every participant's place and group: stored and exported, not served
 
 
 def compute(inputs: AnalysisInputs, params: AnalysisParams | None = None) -> Computed | None:
@@ -98,6 +100,7 @@ def compute(inputs: AnalysisInputs, params: AnalysisParams | None = None) -> Com
     if blocs and proposals:  # what the suspected blocs would decide if each account were a real person
         in_full = analyze(matrix, replace(params or AnalysisParams(), bridging=False), judged=judged)
         if_real = _decide(rule, in_full, proposals, texts, _declared(inputs, in_full))
+    placed = placements(analysis)
     results = conversation_results(
         analysis,
         texts,
@@ -106,8 +109,9 @@ def compute(inputs: AnalysisInputs, params: AnalysisParams | None = None) -> Com
         decisions=decided,
         blocs=[_published(bloc, inputs.blocs) for bloc in blocs],
         decisions_if_real=if_real,
+        placed=placed,
     )
-    return Computed(to_json(results), priorities(analysis), matrix.n_votes)
+    return Computed(to_json(results), priorities(analysis), matrix.n_votes, placed)
 
 
 def _published(bloc: Bloc, verdicts: dict[int, str]) -> contract.SuspectedBloc:

@@ -11,7 +11,7 @@ import numpy as np
 from concord.engine.analysis import Analysis, GroupComparison
 from concord.engine.repness import RepresentativeStatement
 from concord.report import contract
-from concord.report.opinion_map import group_letter
+from concord.report.opinion_map import Placements, binned_map, group_letter
 
 Texts = Mapping[int, str]
 
@@ -19,8 +19,8 @@ Texts = Mapping[int, str]
 def analysis_results(
     analysis: Analysis, texts: Texts | None = None, *, topic: str = "", notes: list[str] | None = None
 ) -> contract.AnalysisResults:
-    """What ``concord analyze --json`` prints."""
-    return contract.AnalysisResults(**_analysis_fields(analysis, texts or {}, topic, notes))
+    """What ``concord analyze --json`` prints (with each group's members)."""
+    return contract.AnalysisResults(**_analysis_fields(analysis, texts or {}, topic, notes, members=True))
 
 
 def conversation_results(
@@ -32,20 +32,23 @@ def conversation_results(
     decisions: contract.Decisions | None = None,
     blocs: list[contract.SuspectedBloc] | None = None,
     decisions_if_real: contract.Decisions | None = None,
+    placed: Placements | None = None,
 ) -> contract.ConversationResults:
     """What the live analysis stores for a conversation: the analysis, one comparison per declared
-    attribute (e.g. region), the opinion map, and the decisions of its proposals."""
+    attribute (e.g. region), the opinion map, and the decisions of its proposals. Of a size that does not
+    grow with the participants (groups without member lists, the map binned): each participant's own
+    place and group are :func:`placements`, stored and exported beside them."""
     return contract.ConversationResults(
-        **_analysis_fields(analysis, texts, topic, None),
+        **_analysis_fields(analysis, texts, topic, None, members=False),
         declared={name: comparison(analysis, found, texts) for name, found in declared.items()},
-        map=opinion_map(analysis),
+        map=opinion_map(placed if placed is not None else placements(analysis), analysis.groups.k),
         decisions=decisions,
         blocs=blocs or [],
         decisions_if_real=decisions_if_real,
     )
 
 
-def _analysis_fields(analysis: Analysis, texts: Texts, topic: str, notes: list[str] | None) -> dict:
+def _analysis_fields(analysis: Analysis, texts: Texts, topic: str, notes: list[str] | None, *, members: bool) -> dict:
     matrix, groups, eligible = analysis.matrix, analysis.groups, analysis.eligible
     text = _text_of(analysis, texts)
     declared = None
@@ -68,8 +71,8 @@ def _analysis_fields(analysis: Analysis, texts: Texts, topic: str, notes: list[s
                 id=g,
                 label=group_letter(g),
                 size=int(size),
-                participants=matrix.participant_ids[groups.labels == g].tolist(),
                 representative=[_representative(r, analysis, text) for r in analysis.opinion.representative[g]],
+                participants=matrix.participant_ids[groups.labels == g].tolist() if members else None,
             )
             for g, size in enumerate(groups.sizes())
         ],
@@ -106,16 +109,14 @@ def comparison(analysis: Analysis, compared: GroupComparison, texts: Texts) -> c
     )
 
 
-def opinion_map(analysis: Analysis) -> contract.OpinionMap:
-    """Every participant's 2-D position (rounded to 4 places) and group."""
-    positions = np.round(analysis.projection.positions[:, :2], 4)
-    return contract.OpinionMap(
-        participants=analysis.matrix.participant_ids.tolist(),
-        x=positions[:, 0].tolist(),
-        y=positions[:, 1].tolist(),
-        group=analysis.groups.labels.tolist(),
-        labels=[group_letter(g) for g in range(analysis.groups.k)],
-    )
+def placements(analysis: Analysis) -> Placements:
+    """Every participant's 2-D position (rounded to 4 places) and group, by participant number."""
+    return Placements.of(analysis.matrix.participant_ids, analysis.projection.positions, analysis.groups.labels)
+
+
+def opinion_map(placed: Placements, k: int) -> contract.OpinionMap:
+    """The published map of these placements (:func:`concord.report.opinion_map.binned_map`)."""
+    return binned_map(placed.x, placed.y, placed.group, [group_letter(g) for g in range(k)])
 
 
 def group_votes(compared: GroupComparison, statement_ids: np.ndarray) -> dict[str, list[list[int]]]:

@@ -102,7 +102,7 @@ def verify_export(folder: str | Path, expected_key: str | None = None) -> Verifi
         if computed is None:
             found = "nothing (no votes to count)"
         else:
-            found = results_digest(computed) if outcome.of == "analysis" else digest(computed)
+            found = results_digest(computed["results"]) if outcome.of == "analysis" else digest(computed)
         if found != outcome.digest:
             raise LogMismatch(
                 outcome.entry,
@@ -119,12 +119,19 @@ def verify_export(folder: str | Path, expected_key: str | None = None) -> Verifi
             raise LogMismatch(None, f"conversation.json: its analysis is of {size} entries, the log has {state.size}")
         recomputed = results.get(("analysis", size))
         given = analysis.get("results")
-        if not isinstance(given, dict) or recomputed is None or findings(recomputed) != findings(given):
-            where = _first_difference(given, recomputed)
+        if not isinstance(given, dict) or recomputed is None or findings(recomputed["results"]) != findings(given):
+            where = _first_difference(given, recomputed["results"] if recomputed else None)
             raise LogMismatch(
                 size - 1,
                 f"conversation.json's analysis (of the first {size} entries) is not what those entries "
                 f"give: it differs at {where}",
+            )
+        if analysis.get("placements") != recomputed["placements"]:
+            where = _first_difference(analysis.get("placements"), recomputed["placements"], "placements")
+            raise LogMismatch(
+                size - 1,
+                f"conversation.json's placements (of the first {size} entries) are not what those entries "
+                f"give: they differ at {where}",
             )
         checked.analysis = size
     published = (summary.get("analysis") or {}).get("results")
@@ -132,7 +139,8 @@ def verify_export(folder: str | Path, expected_key: str | None = None) -> Verifi
         parsed = read_conversation_results(published) if isinstance(published, dict) else None
     except (KeyError, TypeError, ValueError) as error:
         raise LogMismatch(None, f"conversation.json's analysis cannot be read ({error})") from None
-    groups = {number: group.id for group in (parsed.groups if parsed else []) for number in group.participants}
+    placed = (summary.get("analysis") or {}).get("placements") if parsed else None
+    groups = {int(n): int(g) for n, g in zip(placed["participants"], placed["group"]) if g >= 0} if placed else {}
     checked.files = _check_files(folder, summary, state, groups)
     return checked
 
@@ -207,6 +215,8 @@ def _check_checkpoint(path: Path, state: Replayed | ReplayedSpace, frontier: Fro
 
 
 def _analysis_of(state: Replayed) -> dict[str, Any] | None:
+    """The log's analysis as stored and exported: ``{"results", "placements"}`` (every participant's
+    place and group, which the results carry binned), as JSON reads them."""
     participant, statement, vote, time, _ = state.vote_columns()
     inputs = AnalysisInputs(
         state.size,
@@ -222,7 +232,9 @@ def _analysis_of(state: Replayed) -> dict[str, Any] | None:
         dict(state.blocs),
     )
     computed = compute(inputs)
-    return json.loads(json.dumps(computed.results)) if computed is not None else None
+    if computed is None:
+        return None
+    return {"results": json.loads(json.dumps(computed.results)), "placements": computed.placements.as_json()}
 
 
 def _budget_of(state: Replayed) -> dict[str, Any] | None:
@@ -747,4 +759,5 @@ def _analysis_at(path: Path, upto: int) -> tuple[Replayed, dict[str, Any] | None
         state.apply(entry)
     if not 0 < upto <= state.size:
         raise LogMismatch(None, f"an analysis of its first {upto} entries, but its log has {state.size}")
-    return state, _analysis_of(state)
+    computed = _analysis_of(state)
+    return state, computed["results"] if computed is not None else None

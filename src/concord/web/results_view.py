@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 from markupsafe import Markup, escape
 
 from concord.report.contract import (
@@ -26,12 +25,11 @@ from concord.report.contract import (
 )
 from concord.report.decision_bars import share_bar_svg
 from concord.report.explain import EVERYONE, Words, proposal_sentence
-from concord.report.opinion_map import group_colour, opinion_map_svg
+from concord.report.opinion_map import group_colour, map_svg
 from concord.service.conversations.results import ResultsForReader
 from concord.web.i18n import Language, translations
 from concord.web.rendering import environment
 
-MAP_DOTS = 1500  # keeps the results page light on slow networks; the caption says how many are drawn
 SHOWN = 8
 CLOSEST = 3  # when no statement is every group's, this many of the best-ranked, labelled as not
 # Group names in the reader's script: Pol.is's A, B, C …, and the Arabic-script alphabet for Dari/Pashto.
@@ -158,6 +156,7 @@ class ResultsView:
     map_svg: str = ""
     map_shown: int = 0
     map_total: int = 0
+    map_binned: bool = False  # a large conversation's map: a dot stands for one group's people in one square
     clustered: int = 0
     participants: int = 0
     votes: int = 0
@@ -297,22 +296,9 @@ def results_view(found: ResultsForReader, language: Language) -> ResultsView:
     if results is None:
         return ResultsView(available=False)
     gettext = translations(language.code).gettext
-    points = results.map
-    positions = np.column_stack([points.x, points.y]) if points.x else np.zeros((0, 2))
-    labels = np.asarray(points.group, dtype=np.int64)
-    you = None
-    if found.participant_number is not None and found.participant_number in points.participants:
-        you = points.participants.index(found.participant_number)
-    picture = opinion_map_svg(
-        positions,
-        labels,
-        highlight=you,
-        size=420,
-        max_dots=MAP_DOTS,
-        title=gettext("Opinion map"),
-        you_label=gettext("You"),
-    )
-    your_group = int(labels[you]) if you is not None and labels[you] >= 0 else None
+    you = found.your_place
+    picture = map_svg(results.map, you=you, size=420, title=gettext("Opinion map"), you_label=gettext("You"))
+    your_group = you[2] if you is not None and you[2] >= 0 else None
     names = [group_name(g.id, language) for g in results.groups]
     groups = [
         GroupView(
@@ -340,6 +326,7 @@ def results_view(found: ResultsForReader, language: Language) -> ResultsView:
         map_svg=picture.svg,
         map_shown=picture.shown,
         map_total=picture.total,
+        map_binned=picture.binned,
         clustered=results.clustered_participants,
         participants=results.participants,
         votes=results.votes,

@@ -728,7 +728,10 @@ class ResultsOut(BaseModel):
     seconds: float | None = None
     log_size: int = Field(0, description="The results are of the first log_size entries of the conversation's log.")
     results: ConversationResults | None = Field(
-        None, description="Groups, consensus, bridging, declared groups and the opinion map (see README)."
+        None,
+        description="Groups (with their sizes), consensus, bridging, declared groups and the opinion map, binned: "
+        "of a size that does not grow with the participants. Each participant's own place and group are in the "
+        "export (see README).",
     )
 
 

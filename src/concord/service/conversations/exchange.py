@@ -28,6 +28,7 @@ from concord.formats.translations import TRANSLATIONS, TextRow, read_translation
 from concord.languages import guess_language
 from concord.ledger import events as ledger_events
 from concord.report.contract import read_conversation_results
+from concord.report.opinion_map import Placements
 from concord.service.accounts.moderators import user_of
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
@@ -407,8 +408,10 @@ def export_polis_folder(session: Session, conversation: Conversation, folder: st
         for s in session.scalars(select(Statement).where(Statement.conversation_id == conversation.id))
     ]
     record = session.get(AnalysisRecord, conversation.id)
-    results = read_conversation_results(record.results) if record is not None else None
-    groups = {number: group.id for group in (results.groups if results else []) for number in group.participants}
+    placed = None  # every participant's place and group, when the stored analysis is current
+    if record is not None and record.placements is not None and read_conversation_results(record.results):
+        placed = Placements.from_bytes(record.placements)
+    groups = placed.groups() if placed is not None else {}
     written = write_export(
         folder, events, statements, topic=conversation.topic, description=conversation.description, groups=groups
     )
@@ -445,6 +448,8 @@ def export_polis_folder(session: Session, conversation: Conversation, folder: st
             "vote_count": record.vote_count,
             "log_size": record.log_size,
             "results": record.results,
+            # every participant's place on the map and group (the results carry them binned)
+            "placements": placed.as_json() if placed is not None else None,
         },
     }
     Path(folder, "conversation.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -5,6 +5,7 @@ read as missing and the live analysis is asked to compute them again."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from concord.engine.groups import MIN_VOTES
 from concord.report.contract import RESULTS_VERSION, ConversationResults, read_conversation_results
+from concord.report.opinion_map import Placements
 from concord.service.accounts.moderators import user_of
 from concord.service.caller import Caller
 from concord.service.conversations.lifecycle import accounts_are_cheap, conversation_by_public_id, record_is_public
@@ -67,7 +69,7 @@ class ResultsForReader:
     wordings: Wordings  # its texts in the reader's language
     results: ConversationResults | None  # None before the first analysis
     computed_ms: int | None
-    participant_number: int | None  # the reader's own number, to mark them on the map
+    participant_number: int | None  # the reader's own number
     your_votes: int = 0  # the reader's current votes
     votes_to_be_grouped: int = MIN_VOTES  # how many votes place a participant in a group
     your_latest_vote_pending: bool = False  # the reader voted after this analysis ran
@@ -75,6 +77,7 @@ class ResultsForReader:
     log_size: int = 0  # the results are of the log's first log_size entries
     accounts_are_cheap: bool = False  # anyone with the link can take part, as often as they make accounts
     record_public: bool = True  # the reader may download its record (export and log) to verify it
+    your_place: tuple[float, float, int] | None = None  # the reader's own x, y and group, to mark them on the map
 
 
 def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader: str | None = "en") -> ResultsForReader:
@@ -104,7 +107,38 @@ def results_for_reader(runtime: Runtime, caller: Caller, public_id: str, reader:
     if results is None:
         runtime.live.notify(shown.id)
         return ResultsForReader(shown, texts, None, None, **reading, votes_to_be_grouped=needed)
+    if reading["participant_number"] is not None:
+        placed = placements_of(runtime, record)
+        reading["your_place"] = placed.find(reading["participant_number"]) if placed is not None else None
     return ResultsForReader(shown, texts, results, record.computed_ms, **reading, votes_to_be_grouped=needed)
+
+
+_PLACEMENTS: dict[tuple[int, int, int], Placements] = {}  # the latest few analyses' placements, read once
+KEPT_PLACEMENTS = 4
+_PLACEMENTS_LOCK = threading.Lock()
+
+
+def placements_of(runtime: Runtime, record: AnalysisRecord) -> Placements | None:
+    """Every participant's place in this analysis (None when stored without them), read from the
+    database once per analysis and process: at a million participants they take 16 MB."""
+    key = (record.conversation_id, record.computed_ms, record.log_size)
+    found = _PLACEMENTS.get(key)
+    if found is None:
+        with runtime.transaction() as session:
+            data = session.scalar(
+                select(AnalysisRecord.placements).where(
+                    AnalysisRecord.conversation_id == record.conversation_id,
+                    AnalysisRecord.computed_ms == record.computed_ms,
+                )
+            )
+        if data is None:
+            return None
+        found = Placements.from_bytes(data)
+        with _PLACEMENTS_LOCK:
+            while len(_PLACEMENTS) >= KEPT_PLACEMENTS:
+                _PLACEMENTS.pop(next(iter(_PLACEMENTS)))
+            _PLACEMENTS[key] = found
+    return found
 
 
 def _reader(session: Session, participant: Participant | None, record: AnalysisRecord | None) -> dict:

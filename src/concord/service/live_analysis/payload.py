@@ -103,6 +103,7 @@ def analyse_conversation(
         record.seconds = time.perf_counter() - started
         record.results_version = RESULTS_VERSION
         record.results = computed.results
+        record.placements = computed.placements.to_bytes()
         record.priorities = computed.priorities
         record.computed_by = computed_by
         record = session.merge(record)
