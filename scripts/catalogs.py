@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE = ROOT / "src" / "concord" / "web" / "locale"
-SOURCES = [ROOT / "src" / "concord" / "web", ROOT / "src" / "concord" / "service", ROOT / "src" / "concord" / "report"]
+SOURCES = [ROOT / "src" / "concord" / name for name in ("web", "service", "report", "sms")]
 # A refusal's first argument is its message (concord.service.errors); Label marks words used inside one.
 KEYWORDS = ["Invalid", "NotFound", "Forbidden", "Conflict", "Unauthorized", "RateLimited", "ServiceError", "Label"]
 WIDTH = 100

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from concord.cli import analysis, budgets, decisions, ledger, server
+from concord.cli import analysis, budgets, decisions, ledger, server, sms
 
 app = typer.Typer(
     help="Concord: inclusive, decentralized collective decisions.",
@@ -45,6 +45,7 @@ texts.command("export")(server.export_translations)
 texts.command("import")(server.import_translations)
 texts.command("coverage")(server.translation_coverage)
 app.add_typer(texts, name="translations")
+app.add_typer(sms.app, name="sms")
 
 
 def main() -> None:

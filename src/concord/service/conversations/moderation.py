@@ -27,6 +27,7 @@ from concord.service.conversations.statements import (
 from concord.service.conversations.wordings import Wordings, wordings
 from concord.service.decisions.rules import RuleInForce, rule_of_conversation, rule_of_space
 from concord.service.errors import Invalid, Label
+from concord.service.sms.desk import SmsDesk, sms_desk
 from concord.service.spaces import require_moderator
 from concord.service.text import checked_text
 from concord.states import Access, BlocVerdict, StatementStatus, Translated, TranslationStatus
@@ -234,6 +235,7 @@ class Desk:
     blocs: list[SuspectedBloc] = field(default_factory=list)  # accounts the latest analysis suspects
     accounts_are_cheap: bool = False  # anyone with the link may take part, as often as they make accounts
     new_codes: list[str] = field(default_factory=list)  # codes just made: shown once, never stored
+    sms: SmsDesk | None = None  # its numbers, phones and statements by SMS, when it takes part by SMS
 
 
 def moderation_desk(runtime: Runtime, caller: Caller, public_id: str) -> Desk:
@@ -272,6 +274,7 @@ def _desk(session: Session, caller: Caller, public_id: str) -> Desk:
         or 0,
         blocs=_suspected_blocs(session, conversation),
         accounts_are_cheap=accounts_are_cheap(conversation),
+        sms=sms_desk(session, conversation),
     )
 
 

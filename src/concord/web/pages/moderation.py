@@ -94,6 +94,7 @@ def _render_desk(
         topic_languages={tag: language_name(tag, tag) for tag in interface_tags_and(desk.conversation.language)},
         blocs=desk.blocs,
         accounts_are_cheap=desk.accounts_are_cheap,
+        sms=desk.sms,
     )
 
 
