@@ -193,6 +193,7 @@ class Site:
     headers: dict
     spaces: dict[str, dict] = field(default_factory=dict)
     conversation: str = ""
+    seeds: list[int] = field(default_factory=list)  # the numbers of the conversation's seeded statements
 
     def space(self, slug: str, parent: str | None = None, **extra) -> dict:
         body = {"slug": slug, "name": slug.upper(), "parent_id": self.spaces[parent]["id"] if parent else None, **extra}
@@ -257,7 +258,8 @@ def moderator_of(site: Site, path: str, username: str = "zarghuna.moderator") ->
 
 def bulk_votes(app, public_id: str, rows: list[list[int | None]], attributes: list[dict] | None = None) -> list[int]:
     """Participants joined and votes cast through the service layer in one transaction (fast set-up
-    for analyses); ``rows[i][j]`` is participant i's vote on statement j (None: not seen)."""
+    for analyses); ``rows[i][j]`` is participant i's vote on the statement written (j + 1)-th, number
+    j + 1 (None: not seen)."""
     numbers = []
     names = {1: "agree", -1: "disagree", 0: "pass"}
     with app.state.concord.sessions.begin() as session:
@@ -265,7 +267,7 @@ def bulk_votes(app, public_id: str, rows: list[list[int | None]], attributes: li
         for i, row in enumerate(rows):
             joined = participation.join(session, conversation, attributes=(attributes or [None] * len(rows))[i])
             numbers.append(joined.participant.number)
-            for statement, value in enumerate(row):
+            for statement, value in enumerate(row, start=1):
                 if value is not None:
                     voting.record_vote(session, conversation, joined.participant, statement, names[value])
     return numbers

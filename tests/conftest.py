@@ -184,7 +184,7 @@ def site(app, client, admin_headers):
     built.space("c", "/a/b")
     built.space("x")
     built.conversation = built.new_conversation()
-    built.seed(built.conversation, *SEEDS)
+    built.seeds = built.seed(built.conversation, *SEEDS)
     return built
 
 

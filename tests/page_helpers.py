@@ -68,6 +68,8 @@ class Site:
         )
         self.conversation = re.match(r"/c/(\w+)/moderate", redirected(made, "/c/")).group(1)
         redirected(post(self.admin, f"/c/{self.conversation}/seed", text="Wells first\nRoads first\n"), "/c/")
+        listed = self.admin.get(f"/api/conversations/{self.conversation}/statements").json()
+        self.wells, self.roads = (s["number"] for s in listed)  # 1 and 2: a new conversation numbers from 1
 
     def participant(self) -> TestClient:
         return TestClient(self.app)

@@ -36,14 +36,14 @@ def test_a_fresh_process_finds_the_conversations_behind_on_their_log(site):
     runtime: Runtime = site.app.state.concord
     conversation = db_id(site.app, site.conversation)
     person = site.person()
-    person.vote(0, "agree")
+    person.vote(1, "agree")
     with runtime.transaction() as session:
         assert conversation in leases.behind(session.connection())  # a vote, no analysis yet
     runtime.live.analyse_now(conversation)
     with runtime.transaction() as session:
         assert conversation not in leases.behind(session.connection())
         sizes = leases.log_sizes(session.connection())
-    person.vote(1, "disagree")
+    person.vote(2, "disagree")
     with runtime.transaction() as session:
         assert leases.log_sizes(session.connection())[conversation] == sizes[conversation] + 1
         assert conversation in leases.behind(session.connection())

@@ -128,7 +128,7 @@ def test_cookie_authenticated_moderator_posts_need_the_csrf_token(site):
         ("PATCH", f"/api/conversations/{c}", {"topic": "Renamed"}),
         ("POST", f"/api/conversations/{c}/close", None),
         ("POST", f"/api/conversations/{c}/statements", {"text": "A seed without a token"}),
-        ("POST", f"/api/conversations/{c}/statements/0/moderation", {"status": "rejected", "reason": "no"}),
+        ("POST", f"/api/conversations/{c}/statements/1/moderation", {"status": "rejected", "reason": "no"}),
         ("POST", f"/api/conversations/{c}/invitations", {"count": 1}),
         ("DELETE", "/api/session", None),
     ]
@@ -156,19 +156,19 @@ def test_cookie_authenticated_participant_posts_need_the_csrf_token(site):
     url = f"/api/conversations/{site.conversation}"
     before = snapshot(site.app)
     for headers in ({}, {"X-CSRF-Token": "forged"}):
-        error_of(browser.post(f"{url}/votes", json={"statement": 0, "vote": "agree"}, headers=headers), 403)
+        error_of(browser.post(f"{url}/votes", json={"statement": 1, "vote": "agree"}, headers=headers), 403)
         error_of(browser.post(f"{url}/statements", json={"text": "Written from a forged page"}, headers=headers), 403)
         error_of(browser.put(f"{url}/me/attributes", json={"attributes": {}}, headers=headers), 403)
     assert snapshot(site.app) == before
     csrf = {"X-CSRF-Token": joined["csrf_token"]}
-    assert ok(browser.post(f"{url}/votes", json={"statement": 0, "vote": "agree"}, headers=csrf), 201)["vote"] == 1
-    assert ok(browser.get(f"{url}/me"))["votes"] == {"0": 1}
+    assert ok(browser.post(f"{url}/votes", json={"statement": 1, "vote": "agree"}, headers=csrf), 201)["vote"] == 1
+    assert ok(browser.get(f"{url}/me"))["votes"] == {"1": 1}
     # A client that sends its token in the header carries no ambient credential and needs no CSRF token.
     header_client = TestClient(site.app)
     assert (
         ok(
             header_client.post(
-                f"{url}/votes", json={"statement": 1, "vote": "pass"}, headers={"X-Participant-Token": joined["token"]}
+                f"{url}/votes", json={"statement": 2, "vote": "pass"}, headers={"X-Participant-Token": joined["token"]}
             ),
             201,
         )["vote"]

@@ -53,7 +53,7 @@ def test_every_text_field_has_a_length_limit(site):
         error_of(site.admin.post(f"/api/spaces/{site.spaces['/a']['id']}/conversations", json=body,
                                  headers=site.headers), 422, "invalid")  # fmt: skip
     url = f"/api/conversations/{site.conversation}"
-    error_of(site.admin.post(f"{url}/statements/0/moderation", json={"status": "rejected", "reason": long},
+    error_of(site.admin.post(f"{url}/statements/1/moderation", json={"status": "rejected", "reason": long},
                              headers=site.headers), 422, "invalid")  # fmt: skip
     error_of(TestClient(site.app).post(f"{url}/participants", json={"xid": long}), 422, "invalid")
     assert snapshot(site.app) == before
@@ -174,7 +174,7 @@ def test_the_server_never_adopts_a_token_the_client_made_up(site):
                                           headers={"X-Participant-Token": chosen}), 201)  # fmt: skip
     assert joined["token"] != chosen
     voter = TestClient(site.app)
-    voted = voter.post(f"/api/conversations/{site.conversation}/votes", json={"statement": 0, "vote": "agree"},
+    voted = voter.post(f"/api/conversations/{site.conversation}/votes", json={"statement": 1, "vote": "agree"},
                        headers={"X-Participant-Token": chosen})  # fmt: skip
     assert ok(voted, 201)["vote"] == 1
     # The vote joined a new participant with a token of the server's, never the chosen one.
@@ -236,7 +236,7 @@ def test_while_postgresql_is_down_requests_get_503_and_the_log_says_so_once(own_
     caplog.set_level(logging.ERROR)
     for _ in range(3):
         error_of(client.get("/api/spaces"), 503, "unavailable")
-        refused = voter.post(f"/api/conversations/{conversation}/votes", json={"statement": 0, "vote": "agree"},
+        refused = voter.post(f"/api/conversations/{conversation}/votes", json={"statement": 1, "vote": "agree"},
                              headers=vote_headers)  # fmt: skip
         error_of(refused, 503, "unavailable")
         assert int(refused.headers["Retry-After"]) >= 1
@@ -251,7 +251,7 @@ def test_while_postgresql_is_down_requests_get_503_and_the_log_says_so_once(own_
     own_cluster.resume()
     assert ok(client.get("/api/spaces"))[0]["path"] == "/a"  # recovered by itself
     assert ok(client.get("/api/ready"))["ready"] is True
-    assert ok(voter.post(f"/api/conversations/{conversation}/votes", json={"statement": 0, "vote": "agree"},
+    assert ok(voter.post(f"/api/conversations/{conversation}/votes", json={"statement": 1, "vote": "agree"},
                          headers=vote_headers), 201)["vote"] == 1  # fmt: skip
     app.state.concord.close()
 

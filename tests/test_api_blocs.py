@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api_helpers import bulk_votes, db_id, error_of, ok
 from planted import majority_and_minority, vote_rows
 
-BOTH_SUPPORT = 20  # the first statement both real groups support (planted.majority_and_minority)
+BOTH_SUPPORT = 20  # the column of the first statement both real groups support (planted.majority_and_minority)
 
 
 def attacked(site) -> str:
@@ -22,8 +22,8 @@ def attacked(site) -> str:
     matrix, _, both, _ = majority_and_minority(3, real=60, bloc=0.1, bloc_vote=-1)
     assert BOTH_SUPPORT in both and matrix.shape[0] == 67
     conversation = site.new_conversation()
-    site.seed(conversation, *(f"Statement {n}" for n in range(matrix.shape[1])))
-    ok(site.admin.post(f"/api/conversations/{conversation}/statements/{BOTH_SUPPORT}/proposal",
+    numbers = site.seed(conversation, *(f"Statement {n}" for n in range(matrix.shape[1])))
+    ok(site.admin.post(f"/api/conversations/{conversation}/statements/{numbers[BOTH_SUPPORT]}/proposal",
                        json={"proposal": True}, headers=site.headers))  # fmt: skip
     bulk_votes(site.app, conversation, vote_rows(matrix))
     site.app.state.concord.live.analyse_now(db_id(site.app, conversation))

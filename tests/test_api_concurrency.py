@@ -148,7 +148,7 @@ def test_votes_enter_the_log_in_the_order_they_commit_and_the_analysis_counts_ev
         assert (
             person.post(
                 f"/api/conversations/{public_id}/votes",
-                json={"statement": 0, "vote": "agree"},
+                json={"statement": 1, "vote": "agree"},
                 headers={"X-Participant-Token": token},
             ).status_code
             == 201
@@ -165,7 +165,7 @@ def test_votes_enter_the_log_in_the_order_they_commit_and_the_analysis_counts_ev
         thread, outcome = in_thread(
             lambda: people[1].post(
                 f"/api/conversations/{public_id}/votes",
-                json={"statement": 1, "vote": "disagree"},
+                json={"statement": 2, "vote": "disagree"},
                 headers={"X-Participant-Token": tokens[1]},
             )
         )

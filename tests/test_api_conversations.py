@@ -173,23 +173,23 @@ def test_a_null_setting_is_refused_or_ignored_never_stored(site):
 
 def test_closing_stops_votes_statements_and_joins_and_reopening_resumes(site):
     voter = site.person()
-    ok(voter.vote(0), 201)
+    ok(voter.vote(1), 201)
     closed = ok(site.admin.post(f"/api/conversations/{site.conversation}/close", headers=site.headers))
     assert closed["is_open"] is False
     assert ok(site.admin.get(f"/api/spaces/{site.spaces['/a/b']['id']}"))["conversations"][0]["is_open"] is False
     before = snapshot(site.app)
-    error_of(voter.vote(1), 409, "conflict", "conversation_closed")
-    error_of(voter.vote(0, "disagree"), 409, "conflict", "conversation_closed")
+    error_of(voter.vote(2), 409, "conflict", "conversation_closed")
+    error_of(voter.vote(1, "disagree"), 409, "conflict", "conversation_closed")
     error_of(voter.write("A statement after the end"), 409, "conflict", "conversation_closed")
     newcomer = site.person(join=False)
     error_of(newcomer.join(), 409, "conflict", "conversation_closed")
-    error_of(newcomer.vote(1), 409, "conflict", "conversation_closed")
+    error_of(newcomer.vote(2), 409, "conflict", "conversation_closed")
     assert snapshot(site.app) == before
     # Reading still works.
-    assert ok(voter.me())["votes"] == {"0": 1}
+    assert ok(voter.me())["votes"] == {"1": 1}
     assert ok(voter.client.get(f"/api/conversations/{site.conversation}/results")) is not None
     assert len(ok(voter.client.get(f"/api/conversations/{site.conversation}/statements"))) == 4
     reopened = ok(site.admin.post(f"/api/conversations/{site.conversation}/reopen", headers=site.headers))
     assert reopened["is_open"] is True
-    assert cast(ok(voter.vote(1, "disagree"), 201)) == {"statement": 1, "vote": -1}
+    assert cast(ok(voter.vote(2, "disagree"), 201)) == {"statement": 2, "vote": -1}
     ok(newcomer.join(), 201)

@@ -90,7 +90,7 @@ class World:
         self.project = ok(admin.post(f"/api/budgets/{self.budget}/projects", json={"name": "Wells", "cost": 400},
                                      headers=headers), 201)["number"]  # fmt: skip
         volunteer = site.person()
-        offered = {"subject": "statement", "statement": 0, "language": "fr", "text": "L'eau d'abord"}
+        offered = {"subject": "statement", "statement": site.seeds[0], "language": "fr", "text": "L'eau d'abord"}
         self.translation = ok(volunteer.client.post(f"/api/conversations/{site.conversation}/translations",
                                                     json=offered, headers=volunteer.headers), 201)["id"]  # fmt: skip
         self.proposal = ok(admin.post(f"/api/spaces/{self.space_id}/proposals",
@@ -108,10 +108,10 @@ class World:
             "proposal_id": self.proposal,
             "conversation_id": self.site.conversation,
             "budget_id": self.budget,
-            "number": self.project if "{budget_id}" in template else 0,
+            "number": self.project if "{budget_id}" in template else self.site.seeds[0],
             "translation_id": self.translation,
             "language": "fr",
-            "what": "0",
+            "what": str(self.site.seeds[0]),  # a statement's number
             "subject": "name",
         }
         return re.sub(r"\{(\w+)(?::\w+)?\}", lambda name: str(values[name.group(1)]), template)
@@ -121,7 +121,7 @@ def forged_form(world: World, template: str) -> tuple[dict, dict]:
     """The fields a forging page would send: what each route takes to act (fields a route does not
     take are ignored), and for the upload routes a real file."""
     fields = {
-        "statement": "0",
+        "statement": str(world.site.seeds[0]),
         "vote": "disagree",
         "open": "false",
         "confirmed": "true",
@@ -309,7 +309,7 @@ def test_closing_a_conversation_or_a_budget_with_the_token_in_a_multipart_form_w
 def test_a_page_vote_with_the_participants_token_in_a_multipart_form_is_counted(world):
     site = world.site
     voted = multipart(world.participant, f"/c/{site.conversation}/vote", world.participant_token,
-                      statement="0", vote="disagree")  # fmt: skip
+                      statement=str(site.seeds[0]), vote="disagree")  # fmt: skip
     assert voted.status_code == 303, voted.text[:300]
     with site.app.state.concord.sessions.begin() as session:
         assert session.scalars(select(Vote.value)).all() == [-1]

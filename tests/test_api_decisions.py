@@ -14,6 +14,7 @@ PROPOSALS = [
     "Repair the village wells before the rains",  # everyone for
     "Close the old market",  # everyone against
 ]
+ROAD, WELLS, MARKET = 1, 2, 3  # their numbers: a new conversation numbers its statements from 1
 
 
 def planted(site, rule: dict | None = None) -> str:
@@ -22,8 +23,9 @@ def planted(site, rule: dict | None = None) -> str:
     if rule:
         body["decision_rule"] = rule
     conversation = site.new_conversation(**body)
-    site.seed(conversation, *PROPOSALS, "Teachers deserve a raise", "Taxes are too high", "More buses")
-    for number in range(3):
+    numbers = site.seed(conversation, *PROPOSALS, "Teachers deserve a raise", "Taxes are too high", "More buses")
+    assert numbers[:3] == [ROAD, WELLS, MARKET]
+    for number in numbers[:3]:
         ok(site.admin.post(f"/api/conversations/{conversation}/statements/{number}/proposal",
                            json={"proposal": True}, headers=site.headers))  # fmt: skip
     large = [[1, 1, -1, 1, -1, 1] for _ in range(24)]
@@ -40,11 +42,11 @@ def outcomes(site, conversation: str) -> dict[int, str]:
 
 def test_proposals_are_decided_by_the_conversations_rule(site):
     majority = planted(site, {"name": "majority"})
-    assert outcomes(site, majority) == {0: "pass", 1: "pass", 2: "fail"}
+    assert outcomes(site, majority) == {ROAD: "pass", WELLS: "pass", MARKET: "fail"}
     veto = planted(site)  # no rule of its own: the default, mutual veto
     detail = ok(TestClient(site.app).get(f"/api/conversations/{veto}"))
     assert detail["decision_rule"] is None and detail["effective_rule"]["name"] == "mutual-veto"
-    assert outcomes(site, veto) == {0: "fail", 1: "pass", 2: "fail"}
+    assert outcomes(site, veto) == {ROAD: "fail", WELLS: "pass", MARKET: "fail"}
     decided = ok(TestClient(site.app).get(f"/api/conversations/{veto}/results"))["results"]["decisions"]
     road = decided["proposals"][0]
     assert road["majority"] == "pass" and road["agree"] == 24 and road["disagree"] == 6
@@ -60,7 +62,7 @@ def test_a_spaces_rule_is_the_default_below_it_and_a_conversation_may_have_its_o
                              headers=site.headers))  # fmt: skip
     assert made["decision_rule"] == {"name": "majority", "parameters": {}}
     site.app.state.concord.live.analyse_now(db_id(site.app, conversation))
-    assert outcomes(site, conversation)[0] == "pass"  # /a/b inherits /a's rule
+    assert outcomes(site, conversation)[ROAD] == "pass"  # /a/b inherits /a's rule
     url = f"/api/conversations/{conversation}"
     own = ok(site.admin.patch(url, json={"decision_rule": {"name": "consensus", "parameters": {"threshold": 0.7}}},
                               headers=site.headers))  # fmt: skip

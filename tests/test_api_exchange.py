@@ -29,13 +29,14 @@ def csv_rows(data: bytes) -> list[dict]:
 
 def test_export_is_a_zip_of_the_polis_files(site):
     c = site.conversation
+    water, schools, _, councils = site.seeds
     first, second = site.person(), site.person()
-    ok(first.vote(0, "agree"), 201)
-    ok(first.vote(0, "disagree"), 201)
-    ok(first.vote(1, "pass"), 201)
-    ok(second.vote(0, "agree"), 201)
+    ok(first.vote(water, "agree"), 201)
+    ok(first.vote(water, "disagree"), 201)
+    ok(first.vote(schools, "pass"), 201)
+    ok(second.vote(water, "agree"), 201)
     written = ok(second.write("<script>alert(1)</script>"), 201)
-    ok(site.moderate(c, 3, "rejected", "repeats 0"))
+    ok(site.moderate(c, councils, "rejected", f"repeats {water}"))
     site.app.state.concord.live.analyse_now(db_id(site.app, c))
     response = site.admin.get(f"/api/conversations/{c}/export")
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
@@ -44,19 +45,20 @@ def test_export_is_a_zip_of_the_polis_files(site):
     assert set(files) == {f"{c}/{name}" for name in EXPORT_FILES}
     votes = csv_rows(files[f"{c}/votes.csv"])
     assert [(int(v["voter-id"]), int(v["comment-id"]), int(v["vote"])) for v in votes] == [
-        (first.number, 0, 1),
-        (first.number, 0, -1),
-        (first.number, 1, 0),
-        (second.number, 0, 1),
+        (first.number, water, 1),
+        (first.number, water, -1),
+        (first.number, schools, 0),
+        (second.number, water, 1),
         (second.number, written["number"], 1),  # the writer's agreement with their statement, as Pol.is's
     ]
     comments = {int(row["comment-id"]): row for row in csv_rows(files[f"{c}/comments.csv"])}
     assert comments[written["number"]]["comment-body"] == "<script>alert(1)</script>"
     assert comments[written["number"]]["author-id"] == str(second.number)
-    assert comments[3]["moderated"] == "-1" and comments[0]["moderated"] == "1"
-    assert (comments[0]["agrees"], comments[0]["disagrees"]) == ("2", "1")  # every vote event counts
+    assert comments[councils]["moderated"] == "-1" and comments[water]["moderated"] == "1"
+    assert (comments[water]["agrees"], comments[water]["disagrees"]) == ("2", "1")  # every vote event counts
     wide = {int(row["participant"]): row for row in csv_rows(files[f"{c}/participants-votes.csv"])}
-    assert wide[first.number]["0"] == "-1" and wide[first.number]["1"] == "0" and wide[second.number]["0"] == "1"
+    assert wide[first.number][str(water)] == "-1" and wide[first.number][str(schools)] == "0"
+    assert wide[second.number][str(water)] == "1"
     summary = dict(csv.reader(io.StringIO(files[f"{c}/summary.csv"].decode())))
     assert summary["topic"] == "How should the district spend its budget?" and summary["voters"] == "2"
     meta = json.loads(files[f"{c}/conversation.json"])
@@ -98,7 +100,7 @@ def test_export_is_public_unless_the_conversation_is_private(site):
     """Anyone may download a conversation's record to verify it; a private one stays with the moderators
     of its space (and the spaces above), its log's entries too."""
     url = f"/api/conversations/{site.conversation}/export"
-    ok(site.person().vote(0), 201)
+    ok(site.person().vote(1), 201)
     assert TestClient(site.app).get(url).status_code == 200
     changed = ok(site.admin.patch(f"/api/conversations/{site.conversation}", json={"private": True},
                                   headers=site.headers))  # fmt: skip
@@ -153,6 +155,14 @@ def test_importing_an_uploaded_polis_zip(site):
     assert newcomer.number > max(int(v["voter-id"]) for v in csv_rows((SMALL_CONVERSATION / "votes.csv").read_bytes()))
     number = newcomer.next()["statement"]["number"]
     ok(newcomer.vote(number), 201)
+    # The statements keep their Pol.is numbers, from 0 (a new conversation numbers from 1); the next one
+    # written continues after the last.
+    source = {int(c["comment-id"]) for c in csv_rows((SMALL_CONVERSATION / "comments.csv").read_bytes())}
+    source |= {int(v["comment-id"]) for v in csv_rows((SMALL_CONVERSATION / "votes.csv").read_bytes())}
+    assert min(source) == 0
+    listed = ok(site.admin.get(f"/api/conversations/{imported['id']}/statements", params={"status": "all"}))
+    assert [s["number"] for s in listed] == sorted(source)
+    assert site.seed(imported["id"], "Written after the import") == [max(source) + 1]
 
 
 def test_bad_uploads_are_422_and_store_nothing(site, tmp_path):

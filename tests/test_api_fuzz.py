@@ -30,9 +30,12 @@ def test_no_input_gives_a_server_error_and_every_answer_matches_the_spec(app, cl
     space = client.post("/api/spaces", json={"slug": "a", "name": "A"}, headers=headers).json()["id"]
     body = {"topic": "T", "attributes": [{"name": "region", "options": ["north", "south"]}]}
     conversation = client.post(f"/api/spaces/{space}/conversations", json=body, headers=headers).json()["id"]
-    for text in ("Wells first", "Roads first", "Schools first"):
-        client.post(f"/api/conversations/{conversation}/statements", json={"text": text}, headers=headers)
-    translation = {"statement": 0, "language": "ps", "text": "لومړی څاګانې"}
+    statements = f"/api/conversations/{conversation}/statements"
+    numbers = [
+        client.post(statements, json={"text": text}, headers=headers).json()["number"]
+        for text in ("Wells first", "Roads first", "Schools first")
+    ]
+    translation = {"statement": numbers[0], "language": "ps", "text": "لومړی څاګانې"}
     offered = client.post(f"/api/conversations/{conversation}/translations", json=translation, headers=headers)
     as_admin = {**headers, "Cookie": f"concord_session={client.cookies['concord_session']}"}
     budget = client.post(f"/api/spaces/{space}/budgets", json={"name": "B", "amount": "1000"}, headers=headers).json()

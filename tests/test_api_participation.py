@@ -55,7 +55,7 @@ def test_joining_by_link(site):
     assert joined["token"] not in stored and len(stored) == 2
     # Voting on a link conversation joins too.
     first_vote = Person(TestClient(site.app), site.conversation)
-    ok(first_vote.vote(0), 201)
+    ok(first_vote.vote(1), 201)
     assert table_count(site.app, Participant) == 3
 
 
@@ -73,7 +73,7 @@ def test_invitation_codes_are_one_time(site):
     guest = site.person(conversation, join=False)
     error_of(guest.join(), 403, "forbidden", "invitation_required")
     error_of(guest.join(invite_code="WRONGCODE9"), 403, "forbidden", "invitation_invalid")
-    error_of(guest.vote(0), 401, "unauthorized")
+    error_of(guest.vote(1), 401, "unauthorized")
     error_of(guest.write("Let me in please"), 401, "unauthorized")
     assert snapshot(site.app) == before
     # Codes are read aloud and typed on phones: case and separators do not matter.
@@ -113,13 +113,13 @@ def test_xid_conversations_need_an_xid_the_embedding_site_signed(site):
     for body in ({}, {"xid": ""}, {"xid": "   "}, {"invite_code": "ABCDEFGH"}):
         error_of(device.join(**body), 403, "forbidden", "xid_required")
     error_of(device.join(xid="x" * 201), 422, "invalid")
-    error_of(device.vote(0), 401, "unauthorized")
+    error_of(device.vote(1), 401, "unauthorized")
     assert snapshot(site.app) == before
     ok(device.join(**signed(site, conversation, "member-42")), 201)
-    ok(device.vote(0), 201)
+    ok(device.vote(1), 201)
     second_device = site.person(conversation, **signed(site, conversation, "member-42"))
     assert second_device.number == device.number
-    assert ok(second_device.me())["votes"] == {"0": 1}
+    assert ok(second_device.me())["votes"] == {"1": 1}
     assert site.person(conversation, **signed(site, conversation, "member-43")).number != device.number
     assert table_count(site.app, Participant) == 2
 
@@ -130,7 +130,7 @@ def test_knowing_someones_xid_does_not_make_you_them(site):
     conversation = site.new_conversation(access="xid")
     site.seed(conversation, "Embedded statement")
     member = site.person(conversation, **signed(site, conversation, "member-42"))
-    ok(member.vote(0, "agree"), 201)
+    ok(member.vote(1, "agree"), 201)
     intruder = site.person(conversation, join=False)
     other = site.new_conversation(access="xid")
     before = snapshot(site.app)
@@ -142,7 +142,7 @@ def test_knowing_someones_xid_does_not_make_you_them(site):
     # the signature of the same id for another conversation
     error_of(intruder.join(xid="member-42", xid_token=signed(site, other, "member-42")["xid_token"]), 403)
     assert snapshot(site.app) == before
-    assert ok(member.me())["votes"] == {"0": 1}
+    assert ok(member.me())["votes"] == {"1": 1}
 
     # Unsigned ids only when a moderator accepts the risk, in the conversation's settings.
     url = f"/api/conversations/{conversation}"
@@ -214,10 +214,10 @@ def test_next_statement_never_repeats_a_vote_and_ends_with_null(site):
 
 def test_votes_are_recorded_and_changed(site):
     voter = site.person()
-    assert cast(ok(voter.vote(0, "agree"), 201)) == {"statement": 0, "vote": 1}
-    assert cast(ok(voter.vote(1, "pass"), 201)) == {"statement": 1, "vote": 0}
-    assert cast(ok(voter.vote(0, "disagree"), 201)) == {"statement": 0, "vote": -1}
-    assert ok(voter.me())["votes"] == {"0": -1, "1": 0}
+    assert cast(ok(voter.vote(1, "agree"), 201)) == {"statement": 1, "vote": 1}
+    assert cast(ok(voter.vote(2, "pass"), 201)) == {"statement": 2, "vote": 0}
+    assert cast(ok(voter.vote(1, "disagree"), 201)) == {"statement": 1, "vote": -1}
+    assert ok(voter.me())["votes"] == {"1": -1, "2": 0}
     assert table_count(site.app, Vote) == 2 and table_count(site.app, VoteEvent) == 3
     assert ok(site.admin.get(f"/api/conversations/{site.conversation}"))["votes"] == 2
 
@@ -225,11 +225,11 @@ def test_votes_are_recorded_and_changed(site):
 def test_vote_flood_is_refused_with_retry_after(make_app):
     app = make_app(rate_limits=True)
     site = small_site(app, TestClient(app))
-    site.seed(site.conversation, *SEEDS)
+    numbers = site.seed(site.conversation, *SEEDS)
     voter = site.person()
     started, accepted, refused = time.monotonic(), 0, None
     while refused is None and accepted < 200:
-        response = voter.vote(accepted % 4, ["agree", "disagree"][accepted % 2])
+        response = voter.vote(numbers[accepted % 4], ["agree", "disagree"][accepted % 2])
         if response.status_code == 429:
             refused = response
         else:
@@ -242,4 +242,4 @@ def test_vote_flood_is_refused_with_retry_after(make_app):
     # 30 at once, then 2 a second refill the bucket while the requests run.
     assert 30 <= accepted <= 30 + 2 * elapsed + 1, (accepted, elapsed)
     assert table_count(app, VoteEvent) == accepted  # the refused vote left nothing behind
-    ok(site.person().vote(0), 201)  # the limit is per participant
+    ok(site.person().vote(numbers[0]), 201)  # the limit is per participant

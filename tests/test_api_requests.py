@@ -141,7 +141,7 @@ def json_routes(site: Site) -> list[tuple[str, str]]:
         ("POST", f"/api/spaces/{space}/conversations"),
         ("PATCH", f"/api/conversations/{c}"),
         ("POST", f"/api/conversations/{c}/statements"),
-        ("POST", f"/api/conversations/{c}/statements/0/moderation"),
+        ("POST", f"/api/conversations/{c}/statements/{site.seeds[0]}/moderation"),
         ("POST", f"/api/conversations/{c}/participants"),
         ("PUT", f"/api/conversations/{c}/me/attributes"),
         ("POST", f"/api/conversations/{c}/votes"),
@@ -166,11 +166,11 @@ def test_bodies_of_the_wrong_shape_are_422(site):
     person = site.person()
     before = snapshot(site.app)
     for method, url in json_routes(site):
-        for body in ([1, 2], "text", {"unexpected_field": 1, "text": "x", "statement": 0, "vote": "agree"}):
+        for body in ([1, 2], "text", {"unexpected_field": 1, "text": "x", "statement": site.seeds[0], "vote": "agree"}):
             response = site.admin.request(method, url, json=body, headers=site.headers)
             error_of(response, 422, "invalid")
     error_of(person.vote("zero"), 422, "invalid")
-    error_of(person.vote(0, "maybe"), 422, "invalid")
+    error_of(person.vote(site.seeds[0], "maybe"), 422, "invalid")
     error_of(
         person.client.post(
             f"/api/conversations/{site.conversation}/votes", json={"vote": "agree"}, headers=person.headers

@@ -118,7 +118,7 @@ def test_a_moderator_of_a_b_acts_in_a_b_c_but_not_in_a_or_x(site):
     conversations = {path: site.new_conversation(path) for path in ("/a", "/a/b/c", "/x")}
     for path in conversations:
         site.seed(conversations[path], "A statement to moderate here")
-        ok(site.person(conversations[path]).vote(0), 201)
+        ok(site.person(conversations[path]).vote(1), 201)
     log_in(TestClient(site.app), "someone.else", admin=False)
 
     def allowed(path: str) -> None:
@@ -146,7 +146,7 @@ def test_a_moderator_of_a_b_acts_in_a_b_c_but_not_in_a_or_x(site):
         assert (
             ok(
                 moderator.post(
-                    f"/api/conversations/{c}/statements/0/moderation",
+                    f"/api/conversations/{c}/statements/1/moderation",
                     json={"status": "rejected", "reason": "off topic"},
                     headers=headers,
                 )
@@ -171,7 +171,7 @@ def test_a_moderator_of_a_b_acts_in_a_b_c_but_not_in_a_or_x(site):
             ("POST", "/api/spaces", {"slug": "new", "name": "New", "parent_id": ids[path]}),
             ("POST", f"/api/spaces/{ids[path]}/conversations", {"topic": "Mine"}),
             ("POST", f"/api/spaces/{ids[path]}/moderators", {"username": "someone.else"}),
-            ("POST", f"/api/conversations/{c}/statements/0/moderation", {"status": "rejected", "reason": "no"}),
+            ("POST", f"/api/conversations/{c}/statements/1/moderation", {"status": "rejected", "reason": "no"}),
             ("PATCH", f"/api/conversations/{c}", {"topic": "Renamed"}),
             ("POST", f"/api/conversations/{c}/close", None),
             ("POST", f"/api/conversations/{c}/invitations", {"count": 1}),
@@ -195,7 +195,7 @@ def test_anonymous_users_cannot_moderate(site):
     for method, url, body in [
         ("POST", f"/api/spaces/{site.spaces['/a']['id']}/conversations", {"topic": "Mine"}),
         ("POST", f"/api/spaces/{site.spaces['/a']['id']}/moderators", {"username": "admin"}),
-        ("POST", f"/api/conversations/{c}/statements/0/moderation", {"status": "rejected", "reason": "no"}),
+        ("POST", f"/api/conversations/{c}/statements/1/moderation", {"status": "rejected", "reason": "no"}),
         ("PATCH", f"/api/conversations/{c}", {"topic": "Renamed"}),
         ("POST", f"/api/conversations/{c}/close", None),
         ("POST", f"/api/conversations/{c}/reopen", None),

@@ -6,6 +6,7 @@ Through the JSON API on SQLite and on a real PostgreSQL server (each test gets a
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from fastapi.testclient import TestClient
@@ -44,6 +45,26 @@ def test_statement_text_is_stored_as_given(site):
     assert log[-1]["text"] == "<script>alert(1)</script>"
     # Spacing is tidied (trimmed, runs of white space made one), nothing else.
     assert ok(author.write("  Two   spaces\tand a tab  "), 201)["text"] == "Two spaces and a tab"
+
+
+def test_a_new_conversations_statements_are_numbered_from_1(site):
+    """Pol.is numbers statements from 0; a conversation begun in Concord numbers them from 1, as people
+    count, on the API and on the pages (an imported Pol.is conversation keeps its source's numbers:
+    test_api_exchange.py)."""
+    conversation = site.new_conversation(moderation="pre")
+    assert site.seed(conversation, "The first statement") == [1]
+    waiting = ok(site.person(conversation).write("The second statement, waiting for a moderator"), 201)
+    assert waiting["number"] == 2 and waiting["status"] == "pending"
+    listed = ok(site.admin.get(f"/api/conversations/{conversation}/statements", params={"status": "all"}))
+    assert [(s["number"], s["text"]) for s in listed] == [
+        (1, "The first statement"),
+        (2, "The second statement, waiting for a moderator"),
+    ]
+    desk = site.admin.get(f"/c/{conversation}/moderate").text
+    numbers = re.findall(r'<span class="number">#(\d+)</span> <span[^>]*>([^<]*)</span>', desk)
+    assert ("1", "The first statement") in numbers
+    assert ("2", "The second statement, waiting for a moderator") in numbers
+    assert not any(number == "0" for number, _ in numbers)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -211,36 +232,38 @@ def test_statement_flood_is_refused_with_retry_after(make_app):
 
 def test_moderation_rules(site):
     c = site.conversation
+    first, second, third, fourth = site.seeds
     before = snapshot(site.app)
-    error_of(site.moderate(c, 0, "rejected"), 422, "invalid")
-    error_of(site.moderate(c, 0, "rejected", "   "), 422, "invalid")
-    error_of(site.moderate(c, 0, "rejected", "r" * 501), 422, "invalid")
-    error_of(site.moderate(c, 0, "deleted", "gone"), 422, "invalid")
+    error_of(site.moderate(c, first, "rejected"), 422, "invalid")
+    error_of(site.moderate(c, first, "rejected", "   "), 422, "invalid")
+    error_of(site.moderate(c, first, "rejected", "r" * 501), 422, "invalid")
+    error_of(site.moderate(c, first, "deleted", "gone"), 422, "invalid")
     error_of(site.moderate(c, 99, "accepted"), 404, "not_found")
     assert snapshot(site.app) == before
-    rejected = ok(site.moderate(c, 0, "rejected", "  Personal attack  "))
+    rejected = ok(site.moderate(c, first, "rejected", "  Personal attack  "))
     assert (rejected["status"], rejected["reason"], rejected["text"]) == ("rejected", "Personal attack", None)
     statuses = {
         s["number"]: s["status"]
         for s in ok(site.admin.get(f"/api/conversations/{c}/statements", params={"status": "all"}))
     }
-    assert statuses == {0: "rejected", 1: "accepted", 2: "accepted", 3: "accepted"}
+    assert statuses == {first: "rejected", second: "accepted", third: "accepted", fourth: "accepted"}
     assert [
         s["number"] for s in ok(site.admin.get(f"/api/conversations/{c}/statements", params={"status": "rejected"}))
-    ] == [0]
-    ok(site.moderate(c, 0, "pending"))
-    ok(site.moderate(c, 0, "accepted", "on reflection, fine"))
+    ] == [first]
+    ok(site.moderate(c, first, "pending"))
+    ok(site.moderate(c, first, "accepted", "on reflection, fine"))
     assert table_count(site.app, ModerationEvent) == 3
 
 
 def test_votes_on_rejected_statements_are_409_and_next_skips_them(site):
     voter = site.person()
-    ok(site.moderate(site.conversation, 2, "rejected", "duplicate of 0"))
+    first, _, third, _ = site.seeds
+    ok(site.moderate(site.conversation, third, "rejected", f"duplicate of {first}"))
     before = snapshot(site.app)
-    error_of(voter.vote(2), 409, "conflict", "statement_unavailable")
+    error_of(voter.vote(third), 409, "conflict", "statement_unavailable")
     assert snapshot(site.app) == before
     for _ in range(10):
-        assert voter.next()["statement"]["number"] != 2
+        assert voter.next()["statement"]["number"] != third
     assert voter.next()["remaining"] == 3
 
 
@@ -249,11 +272,12 @@ def test_moderation_log_is_public_and_never_names_moderators(site):
     author = site.person()
     text = ok(author.write("The governor is a thief and a liar"), 201)
     c = site.conversation
+    first, second, _, _ = site.seeds
     decisions = [
-        (0, "accepted", "fits the topic"),
+        (first, "accepted", "fits the topic"),
         (text["number"], "rejected", "personal attack"),
-        (1, "pending", "checking a fact"),
-        (1, "accepted", "fact checked"),
+        (second, "pending", "checking a fact"),
+        (second, "accepted", "fact checked"),
     ]
     for number, status, reason in decisions:
         ok(

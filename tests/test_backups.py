@@ -33,13 +33,13 @@ def votes_in(url: str) -> int:
 
 def test_a_backup_comes_back_whole_and_its_logs_verify(site, database_url, tmp_path, request):
     person = site.person()
-    for number in range(3):
+    for number in site.seeds[:3]:
         ok(person.vote(number, "agree"), 201)
     before = votes_in(database_url)
     file = tmp_path / "concord.backup"
     made = concord("backup", str(file), "--database", database_url)
     assert made.returncode == 0, made.stderr
-    ok(person.vote(3, "disagree"), 201)  # after the backup: not in it
+    ok(person.vote(site.seeds[3], "disagree"), 201)  # after the backup: not in it
 
     if database_url.startswith("sqlite"):
         target = f"sqlite:///{tmp_path / 'restored.db'}"

@@ -112,17 +112,19 @@ def invite_code(link: str) -> str:
 
 def cast_the_rest(app, public_id: str, links: list[str], ballots: list[tuple[str, str]]) -> None:
     """Participants who join with the codes of these links, declare their community and vote on the
-    proposal (statement 0), through the service layer in one transaction."""
+    proposal (the conversation's one statement), through the service layer in one transaction."""
     from concord.service.participation import joining as participation
     from concord.service.participation import voting
-    from concord.store.models import Conversation
+    from concord.store.models import Conversation, Statement
 
     with app.state.concord.sessions.begin() as session:
         conversation = session.scalar(select(Conversation).where(Conversation.public_id == public_id))
+        [proposal] = session.scalars(select(Statement.number).where(Statement.conversation_id == conversation.id))
+        assert proposal == 1  # a new conversation numbers its statements from 1
         for link, (community, vote) in zip(links, ballots, strict=True):
             code = invite_code(link)
             joined = participation.join(session, conversation, invite_code=code, attributes={QUESTION: community})
-            voting.record_vote(session, conversation, joined.participant, 0, vote)
+            voting.record_vote(session, conversation, joined.participant, proposal, vote)
 
 
 def join_and_vote(browser, link: str, community: str, vote: str) -> None:
@@ -155,7 +157,7 @@ def check_invitation_only(browser, conversation_url: str) -> None:
     conversation = conversation_url.rstrip("/").split("/")[-1]
     answer = page.request.post(
         conversation_url.split("/c/")[0] + f"/api/conversations/{conversation}/votes",
-        data={"statement": 0, "vote": "agree"},
+        data={"statement": 1, "vote": "agree"},
     )
     assert answer.status in (401, 403), answer.status
     page.context.close()

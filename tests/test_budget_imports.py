@@ -70,7 +70,7 @@ def test_an_import_commits_in_batches_hidden_until_the_last_while_others_vote(si
     seen = []
 
     def between() -> None:  # another conversation's vote commits between two batches; nothing shows yet
-        ok(person.vote(len(seen) % 4, "agree" if len(seen) % 2 else "disagree"), 201)
+        ok(person.vote(site.seeds[len(seen) % 4], "agree" if len(seen) % 2 else "disagree"), 201)
         listed = ok(site.admin.get(f"/api/spaces/{space}/budgets"))
         page = site.admin.get("/s/a/b").text
         seen.append((len(listed), "synthetic election" in page))

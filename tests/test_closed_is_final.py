@@ -29,7 +29,7 @@ PROPOSALS = [
     "Repair the village wells before the rains",  # everyone for
     "Close the old market",  # everyone against
 ]
-ROAD, WELLS, MARKET, TEACHERS = 0, 1, 2, 3
+ROAD, WELLS, MARKET, TEACHERS = 1, 2, 3, 4  # their numbers: a new conversation numbers from 1
 DARI_CLOSED = "این گفتگو بسته است"  # "this conversation is closed", from the Dari catalogue
 DARI_CLOSED_NOTICE = "این گفتگو بسته شده است"  # "This conversation is closed." (the participant's page)
 
@@ -39,7 +39,8 @@ def planted(site) -> tuple[str, Person]:
     proposals voted by 24 + 6 participants (80/20) who declared their community, and one more
     participant of the small community who joined and voted through the API."""
     conversation = site.new_conversation(attributes=COMMUNITIES)
-    site.seed(conversation, *PROPOSALS, "Teachers deserve a raise", "Taxes are too high", "More buses")
+    numbers = site.seed(conversation, *PROPOSALS, "Teachers deserve a raise", "Taxes are too high", "More buses")
+    assert numbers[:4] == [ROAD, WELLS, MARKET, TEACHERS]
     for number in (ROAD, WELLS, MARKET):
         ok(site.admin.post(f"/api/conversations/{conversation}/statements/{number}/proposal",
                            json={"proposal": True}, headers=site.headers))  # fmt: skip
@@ -226,7 +227,7 @@ def test_the_pages_refuse_the_same_in_the_readers_language(app):
     site = PageSite(app)
     c = site.conversation
     desk = f"/c/{c}/moderate"
-    redirected(post(site.admin, f"/c/{c}/proposals/1", proposal="true"), desk)
+    redirected(post(site.admin, f"/c/{c}/proposals/{site.roads}", proposal="true"), desk)
     person = site.participant()
     number = re.search(r'name="statement" value="(\d+)"', page(person.get(f"/c/{c}"))).group(1)
     redirected(post(person, f"/c/{c}/vote", statement=number, vote="agree"), f"/c/{c}")
@@ -246,13 +247,13 @@ def test_the_pages_refuse_the_same_in_the_readers_language(app):
     refused = page(post(site.admin, f"/c/{c}/rule", rule="majority", **{"majority.threshold": "60"}), 409)
     assert 'role="alert"' in refused and "This conversation is closed" in refused
     assert 'value="60"' in refused  # what was typed is kept
-    refused = page(post(site.admin, f"/c/{c}/proposals/1?lang=fa-AF", proposal="false"), 409)
+    refused = page(post(site.admin, f"/c/{c}/proposals/{site.roads}?lang=fa-AF", proposal="false"), 409)
     assert 'role="alert"' in refused and DARI_CLOSED in refused
-    refused = page(post(site.admin, f"/c/{c}/proposals/0", proposal="true"), 409)
+    refused = page(post(site.admin, f"/c/{c}/proposals/{site.wells}", proposal="true"), 409)
     assert "This conversation is closed" in refused
     assert stored(app, c) == before
     assert "(kept as it was when the conversation closed)" in page(site.admin.get(desk))
 
     redirected(post(site.admin, f"/c/{c}/state", open="true"), desk)
-    redirected(post(site.admin, f"/c/{c}/proposals/0", proposal="true"), desk)
+    redirected(post(site.admin, f"/c/{c}/proposals/{site.wells}", proposal="true"), desk)
     assert "(Concord's default)" in page(site.admin.get(desk))

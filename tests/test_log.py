@@ -39,13 +39,14 @@ def lively(site) -> str:
     ok(as_moderator("PATCH", "", {"attributes": [{"name": "region", "options": ["north", "south"]}]}))
     people = [site.person(attributes={"region": "north" if i % 3 else "south"}) for i in range(12)]
     for i, person in enumerate(people):
-        for number in range(4):
-            ok(person.vote(number, ["agree", "disagree", "pass"][(i * (number + 1)) % 3]), 201)
-    ok(people[0].vote(2, "agree"), 201)  # a changed vote: both events stay
+        for k, number in enumerate(site.seeds):
+            ok(person.vote(number, ["agree", "disagree", "pass"][(i * (k + 1)) % 3]), 201)
+    ok(people[0].vote(site.seeds[2], "agree"), 201)  # a changed vote: both events stay
     written = ok(people[1].write("Every district should publish its spending"), 201)["number"]
     ok(site.moderate(c, written, "rejected", "a duplicate of statement 3"))
-    ok(as_moderator("POST", "/translations", {"statement": 0, "language": "fa-AF", "text": DARI}), 201)
-    ok(as_moderator("POST", "/statements/1/proposal", {"proposal": True}))
+    first, second, _, _ = site.seeds
+    ok(as_moderator("POST", "/translations", {"statement": first, "language": "fa-AF", "text": DARI}), 201)
+    ok(as_moderator("POST", f"/statements/{second}/proposal", {"proposal": True}))
     site.app.state.concord.live.analyse_now(db_id(site.app, c))
     ok(as_moderator("POST", "/close"))
     site.app.state.concord.live.analyse_now(db_id(site.app, c))  # the closed conversation's outcome is logged
@@ -211,9 +212,9 @@ def test_a_changed_analysis_is_refused(exported):
 
 def test_receipts_prove_a_vote_is_included(site, tmp_path):
     person = site.person()
-    answer = ok(person.vote(0, "agree"), 201)
+    answer = ok(person.vote(1, "agree"), 201)
     receipt = answer["receipt"]
-    ok(site.person().vote(1, "disagree"), 201)  # the log grows after the vote
+    ok(site.person().vote(2, "disagree"), 201)  # the log grows after the vote
     mine = ok(person.client.get(f"/api/conversations/{site.conversation}/receipts", headers=person.headers))
     assert [r["entry"] for r in mine["receipts"]] == [receipt["entry"]]
     assert mine["receipts"][0]["leaf"] == receipt["leaf"]
@@ -237,7 +238,7 @@ def test_a_witness_catches_a_server_that_forks_its_history(site, tmp_path):
 
     first = witness(fetch, state)
     assert first.alarms == [] and first.new == first.seen >= 5  # 4 spaces and a conversation
-    ok(site.person().vote(0, "agree"), 201)
+    ok(site.person().vote(1, "agree"), 201)
     again = witness(fetch, state)
     assert again.alarms == [] and again.grew == 1
 
@@ -301,7 +302,7 @@ def resign(site, folder: Path, bodies: list[dict]) -> None:
 def test_a_server_that_rewrites_a_vote_and_signs_again_is_caught_by_its_own_published_outcome(site, tmp_path):
     folder = export(site, lively(site), tmp_path)
     bodies = [json.loads(line) for line in entries(folder)]
-    votes = [b for b in bodies if b["type"] == "vote" and b["statement"] == 0]
+    votes = [b for b in bodies if b["type"] == "vote" and b["statement"] == site.seeds[0]]
     for vote in votes[:6]:
         vote["vote"] = 1
     resign(site, folder, bodies)
@@ -313,7 +314,7 @@ def test_the_witness_and_receipt_commands_work_against_a_live_server(site, tmp_p
     from live_server import running
 
     person = site.person()
-    ok(person.vote(0, "agree"), 201)
+    ok(person.vote(1, "agree"), 201)
     receipts = tmp_path / "receipts.json"
     receipts.write_text(
         person.client.get(f"/api/conversations/{site.conversation}/receipts", headers=person.headers).text
@@ -363,8 +364,8 @@ def test_a_spaces_new_rule_is_logged_in_every_conversation_that_follows_it(site,
     c = site.conversation
     people = [site.person() for _ in range(6)]
     for i, person in enumerate(people):
-        ok(person.vote(1, "agree" if i else "disagree"), 201)
-    ok(site.admin.post(f"/api/conversations/{c}/statements/1/proposal", json={"proposal": True}, headers=site.headers))
+        ok(person.vote(2, "agree" if i else "disagree"), 201)
+    ok(site.admin.post(f"/api/conversations/{c}/statements/2/proposal", json={"proposal": True}, headers=site.headers))
     ok(site.admin.put(f"/api/spaces/{site.spaces['/a']['id']}/decision-rule", json={"rule": {"name": "consensus"}},
                       headers=site.headers))  # fmt: skip
     site.app.state.concord.live.analyse_now(db_id(site.app, c))

@@ -21,7 +21,7 @@ from concord.store.database import migrate, open_database, session_factory
 from concord.store.models import AnalysisRecord, Conversation, Statement
 from conftest import ROOT
 
-HEAD = "0014"
+HEAD = "0016"
 
 COMMON = "We should " + "really " * 100
 

@@ -43,12 +43,12 @@ def test_a_moderator_marks_proposals_and_chooses_the_rule_on_the_desk(site):
     decisions = section(page(site.admin.get(desk)), "decisions")
     assert "No proposals yet" in decisions and "Majority with a mutual veto" in decisions
     assert "(Concord's default)" in decisions
-    redirected(post(site.admin, f"/c/{site.conversation}/proposals/1", proposal="true"), desk)
+    redirected(post(site.admin, f"/c/{site.conversation}/proposals/{site.roads}", proposal="true"), desk)
     written = post(site.admin, f"/c/{site.conversation}/seed", text="Share the water by turns", proposals="true")
     redirected(written, desk)
     decisions = section(page(site.admin.get(desk)), "decisions")
     assert "Roads first" in decisions and "Share the water by turns" in decisions and "Wells first" not in decisions
-    redirected(post(site.admin, f"/c/{site.conversation}/proposals/1", proposal="false"), desk)
+    redirected(post(site.admin, f"/c/{site.conversation}/proposals/{site.roads}", proposal="false"), desk)
     assert "Roads first" not in section(page(site.admin.get(desk)), "decisions")
 
     # Thresholds typed in percent, in the reader's digits; the chosen rule's fields only are read.
@@ -76,8 +76,8 @@ def test_a_moderator_marks_proposals_and_chooses_the_rule_on_the_desk(site):
 
 
 def test_the_results_page_shows_each_proposal_decided_and_why(site):
-    post(site.admin, f"/c/{site.conversation}/proposals/0", proposal="true")
-    post(site.admin, f"/c/{site.conversation}/proposals/1", proposal="true")
+    post(site.admin, f"/c/{site.conversation}/proposals/{site.wells}", proposal="true")
+    post(site.admin, f"/c/{site.conversation}/proposals/{site.roads}", proposal="true")
     planted_votes(site)
     html = page(TestClient(site.app).get(f"/c/{site.conversation}/results"))
     part = decisions_part(html)
@@ -210,7 +210,8 @@ def test_a_suspected_bloc_is_counted_once_shown_to_readers_and_decided_by_a_mode
     matrix, _, both, _ = majority_and_minority(3, real=60, bloc=0.1, bloc_vote=-1)
     more = "\n".join(f"Statement {n}" for n in range(2, matrix.shape[1]))
     redirected(post(site.admin, f"/c/{site.conversation}/seed", text=more), "/c/")
-    redirected(post(site.admin, f"/c/{site.conversation}/proposals/{both[0]}", proposal="true"), "/c/")
+    proposal = site.wells + both[0]  # the matrix's columns are the statements from the first (Wells first) on
+    redirected(post(site.admin, f"/c/{site.conversation}/proposals/{proposal}", proposal="true"), "/c/")
     bulk_votes(site.app, site.conversation, vote_rows(matrix))
     site.app.state.concord.live.analyse_now(db_id(site.app, site.conversation))
 

@@ -77,11 +77,13 @@ def test_the_results_page_says_what_the_reader_is_waiting_for(site):
 def test_writers_see_their_statements_with_number_state_and_reason(site):
     writer = site.participant()
     post(writer, f"/c/{site.conversation}/statements", text="Night buses on Fridays")
+    number = site.roads + 1  # after the two seeds
     mine = section(page(writer.get(f"/c/{site.conversation}")), "mine")
-    assert "#2" in mine and "Night buses on Fridays" in mine and "Waiting for a moderator." in mine
-    post(site.admin, f"/c/{site.conversation}/moderation/2", status="rejected", reason="Off the topic of water")
+    assert f"#{number}" in mine and "Night buses on Fridays" in mine and "Waiting for a moderator." in mine
+    post(site.admin, f"/c/{site.conversation}/moderation/{number}", status="rejected", reason="Off the topic of water")
     mine = section(page(writer.get(f"/c/{site.conversation}?lang=ps")), "mine")
-    assert "#۲" in mine and "څارونکي لرې کړ" in mine and "Off the topic of water" in mine
+    in_pashto_digits = str(number).translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    assert f"#{in_pashto_digits}" in mine and "څارونکي لرې کړ" in mine and "Off the topic of water" in mine
     log = page(TestClient(site.app).get(f"/c/{site.conversation}/log"))
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00">', log)
 
@@ -139,7 +141,7 @@ def test_right_to_left_pages_use_separators_and_arrows_that_read_right(site):
     counts = html.split("<p>", 3)[3].split("</p>")[0]
     assert "·" not in counts and "، " in counts  # a middle dot beside ۰ reads as a zero
     assert " ← " in html and " › " not in html
-    assert "#۰" in html  # statement numbers in the page's digits
+    assert "#۱" in html and "#۲" in html  # statement numbers (the seeds are #1 and #2) in the page's digits
     css = TestClient(site.app).get("/static/concord.css").text
     assert ":lang(fa) ol, :lang(ps) ol { list-style-type: persian; }" in css
     assert " › " in page(site.admin.get(f"/c/{site.conversation}/moderate"))

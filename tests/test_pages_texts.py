@@ -25,7 +25,7 @@ def test_the_translate_pages_breadcrumb_shows_the_topic_in_the_readers_language(
     before = breadcrumb(page(reader.get(f"/c/{site.conversation}/translate/description?lang=ps")))
     assert ESCAPED in before and 'lang="en"' in before  # the topic as written, until it is translated
     post(site.admin, f"/c/{site.conversation}/translate/topic", language="ps", text=PASHTO_TOPIC)
-    for what in ("description", "topic", "0"):
+    for what in ("description", "topic", str(site.wells)):
         pashto = breadcrumb(page(reader.get(f"/c/{site.conversation}/translate/{what}?lang=ps")))
         assert PASHTO_TOPIC in pashto and 'lang="ps"' in pashto and ESCAPED not in pashto
     english = breadcrumb(page(reader.get(f"/c/{site.conversation}/translate/description?lang=en")))

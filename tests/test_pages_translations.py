@@ -43,16 +43,18 @@ def translate(client: TestClient, conversation: str, what: str, language: str, t
 
 
 def only_statement(site) -> None:
-    """Leave one statement to vote on (#0, 'Wells first'), so that every reader's card shows it."""
+    """Leave one statement to vote on (#1, 'Wells first'), so that every reader's card shows it."""
     redirected(
-        post(site.admin, f"/c/{site.conversation}/moderation/1", status="rejected", reason="one at a time"), "/c/"
+        post(site.admin, f"/c/{site.conversation}/moderation/{site.roads}", status="rejected", reason="one at a time"),
+        "/c/",
     )
 
 
 def test_dari_pashto_and_english_readers_each_see_the_statement_in_their_language(site):
     only_statement(site)
-    redirected(translate(site.admin, site.conversation, "0", "fa-AF", WELLS_DARI), "/c/")
-    redirected(translate(site.admin, site.conversation, "0", "ps", WELLS_PASHTO), "/c/")
+    wells = str(site.wells)
+    redirected(translate(site.admin, site.conversation, wells, "fa-AF", WELLS_DARI), "/c/")
+    redirected(translate(site.admin, site.conversation, wells, "ps", WELLS_PASHTO), "/c/")
     redirected(translate(site.admin, site.conversation, "topic", "ps", f"اوبه {MARKUP}"), "/c/")
     seen = {}
     for tag in ("en", "fa-AF", "ps"):
@@ -69,9 +71,9 @@ def test_dari_pashto_and_english_readers_each_see_the_statement_in_their_languag
             assert 'class="original" hidden' not in card
         assert 'class="translate muted" hidden' in card  # nothing to invite: every reader has it
     assert seen == {
-        "en": ("en", "0", "Wells first"),
-        "fa-AF": ("fa-AF", "0", WELLS_DARI),
-        "ps": ("ps", "0", WELLS_PASHTO),
+        "en": ("en", wells, "Wells first"),
+        "fa-AF": ("fa-AF", wells, WELLS_DARI),
+        "ps": ("ps", wells, WELLS_PASHTO),
     }
     # The topic: translated for Pashto readers (escaped like every text people write), the original for the others.
     pashto = page(reader(site.app, "ps").get(f"/c/{site.conversation}"))
@@ -87,10 +89,11 @@ def test_a_statement_without_a_translation_shows_its_original_with_its_language_
     only_statement(site)
     html = page(reader(site.app, "fa-AF").get(f"/c/{site.conversation}"))
     language, number, text = the_statement(html).groups()
-    assert (language, number, text) == ("en", "0", "Wells first")  # lang says English, dir="auto" lays it out
+    # lang says English, dir="auto" lays it out
+    assert (language, number, text) == ("en", str(site.wells), "Wells first")
     card = vote_card(html)
     assert 'class="original" hidden' in card
-    invitation = re.search(r'<p class="translate muted"><a href="(/c/\w+/translate/0)">', card)
+    invitation = re.search(rf'<p class="translate muted"><a href="(/c/\w+/translate/{site.wells})">', card)
     assert invitation, card
     form = page(reader(site.app, "fa-AF").get(invitation.group(1)))
     assert 'lang="en" data-content>Wells first</p>' in form
@@ -100,7 +103,7 @@ def test_a_statement_without_a_translation_shows_its_original_with_its_language_
 def test_a_volunteer_translation_waits_in_pre_moderation_and_a_rejection_shows_in_the_log_with_its_reason(site):
     only_statement(site)
     volunteer = reader(site.app, "en")  # reads both: translates into Pashto from an English page
-    sent = translate(volunteer, site.conversation, "0", "ps", "لومړی څاه")
+    sent = translate(volunteer, site.conversation, str(site.wells), "ps", "لومړی څاه")
     location = redirected(sent, f"/c/{site.conversation}?notice=translated-pending")
     assert "Thank you: your translation will be shown once a moderator accepts it." in page(volunteer.get(location))
     assert "لومړی څاه" not in page(reader(site.app, "ps").get(f"/c/{site.conversation}"))
@@ -115,11 +118,11 @@ def test_a_volunteer_translation_waits_in_pre_moderation_and_a_rejection_shows_i
         f"/c/{site.conversation}/translations",
     )
     log = page(TestClient(site.app).get(f"/c/{site.conversation}/log"))
-    assert "Translation of #0 into Pashto" in log and "wells are څاګانې" in log
+    assert f"Translation of #{site.wells} into Pashto" in log and "wells are څاګانې" in log
     escaped(log)
     assert "لومړی څاه" not in log  # a rejected translation is not repeated
     # A better one, accepted, is what Pashto readers now see.
-    translate(volunteer, site.conversation, "0", "ps", WELLS_PASHTO)
+    translate(volunteer, site.conversation, str(site.wells), "ps", WELLS_PASHTO)
     queue = page(site.admin.get(f"/c/{site.conversation}/translations?into=ps"))
     waiting = re.search(r'action="/c/\w+/translations/(\d+)/decision"', queue)
     redirected(
@@ -132,10 +135,10 @@ def test_a_volunteer_translation_waits_in_pre_moderation_and_a_rejection_shows_i
 
 
 def test_a_refused_translation_comes_back_with_what_was_typed(site):
-    response = translate(site.admin, site.conversation, "0", "en", "Wells first of all")
+    response = translate(site.admin, site.conversation, str(site.wells), "en", "Wells first of all")
     html = page(response, 422)
     assert "written in that language already" in html and "Wells first of all" in html
-    empty = page(translate(site.admin, site.conversation, "0", "ps", "   "), 422)
+    empty = page(translate(site.admin, site.conversation, str(site.wells), "ps", "   "), 422)
     assert 'aria-invalid="true"' in empty
     assert page(site.admin.get(f"/c/{site.conversation}/translate/nothing"), 422)
 
@@ -148,7 +151,7 @@ def test_the_queue_shows_coverage_what_is_missing_and_takes_translations_and_po_
         translate(
             site.admin,
             site.conversation,
-            "1",
+            str(site.roads),
             "fa-AF",
             "اول سرک‌ها",
             back=f"/c/{site.conversation}/translations?into=fa-AF",
@@ -162,8 +165,8 @@ def test_the_queue_shows_coverage_what_is_missing_and_takes_translations_and_po_
     assert po.status_code == 200 and 'filename="' in po.headers["content-disposition"]
     catalog = read_po(io.BytesIO(po.content))
     entries = {message.context: message for message in catalog if message.id}
-    assert entries["statement 1"].string == "اول سرک‌ها"
-    entries["statement 0"].string = WELLS_DARI
+    assert entries[f"statement {site.roads}"].string == "اول سرک‌ها"
+    entries[f"statement {site.wells}"].string = WELLS_DARI
     buffer = io.BytesIO()
     write_po(buffer, catalog)
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
@@ -192,17 +195,17 @@ def test_the_queue_shows_coverage_what_is_missing_and_takes_translations_and_po_
 
 
 def test_a_moderator_corrects_the_language_a_statement_was_written_in(site):
-    number = 2
+    number = 3  # two statements are seeded, numbered from 1
     redirected(post(site.admin, f"/c/{site.conversation}/seed", text="Salaam, the wells are dry"), "/c/")
     html = page(site.admin.get(f"/c/{site.conversation}/translate/{number}"))
-    assert 'action="/c/' in html and "/statements/2/language" in html
+    assert 'action="/c/' in html and f"/statements/{number}/language" in html
     redirected(
         post(site.admin, f"/c/{site.conversation}/statements/{number}/language", language="fa-AF"),
-        f"/c/{site.conversation}/translate/2",
+        f"/c/{site.conversation}/translate/{number}",
     )
     assert "Written in Dari" in page(site.admin.get(f"/c/{site.conversation}/translate/{number}"))
     participant = site.participant()
-    assert "statements/2/language" not in page(participant.get(f"/c/{site.conversation}/translate/{number}"))
+    assert f"statements/{number}/language" not in page(participant.get(f"/c/{site.conversation}/translate/{number}"))
     assert post(participant, f"/c/{site.conversation}/statements/{number}/language", language="en").status_code == 401
 
 

@@ -99,7 +99,7 @@ def test_a_rare_answer_is_never_tied_to_a_participant_and_the_results_verify(sit
     one entry when the K-th arrives, each one after at once), C never; one who leaves A for C is withdrawn;
     the results compare A and B only, and `concord verify` recomputes them from the log."""
     c = site.new_conversation(attributes=QUESTION)
-    site.seed(c, *SEEDS)
+    numbers = site.seed(c, *SEEDS)
     log_url = f"/api/conversations/{c}/log/entries"
 
     def public_log() -> str:
@@ -136,10 +136,11 @@ def test_a_rare_answer_is_never_tied_to_a_participant_and_the_results_verify(sit
     everyone = [*a_side[1:], y], b_side, [x, z]
     for group, (agreed, refused) in zip(everyone, ((0, 2), (2, 0), (1, 3))):
         for person in group:
-            for statement in range(4):
-                choice = "agree" if statement in (agreed, 3) else "disagree" if statement == refused else "pass"
+            for k, statement in enumerate(numbers):  # k: the seed's position
+                choice = "agree" if k in (agreed, 3) else "disagree" if k == refused else "pass"
                 ok(person.vote(statement, choice), 201)
-    ok(site.admin.post(f"/api/conversations/{c}/statements/3/proposal", json={"proposal": True}, headers=site.headers))
+    proposal = f"/api/conversations/{c}/statements/{numbers[3]}/proposal"  # everyone agrees with it
+    ok(site.admin.post(proposal, json={"proposal": True}, headers=site.headers))
     site.app.state.concord.live.analyse_now(db_id(site.app, c))
     ok(site.admin.post(f"/api/conversations/{c}/close", headers=site.headers))
     site.app.state.concord.live.analyse_now(db_id(site.app, c))
@@ -207,12 +208,12 @@ def test_two_answers_at_once_cannot_both_miss_being_the_fifth(site):
 def small_village(site) -> tuple[str, list[Person], Person]:
     """Five of A, five of B and the one participant of C, each voting with their village."""
     c = site.new_conversation(attributes=QUESTION)
-    site.seed(c, *SEEDS)
+    numbers = site.seed(c, *SEEDS)
     people = [site.person(c, attributes={VILLAGE: village}) for village in [A] * 5 + [B] * 5]
     lonely = site.person(c, attributes={VILLAGE: C})
     for i, person in enumerate([*people, lonely]):
-        for statement in range(4):
-            ok(person.vote(statement, "agree" if (statement + (i >= 5)) % 2 else "disagree"), 201)
+        for k, statement in enumerate(numbers):
+            ok(person.vote(statement, "agree" if (k + (i >= 5)) % 2 else "disagree"), 201)
     site.app.state.concord.live.analyse_now(db_id(site.app, c))
     return c, people, lonely
 
@@ -377,13 +378,13 @@ def test_a_signed_external_id_leaves_no_trace_in_the_database_and_its_member_fin
     site.seed(c, *SEEDS)
     member = "member:farida.rahimi@herat-womens-council.example"
     phone = site.person(c, **signed(site, c, member))
-    ok(phone.vote(0, "agree"), 201)
-    ok(phone.vote(2, "disagree"), 201)
+    ok(phone.vote(1, "agree"), 201)
+    ok(phone.vote(3, "disagree"), 201)
     site.app.state.concord.live.analyse_now(db_id(site.app, c))
     leaks = [(table, column) for table, column, text in stored_texts(site.app) if traces(text, member)]
     assert leaks == []
     laptop = site.person(c, **signed(site, c, member))  # the same member on a new device
-    assert laptop.number == phone.number and ok(laptop.me())["votes"] == {"0": 1, "2": -1}
+    assert laptop.number == phone.number and ok(laptop.me())["votes"] == {"1": 1, "3": -1}
 
 
 def test_a_used_invitation_code_is_linked_to_nobody_and_cannot_be_used_again(site):
@@ -392,7 +393,7 @@ def test_a_used_invitation_code_is_linked_to_nobody_and_cannot_be_used_again(sit
     issued = ok(site.admin.post(f"/api/conversations/{c}/invitations", json={"count": 3}, headers=site.headers), 201)
     code = issued[1]["code"]
     guest = site.person(c, invite_code=code)
-    ok(guest.vote(1, "agree"), 201)
+    ok(guest.vote(2, "agree"), 201)
     code_hash = hashlib.sha256(code.encode()).hexdigest()
     with site.app.state.concord.sessions.begin() as session:
         [invitation] = session.scalars(select(Invitation).where(Invitation.code_hash == code_hash)).all()
@@ -419,8 +420,8 @@ def test_a_receipt_made_from_public_data_for_someone_elses_vote_is_indistinguish
     vote it names, and a voter pressed to show how they voted can hand over another voter's."""
     c = site.conversation
     holder, other = site.person(), site.person()
-    ok(holder.vote(0, "disagree"), 201)
-    theirs = ok(other.vote(0, "agree"), 201)["receipt"]  # the vote the coercer wants to see
+    ok(holder.vote(1, "disagree"), 201)
+    theirs = ok(other.vote(1, "agree"), 201)["receipt"]  # the vote the coercer wants to see
     url = f"/api/conversations/{c}/receipts"
     own = ok(holder.client.get(url, headers=holder.headers))
     public = TestClient(site.app)  # nobody: no cookie, no token

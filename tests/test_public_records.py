@@ -35,9 +35,9 @@ def conversation_with_votes(site) -> str:
     c = site.conversation
     people = [site.person() for _ in range(8)]
     for i, person in enumerate(people):
-        for number in range(3):
-            ok(person.vote(number, ["agree", "disagree", "pass"][(i + number) % 3]), 201)
-    ok(people[0].vote(1, "agree"), 201)  # a changed vote: both events stay
+        for k, number in enumerate(site.seeds[:3]):
+            ok(person.vote(number, ["agree", "disagree", "pass"][(i + k) % 3]), 201)
+    ok(people[0].vote(site.seeds[1], "agree"), 201)  # a changed vote: both events stay
     site.app.state.concord.live.analyse_now(db_id(site.app, c))
     return c
 
@@ -225,8 +225,9 @@ def test_a_changed_vote_event_is_caught_by_verify(site, tmp_path):
 def test_a_changed_current_vote_changes_nothing_served(site):
     conversation = conversation_with_votes(site)
     person = site.person()
-    ok(person.vote(0, "disagree"), 201)
-    ok(person.vote(2, "agree"), 201)
+    first, _, third, _ = site.seeds
+    ok(person.vote(first, "disagree"), 201)
+    ok(person.vote(third, "agree"), 201)
     site.app.state.concord.live.analyse_now(db_id(site.app, conversation))
 
     def served() -> tuple:
@@ -234,11 +235,11 @@ def test_a_changed_current_vote_changes_nothing_served(site):
         return ok(person.me())["votes"], upcoming["remaining"], upcoming["voted"]
 
     before = served()
-    assert before == ({"0": -1, "2": 1}, 2, 2)
+    assert before == ({str(first): -1, str(third): 1}, 2, 2)
     sql(site, "UPDATE votes SET value = 1 WHERE participant_id = (SELECT id FROM participants WHERE conversation_id "
               "= (SELECT id FROM conversations WHERE public_id = :c) AND number = :n) AND statement_id = (SELECT id "
               "FROM statements WHERE conversation_id = (SELECT id FROM conversations WHERE public_id = :c) AND "
-              "number = 0)", c=conversation, n=person.number)  # fmt: skip
+              "number = :s)", c=conversation, n=person.number, s=first)  # fmt: skip
     assert served() == before
 
 

@@ -117,7 +117,7 @@ def test_a_proposal_put_with_its_setting_opens_so_in_every_district(site, tmp_pa
     assert table_count(site.app, Participant) == 0
     voter = site.person(guzara, invite_code=codes[0]["code"], attributes={"قوم": "هزاره"})
     assert ok(voter.me())["attributes"] == {"قوم": "هزاره"}
-    ok(voter.vote(0, "agree"), 201)
+    ok(voter.vote(1, "agree"), 201)
     assert table_count(site.app, Vote) == 1
     error_of(site.person(guzara, join=False).join(invite_code=codes[0]["code"]), 409, reason="invitation_used")
     export_verified(site, guzara, tmp_path / "after-votes")
@@ -181,7 +181,9 @@ def test_the_form_puts_a_proposal_with_its_setting_and_each_reader_reads_it_in_t
     html = page(reader.get(f"/c/{guzara}"))
     card = re.search(r'<p class="statement[^>]*>(.*?)</p>', html, re.S)
     assert card.group(1) == PASHTO and 'lang="ps"' in card.group(0)
-    redirected(post(reader, f"/c/{guzara}/vote", statement="0", vote="agree"), f"/c/{guzara}")
+    number = re.search(r'name="statement" value="(\d+)"', html).group(1)
+    assert number == "1"  # the proposal is the new conversation's first statement
+    redirected(post(reader, f"/c/{guzara}/vote", statement=number, vote="agree"), f"/c/{guzara}")
     with site.app.state.concord.sessions.begin() as session:
         [(answers, votes)] = session.execute(
             select(Participant.attributes, Vote.value).join(Vote, Vote.participant_id == Participant.id)
@@ -263,7 +265,7 @@ def test_the_language_is_guessed_and_the_rule_chosen_when_not_given(site):
     assert detail["decision_rule"] == {"name": "majority", "parameters": {"threshold": 0.6}}
     # Anyone with the link joins; a Dari reader reads the proposal in Dari.
     someone = site.person(conversation)
-    ok(someone.vote(0, "disagree"), 201)
+    ok(someone.vote(1, "disagree"), 201)
     dari = TestClient(site.app)
     dari.cookies.set("concord_lang", "fa-AF")
     assert h1(page(dari.get(f"/c/{conversation}"))).strip() == DARI

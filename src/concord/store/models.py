@@ -379,6 +379,10 @@ class AnalysisRecord(Base):
     results_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     results: Mapped[dict] = mapped_column(JSON)  # concord.report.contract.ConversationResults, version above
     priorities: Mapped[dict[str, float] | None] = mapped_column(JSON)  # next-statement priority by number
+    # Every participant's place on the map and group (concord.report.opinion_map.Placements.to_bytes): for
+    # the export and a participant's own marker, not in the results every reader downloads. Loaded only
+    # when asked for (it grows with the participants).
+    placements: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     # Which analysis process stored it (host, process id and a random part): one per conversation at a
     # time (:class:`AnalysisLease`), so an operator sees which server analyses what.
     computed_by: Mapped[str | None] = mapped_column(String(100))
@@ -633,3 +637,36 @@ class LogTile(Base):
     log_id: Mapped[int] = mapped_column(ForeignKey("logs.id", ondelete="RESTRICT"), primary_key=True)
     number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class SmsNumber(Base):
+    """A number (short code or long number) that phones text to take part in a conversation by SMS
+    (:mod:`concord.service.sms`): the operator's number, public, not a participant's."""
+
+    __tablename__ = "sms_numbers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)  # digits, with a leading + if international
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class SmsPhone(Base):
+    """A phone taking part in a conversation by SMS: one participant, known by a keyed hash of its number
+    in this conversation (never the number itself), and where its dialogue stands."""
+
+    __tablename__ = "sms_phones"
+    __table_args__ = (UniqueConstraint("conversation_id", "phone_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    phone_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA-256 under an instance secret
+    # None for a phone whose first text was a stop (an answer to an invitation): it never joined.
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), unique=True)
+    language: Mapped[str] = mapped_column(String(LANGUAGE_TAG_LENGTH))  # what it is texted in
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)  # sent STOP: not texted until it writes
+    asking: Mapped[str | None] = mapped_column(String(200))  # the declared question put to it, by name
+    statement_number: Mapped[int | None] = mapped_column(Integer)  # the statement put to it
+    draft: Mapped[str | None] = mapped_column(Text)  # a text it may submit as a statement ("9")
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)

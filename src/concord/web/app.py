@@ -78,12 +78,20 @@ def create_app(
 
     for module in (*RESOURCES, *PARTS):  # each on the app itself: one level of routing per request
         app.include_router(module.router)
+    from concord.sms.routes import sms_router
+    from concord.web.i18n import translations
+
+    app.include_router(sms_router(translations))  # SMS gateways' callbacks (Kannel), worded in the phone's language
     assets = Assets()
     app.state.assets = assets
     app.mount("/static", assets, name="static")
     app.add_api_route("/favicon.ico", lambda: assets.response("favicon.svg"), include_in_schema=False)
     # Pages are text: compressed, the results page goes from 29 KB to about 6 (slow networks).
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    # Votes, the hot path, are answered in front of all that (the documented route takes the rest).
+    from concord.web.api.vote_route import VoteRoute
+
+    app.add_middleware(VoteRoute, runtime=runtime)
     return app
 
 

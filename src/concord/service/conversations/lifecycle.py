@@ -35,7 +35,7 @@ def create_conversation(
         xid_secret=new_xid_secret(),
         created_ms=now_ms(),
         is_open=True,
-        next_statement_number=0,
+        next_statement_number=1,
         next_participant_number=0,
         **{name: getattr(settings, name) for name in LIMITS},
     )
