@@ -65,7 +65,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import table
+from measure import seeded_conversation, table
 
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "ingest.lua"
@@ -282,24 +282,7 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
     if added.returncode != 0:
         raise RuntimeError(f"concord user add failed: {added.stderr or added.stdout}")
 
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        login = client.post("/api/session", json={"username": "bench", "password": PASSWORD})
-        login.raise_for_status()
-        client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
-        space = client.post("/api/spaces", json={"slug": "bench", "name": "Ingestion benchmark"})
-        space.raise_for_status()
-        created = client.post(
-            f"/api/spaces/{space.json()['id']}/conversations", json={"topic": "How should the town spend its budget?"}
-        )
-        created.raise_for_status()
-        conversation = created.json()["id"]
-        for number in range(statements):
-            made = client.post(
-                f"/api/conversations/{conversation}/statements",
-                json={"text": f"Proposal {number}: fund project number {number} this year"},
-            )
-            if made.status_code != 201:
-                raise RuntimeError(f"seed statement {number}: {made.status_code} {made.text}")
+    conversation = seeded_conversation(server.url, "bench", PASSWORD, statements, "bench", "Ingestion benchmark")
     timings["api setup"] = time.perf_counter() - started
 
     # Joins and seed votes through the service layer, against the same database (see the docstring),

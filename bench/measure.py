@@ -42,3 +42,29 @@ def table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def seeded_conversation(url: str, username: str, password: str, statements: int, slug: str, name: str) -> str:
+    """A conversation made through a running server's API, by an administrator already added: a login,
+    a space, the conversation and ``statements`` statements. Returns its public id."""
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=30) as client:
+        login = client.post("/api/session", json={"username": username, "password": password})
+        login.raise_for_status()
+        client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        space = client.post("/api/spaces", json={"slug": slug, "name": name})
+        space.raise_for_status()
+        created = client.post(
+            f"/api/spaces/{space.json()['id']}/conversations", json={"topic": "How should the town spend its budget?"}
+        )
+        created.raise_for_status()
+        conversation = created.json()["id"]
+        for number in range(statements):
+            made = client.post(
+                f"/api/conversations/{conversation}/statements",
+                json={"text": f"Proposal {number}: fund project number {number} this year"},
+            )
+            if made.status_code != 201:
+                raise RuntimeError(f"seed statement {number}: {made.status_code} {made.text}")
+    return conversation

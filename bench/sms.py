@@ -69,7 +69,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 from kannel import Kannel, Sms, free_port, unavailable_reason  # noqa: E402
-from measure import table  # noqa: E402
+from measure import seeded_conversation, table  # noqa: E402
 
 PASSWORD = "bench-password-not-secret"
 SHORT_CODE = "4545"
@@ -179,24 +179,7 @@ def start_concord(work: Path, statements: int, services: list[Service]) -> tuple
     server = Service("concord", [*command, "--database", database], url, "/api/ready", work / "concord.log")
     services.append(server)
     concord("user", "add", "bench", "--admin", "--password-stdin", database=database, stdin=PASSWORD + "\n")
-    with httpx.Client(base_url=url, timeout=30) as client:
-        login = client.post("/api/session", json={"username": "bench", "password": PASSWORD})
-        login.raise_for_status()
-        client.headers["X-CSRF-Token"] = login.json()["csrf_token"]
-        space = client.post("/api/spaces", json={"slug": "sms", "name": "SMS benchmark"})
-        space.raise_for_status()
-        created = client.post(
-            f"/api/spaces/{space.json()['id']}/conversations", json={"topic": "How should the town spend its budget?"}
-        )
-        created.raise_for_status()
-        conversation = created.json()["id"]
-        for number in range(statements):
-            made = client.post(
-                f"/api/conversations/{conversation}/statements",
-                json={"text": f"Proposal {number}: fund project number {number} this year"},
-            )
-            if made.status_code != 201:
-                raise RuntimeError(f"statement {number}: {made.status_code} {made.text}")
+    conversation = seeded_conversation(url, "bench", PASSWORD, statements, "sms", "SMS benchmark")
     concord("sms", "connect", conversation, SHORT_CODE, database=database)
     group = concord("sms", "kannel-config", "--url", url, database=database)
     return server, conversation, group
