@@ -160,7 +160,7 @@ def test_votes_enter_the_log_in_the_order_they_commit_and_the_analysis_counts_ev
     with slow.begin():
         conversation = slow.get(Conversation, conversation_id)
         voter = participation.participant_for_token(slow, conversation, tokens[0])
-        voting.record_vote(slow, conversation, voter, 1, "agree")
+        voting.record_vote(slow, conversation, voter, 2, "agree")
         slow.flush()  # its vote event has taken the next id and holds the log, but is not committed yet
         thread, outcome = in_thread(
             lambda: people[1].post(
@@ -188,4 +188,4 @@ def test_votes_enter_the_log_in_the_order_they_commit_and_the_analysis_counts_ev
     assert current == 5
     assert results["vote_count"] == current, "the analysis lost a vote"
     assert results["results"]["votes"] == current
-    assert [(v["statement"], v["vote"]) for v in votes[-2:]] == [(1, 1), (1, -1)], "the log is not in commit order"
+    assert [(v["statement"], v["vote"]) for v in votes[-2:]] == [(2, 1), (2, -1)], "the log is not in commit order"

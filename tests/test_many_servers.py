@@ -123,7 +123,7 @@ def burst(urls: list[str], public_id: str, token: str, count: int) -> tuple[int,
     started = time.monotonic()
     with httpx.Client(timeout=30) as client:
         for i in range(count):
-            answer = vote(client, urls[i % len(urls)], public_id, token, i % 20, "agree")
+            answer = vote(client, urls[i % len(urls)], public_id, token, i % 20 + 1, "agree")
             assert answer.status_code in (201, 429), answer.text
             accepted += answer.status_code == 201
             refused += answer.status_code == 429
@@ -177,7 +177,7 @@ def load(urls: list[str], public_id: str, tokens: list[str], stop: threading.Eve
                 if stop.is_set():
                     return
                 try:
-                    answer = vote(client, url, public_id, token, (number * 7 + i) % 20, ("agree", "disagree")[i % 2])
+                    answer = vote(client, url, public_id, token, (number * 7 + i) % 20 + 1, ("agree", "disagree")[i % 2])
                 except httpx.HTTPError:  # its server was killed: go on with another
                     url = urls[(urls.index(url) + 1) % len(urls)]
                     continue
