@@ -177,7 +177,9 @@ def load(urls: list[str], public_id: str, tokens: list[str], stop: threading.Eve
                 if stop.is_set():
                     return
                 try:
-                    answer = vote(client, url, public_id, token, (number * 7 + i) % 20 + 1, ("agree", "disagree")[i % 2])
+                    answer = vote(
+                        client, url, public_id, token, (number * 7 + i) % 20 + 1, ("agree", "disagree")[i % 2]
+                    )
                 except httpx.HTTPError:  # its server was killed: go on with another
                     url = urls[(urls.index(url) + 1) % len(urls)]
                     continue
