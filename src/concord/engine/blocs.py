@@ -30,9 +30,10 @@ small to be a bloc alone, or its noisiest accounts peeled off, would otherwise b
 group of its own, voting as the bloc does, with a veto (:func:`_joined_clumps`).
 
 Scale. Accounts are sorted by arrival and compared a block of rows at a time with the rows that arrived
-within the window after them, by float32 matrix products of one-hot agree / disagree / pass indicators
-restricted to the columns involved (identical opinions = A·Aᵀ + D·Dᵀ, then, for the pairs with enough of
-them, identical = that + P·Pᵀ and shared = S·Sᵀ); without arrival times, all pairs, in blocks. Memory is
+within the window after them (blocks with no pair within it are skipped), by matrix products of one-hot
+agree / disagree / pass indicators: identical opinions = A·Aᵀ + D·Dᵀ as a sparse product (its cost is the
+votes, not rows × statements), then, for the pairs with enough of them, identical = that + P·Pᵀ and
+shared = S·Sᵀ over the columns involved; without arrival times, all pairs, in blocks. Memory is
 the blocks plus the links found (8 bytes a link), never n × n; components are found in slices of links.
 
 Measured (``python bench/blocs.py``: the 13 real Pol.is conversations, 10,072 participants, none a known
@@ -57,7 +58,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import coo_matrix, csr_matrix, hstack
 from scipy.sparse.csgraph import connected_components
 
 from concord.engine.votes import AGREE, DISAGREE, PASS, VoteMatrix
@@ -242,28 +243,34 @@ def _linked_pairs(
     for start in range(0, n, BLOCK):
         stop = min(start + BLOCK, n)
         end = n if window is None else int(np.searchsorted(times, times[stop - 1] + window, side="right"))
-        block = codes[start:stop].toarray()
+        block = codes[start:stop]
         for first in range(start, end, PARTNERS):
             last = min(first + PARTNERS, end)
             i, j = np.arange(start, stop)[:, None], np.arange(first, last)[None, :]
             comparable = (j > i) if window is None else (j > i) & (times[j] - times[i] <= window)
-            linked_i, linked_j = _links(block, codes[first:last].toarray(), comparable, params)
+            if not comparable.any():  # every partner arrived too long after: nothing to compare
+                continue
+            linked_i, linked_j = _links(block, codes[first:last], comparable, params)
             yield (linked_i + start).astype(np.int32), (linked_j + first).astype(np.int32)
 
 
 def _links(
-    left: np.ndarray, right: np.ndarray, comparable: np.ndarray, params: BlocParams
+    left_codes: csr_matrix, right_codes: csr_matrix, comparable: np.ndarray, params: BlocParams
 ) -> tuple[np.ndarray, np.ndarray]:
     """Comparable pairs (row of ``left``, row of ``right``) that vote alike: at least min_shared identical
     opinions, and identical votes >= agreement · shared statements.
 
-    Identical opinions come from one product of [agree | disagree] indicators over the columns either
-    side voted on; identical passes and shared statements are counted on the few pairs with enough
-    identical opinions, or by products when they are many (float32 counts are exact below 2²⁴)."""
-    columns = np.flatnonzero(left.any(axis=0) | right.any(axis=0))
-    left, right = left[:, columns], right[:, columns]
-    opinions = _one_hot(left, AGREE, DISAGREE) @ _one_hot(right, AGREE, DISAGREE).T
+    Identical opinions come from one sparse product of [agree | disagree] indicators (a participant votes
+    on a few of many statements: the product costs the votes, not rows × statements; integer counts,
+    exact); identical passes and shared statements are counted, over the columns either side voted on,
+    on the few pairs with enough identical opinions, or by products when they are many (float32 counts
+    are exact below 2²⁴)."""
+    opinions = (_sparse_one_hot(left_codes) @ _sparse_one_hot(right_codes).T).toarray()
     candidate = comparable & (opinions >= params.min_shared)
+    if not candidate.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    columns = np.union1d(left_codes.indices, right_codes.indices)
+    left, right = left_codes[:, columns].toarray(), right_codes[:, columns].toarray()
     if candidate.sum() * FEW < candidate.size:
         i, j = np.nonzero(candidate)
         pass_both = (left[i] == CODE[PASS]) & (right[j] == CODE[PASS])
@@ -275,6 +282,17 @@ def _links(
     shared = (left != 0).astype(np.float32) @ (right != 0).astype(np.float32).T
     i, j = np.nonzero(candidate & (identical >= params.agreement * shared - 1e-6))
     return i, j
+
+
+def _sparse_one_hot(codes: csr_matrix) -> csr_matrix:
+    """[agree | disagree] indicators of a block of candidates' codes, sparse (int32)."""
+    parts = []
+    for vote in (AGREE, DISAGREE):
+        part = codes.copy()
+        part.data = (part.data == CODE[vote]).astype(np.int32)
+        part.eliminate_zeros()
+        parts.append(part)
+    return hstack(parts, format="csr")
 
 
 def _one_hot(codes: np.ndarray, *votes: int) -> np.ndarray:
