@@ -346,7 +346,7 @@ def test_stop_ends_it_no_further_message_reaches_that_phone(site, tmp_path):
             "--per-second",
             "50",
         )
-        assert "sent 1 invitations; left out 1 phones that sent STOP" in said, said
+        assert "sent 1 invitation; left out 1 phone that sent STOP" in said, said
         invitation = phones.receive(invited)
         assert (invitation.sender, invitation.coding) == (SHORT_CODE, "text"), invitation
         assert TOPIC in invitation.text and "Reply to take part" in invitation.text, invitation
