@@ -346,7 +346,7 @@ def set_up(server: Server, database: str, work: Path, participants: int, stateme
 
 def seed(database: str, conversation: str, participants: int, statements: int, seed_votes: int, tokens: Path) -> None:
     """``--_seed``: join the participants and bulk-insert their seed votes (with their log entries)
-    through the service layer of the code this process runs; prints the timings and the first
+    through the service layer of the code this process runs, then (PostgreSQL) ANALYZE; prints the timings and the first
     statement's number as JSON, and writes the tokens, one a line."""
     from sqlalchemy import insert, select
 
@@ -406,6 +406,10 @@ def seed(database: str, conversation: str, participants: int, statements: int, s
             for chunk in range(0, len(rows), 10_000):
                 session.execute(insert(Vote), rows[chunk : chunk + 10_000])
         timings["seed votes (bulk insert)"] = time.perf_counter() - started
+        if engine.dialect.name == "postgresql":  # what autovacuum does within a minute of such a load: the
+            # server then plans with the statistics of a running deployment, not those of empty tables
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("ANALYZE")
     finally:
         engine.dispose()
     tokens.write_text("\n".join(joined_tokens) + "\n")

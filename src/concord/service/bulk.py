@@ -3,77 +3,58 @@ entries and rate-limit buckets), straight on the database driver's cursor, in th
 
 SQLAlchemy's executemany costs tens of microseconds a row in Python (binding, processing each value),
 more than the database takes to store it. Here each statement is text made once: SQLite runs it with
-the driver's ``executemany`` (one prepared statement, a loop in C); PostgreSQL gets one multi-row
-``INSERT … VALUES (…), (…)`` per chunk (one statement), and the writes of a batch that need no answer
-go :func:`together` (the driver's pipeline mode: one round trip for all of them). Values go in as the
-driver adapts them (int, float, str, bytes), exactly what the ORM would have sent for these columns.
+the driver's ``executemany`` (one prepared statement, a loop in C). On PostgreSQL every statement's text
+is the same whatever the number of rows or values (rows go in as one array per column and come out of
+``unnest``; a list of values is ``= ANY(array)``), so the driver parses it once and, from its fifth
+run on a connection, PostgreSQL keeps it prepared (psycopg's ``prepare_threshold``): no planning per
+batch. Statements that need no answer go :func:`together` (the driver's pipeline mode: one round trip
+for all of them and the next read). Values go in as the driver adapts them (int, float, str, bytes),
+exactly what the ORM would have sent for these columns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql
 
-CHUNK = 1000  # rows per PostgreSQL statement (its limit is 65,535 parameters)
-_MARK = {"sqlite": "?", "postgresql": "%s"}
+from concord.store.models import Base
 
 
-def insert_rows(
-    connection: Connection,
-    table: str,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    *,
-    on_conflict: str = "",
-) -> None:
-    """``INSERT INTO table (columns) VALUES … on_conflict`` for every row (tuples in column order);
-    ``on_conflict`` is the same text on both databases (``ON CONFLICT (…) DO …``). Rows of an upsert
-    must not repeat a key (PostgreSQL refuses to touch a row twice in one statement)."""
-    if not rows:
-        return
-    name = connection.dialect.name
-    mark = _MARK[name]
-    one = "(" + ", ".join([mark] * len(columns)) + ")"
-    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+class Reply:
+    """The rows a statement answers: sent by :func:`send`, read when asked for. Inside :func:`together`
+    the first read sends every statement queued before it in the same round trip."""
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        try:
+            return self._cursor.fetchall()
+        finally:
+            self._cursor.close()
+
+
+def send(connection: Connection, sql: str, params: Sequence[Any]) -> Reply:
+    """Send one query (``?`` marking its parameters) on the driver's cursor; its rows come with
+    :meth:`Reply.rows`."""
     cursor = connection.connection.cursor()
     try:
-        if name == "sqlite":
-            cursor.executemany(f"{head}{one} {on_conflict}", rows)
-            return
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            cursor.execute(f"{head}{', '.join([one] * len(chunk))} {on_conflict}", [v for row in chunk for v in row])
-    finally:
+        cursor.execute(sql if connection.dialect.name == "sqlite" else sql.replace("?", "%s"), params)
+    except BaseException:
         cursor.close()
+        raise
+    return Reply(cursor)
 
 
-def marks(count: int) -> str:
-    """``?, ?, …``: the parameters of an ``IN (…)`` list of ``count`` items, for :func:`fetch`."""
-    return ", ".join(["?"] * count)
-
-
-def fetch(connection: Connection, sql: str, params: Sequence[Any]) -> Sequence[Any]:
-    """The rows of one query (``?`` marking its parameters), on the driver's cursor; inside
-    :func:`together`, the writes queued before it go in the same round trip."""
-    [rows] = fetch_each(connection, [(sql, params)])
-    return rows
-
-
-def fetch_each(connection: Connection, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[Sequence[Any]]:
-    """The rows of each query, all sent before any is read: inside :func:`together`, one round trip."""
-    postgresql = connection.dialect.name == "postgresql"
-    cursors = []
-    try:
-        for sql, params in queries:
-            cursors.append(connection.connection.cursor())
-            cursors[-1].execute(sql.replace("?", "%s") if postgresql else sql, params)
-        return [cursor.fetchall() for cursor in cursors]
-    finally:
-        for cursor in cursors:
-            cursor.close()
+def fetch(connection: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of one query (``?`` marking its parameters); inside :func:`together`, the statements
+    queued before it go in the same round trip."""
+    return send(connection, sql, params).rows()
 
 
 def execute(connection: Connection, sql: str, params: Sequence[Any]) -> None:
@@ -85,13 +66,73 @@ def execute(connection: Connection, sql: str, params: Sequence[Any]) -> None:
         cursor.close()
 
 
+def any_of(connection: Connection, column: str, values: Sequence[Any], sql_type: str) -> tuple[str, list[Any]]:
+    """The condition "``column`` is one of ``values``" and its parameters: ``column IN (?, ?, …)`` on
+    SQLite, ``column = ANY(?::sql_type[])`` with one array on PostgreSQL (the same text for any number of
+    values; the cast keeps the column's index usable whatever type the driver picks for the array)."""
+    if connection.dialect.name == "sqlite":
+        return f"{column} IN ({', '.join(['?'] * len(values))})", list(values)
+    return f"{column} = ANY(?::{sql_type}[])", [list(values)]
+
+
+def insert_rows(
+    connection: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    on_conflict: str = "",
+) -> None:
+    """``INSERT INTO table (columns) … on_conflict`` for every row (tuples in column order);
+    ``on_conflict`` is the same text on both databases (``ON CONFLICT (…) DO …``). Rows of an upsert
+    must not repeat a key (PostgreSQL refuses to touch a row twice in one statement)."""
+    if not rows:
+        return
+    cursor = connection.connection.cursor()
+    try:
+        if connection.dialect.name == "sqlite":
+            marks = ", ".join(["?"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) {on_conflict}", rows)
+        else:
+            cursor.execute(_insert_arrays(table, tuple(columns), on_conflict), [list(column) for column in zip(*rows)])
+    finally:
+        cursor.close()
+
+
+@cache
+def _insert_arrays(table: str, columns: tuple[str, ...], on_conflict: str) -> str:
+    """PostgreSQL: ``INSERT INTO t (a, b) SELECT * FROM unnest(%s::A[], %s::B[]) …``, each array cast to
+    its column's type as the schema declares it."""
+    declared = Base.metadata.tables[table].c
+    arrays = ", ".join(f"%s::{declared[name].type.compile(dialect=postgresql.dialect())}[]" for name in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) {on_conflict}"
+
+
 @contextmanager
 def together(connection: Connection) -> Iterator[None]:
-    """The writes made inside (with :func:`insert_rows` and :func:`execute`, which need no answer) go to
-    PostgreSQL in one round trip with the next :func:`fetch` or on leaving, their errors raised then;
-    SQLite, in the process, needs none."""
+    """The statements sent inside go to PostgreSQL in one round trip with the next read or on leaving,
+    their errors raised then; inside an outer ``together`` (a batch of votes, whose commit is queued
+    with :func:`commit`), with the outer one's. SQLite, in the process, needs none."""
     if connection.dialect.name != "postgresql":
         yield
         return
-    with connection.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+    driver = connection.connection.driver_connection
+    if driver._pipeline is not None:  # type: ignore[union-attr]
         yield
+        return
+    with driver.pipeline():  # type: ignore[union-attr]
+        yield
+
+
+def commit(connection: Connection) -> None:
+    """Commit the transaction on the driver's connection. Inside :func:`together` on PostgreSQL the
+    COMMIT is queued: it goes with the writes before it, in the round trip that ends ``together``, and
+    its error (or theirs) is raised there. The transaction's owner then commits too, and finds nothing
+    left to do (both drivers' ``commit`` skip a connection outside any transaction)."""
+    driver: Any = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql" and driver._pipeline is not None:
+        cursor = driver.cursor()
+        cursor.execute("COMMIT", prepare=False)
+        cursor.close()
+    else:
+        driver.commit()

@@ -27,7 +27,7 @@ from typing import cast
 
 from sqlalchemy import Connection, Table, delete
 
-from concord.service.bulk import fetch, insert_rows, marks, together
+from concord.service.bulk import Reply, any_of, insert_rows, send, together
 from concord.service.errors import Label, RateLimited
 from concord.store.models import RateBucket
 
@@ -63,8 +63,8 @@ _buckets = cast(Table, RateBucket.__table__)
 _COLUMNS = ("kind", "key", "tokens", "at")
 _CREATE = "ON CONFLICT (kind, key) DO NOTHING"  # a missing bucket is a full one
 _WRITE = "ON CONFLICT (kind, key) DO UPDATE SET tokens = excluded.tokens, at = excluded.at"
-_HELD = {  # the buckets, locked (PostgreSQL; SQLite's write lock is already held)
-    name: "SELECT key, tokens, at FROM rate_buckets WHERE kind = ? AND key IN (%s) ORDER BY key" + lock
+_HELD = {  # the buckets, locked (PostgreSQL; SQLite's write lock is already held); %s: which keys
+    name: "SELECT key, tokens, at FROM rate_buckets WHERE kind = ? AND %s ORDER BY key" + lock
     for name, lock in (("sqlite", ""), ("postgresql", " FOR UPDATE"))
 }
 
@@ -84,35 +84,53 @@ class RateLimiter:
     def take(self, connection: Connection, limit: Limit, keys: Sequence[object]) -> list[RateLimited | None]:
         """One token per item of ``keys`` (a key may repeat: its requests are served in order); for each,
         None when granted, else the refusal."""
-        answers, write_back = self.take_later(connection, limit, keys)
         with together(connection):
+            answers, write_back = self.hold(connection, limit, keys).take()
             write_back()
         return answers
 
-    def take_later(
-        self, connection: Connection, limit: Limit, keys: Sequence[object]
-    ) -> tuple[list[RateLimited | None], Callable[[], None]]:
-        """:meth:`take`, but the buckets' new counts are written back by the function it returns, which the
-        caller runs later in the same transaction (with its own writes: one round trip for them all)."""
+    def hold(self, connection: Connection, limit: Limit, keys: Sequence[object]) -> Held:
+        """Make the buckets of ``keys`` and lock them, in key order; their counts are read by
+        :meth:`Held.take`. Statements sent after this one and before that read (a batch of votes locks
+        its logs) go in the same round trip inside :func:`together`."""
         if not self.enabled or not keys:
-            return [None] * len(keys), _nothing
+            return Held(connection, limit, [""] * len(keys), None)  # every request granted
         stored = [keyed_hash(self._address_key, str(key)) if limit.hashed else str(key) for key in keys]
         order = sorted(set(stored))
         now = time.time()
-        # The rows are made, then locked in key order, in one round trip (on the driver's cursor: these
-        # run with every batch of votes).
-        with together(connection):
-            insert_rows(
-                connection,
-                "rate_buckets",
-                _COLUMNS,
-                [(limit.kind, key, float(limit.burst), now) for key in order],
-                on_conflict=_CREATE,
-            )
-            held = fetch(connection, _HELD[connection.dialect.name] % marks(len(order)), [limit.kind, *order])
-        left = {key: _refilled(limit, tokens, now - at) for key, tokens, at in held}
+        insert_rows(
+            connection,
+            "rate_buckets",
+            _COLUMNS,
+            [(limit.kind, key, float(limit.burst), now) for key in order],
+            on_conflict=_CREATE,
+        )
+        among, values = any_of(connection, "key", order, "varchar")
+        locked = send(connection, _HELD[connection.dialect.name] % among, [limit.kind, *values])
+        return Held(connection, limit, stored, locked, now)
+
+
+class Held:
+    """Buckets made and locked in this transaction (see :meth:`RateLimiter.hold`), not yet read."""
+
+    def __init__(
+        self, connection: Connection, limit: Limit, stored: list[str], locked: Reply | None, now: float = 0.0
+    ) -> None:
+        self._connection = connection
+        self._limit = limit
+        self._stored = stored  # each request's key as stored, in request order
+        self._locked = locked
+        self._now = now
+
+    def take(self) -> tuple[list[RateLimited | None], Callable[[], None]]:
+        """One token per request; the buckets' new counts are written back by the function returned,
+        which the caller runs later in the same transaction (with its own writes: one round trip)."""
+        if self._locked is None:
+            return [None] * len(self._stored), _nothing
+        limit, now = self._limit, self._now
+        left = {key: _refilled(limit, tokens, now - at) for key, tokens, at in self._locked.rows()}
         answers: list[RateLimited | None] = []
-        for key in stored:
+        for key in self._stored:
             if left[key] >= 1.0:
                 left[key] -= 1.0
                 answers.append(None)
@@ -120,8 +138,8 @@ class RateLimiter:
                 answers.append(_refusal(limit, (1.0 - left[key]) / limit.per_second))
 
         def write_back() -> None:  # the rows are locked: one statement, however many
-            rows = [(limit.kind, key, left[key], now) for key in order]
-            insert_rows(connection, "rate_buckets", _COLUMNS, rows, on_conflict=_WRITE)
+            rows = [(limit.kind, key, tokens, now) for key, tokens in sorted(left.items())]
+            insert_rows(self._connection, "rate_buckets", _COLUMNS, rows, on_conflict=_WRITE)
 
         return answers, write_back
 

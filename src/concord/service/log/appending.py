@@ -1,11 +1,12 @@
 """Storing the tamper-evident logs: appending entries in the caller's transaction, and the instance's
 signing key.
 
-Appending starts with one UPDATE of the log's row (``size = size + k … RETURNING``): on PostgreSQL it
-locks the row until the transaction ends, on SQLite it takes the database's write lock, so appends to
-one log take turns and the log's order is the order its changes commit. The new entries are chained
-and hashed (:mod:`concord.ledger`), inserted with one statement, and the log's state (last hash,
-frontier, root) written back; a transaction that rolls back takes its entries with it.
+Appending starts by holding the log's row (:func:`hold_log`: ``SELECT … FOR UPDATE`` on PostgreSQL,
+which locks the row until the transaction ends; on SQLite an UPDATE, which takes the database's write
+lock before the row is read), so appends to one log take turns and the log's order is the order its
+changes commit. The new entries are chained and hashed (:mod:`concord.ledger`), inserted with one
+statement, and the log's state (size, last hash, frontier, root) written back; a transaction that rolls
+back takes its entries with it.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.orm import Session
 
 from concord.ledger import events
 from concord.ledger.checkpoints import Signer
 from concord.ledger.entries import GENESIS_PREV, chain
 from concord.ledger.merkle import EMPTY_ROOT, TILE, Frontier
-from concord.service.bulk import execute, insert_rows, together
+from concord.service.bulk import Reply, execute, insert_rows, send, together
 from concord.service.clock import now_ms
 from concord.service.secrets import instance_secret
 from concord.store.models import Log, LogEntry, LogTile
@@ -36,14 +37,12 @@ _entries = cast(Table, LogEntry.__table__)
 _tiles = cast(Table, LogTile.__table__)
 _ENTRY_COLUMNS = ("log_id", "seq", "type", "body", "leaf")
 _TILE_COLUMNS = ("log_id", "number", "hash")
-# Built once: an append runs with every batch of votes.
-_GROW = (
-    update(_logs)
-    .where(_logs.c.id == bindparam("log"))
-    .values(size=_logs.c.size + bindparam("count"))
-    .returning(_logs.c.size, _logs.c.last, _logs.c.frontier)
-)
-_STATE = "UPDATE logs SET last = ?, root = ?, frontier = ? WHERE id = ?"
+# On the driver's cursor (concord.service.bulk): an append runs with every batch of votes.
+_HOLD = {
+    "postgresql": "SELECT size, last, frontier::text FROM logs WHERE id = ? FOR UPDATE",
+    "sqlite": "UPDATE logs SET size = size WHERE id = ? RETURNING size, last, frontier",
+}
+_STATE = "UPDATE logs SET size = ?, last = ?, root = ?, frontier = ? WHERE id = ?"
 
 
 def new_log_name() -> str:
@@ -105,33 +104,55 @@ def new_space_log(session: Session, space_id: int, path: str) -> int:
     return create_log(session, space_id=space_id, genesis=genesis)
 
 
+class HeldLog:
+    """A log's row, locked by this transaction until it ends (:func:`hold_log`); its state is read when
+    the first entries are appended (:func:`append_later`)."""
+
+    def __init__(self, log_id: int, row: Reply) -> None:
+        self.log_id = log_id
+        self._row = row
+
+    def state(self) -> tuple[int, str, list[str]]:
+        """The log's size, last leaf hash and frontier (hex) as they stand in this transaction."""
+        [(size, last, frontier)] = self._row.rows()
+        return size, last, json.loads(frontier)
+
+
+def hold_log(connection: Connection, log_id: int) -> HeldLog:
+    """Lock a log's row (see the module's docstring). Inside :func:`together` the lock goes in the same
+    round trip as what is sent with it (a batch of votes: its rate limits' buckets)."""
+    return HeldLog(log_id, send(connection, _HOLD[connection.dialect.name], [log_id]))
+
+
 def append(connection: Connection, log_id: int, bodies: list[dict[str, Any]]) -> list[Appended]:
     """Append entries to a log in the connection's transaction; where each went, in order."""
-    appended, write = append_later(connection, log_id, bodies)
+    if not bodies:
+        return []
     with together(connection):
+        appended, write = append_later(connection, hold_log(connection, log_id), bodies)
         write()
     return appended
 
 
 def append_later(
-    connection: Connection, log_id: int, bodies: list[dict[str, Any]]
+    connection: Connection, held: HeldLog, bodies: list[dict[str, Any]]
 ) -> tuple[list[Appended], Callable[[], None]]:
-    """:func:`append`, but the entries (and the log's new state) are written by the function it returns,
-    which the caller runs later in the same transaction, with its own writes (a batch of votes: one
-    round trip for them all). The log's row is locked from now on."""
+    """:func:`append` to a log held by this transaction, but the entries (and the log's new state) are
+    written by the function it returns, which the caller runs later in the same transaction, with its
+    own writes (a batch of votes: one round trip for them all). Call it once per held log."""
+    first, last, frontier_hex = held.state()
     if not bodies:
         return [], _nothing
-    size, last, frontier_hex = connection.execute(_GROW, {"log": log_id, "count": len(bodies)}).one()
-    first = size - len(bodies)
     linked = chain(first, last, bodies)
     frontier = Frontier(first, [bytes.fromhex(h) for h in frontier_hex])
     rows, tiles = [], []
     for (seq, data, leaf), body in zip(linked, bodies):
-        rows.append((log_id, seq, body["type"], data.decode("utf-8"), leaf))
+        rows.append((held.log_id, seq, body["type"], data.decode("utf-8"), leaf))
         completed = frontier.append(leaf)
         if completed is not None:
-            tiles.append((log_id, (seq + 1) // TILE - 1, completed))
-    state = (linked[-1][2].hex(), frontier.root().hex(), json.dumps([h.hex() for h in frontier.hashes]), log_id)
+            tiles.append((held.log_id, (seq + 1) // TILE - 1, completed))
+    frontier_json = json.dumps([h.hex() for h in frontier.hashes])
+    state = (first + len(bodies), linked[-1][2].hex(), frontier.root().hex(), frontier_json, held.log_id)
 
     def write() -> None:  # on the driver's cursor: votes come by the batch
         insert_rows(connection, "log_entries", _ENTRY_COLUMNS, rows)

@@ -26,6 +26,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import sessionmaker
 
 from concord.service.availability import UNAVAILABLE, OutageLog
+from concord.service.bulk import commit, together
 from concord.service.participation.voting import Answer, Ballot, Stored, store_ballots
 from concord.service.ratelimit import RateLimiter
 
@@ -137,7 +138,11 @@ class VoteIntake:
             connection = self._connection()
             try:
                 with self._sessions(bind=connection) as session, session.begin():
-                    answers = store_ballots(session, [ballot for ballot, _ in batch], self._limiter)
+                    # On PostgreSQL the whole batch is one pipeline: three round trips (the lookups, the
+                    # locks, then the writes with the COMMIT), each read sending what is queued before it.
+                    with together(connection):
+                        answers = store_ballots(session, [ballot for ballot, _ in batch], self._limiter)
+                        commit(connection)
             except BaseException:
                 self._release(broken=connection.invalidated)
                 raise

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 
 from concord.ledger import events as ledger_events
 from concord.service.accounts.tokens import participant_key
-from concord.service.bulk import fetch_each, insert_rows, marks, together
+from concord.service.bulk import any_of, insert_rows, send, together
 from concord.service.caller import Caller
 from concord.service.clock import now_ms
 from concord.service.conversations.lifecycle import conversation_by_public_id
 from concord.service.errors import Conflict, Invalid, NotFound, ServiceError
-from concord.service.log.appending import append_later, conversation_log_id
+from concord.service.log.appending import append_later, conversation_log_id, hold_log
 from concord.service.participation.joining import acting_participant
 from concord.service.ratelimit import VOTES, RateLimiter
 from concord.states import StatementStatus, VoteChoice
@@ -86,17 +86,18 @@ _VOTE_UPSERT = (
 _STATEMENTS_OF = select(Statement.conversation_id, Statement.number, Statement.id, Statement.status).where(
     tuple_(Statement.conversation_id, Statement.number).in_(bindparam("keys", expanding=True))
 )
-# A batch's lookups, on the driver's cursor (``%s``: its lists' ``?`` marks). Whether the conversation
-# takes votes is open_at's test (concord.store.models): open, and not past its closing time.
+# A batch's lookups, on the driver's cursor (the fields: which conversations, tokens, numbers, as
+# bulk.any_of writes them). Whether the conversation takes votes is open_at's test
+# (concord.store.models): open, and not past its closing time.
 _VOTERS = (
     "SELECT c.public_id, p.token_hash, c.id, c.is_open, c.closes_ms, p.id, p.number, l.id"
     " FROM conversations c JOIN participants p ON p.conversation_id = c.id JOIN logs l ON l.conversation_id = c.id"
-    " WHERE c.public_id IN (%s) AND p.token_hash IN (%s)"
+    " WHERE {conversations} AND {tokens}"
 )
 _STATEMENTS = (
     "SELECT s.conversation_id, s.number, s.id, s.status"
     " FROM statements s JOIN conversations c ON c.id = s.conversation_id"
-    " WHERE c.public_id IN (%s) AND s.number IN (%s)"
+    " WHERE {conversations} AND {numbers}"
 )
 
 
@@ -130,12 +131,21 @@ def store_ballots(session: Session, ballots: Sequence[Ballot], limiter: RateLimi
     tokens = sorted(set(hashes))
     numbers = sorted({b.statement for b in ballots if 0 <= b.statement <= MAX_ID}) or [-1]  # -1: none such
     now = now_ms()
-    lists = marks(len(conversations)), marks(len(tokens)), marks(len(numbers))
+    in_conversations, conversation_values = any_of(connection, "c.public_id", conversations, "varchar")
+    in_tokens, token_values = any_of(connection, "p.token_hash", tokens, "varchar")
+    in_numbers, number_values = any_of(connection, "s.number", numbers, "integer")
     with together(connection):  # both lookups in one round trip (on the driver's cursor: every batch)
-        found, listed = fetch_each(
+        voters_found = send(
             connection,
-            [(_VOTERS % lists[:2], [*conversations, *tokens]), (_STATEMENTS % lists[::2], [*conversations, *numbers])],
+            _VOTERS.format(conversations=in_conversations, tokens=in_tokens),
+            [*conversation_values, *token_values],
         )
+        statements_found = send(
+            connection,
+            _STATEMENTS.format(conversations=in_conversations, numbers=in_numbers),
+            [*conversation_values, *number_values],
+        )
+        found, listed = voters_found.rows(), statements_found.rows()
     voters = {
         (public_id, hashed): Voter(
             conversation_id, bool(is_open) and (closes_ms is None or closes_ms > now), participant_id, number, log_id
@@ -178,12 +188,17 @@ def _store(
         )
     answers: list[Answer | None] = [_well_formed(voter, vote) for voter, _, vote in votes]
     writes: list[Callable[[], None]] = []  # made at the end, together: one round trip on PostgreSQL
-    if limiter is not None:  # one token per vote still in the running, all taken with three statements
-        running = [position for position, answer in enumerate(answers) if answer is None]
-        refusals, write_buckets = limiter.take_later(connection, VOTES, [votes[p][0].participant_id for p in running])
-        writes.append(write_buckets)
-        for position, refused in zip(running, refusals):
-            answers[position] = refused
+    running = [position for position, answer in enumerate(answers) if answer is None]
+    # One token per vote still in the running, and the logs its votes go to, held in one round trip:
+    # the buckets locked first, then the logs in id order, as every transaction does (no deadlock).
+    with together(connection):
+        held = limiter.hold(connection, VOTES, [votes[p][0].participant_id for p in running]) if limiter else None
+        logs = [hold_log(connection, log_id) for log_id in sorted({votes[p][0].log_id for p in running})]
+        if held is not None:
+            refusals, write_buckets = held.take()
+            writes.append(write_buckets)
+            for position, refused in zip(running, refusals):
+                answers[position] = refused
     accepted: dict[int, list[tuple[int, Voter, int, int, int]]] = {}  # log → [(position, voter, id, number, value)]
     for position, (voter, number, vote) in enumerate(votes):
         if answers[position] is not None:
@@ -194,20 +209,15 @@ def _store(
             answers[position] = refused
             continue
         accepted.setdefault(voter.log_id, []).append((position, voter, statement_id, number, VoteChoice(vote).score))
-    if not accepted:
-        with together(connection):
-            for write in writes:
-                write()
-        return cast(list[Answer], answers)
     events: list[tuple[int, int, int, int, int, int]] = []
     current: dict[tuple[int, int], tuple[int, int, int, int, int]] = {}
     now = now_ms()
-    for log_id in sorted(accepted):  # every transaction appends to logs in the same order: no deadlock
-        batch = accepted[log_id]
+    for log in logs:
+        batch = accepted.get(log.log_id, [])
         entries = [
             ledger_events.vote(now, voter.participant_number, number, value) for _, voter, _, number, value in batch
         ]
-        appended, write_entries = append_later(connection, log_id, entries)
+        appended, write_entries = append_later(connection, log, entries)
         writes.append(write_entries)
         for (position, voter, statement_id, _, value), where in zip(batch, appended):
             events.append((voter.conversation_id, voter.participant_id, statement_id, value, now, where.seq))
