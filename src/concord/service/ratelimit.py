@@ -5,9 +5,9 @@ time to wait.
 
 A bucket is a row ``(kind, key, tokens, at)``: ``tokens`` left at time ``at`` (seconds since the
 epoch, the servers' clocks, which a deployment keeps in step with NTP), refilled at ``per_second`` up
-to ``burst``. Taking tokens locks the rows first (``INSERT … ON CONFLICT DO NOTHING`` then ``SELECT …
-FOR UPDATE`` in key order, so concurrent takers wait for each other and never deadlock among
-themselves; on SQLite the transaction's write lock does the same), then writes the new counts back
+to ``burst``. Taking tokens locks the rows first (on PostgreSQL one ``INSERT … ON CONFLICT DO UPDATE … RETURNING``
+over the keys in order, so concurrent takers wait for each other and never deadlock among themselves;
+on SQLite the transaction's write lock does the same), then writes the new counts back
 with one upsert, in the caller's transaction: a vote refused later in that transaction gives its
 token back by rolling back. A full bucket is the same as no row, so rows that have refilled are deleted
 (:func:`forget_refilled`): the table holds only who acted in the last few minutes.
@@ -27,7 +27,7 @@ from typing import cast
 
 from sqlalchemy import Connection, Table, delete
 
-from concord.service.bulk import Reply, any_of, insert_rows, send, together
+from concord.service.bulk import Reply, any_of, array_literal, insert_rows, send, together
 from concord.service.errors import Label, RateLimited
 from concord.store.models import RateBucket
 
@@ -61,12 +61,17 @@ RATE_LIMIT_KEY = "rate_limit_key"  # instance secret: the key of the addresses' 
 
 _buckets = cast(Table, RateBucket.__table__)
 _COLUMNS = ("kind", "key", "tokens", "at")
-_CREATE = "ON CONFLICT (kind, key) DO NOTHING"  # a missing bucket is a full one
 _WRITE = "ON CONFLICT (kind, key) DO UPDATE SET tokens = excluded.tokens, at = excluded.at"
-_HELD = {  # the buckets, locked (PostgreSQL; SQLite's write lock is already held); %s: which keys
-    name: "SELECT key, tokens, at FROM rate_buckets WHERE kind = ? AND %s ORDER BY key" + lock
-    for name, lock in (("sqlite", ""), ("postgresql", " FOR UPDATE"))
-}
+# Holding buckets: each made if missing (a missing bucket is a full one) and locked, in key order.
+# PostgreSQL does both in one statement whose plan cannot go wrong (the conflict goes through the
+# primary key whatever the table's statistics say), and returns the counts; SQLite, whose write lock
+# the INSERT takes, then reads them. %s: the keys, as bulk.any_of writes them.
+_HOLD = (
+    "INSERT INTO rate_buckets (kind, key, tokens, at) SELECT ?, key, ?, ? FROM unnest(%s) AS key"
+    " ON CONFLICT (kind, key) DO UPDATE SET tokens = rate_buckets.tokens RETURNING key, tokens, at"
+)
+_CREATE = "ON CONFLICT (kind, key) DO NOTHING"
+_READ = "SELECT key, tokens, at FROM rate_buckets WHERE kind = ? AND %s"
 
 
 class RateLimiter:
@@ -98,15 +103,14 @@ class RateLimiter:
         stored = [keyed_hash(self._address_key, str(key)) if limit.hashed else str(key) for key in keys]
         order = sorted(set(stored))
         now = time.time()
-        insert_rows(
-            connection,
-            "rate_buckets",
-            _COLUMNS,
-            [(limit.kind, key, float(limit.burst), now) for key in order],
-            on_conflict=_CREATE,
-        )
-        among, values = any_of(connection, "key", order, "varchar")
-        locked = send(connection, _HELD[connection.dialect.name] % among, [limit.kind, *values])
+        if connection.dialect.name == "postgresql":
+            sql, params = _HOLD % "?::varchar[]", [limit.kind, float(limit.burst), now, array_literal(order, "varchar")]
+        else:
+            rows = [(limit.kind, key, float(limit.burst), now) for key in order]
+            insert_rows(connection, "rate_buckets", _COLUMNS, rows, on_conflict=_CREATE)
+            among, values = any_of(connection, "key", order, "varchar")
+            sql, params = _READ % among, [limit.kind, *values]
+        locked = send(connection, sql, params)
         return Held(connection, limit, stored, locked, now)
 
 
