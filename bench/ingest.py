@@ -16,8 +16,9 @@ Run it with the project's virtualenv (``. .venv/bin/activate``). For each backen
    a full conversation to work on; one HTTP vote then starts the live analysis and we wait for its first result;
 4. per connection count: a warm-up of ``--warmup`` seconds, then ``--duration`` seconds of votes from
    a separate load process — ``wrk`` (Debian package ``wrk``) with ``bench/ingest.lua``, which cycles
-   through the participant tokens (``X-Participant-Token``, so no CSRF token) and statements so each
-   participant gets ≤ 2 votes/s, its rate limit. Without wrk it falls back to an asyncio + httpx client
+   through the participant tokens (``X-Participant-Token``, so no CSRF token) and statements, so each
+   participant gets ≤ 2 votes/s, its rate limit, up to 2 × ``--participants`` votes/s (429s say the
+   load outran that: raise ``--participants``). Without wrk it falls back to an asyncio + httpx client
    in a separate process (and says so; it needs CPU the server would otherwise have);
 5. meanwhile a light poller (a thread of this process) GETs the results endpoint every
    ``--poll-interval`` seconds and records its latency and the ``vote_count`` it reports.
@@ -824,7 +825,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--workers", default="1", help="comma-separated server process counts for PostgreSQL (concord serve --workers)"
     )
-    parser.add_argument("--participants", type=int, default=2000)
+    parser.add_argument("--participants", type=int, default=6000)
     parser.add_argument("--statements", type=int, default=200)
     parser.add_argument("--seed-votes", type=int, default=20, help="votes per participant inserted before the load")
     parser.add_argument("--poll-interval", type=float, default=0.25, help="seconds between results requests")

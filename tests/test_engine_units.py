@@ -112,3 +112,31 @@ def test_every_group_takes_a_side_only_with_enough_voters_and_confidence():
 
     nobody = group_informed_consensus(GroupTallies(*(np.zeros((0, 3), dtype=np.int64) for _ in range(3))))
     assert not nobody.every_group_agrees.any() and not nobody.every_group_disagrees.any()
+
+
+def _three_opinion_groups(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Continuous positions (so all distinct) in three blobs of 50, 30 and 20 %, and each one's blob."""
+    rng = np.random.default_rng(seed)
+    blob = rng.choice(3, size=n, p=[0.5, 0.3, 0.2])
+    centres = np.array([[-2.0, 0.0], [2.0, 1.0], [0.0, 3.0]])
+    return centres[blob] + rng.normal(0, 0.6, (n, 2)), blob
+
+
+def test_a_national_conversations_groups_from_grid_cells_are_those_of_every_position(monkeypatch):
+    """Past MAX_POINTS distinct positions the base k-means runs on grid cells (groups.py): the groups are
+    the same people as clustering every position exactly, whatever the order of the rows."""
+    from concord.engine import groups
+
+    positions, blob = _three_opinion_groups(groups.MAX_POINTS + 15_000, seed=3)
+    clustered = np.ones(len(positions), dtype=bool)
+    cells = groups.find_groups(positions, clustered, restarts=2)
+    assert len(np.unique(np.round(positions, groups.POSITION_DECIMALS), axis=0)) > groups.MAX_POINTS
+    with monkeypatch.context() as patched:
+        patched.setattr(groups, "MAX_POINTS", len(positions))  # every position its own point
+        exact = groups.find_groups(positions, clustered, restarts=2)
+    assert cells.k == exact.k == 3
+    assert (cells.labels == exact.labels).mean() > 0.99
+    assert (cells.labels == blob).mean() > 0.97  # and they are the planted groups (0 is the largest)
+    order = np.random.default_rng(4).permutation(len(positions))
+    shuffled = groups.find_groups(positions[order], clustered, restarts=2)
+    assert np.array_equal(shuffled.labels, cells.labels[order])
