@@ -18,6 +18,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from concord.service.availability import RETRY_AFTER, UNAVAILABLE
 from concord.service.errors import RateLimited, ServiceError
 from concord.service.startup import open_runtime, start
+from concord.sms.kannel import PATH as KANNEL_PATH
 from concord.web.assets import Assets
 from concord.web.guards import Refused, RequestGuards, Scope
 
@@ -71,7 +72,9 @@ def create_app(
     app.state.concord = runtime
     app.state.secure_cookies = secure_cookies
     _install_error_handlers(app)
-    app.add_middleware(RequestGuards, refuse=_refusal)
+    # Kannel hands a UCS-2 text over as URL-encoded UTF-16BE, where every space is 00 20: its route
+    # decodes the text itself and drops control characters.
+    app.add_middleware(RequestGuards, refuse=_refusal, binary_queries=frozenset({KANNEL_PATH}))
 
     from concord.web.api import RESOURCES
     from concord.web.pages import PARTS

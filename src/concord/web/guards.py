@@ -1,8 +1,9 @@
 """What every request passes before any route sees it, so that one anonymous request cannot harm the
 others: a body larger than its route allows is refused with 413 before it is read (its declared
 length is checked first; a body without one is counted as it arrives), a NUL character in the path or
-the query is refused with 422 (no database can store it, PostgreSQL fails on it), and every response,
-whatever produced it, carries the security headers.
+the query is refused with 422 (no database can store it, PostgreSQL fails on it; a route whose query
+carries encoded binary, named by the app, decodes it and drops control characters itself), and every
+response, whatever produced it, carries the security headers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from urllib.parse import unquote_to_bytes
 from concord.service.budgets.files import MAX_PB_BYTES
 from concord.service.conversations.exchange import MAX_UPLOAD_BYTES
 from concord.service.translations.files import MAX_PO_BYTES
-from concord.sms.kannel import PATH as KANNEL_PATH
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -50,9 +50,16 @@ class RequestGuards:
     """ASGI middleware; ``refuse(scope, status, code, message)`` renders a refusal the way the app
     renders its errors (JSON under /api/, a page in the reader's language elsewhere)."""
 
-    def __init__(self, app: ASGIApp, refuse: Callable[[Scope, Refused], Awaitable[Any]]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        refuse: Callable[[Scope, Refused], Awaitable[Any]],
+        binary_queries: frozenset[str] = frozenset(),
+    ) -> None:
+        """``binary_queries``: the paths whose query string carries encoded binary, NULs included."""
         self.app = app
         self.refuse = refuse
+        self.binary_queries = binary_queries
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,7 +67,7 @@ class RequestGuards:
             return
         send = _with_security_headers(send)
         try:
-            _check_address(scope)
+            _check_address(scope, scope["path"] in self.binary_queries)
             receive = await _bounded(scope, receive)
         except Refused as refused:
             response = await self.refuse(scope, refused)
@@ -69,10 +76,8 @@ class RequestGuards:
         await self.app(scope, receive, send)
 
 
-def _check_address(scope: Scope) -> None:
-    # Kannel hands a UCS-2 message over as URL-encoded UTF-16BE, where every space is 00 20: its route
-    # decodes the text itself (and drops control characters).
-    query = b"" if scope["path"] == KANNEL_PATH else scope.get("query_string", b"")
+def _check_address(scope: Scope, binary_query: bool) -> None:
+    query = b"" if binary_query else scope.get("query_string", b"")
     if "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(query):
         raise Refused(422, "invalid", "the address contains a NUL character")
 
