@@ -13,7 +13,9 @@ Run it with the project's virtualenv (``. .venv/bin/activate``). For each backen
    ``--participants`` participants are joined through the service layer (``participation.join``)
    against the same database, because the API admits only 60 + 2/s new participants per address, and
    ``--seed-votes`` votes per participant are bulk-inserted (with their log entries) so the analysis has
-   a full conversation to work on; one HTTP vote then starts the live analysis and we wait for its first result;
+   a full conversation to work on (on PostgreSQL then ``ANALYZE``, as autovacuum would soon after such a
+   load, so the server plans with a running deployment's statistics); one HTTP vote then starts the
+   live analysis and we wait for its first result;
 4. per connection count: a warm-up of ``--warmup`` seconds, then ``--duration`` seconds of votes from
    a separate load process — ``wrk`` (Debian package ``wrk``) with ``bench/ingest.lua``, which cycles
    through the participant tokens (``X-Participant-Token``, so no CSRF token) and statements, so each
