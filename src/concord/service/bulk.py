@@ -39,6 +39,10 @@ class Reply:
         finally:
             self._cursor.close()
 
+    def close(self) -> None:
+        """Nothing to read (a statement that returns no rows); inside :func:`together` it still goes."""
+        self._cursor.close()
+
 
 def send(connection: Connection, sql: str, params: Sequence[Any]) -> Reply:
     """Send one query (``?`` marking its parameters) on the driver's cursor; its rows come with
@@ -60,11 +64,7 @@ def fetch(connection: Connection, sql: str, params: Sequence[Any]) -> list[tuple
 
 def execute(connection: Connection, sql: str, params: Sequence[Any]) -> None:
     """One statement that returns nothing, ``?`` marking its parameters, on the driver's cursor."""
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql if connection.dialect.name == "sqlite" else sql.replace("?", "%s"), params)
-    finally:
-        cursor.close()
+    send(connection, sql, params).close()
 
 
 def any_of(connection: Connection, column: str, values: Sequence[Any], sql_type: str) -> tuple[str, list[Any]]:
@@ -151,14 +151,10 @@ def together(connection: Connection) -> Iterator[None]:
     """The statements sent inside go to PostgreSQL in one round trip with the next read or on leaving,
     their errors raised then; inside an outer ``together`` (a batch of votes, whose commit is queued
     with :func:`commit`), with the outer one's. SQLite, in the process, needs none."""
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql" or _in_pipeline(connection):
         yield
         return
-    driver = connection.connection.driver_connection
-    if driver._pipeline is not None:  # type: ignore[union-attr]
-        yield
-        return
-    with driver.pipeline():  # type: ignore[union-attr]
+    with connection.connection.driver_connection.pipeline():  # type: ignore[union-attr]
         yield
 
 
@@ -168,9 +164,15 @@ def commit(connection: Connection) -> None:
     its error (or theirs) is raised there. The transaction's owner then commits too, and finds nothing
     left to do (both drivers' ``commit`` skip a connection outside any transaction)."""
     driver: Any = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql" and driver._pipeline is not None:
+    if connection.dialect.name == "postgresql" and _in_pipeline(connection):
         cursor = driver.cursor()
         cursor.execute("COMMIT", prepare=False)
         cursor.close()
     else:
         driver.commit()
+
+
+def _in_pipeline(connection: Connection) -> bool:
+    """Whether psycopg has a pipeline open on this connection (psycopg keeps it as ``_pipeline``; its
+    public ``pipeline()`` would open a nested one, which syncs on entering and leaving)."""
+    return connection.connection.driver_connection._pipeline is not None  # type: ignore[union-attr]

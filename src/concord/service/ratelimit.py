@@ -5,9 +5,9 @@ time to wait.
 
 A bucket is a row ``(kind, key, tokens, at)``: ``tokens`` left at time ``at`` (seconds since the
 epoch, the servers' clocks, which a deployment keeps in step with NTP), refilled at ``per_second`` up
-to ``burst``. Taking tokens locks the rows first (on PostgreSQL one ``INSERT … ON CONFLICT DO UPDATE … RETURNING``
-over the keys in order, so concurrent takers wait for each other and never deadlock among themselves;
-on SQLite the transaction's write lock does the same), then writes the new counts back
+to ``burst``. Taking tokens locks the rows first (on PostgreSQL one ``INSERT … ON CONFLICT DO UPDATE
+… RETURNING`` over the keys in order, so concurrent takers wait for each other and never deadlock among
+themselves; on SQLite the transaction's write lock does the same), then writes the new counts back
 with one upsert, in the caller's transaction: a vote refused later in that transaction gives its
 token back by rolling back. A full bucket is the same as no row, so rows that have refilled are deleted
 (:func:`forget_refilled`): the table holds only who acted in the last few minutes.
@@ -65,9 +65,9 @@ _WRITE = "ON CONFLICT (kind, key) DO UPDATE SET tokens = excluded.tokens, at = e
 # Holding buckets: each made if missing (a missing bucket is a full one) and locked, in key order.
 # PostgreSQL does both in one statement whose plan cannot go wrong (the conflict goes through the
 # primary key whatever the table's statistics say), and returns the counts; SQLite, whose write lock
-# the INSERT takes, then reads them. %s: the keys, as bulk.any_of writes them.
+# the INSERT takes, then reads them (_READ's %s: the keys, as bulk.any_of writes them).
 _HOLD = (
-    "INSERT INTO rate_buckets (kind, key, tokens, at) SELECT ?, key, ?, ? FROM unnest(%s) AS key"
+    "INSERT INTO rate_buckets (kind, key, tokens, at) SELECT ?, key, ?, ? FROM unnest(?::varchar[]) AS key"
     " ON CONFLICT (kind, key) DO UPDATE SET tokens = rate_buckets.tokens RETURNING key, tokens, at"
 )
 _CREATE = "ON CONFLICT (kind, key) DO NOTHING"
@@ -104,7 +104,7 @@ class RateLimiter:
         order = sorted(set(stored))
         now = time.time()
         if connection.dialect.name == "postgresql":
-            sql, params = _HOLD % "?::varchar[]", [limit.kind, float(limit.burst), now, array_literal(order, "varchar")]
+            sql, params = _HOLD, [limit.kind, float(limit.burst), now, array_literal(order, "varchar")]
         else:
             rows = [(limit.kind, key, float(limit.burst), now) for key in order]
             insert_rows(connection, "rate_buckets", _COLUMNS, rows, on_conflict=_CREATE)
